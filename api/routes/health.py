@@ -1,0 +1,49 @@
+"""GET /healthz: up, database reachable, age of the bridge heartbeat."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from fastapi import APIRouter, Response
+
+from api.deps import State
+from api.schemas import Health
+from monitor.store import health
+
+router = APIRouter()
+
+# The bridge writes a heartbeat with every batch (every 2 s by default); three missed batches plus slack.
+STALE_HEARTBEAT_SECONDS = 15.0
+
+
+@router.get("/healthz", response_model=Health, tags=["health"])
+def healthz(state: State, response: Response) -> Health:
+    try:
+        beat = health.read(state.connection())
+    except sqlite3.Error as exc:
+        response.status_code = 503
+        return Health(
+            status="degraded",
+            database="unreachable",
+            bridge_heartbeat_age_seconds=None,
+            readings_total=None,
+            detail=f"database unreachable: {exc}",
+        )
+    if beat is None:
+        return Health(
+            status="degraded",
+            database="ok",
+            bridge_heartbeat_age_seconds=None,
+            readings_total=None,
+            detail="the bridge has not written a heartbeat yet",
+        )
+    age = max(time.time() - beat.real_ts, 0.0)
+    stale = age > STALE_HEARTBEAT_SECONDS
+    return Health(
+        status="degraded" if stale else "ok",
+        database="ok",
+        bridge_heartbeat_age_seconds=round(age, 3),
+        readings_total=beat.readings_total,
+        detail=f"bridge heartbeat is {age:.0f} s old" if stale else "bridge is writing readings",
+    )

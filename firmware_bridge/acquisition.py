@@ -1,0 +1,186 @@
+"""The acquisition loop: poll each sensor at its interval, timestamp, batch, hand batches to the engine.
+
+One thread does all bus IO (``adafruit_register`` shares a module-global buffer). A failed read becomes a
+:class:`monitor.engine.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
+exponential backoff, and its going down and coming back are each logged once. A batch the store could not
+take stays in memory and is retried with the next one: readings are never dropped on a database error.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hardware.clock import Clock
+from hardware.errors import HardwareError
+from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
+from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
+from monitor.errors import StoreError
+from monitor.store.health import Heartbeat
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+MAX_BATCH_READINGS = 20_000  # flush early when a fast simulation fills a batch
+
+
+class SampleTime:
+    """The instant the loop is sampling; simulated sensors read their environment at it."""
+
+    def __init__(self, value: float = 0.0) -> None:
+        self.value = value
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@dataclass
+class ScheduledSensor:
+    key: str
+    sensor: LightSensor | TemperatureSensor
+    interval_seconds: float
+    next_due: float = 0.0  # on the clock's monotonic scale
+    failures: int = 0
+
+
+def _fault_kind(exc: HardwareError) -> str:
+    # "SensorOutOfRange" -> "out-of-range": the class name is the documented kind.
+    name = type(exc).__name__.removeprefix("Sensor")
+    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-") or "error"
+
+
+class AcquisitionLoop:
+    """Polls sensors on ``clock`` and flushes a batch to ``engine`` every ``batch_seconds`` of real time.
+
+    ``stamp_at_due_time``: simulated sensors are sampled *at* their due instant (published through
+    ``sample_time``), so a fast time-warp run is gap-free and deterministic; real sensors are stamped with
+    the wall clock when read.
+    """
+
+    def __init__(
+        self,
+        sensors: list[ScheduledSensor],
+        clock: Clock,
+        engine: Engine,
+        *,
+        batch_seconds: float = 2.0,
+        stamp_at_due_time: bool = False,
+        sample_time: SampleTime | None = None,
+        real_monotonic: Callable[[], float] = time.monotonic,
+        real_wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.sensors = sensors
+        self.clock = clock
+        self.engine = engine
+        self.batch_seconds = batch_seconds
+        self.stamp_at_due_time = stamp_at_due_time
+        self.sample_time = sample_time or SampleTime()
+        self._real_monotonic = real_monotonic
+        self._real_wall = real_wall
+        self._batch = Batch()
+        self._last_flush = real_monotonic()
+        self._wall_offset = clock.wall() - clock.monotonic()
+        start = clock.monotonic()
+        for s in sensors:
+            s.next_due = start
+        self.last_result: IngestResult | None = None
+
+    # -- sampling ------------------------------------------------------------------------------------
+
+    def _stamp(self, due: float) -> float:
+        return due + self._wall_offset if self.stamp_at_due_time else self.clock.wall()
+
+    def _sample(self, s: ScheduledSensor, due: float) -> None:
+        ts = self._stamp(due)
+        self.sample_time.value = ts
+        try:
+            if isinstance(s.sensor, LightSensor):
+                light: LightSample = s.sensor.read_light()
+                self._batch.light.append(
+                    LightReading(
+                        s.key,
+                        ts,
+                        light.lux,
+                        light.saturated,
+                        light.raw_counts,
+                        light.gain,
+                        light.integration_ms,
+                    )
+                )
+            else:
+                temp: TemperatureSample = s.sensor.read_temperature()
+                self._batch.temperature.append(
+                    TemperatureReading(s.key, ts, temp.celsius, temp.relative_humidity_percent)
+                )
+        except HardwareError as exc:
+            if s.failures == 0:
+                log.warning("sensor %s went down: %s", s.key, exc)
+            s.failures += 1
+            self._batch.faults.append(SensorFault(s.key, ts, _fault_kind(exc), str(exc)))
+            backoff = min(s.interval_seconds * 2 ** min(s.failures - 1, 16), MAX_BACKOFF_SECONDS)
+            s.next_due = due + max(backoff, s.interval_seconds)
+            return
+        if s.failures:
+            log.info("sensor %s recovered after %d failed reads", s.key, s.failures)
+            s.failures = 0
+        s.next_due = due + s.interval_seconds
+
+    def poll_once(self) -> int:
+        """Take every sample that is due now; returns how many were taken."""
+        now = self.clock.monotonic()
+        taken = 0
+        for s in self.sensors:
+            while s.next_due <= now and len(self._batch) < MAX_BATCH_READINGS:
+                self._sample(s, s.next_due)
+                taken += 1
+        return taken
+
+    # -- batching ------------------------------------------------------------------------------------
+
+    def flush(self) -> IngestResult | None:
+        """Hand the batch to the engine; on a store error keep it for the next attempt."""
+        self._last_flush = self._real_monotonic()
+        now = self.clock.wall()
+        beat = Heartbeat(
+            pid=os.getpid(),
+            real_ts=self._real_wall(),
+            sim_ts=now,
+            readings_total=self.engine.readings_total + len(self._batch),
+        )
+        try:
+            result = self.engine.ingest(self._batch, now, beat)
+        except StoreError:
+            log.exception("batch of %d readings kept in memory for retry", len(self._batch))
+            return None
+        self._batch = Batch()
+        self.last_result = result
+        return result
+
+    def due_for_flush(self) -> bool:
+        return (
+            self._real_monotonic() - self._last_flush >= self.batch_seconds
+            or len(self._batch) >= MAX_BATCH_READINGS
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll and flush until ``stop`` is set; then flush what is left."""
+        try:
+            while not stop.is_set():
+                self.poll_once()
+                if self.due_for_flush():
+                    self.flush()
+                next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
+                wait = min(next_due - self.clock.monotonic(), 0.5 * _clock_speed(self.clock))
+                if wait > 0:
+                    self.clock.sleep(wait)
+        finally:
+            self.flush()
+
+
+def _clock_speed(clock: Clock) -> float:
+    """How many clock seconds pass per real second (1 unless the clock is a warp clock)."""
+    return float(getattr(clock, "speed", 1.0))

@@ -1,0 +1,48 @@
+"""The sensor-bridge process: open the store, build the sensors, run the acquisition loop until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
+from hardware.clock import Clock
+from monitor.config import Settings
+from monitor.engine import Engine
+from monitor.profiles import load_catalog
+from monitor.rules import default_rules
+from monitor.site_sync import sync_site
+from monitor.store import Database
+
+log = logging.getLogger(__name__)
+
+
+def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
+    """Run until ``stop`` is set, then flush and return."""
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    try:
+        sync_site(conn, settings, clock.wall())
+        catalog = load_catalog(settings.drug_profiles_file)
+        engine = Engine(conn, catalog, default_rules(settings.rules.thresholds()))
+        sample_time = SampleTime(clock.wall())
+        if simulate:
+            fridge = build_fridge(settings.simulation, clock.wall())
+            sensors = build_simulated_sensors(settings, fridge, sample_time)
+        else:
+            sensors = build_real_sensors(settings)
+        loop = AcquisitionLoop(
+            sensors,
+            clock,
+            engine,
+            batch_seconds=settings.bridge.batch_seconds,
+            stamp_at_due_time=simulate,
+            sample_time=sample_time,
+        )
+        log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
+        loop.run(stop)
+        log.info("bridge stopped cleanly")
+    finally:
+        conn.close()

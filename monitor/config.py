@@ -1,0 +1,200 @@
+"""vialguard's settings: one pydantic model, loaded from TOML, validated at start.
+
+A bad file fails at once with a message naming the file, the key and the reason, e.g.
+``site.toml: sensors[1].interval_seconds: Input should be greater than 0``.
+The default simulated configuration ships in the ``vialguard`` package (``vialguard/data/simulated.toml``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.errors import ConfigError, InvalidRequest
+from monitor.profiles import Catalog, load_catalog
+from monitor.quantities import Quantity
+from monitor.rules import RuleThresholds
+
+Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+Seconds = Annotated[float, Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LocationConfig(_Strict):
+    key: Key
+    name: str = Field(min_length=1)
+    kind: Literal["fridge", "cabinet", "room", "other"] = "fridge"
+
+
+class SensorConfig(_Strict):
+    key: Key
+    location: Key
+    quantity: Quantity
+    driver: str = "simulated"
+    address: Annotated[int, Field(ge=0x03, le=0x77)] | None = None  # I2C 7-bit address
+    bus: int = 1
+    device_id: str | None = None  # 1-Wire id, e.g. "28-0316a2791aff"
+    interval_seconds: Seconds | None = None  # default: 1 s for light, 10 s for temperature
+    max_gap_seconds: Seconds | None = None  # default: 3 intervals, and at least 5 s
+
+    @property
+    def interval(self) -> float:
+        if self.interval_seconds is not None:
+            return self.interval_seconds
+        return 1.0 if self.quantity == "light" else 10.0
+
+    @property
+    def max_gap(self) -> float:
+        if self.max_gap_seconds is not None:
+            return self.max_gap_seconds
+        return max(3.0 * self.interval, 5.0)
+
+
+class VialConfig(_Strict):
+    key: Key
+    drug: str
+    form: str
+    lot: str = Field(min_length=1)
+    location: Key
+    packaging: str
+    expiry: str | None = None
+    initial_potency_percent: Annotated[float, Field(gt=0, le=150)] = 100.0
+
+
+class RulesConfig(_Strict):
+    potency_warning_percent: Annotated[float, Field(gt=0, le=100)] = 95.0
+    potency_critical_percent: Annotated[float, Field(gt=0, le=100)] = 90.0
+    light_lux: Annotated[float, Field(ge=0)] = 10.0
+    light_hold_seconds: Annotated[float, Field(ge=0)] = 60.0
+    temperature_low_celsius: float = 2.0
+    temperature_high_celsius: float = 8.0
+    temperature_hold_seconds: Annotated[float, Field(ge=0)] = 900.0
+    stale_intervals: Annotated[float, Field(gt=0)] = 3.0
+
+    def thresholds(self) -> RuleThresholds:
+        return RuleThresholds(**self.model_dump())
+
+
+class ScenarioConfig(_Strict):
+    kind: Literal["door-left-open", "light-stuck-on", "sensor-dropout", "temperature-excursion"]
+    start_after_seconds: Annotated[float, Field(ge=0)]
+    duration_seconds: Seconds
+    lux: Annotated[float, Field(ge=0)] = 600.0
+    celsius: float = 12.0
+    sensor: str | None = None
+
+
+class SimulationConfig(_Strict):
+    seed: int = 1
+    openings_per_day: Annotated[float, Field(ge=0)] = 10.0
+    opening_hours: tuple[float, float] = (8.0, 20.0)
+    utc_offset_hours: float = 0.0
+    scenarios: list[ScenarioConfig] = Field(default_factory=list)
+
+
+class BridgeConfig(_Strict):
+    batch_seconds: Seconds = 2.0
+    heartbeat_seconds: Seconds = 5.0
+
+
+class ApiConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+
+
+class Settings(_Strict):
+    site_name: str = "vialguard"
+    db_path: Path = Path("var/vialguard.db")
+    drug_profiles_file: Path | None = None
+    locations: list[LocationConfig] = Field(min_length=1)
+    sensors: list[SensorConfig] = Field(default_factory=list)
+    vials: list[VialConfig] = Field(default_factory=list)
+    rules: RulesConfig = Field(default_factory=RulesConfig)
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Self:
+        keyed: tuple[tuple[str, list[str]], ...] = (
+            ("locations", [x.key for x in self.locations]),
+            ("sensors", [x.key for x in self.sensors]),
+            ("vials", [x.key for x in self.vials]),
+        )
+        for name, keys in keyed:
+            seen: set[str] = set()
+            for i, key in enumerate(keys):
+                if key in seen:
+                    raise ValueError(f"{name}[{i}].key: duplicate key {key!r}")
+                seen.add(key)
+        locations = {loc.key for loc in self.locations}
+        placed = (
+            ("sensors", [x.location for x in self.sensors]),
+            ("vials", [x.location for x in self.vials]),
+        )
+        for name, where in placed:
+            for i, location in enumerate(where):
+                if location not in locations:
+                    raise ValueError(
+                        f"{name}[{i}].location: unknown location {location!r}; "
+                        f"known: {', '.join(sorted(locations))}"
+                    )
+        return self
+
+    def check_catalog(self, catalog: Catalog) -> None:
+        """Every vial names a drug, form and packaging state the catalog knows."""
+        for i, vial in enumerate(self.vials):
+            try:
+                catalog.form(vial.drug, vial.form)
+                catalog.tau(vial.packaging)
+            except InvalidRequest as exc:
+                raise ConfigError(f"vials[{i}]: {exc}") from exc
+
+
+def _location_of(errors: list[Any]) -> str:
+    first = errors[0]
+    parts: list[str] = []
+    for p in first["loc"]:
+        if isinstance(p, int):
+            parts[-1] = f"{parts[-1]}[{p}]" if parts else f"[{p}]"
+        else:
+            parts.append(str(p))
+    return ".".join(parts)
+
+
+def parse_settings(raw: dict[str, Any], origin: str, overrides: dict[str, Any] | None = None) -> Settings:
+    data = {**raw, **(overrides or {})}
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        where = _location_of(errors)
+        message = str(errors[0]["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{origin}: {where + ': ' if where else ''}{message}") from exc
+    if settings.drug_profiles_file is not None and not settings.drug_profiles_file.is_absolute():
+        base = Path(origin).parent if Path(origin).exists() else Path.cwd()
+        settings = settings.model_copy(update={"drug_profiles_file": base / settings.drug_profiles_file})
+    try:
+        settings.check_catalog(load_catalog(settings.drug_profiles_file))
+    except ConfigError as exc:
+        raise ConfigError(f"{origin}: {exc}") from exc
+    return settings
+
+
+def load_settings(path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read and validate a TOML settings file; ``overrides`` (from the command line) win over the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror}") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    return parse_settings(raw, str(path), overrides)

@@ -1,0 +1,38 @@
+"""The exceptions vialguard's domain raises, as one tree.
+
+    VialguardError            base of everything raised on purpose above the hardware layer
+     +-- ConfigError          a settings or drug-profile file is unusable; names the file, key and reason
+     +-- StoreError           the database cannot be opened, migrated or written
+     |    +-- SchemaError     the database's schema is newer than this code, or a migration failed
+     +-- NotFound             a vial, alert, location or sensor that does not exist
+     +-- InvalidRequest       a well-formed request the domain refuses (unknown drug, empty comment)
+
+Hardware failures have their own tree in :mod:`hardware.errors`; the bridge translates those into sensor
+statuses. The API maps ``NotFound`` to 404 and ``InvalidRequest`` to 422, always with the message.
+"""
+
+from __future__ import annotations
+
+
+class VialguardError(Exception):
+    """Base class of every error raised on purpose by vialguard's domain."""
+
+
+class ConfigError(VialguardError):
+    """A configuration or profile file is unusable; the message names the file, the key and the reason."""
+
+
+class StoreError(VialguardError):
+    """The database could not be opened, migrated or written."""
+
+
+class SchemaError(StoreError):
+    """The database schema is newer than this code understands, or a migration failed."""
+
+
+class NotFound(VialguardError):
+    """The requested vial, alert, location or sensor does not exist."""
+
+
+class InvalidRequest(VialguardError):
+    """A request that is well formed but that the domain refuses; the message says why."""

@@ -1,0 +1,42 @@
+"""Bring the database in line with the configuration: locations, sensors, and vials declared in it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from monitor.config import Settings
+from monitor.store import sites
+from monitor.store import vials as vial_store
+from monitor.store.database import transaction
+
+
+def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
+    """Upsert locations and sensors by key; register configured vials not yet known (at ``now``).
+
+    Idempotent: run on every start. Vials already registered keep their history; the configuration only
+    seeds new ones.
+    """
+    with transaction(conn):
+        for loc in settings.locations:
+            sites.upsert_location(conn, loc.key, loc.name, loc.kind)
+        for s in settings.sensors:
+            sites.upsert_sensor(
+                conn,
+                sites.SensorSpec(s.key, s.location, s.quantity, s.driver, s.interval, s.max_gap),
+            )
+        for v in settings.vials:
+            if vial_store.by_key(conn, v.key) is not None:
+                continue
+            vial_store.register(
+                conn,
+                key=v.key,
+                drug=v.drug,
+                form=v.form,
+                lot=v.lot,
+                expiry=v.expiry,
+                initial_potency_percent=v.initial_potency_percent,
+                location_id=sites.location_by_key(conn, v.location).id,
+                packaging=v.packaging,
+                ts=now,
+                recorded_ts=now,
+            )

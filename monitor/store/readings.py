@@ -1,0 +1,137 @@
+"""Light and temperature readings, each row carrying the location ledger's cumulative value at its time."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor import ledger
+from monitor.quantities import Quantity, ledger_integrand_one
+from monitor.store.sites import SensorRecord
+
+# Per quantity: the table, its value column (units in the name) and its cumulative column.
+_TABLES: dict[Quantity, tuple[str, str, str]] = {
+    "light": ("light_readings", "lux", "cum_lux_hours"),
+    "temperature": ("temperature_readings", "celsius", "cum_equivalent_hours"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LightRow:
+    ts: float
+    lux: float
+    saturated: bool
+    raw_counts: tuple[int, ...]
+    gain: float | None
+    integration_ms: float | None
+    cum_lux_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class TemperatureRow:
+    ts: float
+    celsius: float
+    relative_humidity_percent: float | None
+    cum_equivalent_hours: float
+
+
+def insert_light(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightRow]) -> int:
+    """Insert rows; a row already stored (same sensor and time) is left as it was. Returns rows added."""
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO light_readings"
+        " (sensor_id, ts, lux, saturated, raw_counts, gain, integration_ms, cum_lux_hours)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                sensor_id,
+                r.ts,
+                r.lux,
+                int(r.saturated),
+                json.dumps(r.raw_counts) if r.raw_counts else None,
+                r.gain,
+                r.integration_ms,
+                r.cum_lux_hours,
+            )
+            for r in rows
+        ],
+    )
+    return conn.total_changes - before
+
+
+def insert_temperature(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[TemperatureRow]) -> int:
+    before = conn.total_changes
+    conn.executemany(
+        "INSERT OR IGNORE INTO temperature_readings"
+        " (sensor_id, ts, celsius, relative_humidity_percent, cum_equivalent_hours) VALUES (?, ?, ?, ?, ?)",
+        [(sensor_id, r.ts, r.celsius, r.relative_humidity_percent, r.cum_equivalent_hours) for r in rows],
+    )
+    return conn.total_changes - before
+
+
+def insert_gaps(conn: sqlite3.Connection, sensor_id: int, gaps: Sequence[ledger.Gap], reason: str) -> None:
+    conn.executemany(
+        "INSERT INTO gaps (sensor_id, start_ts, end_ts, reason) VALUES (?, ?, ?, ?)",
+        [(sensor_id, g.start, g.end, reason) for g in gaps],
+    )
+
+
+def tail(conn: sqlite3.Connection, sensor: SensorRecord) -> ledger.Tail | None:
+    """The last stored point of a sensor's ledger: time, integrand rate and cumulative value."""
+    table, value, cum = _TABLES[sensor.quantity]
+    row = conn.execute(
+        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
+    ).fetchone()
+    if row is None:
+        return None
+    return ledger.Tail(float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2]))
+
+
+def latest(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float, bool] | None:
+    """The newest reading as ``(ts, value, saturated)``."""
+    table, value, _ = _TABLES[sensor.quantity]
+    saturated = "saturated" if sensor.quantity == "light" else "0"
+    row = conn.execute(
+        f"SELECT ts, {value}, {saturated} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1",
+        (sensor.id,),
+    ).fetchone()
+    return None if row is None else (float(row[0]), float(row[1]), bool(row[2]))
+
+
+def cumulative_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> float:
+    """The sensor's ledger value at ``ts``, interpolated exactly between the bracketing readings."""
+    table, value, cum = _TABLES[sensor.quantity]
+    before = conn.execute(
+        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
+        (sensor.id, ts),
+    ).fetchone()
+    after = conn.execute(
+        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? AND ts > ? ORDER BY ts ASC LIMIT 1",
+        (sensor.id, ts),
+    ).fetchone()
+
+    def point(row: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+        if row is None:
+            return None
+        return float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2])
+
+    return ledger.value_at(ts, point(before), point(after), sensor.max_gap_seconds)
+
+
+def series(
+    conn: sqlite3.Connection, sensor: SensorRecord, start: float, end: float, limit: int = 10_000
+) -> list[tuple[float, float]]:
+    """``(ts, value)`` pairs in ``[start, end]``, oldest first."""
+    table, value, _ = _TABLES[sensor.quantity]
+    rows = conn.execute(
+        f"SELECT ts, {value} FROM {table} WHERE sensor_id = ? AND ts BETWEEN ? AND ? ORDER BY ts LIMIT ?",
+        (sensor.id, start, end, limit),
+    ).fetchall()
+    return [(float(t), float(v)) for t, v in rows]
+
+
+def count(conn: sqlite3.Connection, sensor: SensorRecord) -> int:
+    table, _, _ = _TABLES[sensor.quantity]
+    return int(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE sensor_id = ?", (sensor.id,)).fetchone()[0])

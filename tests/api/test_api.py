@@ -1,0 +1,124 @@
+"""The REST API over a real uvicorn and a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.engine import Batch, Engine, LightReading
+from monitor.profiles import Catalog
+from monitor.rules import default_rules
+from tests.api.conftest import Served
+
+
+def feed_light(served: Served, catalog: Catalog, seconds: int, lux: float) -> None:
+    """Push ``seconds`` of 1 Hz light readings through the real engine (as the bridge would)."""
+    conn = served.database.connect()
+    engine = Engine(conn, catalog, default_rules(served.settings.rules.thresholds()))
+    t0 = served.clock.wall()
+    for start in range(0, seconds, 100):
+        batch = Batch(
+            light=[LightReading("fridge-1-lux", t0 + i, lux) for i in range(start, min(start + 100, seconds))]
+        )
+        engine.ingest(batch, t0 + min(start + 100, seconds))
+    served.clock.advance(seconds)
+    conn.close()
+
+
+def test_vials_list_shows_configured_vials_at_full_potency(served: Served) -> None:
+    """GET /api/v1/vials lists the configured vials with potency, location and packaging."""
+    vials = served.client.get("/api/v1/vials").json()
+    assert {v["key"] for v in vials} == {"roze-0001", "roze-0002", "methy-0001", "infusion-0001"}
+    assert all(v["potency_percent"] == 100.0 and v["location"] == "fridge-1" for v in vials)
+
+
+def test_light_lowers_potency_by_packaging(served: Served, catalog: Catalog) -> None:
+    """An hour at 500 lx leaves the carton untouched and the infusion near half potency."""
+    feed_light(served, catalog, 3601, 500.0)
+    by_key = {v["key"]: v for v in served.client.get("/api/v1/vials").json()}
+    assert by_key["roze-0001"]["potency_percent"] == 100.0
+    assert by_key["infusion-0001"]["effective_lux_hours"] == pytest.approx(500.0, rel=1e-3)
+    assert by_key["infusion-0001"]["potency_percent"] == pytest.approx(48.8, abs=0.5)
+    one = served.client.get(f"/api/v1/vials/{by_key['methy-0001']['id']}").json()
+    assert one["effective_lux_hours"] == pytest.approx(150.0, rel=1e-3)  # amber glass τ = 0.3
+
+
+def test_register_vial_and_reject_unknown_drug(served: Served) -> None:
+    """POST /api/v1/vials registers a vial; an unknown drug is a 422 naming the known ones."""
+    body = {
+        "key": "roze-0100",
+        "drug": "mecobalamin",
+        "form": "rozebalamin-25mg",
+        "lot": "L1",
+        "location": "fridge-1",
+        "packaging": "in-carton",
+    }
+    created = served.client.post("/api/v1/vials", json=body)
+    assert created.status_code == 201
+    assert created.json()["potency_percent"] == 100.0
+    bad = served.client.post("/api/v1/vials", json={**body, "key": "x-1", "drug": "aspirin"})
+    assert bad.status_code == 422
+    assert bad.json() == {"error": "invalid request", "message": "unknown drug 'aspirin'; known: mecobalamin"}
+    dup = served.client.post("/api/v1/vials", json=body)
+    assert dup.status_code == 422
+    assert "already registered" in dup.json()["message"]
+
+
+def test_alert_cursor_returns_only_changes_after_it(served: Served, catalog: Catalog) -> None:
+    """Polling with the returned cursor yields each change once and then nothing."""
+    first = served.client.get("/api/v1/alerts", params={"since": 0}).json()
+    assert first == {"alerts": [], "cursor": 0}
+    feed_light(served, catalog, 600, 800.0)
+    page = served.client.get("/api/v1/alerts", params={"since": 0}).json()
+    rules = {a["rule"] for a in page["alerts"]}
+    assert {"light-exposure", "potency-warning"} <= rules
+    again = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
+    assert again == {"alerts": [], "cursor": page["cursor"]}
+    critical = served.client.get("/api/v1/alerts", params={"since": 0, "severity": "critical"}).json()
+    assert all(a["severity"] == "critical" for a in critical["alerts"])
+
+
+def test_acknowledge_requires_both_fields_and_is_a_change(served: Served, catalog: Catalog) -> None:
+    """Ack needs `by` and `comment`; it changes the state and advances the cursor."""
+    feed_light(served, catalog, 120, 800.0)
+    page = served.client.get("/api/v1/alerts").json()
+    alert = next(a for a in page["alerts"] if a["rule"] == "light-exposure")
+    missing = served.client.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "pharmacist"})
+    assert missing.status_code == 422
+    assert "body.comment: Field required" in missing.json()["message"]
+    blank = served.client.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "a", "comment": "  "})
+    assert blank.status_code == 422
+    ok = served.client.post(
+        f"/api/v1/alerts/{alert['id']}/ack",
+        json={"by": "pharmacist", "comment": "door closed, vials checked"},
+    )
+    assert ok.status_code == 200
+    assert ok.json()["state"] == "acknowledged"
+    after = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
+    assert [a["id"] for a in after["alerts"]] == [alert["id"]]
+    detail = served.client.get(f"/api/v1/alerts/{alert['id']}").json()
+    assert [e["kind"] for e in detail["events"]] == ["fired", "acknowledged"]
+
+
+def test_unknown_ids_are_json_404(served: Served) -> None:
+    """Missing vials and alerts answer 404 with a message naming the id."""
+    for path in ("/api/v1/vials/999", "/api/v1/alerts/999"):
+        r = served.client.get(path)
+        assert r.status_code == 404
+        assert "999" in r.json()["message"]
+    r = served.client.get("/api/v1/alerts", params={"since": "soon"})
+    assert r.status_code == 422
+    assert "query.since" in r.json()["message"]
+
+
+def test_locations_sensors_and_health(served: Served, catalog: Catalog) -> None:
+    """Locations carry current lux, cumulative lux·h; sensors their last reading; healthz its state."""
+    assert served.client.get("/healthz").json()["status"] == "degraded"  # no heartbeat yet
+    feed_light(served, catalog, 100, 36.0)
+    loc = served.client.get("/api/v1/locations").json()[0]
+    assert loc["key"] == "fridge-1"
+    assert loc["lux"] == 36.0
+    assert loc["cumulative_lux_hours"] == pytest.approx(0.99)
+    sensors = {s["key"]: s for s in served.client.get("/api/v1/sensors").json()}
+    assert sensors["fridge-1-lux"]["last_value"] == 36.0
+    assert sensors["fridge-1-lux"]["unit"] == "lx"
+    assert served.client.get("/docs").status_code == 200

@@ -1,0 +1,35 @@
+"""Shared fixtures: settings on a real SQLite file in tmp_path, a manual clock, the catalog."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardware.clock import ManualClock
+from monitor.config import Settings, parse_settings
+from monitor.profiles import Catalog, load_catalog
+
+
+def simulated_raw() -> dict[str, Any]:
+    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The shipped simulated site, on a database file in tmp_path."""
+    return parse_settings(simulated_raw(), "simulated.toml", {"db_path": tmp_path / "vialguard.db"})
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()

@@ -1,0 +1,108 @@
+"""The acquisition loop: scheduling, fault handling with backoff, edges logged once."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from firmware_bridge.acquisition import AcquisitionLoop, ScheduledSensor
+from hardware.clock import ManualClock
+from hardware.errors import SensorOutOfRange, SensorUnavailable
+from hardware.sensor import LightSample
+from monitor.engine import Batch, IngestResult
+
+
+class RecordingEngine:
+    """Collects batches; the real engine is exercised in tests/monitor/test_engine.py."""
+
+    def __init__(self) -> None:
+        self.batches: list[Batch] = []
+        self.readings_total = 0
+
+    def ingest(self, batch: Batch, now: float, heartbeat: object = None) -> IngestResult:
+        self.batches.append(batch)
+        return IngestResult(len(batch), 0, 0, 0)
+
+
+class FlakySensor:
+    model = "flaky"
+
+    def __init__(self, fail_between: tuple[float, float], clock: ManualClock) -> None:
+        self.fail_between = fail_between
+        self.clock = clock
+        self.calls = 0
+
+    def read_light(self) -> LightSample:
+        self.calls += 1
+        t = self.clock.monotonic()
+        if self.fail_between[0] <= t < self.fail_between[1]:
+            raise SensorUnavailable("[Errno 121] Remote I/O error")
+        return LightSample(lux=12.0)
+
+
+def run(loop: AcquisitionLoop, clock: ManualClock, seconds: int) -> None:
+    for _ in range(seconds):
+        loop.poll_once()
+        clock.advance(1.0)
+    loop.flush()
+
+
+def test_samples_each_sensor_at_its_interval() -> None:
+    """A 1 s sensor gives 60 samples a minute, stamped on the wall clock."""
+    clock = ManualClock()
+    engine = RecordingEngine()
+    sensor = FlakySensor((1e9, 1e9), clock)
+    loop = AcquisitionLoop(
+        [ScheduledSensor("s", sensor, 1.0)],
+        clock,
+        engine,  # type: ignore[arg-type]
+        real_monotonic=clock.monotonic,
+    )
+    run(loop, clock, 60)
+    light = [r for b in engine.batches for r in b.light]
+    assert len(light) == 60
+    assert light[1].ts - light[0].ts == pytest.approx(1.0)
+
+
+def test_failing_sensor_backs_off_logs_edges_once_and_recovers(caplog: pytest.LogCaptureFixture) -> None:
+    """A sensor down for 100 s is retried with backoff, logged once down and once up, then read again."""
+    clock = ManualClock()
+    engine = RecordingEngine()
+    sensor = FlakySensor((10.0, 110.0), clock)
+    loop = AcquisitionLoop(
+        [ScheduledSensor("s", sensor, 1.0)],
+        clock,
+        engine,  # type: ignore[arg-type]
+        real_monotonic=clock.monotonic,
+    )
+    with caplog.at_level(logging.INFO, logger="firmware_bridge.acquisition"):
+        run(loop, clock, 300)
+    faults = [f for b in engine.batches for f in b.faults]
+    assert 3 <= len(faults) <= 10  # backoff: far fewer attempts than the 100 polls of the outage
+    assert faults[0].kind == "unavailable"
+    messages = [r.getMessage() for r in caplog.records]
+    assert sum("went down" in m for m in messages) == 1
+    assert sum("recovered" in m for m in messages) == 1
+    assert engine.batches[-1].light  # reading again after recovery
+
+
+def test_fault_kind_comes_from_the_exception_class() -> None:
+    """An out-of-range reading is recorded as kind 'out-of-range'."""
+    clock = ManualClock()
+    engine = RecordingEngine()
+
+    class Wild:
+        model = "wild"
+
+        def read_light(self) -> LightSample:
+            raise SensorOutOfRange("TSL2591 reported -5 lx")
+
+    loop = AcquisitionLoop(
+        [ScheduledSensor("w", Wild(), 1.0)],
+        clock,
+        engine,  # type: ignore[arg-type]
+        real_monotonic=clock.monotonic,
+    )
+    run(loop, clock, 1)
+    assert engine.batches[0].faults[0].kind == "out-of-range"

@@ -1,0 +1,79 @@
+"""The whole system as a user runs it: `vialguard run --simulate` in a subprocess, polled over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+UNPROTECTED = {"infusion-container", "clear-glass", "window-open", "syringe", "amber-glass"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path) -> None:
+    """Door left open: pollers see the light alert, then an exposed vial's potency alert; SIGTERM stops."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vialguard",
+            "run",
+            "--simulate",
+            "--speed",
+            "600",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "v.db"),
+            "--scenario",
+            "door-left-open@10m+2h",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    seen: dict[str, dict[str, object]] = {}
+    cursor = 0
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    page = client.get("/api/v1/alerts", params={"since": cursor}).json()
+                except httpx.TransportError:
+                    time.sleep(0.2)  # the API process is still starting: nothing to drive, only to wait for
+                    continue
+                cursor = page["cursor"]
+                for alert in page["alerts"]:
+                    seen.setdefault(str(alert["rule"]), alert)
+                if "light-exposure" in seen and "potency-warning" in seen:
+                    break
+                time.sleep(0.2)
+            assert "light-exposure" in seen, f"no light alert; saw {sorted(seen)}"
+            assert "potency-warning" in seen, f"no potency alert; saw {sorted(seen)}"
+            vials = {v["key"]: v for v in client.get("/api/v1/vials").json()}
+            flagged = vials[str(seen["potency-warning"]["vial"])]
+            assert flagged["packaging"] in UNPROTECTED
+            assert vials["roze-0001"]["potency_percent"] == pytest.approx(100.0, abs=0.01)  # in its carton
+            assert client.get("/healthz").json()["status"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "bridge stopped cleanly" in text
+    assert "vialguard is running" in text

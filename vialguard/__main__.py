@@ -1,0 +1,3 @@
+from vialguard.cli import main
+
+raise SystemExit(main())
