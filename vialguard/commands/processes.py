@@ -1,0 +1,109 @@
+"""``vialguard run``, ``vialguard bridge`` and ``vialguard api``: the system's processes."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from monitor.site_sync import sync_site
+from monitor.store import Database
+from monitor.store import health as health_store
+from vialguard.options import add_common, clock_from, settings_from
+from vialguard.supervisor import Child, child_argv, supervise
+
+
+def _passthrough(args: argparse.Namespace, sim_origin: float, real_origin: float) -> list[str]:
+    out: list[str] = []
+    if args.config is not None:
+        out += ["--config", str(args.config)]
+    if args.db is not None:
+        out += ["--db", str(args.db)]
+    if args.simulate:
+        out += [
+            "--simulate",
+            "--speed",
+            repr(args.speed),
+            "--sim-origin",
+            repr(sim_origin),
+            "--real-origin",
+            repr(real_origin),
+        ]
+    for sc in args.scenario:
+        out += ["--scenario", sc]
+    if args.host is not None:
+        out += ["--host", args.host]
+    if args.port is not None:
+        out += ["--port", str(args.port)]
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    try:
+        # Resume a simulation where the last one stopped, so its readings stay in time order.
+        beat = health_store.read(conn)
+        sim_origin = time.time() if beat is None or not args.simulate else max(time.time(), beat.sim_ts + 1.0)
+        sync_site(conn, settings, sim_origin)
+    finally:
+        conn.close()
+    real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
+    passthrough = _passthrough(args, sim_origin, real_origin)
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
+    message = (
+        f"vialguard is running ({mode}).\n"
+        f"  API:        {url}/api/v1/alerts   {url}/api/v1/vials   {url}/api/v1/locations\n"
+        f"  API docs:   {url}/docs\n"
+        f"  health:     {url}/healthz\n"
+        f"  database:   {settings.db_path}\n"
+        f"Press Ctrl-C to stop."
+    )
+    return supervise(
+        [Child("bridge", child_argv("bridge", passthrough)), Child("api", child_argv("api", passthrough))],
+        message,
+    )
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    from firmware_bridge.service import run_bridge
+
+    settings = settings_from(args)
+    clock = clock_from(args)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    run_bridge(settings, clock, stop, simulate=args.simulate)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = settings_from(args)
+    app = create_app(settings, clock_from(args))
+    uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="warning")
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    for name, helptext, func in (
+        ("run", "start the bridge and the API, supervised (Ctrl-C stops both)", cmd_run),
+        ("bridge", "the sensor-bridge process alone", cmd_bridge),
+        ("api", "the API process alone", cmd_api),
+    ):
+        parser = sub.add_parser(name, help=helptext)
+        add_common(parser)
+        parser.set_defaults(func=func)
