@@ -1,0 +1,148 @@
+"""The command line: clear errors for bad input, scenario syntax, and supervision of the children."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.errors import ConfigError
+from tests.vialguard.test_end_to_end import free_port
+from vialguard.cli import main
+from vialguard.options import parse_duration, parse_scenario
+
+
+def test_run_without_config_or_simulate_names_the_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    """`vialguard run` with neither --config nor --simulate exits 2 saying what to pass."""
+    assert main(["run"]) == 2
+    assert "no --config given" in capsys.readouterr().err
+
+
+def test_bad_config_file_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken settings file stops the command at once, naming file and key."""
+    bad = tmp_path / "site.toml"
+    bad.write_text('[[locations]]\nkey = "Fridge One"\nname = "x"\n', encoding="utf-8")
+    assert main(["bridge", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err
+    assert "locations[0].key" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "door-left-open@10m+2h",
+            {"kind": "door-left-open", "start_after_seconds": 600.0, "duration_seconds": 7200.0},
+        ),
+        (
+            "sensor-dropout@90+30s:fridge-1-lux",
+            {
+                "kind": "sensor-dropout",
+                "start_after_seconds": 90.0,
+                "duration_seconds": 30.0,
+                "sensor": "fridge-1-lux",
+            },
+        ),
+        (
+            "light-stuck-on@1h",
+            {"kind": "light-stuck-on", "start_after_seconds": 3600.0, "duration_seconds": 3600.0},
+        ),
+    ],
+    ids=["door", "dropout-with-sensor", "default-duration"],
+)
+def test_scenario_syntax(text: str, expected: dict[str, object]) -> None:
+    """KIND@START[+DURATION][:SENSOR] with s/m/h/d units."""
+    assert parse_scenario(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["door-left-open", "door@soon", "door@1h+forever"], ids=["no-at", "bad-start", "bad-duration"]
+)
+def test_bad_scenario_is_a_config_error(text: str) -> None:
+    """A scenario that does not parse is refused with the expected syntax or unit in the message."""
+    with pytest.raises(ConfigError):
+        parse_scenario(text)
+
+
+def test_unknown_scenario_kind_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A scenario kind the simulator does not know is refused naming it."""
+    assert main(["bridge", "--simulate", "--db", str(tmp_path / "v.db"), "--scenario", "flood@1h"]) == 2
+    assert "--scenario 'flood@1h'" in capsys.readouterr().err
+
+
+def test_durations() -> None:
+    """Durations accept bare seconds and s/m/h/d suffixes."""
+    assert [parse_duration(x) for x in ("90", "90s", "10m", "2h", "1d")] == [90, 90, 600, 7200, 86400]
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(x) for x in path.read_text().split()] if path.exists() else []
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+@pytest.mark.slow
+def test_supervisor_restarts_a_killed_child(tmp_path: Path) -> None:
+    """The bridge killed with SIGKILL is restarted by `vialguard run`, and data keeps flowing."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vialguard",
+            "run",
+            "--simulate",
+            "--speed",
+            "60",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "v.db"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        bridge = None
+        while bridge is None and time.monotonic() < deadline:
+            bridge = next((c for c in _children(proc.pid) if " bridge " in _cmdline(c)), None)
+            time.sleep(0.05)  # waiting for another process to start: no clock of ours drives it
+        assert bridge is not None
+        os.kill(bridge, signal.SIGKILL)
+        restarted = None
+        while restarted is None and time.monotonic() < deadline:
+            restarted = next(
+                (c for c in _children(proc.pid) if " bridge " in _cmdline(c) and c != bridge), None
+            )
+            time.sleep(0.05)
+        assert restarted is not None, "bridge was not restarted"
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            total = 0
+            while time.monotonic() < deadline:
+                try:
+                    health = client.get("/healthz").json()
+                except httpx.TransportError:
+                    time.sleep(0.1)
+                    continue
+                total = health.get("readings_total") or 0
+                if health["status"] == "ok" and total > 0:
+                    break
+                time.sleep(0.1)
+            assert total > 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode()
+    assert "bridge exited with -9; restarting" in out.decode()
