@@ -1,12 +1,58 @@
-"""Build the configured sensors: simulated twins reading the fridge, or drivers on a real bus."""
+"""Build the configured sensors: genuine drivers on a real or emulated bus, or direct simulated twins.
+
+A sensor whose chip does not answer at start is not fatal: it is wrapped so every read retries the
+construction and fails as :class:`hardware.errors.SensorUnavailable` until the chip answers, so the loop
+records the fault, backs off and carries on with the other sensors.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from firmware_bridge.acquisition import SampleTime, ScheduledSensor
+from hardware.bus import open_i2c_bus
+from hardware.calibration import Calibration
+from hardware.errors import SensorUnavailable
 from hardware.fridge import FridgeParameters, Scenario, SimulatedFridge
+from hardware.i2c_emulator import EmulatedI2C, Fault
+from hardware.registry import DRIVERS, build_sensor, emulated_bus
+from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
 from hardware.simulated_sensors import SimulatedLightSensor, SimulatedTemperatureSensor
-from monitor.config import Settings, SimulationConfig
+from monitor.config import SensorConfig, Settings, SimulationConfig
 from monitor.errors import ConfigError
+
+Factory = Callable[[], LightSensor | TemperatureSensor]
+
+
+class _Deferred:
+    """Constructs the real sensor on first successful attempt; until then every read is unavailable."""
+
+    def __init__(self, key: str, driver: str, factory: Factory) -> None:
+        self.model = driver
+        self._key = key
+        self._factory = factory
+        self._sensor: LightSensor | TemperatureSensor | None = None
+
+    def _get(self) -> LightSensor | TemperatureSensor:
+        if self._sensor is None:
+            self._sensor = self._factory()  # raises SensorUnavailable while the chip is absent
+        return self._sensor
+
+
+class DeferredLightSensor(_Deferred):
+    def read_light(self) -> LightSample:
+        sensor = self._get()
+        if not isinstance(sensor, LightSensor):
+            raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure light")
+        return sensor.read_light()
+
+
+class DeferredTemperatureSensor(_Deferred):
+    def read_temperature(self) -> TemperatureSample:
+        sensor = self._get()
+        if not isinstance(sensor, TemperatureSensor):
+            raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure temperature")
+        return sensor.read_temperature()
 
 
 def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:
@@ -33,28 +79,90 @@ def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:
     return fridge
 
 
+def check_drivers(settings: Settings, *, simulate: bool) -> None:
+    """Every sensor names a known driver for its quantity; ``simulated`` only with --simulate."""
+    for i, s in enumerate(settings.sensors):
+        if s.driver == "simulated":
+            if not simulate:
+                raise ConfigError(
+                    f"sensors[{i}].driver: 'simulated' needs --simulate; name a chip driver for a real sensor"
+                )
+            continue
+        spec = DRIVERS.get(s.driver)
+        if spec is None:
+            raise ConfigError(
+                f"sensors[{i}].driver: unknown driver {s.driver!r}; "
+                f"known: simulated, {', '.join(sorted(DRIVERS))}"
+            )
+        if spec.quantity != s.quantity:
+            raise ConfigError(f"sensors[{i}].driver: {s.driver!r} measures {spec.quantity}, not {s.quantity}")
+
+
+def _scheduled(s: SensorConfig, bus: object) -> ScheduledSensor:
+    calibration = Calibration(offset=s.calibration.offset, gain=s.calibration.gain)
+
+    def factory() -> LightSensor | TemperatureSensor:
+        return build_sensor(s.driver, bus, s.address, calibration)
+
+    deferred: DeferredLightSensor | DeferredTemperatureSensor = (
+        DeferredLightSensor(s.key, s.driver, factory)
+        if s.quantity == "light"
+        else DeferredTemperatureSensor(s.key, s.driver, factory)
+    )
+    return ScheduledSensor(s.key, deferred, s.interval)
+
+
 def build_simulated_sensors(
     settings: Settings, fridge: SimulatedFridge, sample_time: SampleTime
-) -> list[ScheduledSensor]:
-    """Every configured sensor as a simulated twin reading ``fridge`` at the loop's sample time."""
+) -> tuple[list[ScheduledSensor], dict[int, EmulatedI2C]]:
+    """Every configured sensor reading ``fridge`` at the loop's sample time.
+
+    Chip drivers run genuine Adafruit code on an emulated bus per configured bus number; ``simulated``
+    sensors read the fridge directly. Returns the emulated buses too, for fault injection.
+    """
+    check_drivers(settings, simulate=True)
+    placements: dict[int, list[tuple[str, int | None]]] = {}
+    for s in settings.sensors:
+        if s.driver != "simulated":
+            placements.setdefault(s.bus, []).append((s.driver, s.address))
+    buses = {
+        n: emulated_bus(p, fridge, sample_time, seed=settings.simulation.seed * 100 + n)
+        for n, p in placements.items()
+    }
+    for n, bus in buses.items():
+        bus.schedule = _dropout_schedule(settings, n, fridge, sample_time)
     out: list[ScheduledSensor] = []
     for s in settings.sensors:
-        if s.quantity == "light":
-            sensor: SimulatedLightSensor | SimulatedTemperatureSensor = SimulatedLightSensor(
-                fridge, s.key, sample_time
-            )
+        if s.driver != "simulated":
+            out.append(_scheduled(s, buses[s.bus]))
+        elif s.quantity == "light":
+            out.append(ScheduledSensor(s.key, SimulatedLightSensor(fridge, s.key, sample_time), s.interval))
         else:
-            sensor = SimulatedTemperatureSensor(fridge, s.key, sample_time)
-        out.append(ScheduledSensor(s.key, sensor, s.interval))
-    return out
+            out.append(
+                ScheduledSensor(s.key, SimulatedTemperatureSensor(fridge, s.key, sample_time), s.interval)
+            )
+    return out, buses
+
+
+def _dropout_schedule(
+    settings: Settings, bus_number: int, fridge: SimulatedFridge, sample_time: SampleTime
+) -> Callable[[int], Fault | None]:
+    """A sensor-dropout scenario reaches an emulated chip as an I/O error, as a pulled cable does."""
+    keys = {
+        (s.address if s.address is not None else DRIVERS[s.driver].default_address): s.key
+        for s in settings.sensors
+        if s.driver != "simulated" and s.bus == bus_number
+    }
+
+    def schedule(address: int) -> Fault | None:
+        key = keys.get(address)
+        return "eio" if key is not None and fridge.sensor_dropped_out(key, sample_time()) else None
+
+    return schedule
 
 
 def build_real_sensors(settings: Settings) -> list[ScheduledSensor]:
-    """Sensors on the machine's own buses, from each sensor's ``driver``."""
-    for i, s in enumerate(settings.sensors):
-        if s.driver == "simulated":
-            raise ConfigError(
-                f"sensors[{i}].driver: 'simulated' needs --simulate; name a chip driver for a real sensor"
-            )
-        raise ConfigError(f"sensors[{i}].driver: unknown driver {s.driver!r}")
-    return []
+    """Sensors on the machine's own I2C buses."""
+    check_drivers(settings, simulate=False)
+    buses = {n: open_i2c_bus(n) for n in sorted({s.bus for s in settings.sensors})}
+    return [_scheduled(s, buses[s.bus]) for s in settings.sensors]

@@ -30,7 +30,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
         sample_time = SampleTime(clock.wall())
         if simulate:
             fridge = build_fridge(settings.simulation, clock.wall())
-            sensors = build_simulated_sensors(settings, fridge, sample_time)
+            sensors, _ = build_simulated_sensors(settings, fridge, sample_time)
         else:
             sensors = build_real_sensors(settings)
         loop = AcquisitionLoop(

@@ -32,6 +32,17 @@ class LocationConfig(_Strict):
     kind: Literal["fridge", "cabinet", "room", "other"] = "fridge"
 
 
+class CalibrationConfig(_Strict):
+    """A linear correction after conversion (corrected = gain · raw + offset) and its certificate."""
+
+    offset: float = 0.0
+    gain: Annotated[float, Field(gt=0)] = 1.0
+    certificate_id: str | None = None
+    calibrated_on: str | None = None
+    due_on: str | None = None
+    expanded_uncertainty: Annotated[float, Field(ge=0)] | None = None  # in the quantity's unit, k = 2
+
+
 class SensorConfig(_Strict):
     key: Key
     location: Key
@@ -42,6 +53,7 @@ class SensorConfig(_Strict):
     device_id: str | None = None  # 1-Wire id, e.g. "28-0316a2791aff"
     interval_seconds: Seconds | None = None  # default: 1 s for light, 10 s for temperature
     max_gap_seconds: Seconds | None = None  # default: 3 intervals, and at least 5 s
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
 
     @property
     def interval(self) -> float:

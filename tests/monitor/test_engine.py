@@ -38,7 +38,7 @@ def run_simulation(
     sample_time = SampleTime()
     fridge = build_fridge(settings.simulation, clock.wall())
     loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time),
+        build_simulated_sensors(settings, fridge, sample_time)[0],
         clock,
         engine,
         batch_seconds=120.0,
@@ -176,7 +176,7 @@ def test_loop_stops_on_event_and_flushes(settings: Settings, catalog: Catalog, c
     sample_time = SampleTime()
     fridge = build_fridge(settings.simulation, clock.wall())
     loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time),
+        build_simulated_sensors(settings, fridge, sample_time)[0],
         clock,
         engine,
         batch_seconds=1e9,
