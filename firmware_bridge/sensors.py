@@ -8,16 +8,19 @@ records the fault, backs off and carries on with the other sensors.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from firmware_bridge.acquisition import SampleTime, ScheduledSensor
 from hardware.bus import open_i2c_bus
 from hardware.calibration import Calibration
+from hardware.chips.ds18b20 import EmulatedW1
 from hardware.errors import SensorUnavailable
 from hardware.fridge import FridgeParameters, Scenario, SimulatedFridge
 from hardware.i2c_emulator import EmulatedI2C, Fault
-from hardware.registry import DRIVERS, build_sensor, emulated_bus
+from hardware.registry import DRIVERS, build_sensor, emulated_buses, place_of
 from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
 from hardware.simulated_sensors import SimulatedLightSensor, SimulatedTemperatureSensor
+from hardware.w1 import SysfsW1
 from monitor.config import SensorConfig, Settings, SimulationConfig
 from monitor.errors import ConfigError
 
@@ -80,7 +83,7 @@ def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:
 
 
 def check_drivers(settings: Settings, *, simulate: bool) -> None:
-    """Every sensor names a known driver for its quantity; ``simulated`` only with --simulate."""
+    """Every sensor names a known driver for its quantity and place; ``simulated`` needs --simulate."""
     for i, s in enumerate(settings.sensors):
         if s.driver == "simulated":
             if not simulate:
@@ -96,13 +99,18 @@ def check_drivers(settings: Settings, *, simulate: bool) -> None:
             )
         if spec.quantity != s.quantity:
             raise ConfigError(f"sensors[{i}].driver: {s.driver!r} measures {spec.quantity}, not {s.quantity}")
+        try:
+            place_of(s.driver, s.address, s.device_id)
+        except ValueError as exc:
+            raise ConfigError(f"sensors[{i}].device_id: {exc}") from exc
 
 
 def _scheduled(s: SensorConfig, bus: object) -> ScheduledSensor:
     calibration = Calibration(offset=s.calibration.offset, gain=s.calibration.gain)
+    place = place_of(s.driver, s.address, s.device_id)
 
     def factory() -> LightSensor | TemperatureSensor:
-        return build_sensor(s.driver, bus, s.address, calibration)
+        return build_sensor(s.driver, bus, place, calibration)
 
     deferred: DeferredLightSensor | DeferredTemperatureSensor = (
         DeferredLightSensor(s.key, s.driver, factory)
@@ -112,46 +120,58 @@ def _scheduled(s: SensorConfig, bus: object) -> ScheduledSensor:
     return ScheduledSensor(s.key, deferred, s.interval)
 
 
+@dataclass
+class EmulatedBuses:
+    """The emulated buses of a simulated site, by bus number, for fault injection."""
+
+    i2c: dict[int, EmulatedI2C]
+    w1: EmulatedW1
+
+
 def build_simulated_sensors(
     settings: Settings, fridge: SimulatedFridge, sample_time: SampleTime
-) -> tuple[list[ScheduledSensor], dict[int, EmulatedI2C]]:
+) -> tuple[list[ScheduledSensor], EmulatedBuses]:
     """Every configured sensor reading ``fridge`` at the loop's sample time.
 
-    Chip drivers run genuine Adafruit code on an emulated bus per configured bus number; ``simulated``
-    sensors read the fridge directly. Returns the emulated buses too, for fault injection.
+    Chip drivers run genuine driver code on emulated buses; ``simulated`` sensors read the fridge directly.
     """
     check_drivers(settings, simulate=True)
-    placements: dict[int, list[tuple[str, int | None]]] = {}
-    for s in settings.sensors:
-        if s.driver != "simulated":
-            placements.setdefault(s.bus, []).append((s.driver, s.address))
-    buses = {
-        n: emulated_bus(p, fridge, sample_time, seed=settings.simulation.seed * 100 + n)
-        for n, p in placements.items()
-    }
-    for n, bus in buses.items():
-        bus.schedule = _dropout_schedule(settings, n, fridge, sample_time)
+    chips = [s for s in settings.sensors if s.driver != "simulated"]
+    seed = settings.simulation.seed * 100
+    i2c: dict[int, EmulatedI2C] = {}
+    w1 = EmulatedW1()
+    for n in sorted({s.bus for s in chips}):
+        on_bus = [s for s in chips if s.bus == n]
+        bus, probes = emulated_buses(
+            [(s.driver, place_of(s.driver, s.address, s.device_id)) for s in on_bus],
+            fridge,
+            sample_time,
+            seed + n,
+        )
+        bus.schedule = _dropout_schedule(on_bus, fridge, sample_time)
+        i2c[n] = bus
+        w1.chips.update(probes.chips)
     out: list[ScheduledSensor] = []
     for s in settings.sensors:
         if s.driver != "simulated":
-            out.append(_scheduled(s, buses[s.bus]))
+            out.append(_scheduled(s, w1 if DRIVERS[s.driver].bus_kind == "w1" else i2c[s.bus]))
         elif s.quantity == "light":
             out.append(ScheduledSensor(s.key, SimulatedLightSensor(fridge, s.key, sample_time), s.interval))
         else:
             out.append(
                 ScheduledSensor(s.key, SimulatedTemperatureSensor(fridge, s.key, sample_time), s.interval)
             )
-    return out, buses
+    return out, EmulatedBuses(i2c, w1)
 
 
 def _dropout_schedule(
-    settings: Settings, bus_number: int, fridge: SimulatedFridge, sample_time: SampleTime
+    sensors: list[SensorConfig], fridge: SimulatedFridge, sample_time: SampleTime
 ) -> Callable[[int], Fault | None]:
     """A sensor-dropout scenario reaches an emulated chip as an I/O error, as a pulled cable does."""
     keys = {
-        (s.address if s.address is not None else DRIVERS[s.driver].default_address): s.key
-        for s in settings.sensors
-        if s.driver != "simulated" and s.bus == bus_number
+        place_of(s.driver, s.address, s.device_id): s.key
+        for s in sensors
+        if DRIVERS[s.driver].bus_kind == "i2c"
     }
 
     def schedule(address: int) -> Fault | None:
@@ -162,7 +182,9 @@ def _dropout_schedule(
 
 
 def build_real_sensors(settings: Settings) -> list[ScheduledSensor]:
-    """Sensors on the machine's own I2C buses."""
+    """Sensors on the machine's own buses: I2C through Blinka, 1-Wire through sysfs."""
     check_drivers(settings, simulate=False)
-    buses = {n: open_i2c_bus(n) for n in sorted({s.bus for s in settings.sensors})}
-    return [_scheduled(s, buses[s.bus]) for s in settings.sensors]
+    kinds = {s.key: DRIVERS[s.driver].bus_kind for s in settings.sensors}
+    i2c = {n: open_i2c_bus(n) for n in sorted({s.bus for s in settings.sensors if kinds[s.key] == "i2c"})}
+    w1 = SysfsW1()
+    return [_scheduled(s, w1 if kinds[s.key] == "w1" else i2c[s.bus]) for s in settings.sensors]

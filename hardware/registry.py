@@ -1,41 +1,61 @@
-"""The sensor drivers vialguard knows, as a table: name, quantity, default address, real class, chip model.
+"""The sensor drivers vialguard knows, as a table: name, quantity, bus, default place, class, chip model.
 
-Adding a chip is adding a row. The bridge builds sensors from configuration through :func:`build_sensor`,
-on a real bus (:mod:`hardware.bus`) or on an emulated one from :func:`emulated_bus`.
+Adding a chip is adding a row. The bridge builds sensors from configuration through :func:`build_sensor`
+on a real bus (:mod:`hardware.bus`, :class:`hardware.w1.SysfsW1`) or on emulated ones
+(:func:`emulated_buses`).
+An I2C sensor is placed by its 7-bit address, a 1-Wire probe by its device id (``28-...``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from hardware.calibration import Calibration
+from hardware.chips.ds18b20 import Ds18b20Chip, EmulatedW1
 from hardware.chips.mcp9808 import Mcp9808Chip
 from hardware.chips.tsl2591 import Tsl2591Chip
 from hardware.drivers.mcp9808 import Mcp9808Sensor
 from hardware.drivers.tsl2591 import Tsl2591Sensor
 from hardware.environment import Environment
-from hardware.i2c_emulator import ChipModel, EmulatedI2C
+from hardware.i2c_emulator import EmulatedI2C
 from hardware.sensor import LightSensor, TemperatureSensor
+from hardware.w1 import Ds18b20Sensor
 
 Quantity = Literal["light", "temperature"]
+BusKind = Literal["i2c", "w1"]
+Sensor = LightSensor | TemperatureSensor
+Place = int | str  # an I2C address or a 1-Wire device id
 
 
 @dataclass(frozen=True, slots=True)
 class DriverSpec:
     name: str
     quantity: Quantity
-    default_address: int
-    build: Callable[[object, int, Calibration], LightSensor | TemperatureSensor]
-    chip: Callable[[Environment, Callable[[], float], int], ChipModel]
+    bus_kind: BusKind
+    default_place: Place | None
+    build: Callable[[Any, Place, Calibration], Sensor]
+    chip: Callable[[Environment, Callable[[], float], int], Any]
 
 
 DRIVERS: dict[str, DriverSpec] = {
     spec.name: spec
     for spec in (
-        DriverSpec("tsl2591", "light", 0x29, lambda bus, a, c: Tsl2591Sensor(bus, a, c), Tsl2591Chip),
-        DriverSpec("mcp9808", "temperature", 0x18, lambda bus, a, c: Mcp9808Sensor(bus, a, c), Mcp9808Chip),
+        DriverSpec(
+            "tsl2591", "light", "i2c", 0x29, lambda bus, a, c: Tsl2591Sensor(bus, int(a), c), Tsl2591Chip
+        ),
+        DriverSpec(
+            "mcp9808",
+            "temperature",
+            "i2c",
+            0x18,
+            lambda bus, a, c: Mcp9808Sensor(bus, int(a), c),
+            Mcp9808Chip,
+        ),
+        DriverSpec(
+            "ds18b20", "temperature", "w1", None, lambda bus, d, c: Ds18b20Sensor(bus, str(d), c), Ds18b20Chip
+        ),
     )
 }
 
@@ -47,25 +67,37 @@ def driver_spec(name: str) -> DriverSpec:
         raise KeyError(f"unknown driver {name!r}; known: {', '.join(sorted(DRIVERS))}") from None
 
 
-def build_sensor(
-    driver: str, bus: object, address: int | None = None, calibration: Calibration | None = None
-) -> LightSensor | TemperatureSensor:
-    """A configured sensor on ``bus``; raises :class:`hardware.errors.SensorUnavailable` if absent."""
+def place_of(driver: str, address: int | None, device_id: str | None) -> Place:
+    """Where a configured sensor sits on its bus; ``ValueError`` when a 1-Wire probe names no device id."""
     spec = driver_spec(driver)
-    return spec.build(bus, spec.default_address if address is None else address, calibration or Calibration())
+    if spec.bus_kind == "w1":
+        if device_id is None:
+            raise ValueError(f"a {driver} probe needs its device_id (e.g. 28-0316a2791aff)")
+        return device_id
+    if address is not None:
+        return address
+    assert spec.default_place is not None
+    return spec.default_place
 
 
-def emulated_bus(
-    placements: Sequence[tuple[str, int | None]],
+def build_sensor(driver: str, bus: object, place: Place, calibration: Calibration | None = None) -> Sensor:
+    """A configured sensor on ``bus``; raises :class:`hardware.errors.SensorUnavailable` if absent."""
+    return driver_spec(driver).build(bus, place, calibration or Calibration())
+
+
+def emulated_buses(
+    placements: Sequence[tuple[str, Place]],
     environment: Environment,
     now: Callable[[], float],
     seed: int = 0,
-) -> EmulatedI2C:
-    """An emulated bus with a chip model for each ``(driver, address)``, all reading ``environment``."""
-    bus = EmulatedI2C()
-    for i, (driver, address) in enumerate(placements):
+) -> tuple[EmulatedI2C, EmulatedW1]:
+    """Emulated I2C and 1-Wire buses with a chip for each ``(driver, place)``, reading ``environment``."""
+    i2c, w1 = EmulatedI2C(), EmulatedW1()
+    for i, (driver, place) in enumerate(placements):
         spec = driver_spec(driver)
-        bus.attach(
-            spec.default_address if address is None else address, spec.chip(environment, now, seed + i)
-        )
-    return bus
+        chip = spec.chip(environment, now, seed + i)
+        if spec.bus_kind == "w1":
+            w1.chips[str(place)] = chip
+        else:
+            i2c.attach(int(place), chip)
+    return i2c, w1

@@ -7,11 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 
+from hardware.errors import HardwareError
 from monitor.errors import VialguardError
-from vialguard.commands import processes
+from vialguard.commands import processes, sensors
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
-COMMAND_GROUPS = (processes,)
+COMMAND_GROUPS = (processes, sensors)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,6 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except VialguardError as exc:
+    except (VialguardError, HardwareError) as exc:
         print(f"vialguard: error: {exc}", file=sys.stderr)  # noqa: T201  # the user's terminal
         return 2

@@ -13,7 +13,7 @@ from hardware.drivers.tsl2591 import Tsl2591Sensor
 from hardware.environment import Conditions
 from hardware.errors import SensorFrozen, SensorOutOfRange, SensorUnavailable
 from hardware.i2c_emulator import EmulatedI2C
-from hardware.registry import build_sensor, emulated_bus
+from hardware.registry import build_sensor, emulated_buses
 
 
 class Room:
@@ -140,7 +140,7 @@ def test_impossible_temperature_is_out_of_range() -> None:
 
 def test_scan_lists_present_chips_and_nack_is_errno_121() -> None:
     """The emulated bus scans like i2c-dev and NACKs an empty address with EREMOTEIO."""
-    bus = emulated_bus([("tsl2591", None), ("mcp9808", 0x19)], Room(), lambda: 0.0)
+    bus, _ = emulated_buses([("tsl2591", 0x29), ("mcp9808", 0x19)], Room(), lambda: 0.0)
     assert bus.scan() == [0x19, 0x29]
     bus.inject(0x19, "absent")
     assert bus.scan() == [0x29]
@@ -153,6 +153,6 @@ def test_calibration_is_applied_after_conversion() -> None:
     """A configured offset and gain correct the driver's value."""
     from hardware.calibration import Calibration
 
-    bus = emulated_bus([("mcp9808", None)], Room(celsius=4.0), lambda: 0.0)
-    sensor = build_sensor("mcp9808", bus, None, Calibration(offset=-0.5, gain=1.0))
+    bus, _ = emulated_buses([("mcp9808", 0x18)], Room(celsius=4.0), lambda: 0.0)
+    sensor = build_sensor("mcp9808", bus, 0x18, Calibration(offset=-0.5, gain=1.0))
     assert sensor.read_temperature().celsius == pytest.approx(3.5, abs=0.25)  # type: ignore[union-attr]

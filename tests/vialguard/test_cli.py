@@ -146,3 +146,33 @@ def test_supervisor_restarts_a_killed_child(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out.decode()
     assert "bridge exited with -9; restarting" in out.decode()
+
+
+def test_sensors_read_simulated_reads_through_genuine_drivers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sensors read --simulate --json` reads each configured chip once, with raw counts and status."""
+    import json
+
+    assert main(["sensors", "read", "--simulate", "--json", "--db", str(tmp_path / "v.db")]) == 0
+    rows = {r["sensor"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["fridge-1-lux"]["driver"] == "tsl2591"
+    assert len(rows["fridge-1-lux"]["raw_counts"]) == 2
+    assert 2.0 <= rows["fridge-1-temp"]["celsius"] <= 8.0
+
+
+def test_sensors_scan_simulated_names_the_chips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`sensors scan --simulate` lists the emulated chips by address and name."""
+    assert main(["sensors", "scan", "--simulate", "--db", str(tmp_path / "v.db")]) == 0
+    out = capsys.readouterr().out
+    assert "0x29  tsl2591" in out
+    assert "0x18  mcp9808" in out
+
+
+@pytest.mark.skipif(Path("/dev/i2c-1").exists(), reason="this machine has a real I2C bus")
+def test_real_bus_off_a_pi_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """Off a Raspberry Pi, opening the real bus fails with advice, not a traceback."""
+    code = main(["sensors", "scan"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot open I2C bus 1" in err
