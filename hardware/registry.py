@@ -13,11 +13,19 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hardware.calibration import Calibration
+from hardware.chips.bh1750 import Bh1750Chip
 from hardware.chips.ds18b20 import Ds18b20Chip, EmulatedW1
 from hardware.chips.mcp9808 import Mcp9808Chip
+from hardware.chips.pct2075 import Pct2075Chip
+from hardware.chips.sht4x import Sht4xChip
 from hardware.chips.tsl2591 import Tsl2591Chip
+from hardware.chips.veml7700 import Veml7700Chip
+from hardware.drivers.bh1750 import Bh1750Sensor
 from hardware.drivers.mcp9808 import Mcp9808Sensor
+from hardware.drivers.pct2075 import Pct2075Sensor
+from hardware.drivers.sht4x import Sht4xSensor
 from hardware.drivers.tsl2591 import Tsl2591Sensor
+from hardware.drivers.veml7700 import Veml7700Sensor
 from hardware.environment import Environment
 from hardware.i2c_emulator import EmulatedI2C
 from hardware.sensor import LightSensor, TemperatureSensor
@@ -42,19 +50,20 @@ class DriverSpec:
 DRIVERS: dict[str, DriverSpec] = {
     spec.name: spec
     for spec in (
+        DriverSpec("tsl2591", "light", "i2c", 0x29, lambda b, a, c: Tsl2591Sensor(b, int(a), c), Tsl2591Chip),
         DriverSpec(
-            "tsl2591", "light", "i2c", 0x29, lambda bus, a, c: Tsl2591Sensor(bus, int(a), c), Tsl2591Chip
+            "veml7700", "light", "i2c", 0x10, lambda b, a, c: Veml7700Sensor(b, int(a), c), Veml7700Chip
+        ),
+        DriverSpec("bh1750", "light", "i2c", 0x23, lambda b, a, c: Bh1750Sensor(b, int(a), c), Bh1750Chip),
+        DriverSpec(
+            "mcp9808", "temperature", "i2c", 0x18, lambda b, a, c: Mcp9808Sensor(b, int(a), c), Mcp9808Chip
+        ),
+        DriverSpec("sht4x", "temperature", "i2c", 0x44, lambda b, a, c: Sht4xSensor(b, int(a), c), Sht4xChip),
+        DriverSpec(
+            "pct2075", "temperature", "i2c", 0x37, lambda b, a, c: Pct2075Sensor(b, int(a), c), Pct2075Chip
         ),
         DriverSpec(
-            "mcp9808",
-            "temperature",
-            "i2c",
-            0x18,
-            lambda bus, a, c: Mcp9808Sensor(bus, int(a), c),
-            Mcp9808Chip,
-        ),
-        DriverSpec(
-            "ds18b20", "temperature", "w1", None, lambda bus, d, c: Ds18b20Sensor(bus, str(d), c), Ds18b20Chip
+            "ds18b20", "temperature", "w1", None, lambda b, d, c: Ds18b20Sensor(b, str(d), c), Ds18b20Chip
         ),
     )
 }

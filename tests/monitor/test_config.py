@@ -87,3 +87,13 @@ def test_shipped_simulated_site_is_valid() -> None:
     assert [x.quantity for x in s.sensors] == ["light", "temperature"]
     assert len({v.packaging for v in s.vials}) >= 3
     assert (s.sensors[0].interval, s.sensors[1].interval) == (1.0, 10.0)
+
+
+def test_deploy_example_config_is_valid() -> None:
+    """The example in deploy/ (a TSL2591 and a DS18B20 probe) loads and names known drivers."""
+    from firmware_bridge.sensors import check_drivers
+
+    root = Path(__file__).resolve().parents[2]
+    settings = load_settings(root / "deploy" / "config.example.toml")
+    check_drivers(settings, simulate=False)
+    assert [s.driver for s in settings.sensors] == ["tsl2591", "ds18b20"]
