@@ -59,6 +59,10 @@ class EmulatedI2C:
     def attach(self, address: int, chip: ChipModel) -> None:
         self._chips[address] = chip
 
+    def chip(self, address: int) -> ChipModel:
+        """The chip model at ``address``, to make it misbehave."""
+        return self._chips[address]
+
     def inject(self, address: int, fault: Fault) -> None:
         """Make transfers to ``address`` fail as ``fault`` until :meth:`clear`."""
         self._faults[address] = fault

@@ -8,6 +8,7 @@ The default simulated configuration ships in the ``vialguard`` package (``vialgu
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -38,8 +39,8 @@ class CalibrationConfig(_Strict):
     offset: float = 0.0
     gain: Annotated[float, Field(gt=0)] = 1.0
     certificate_id: str | None = None
-    calibrated_on: str | None = None
-    due_on: str | None = None
+    calibrated_on: date | None = None
+    due_on: date | None = None  # overdue from the day after
     expanded_uncertainty: Annotated[float, Field(ge=0)] | None = None  # in the quantity's unit, k = 2
 
 

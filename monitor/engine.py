@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import numpy as np
@@ -237,6 +237,11 @@ class Engine:
                 last = self._last_ts.get(sensor.key)
                 age = math.inf if last is None else max(now - last, 0.0)
                 out[(sensor.key, sensor.id)] = [Observation(now, age / sensor.interval_seconds)]
+        elif rule.metric == "calibration_overdue_days":
+            for sensor in self._sensors.values():
+                if sensor.calibration_due_ts is not None:
+                    overdue = (now - sensor.calibration_due_ts) / 86_400.0
+                    out[(sensor.key, sensor.id)] = [Observation(now, overdue)]
         else:  # faulted
             faulted = {f.sensor_key: f.ts for f in batch.faults}
             for sensor in self._sensors.values():
@@ -311,15 +316,4 @@ class Engine:
 
 
 def _with_status(sensor: SensorRecord, status: sites.SensorStatus, detail: str, ts: float) -> SensorRecord:
-    return SensorRecord(
-        sensor.id,
-        sensor.key,
-        sensor.location_id,
-        sensor.quantity,
-        sensor.driver,
-        sensor.interval_seconds,
-        sensor.max_gap_seconds,
-        status,
-        detail,
-        ts,
-    )
+    return replace(sensor, status=status, status_detail=detail, status_since=ts)

@@ -15,7 +15,9 @@ from typing import Literal
 from monitor.store.alerts import Severity
 
 Subject = Literal["location", "vial", "sensor"]
-Metric = Literal["lux", "celsius", "potency_percent", "silent_intervals", "faulted"]
+Metric = Literal[
+    "lux", "celsius", "potency_percent", "silent_intervals", "faulted", "calibration_overdue_days"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,14 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "warning",
             high=t.stale_intervals,
             template="{subject}: no reading for {value:.0f} polling intervals",
+        ),
+        Rule(
+            "calibration-overdue",
+            "sensor",
+            "calibration_overdue_days",
+            "warning",
+            high=0.0,
+            template="{subject}: calibration was due {value:.0f} days ago",
         ),
         Rule(
             "sensor-fault", "sensor", "faulted", "warning", high=0.5, template="{subject}: sensor read failed"

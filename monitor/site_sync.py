@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, time
 
 from monitor.config import Settings
 from monitor.store import sites
@@ -20,9 +21,23 @@ def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
         for loc in settings.locations:
             sites.upsert_location(conn, loc.key, loc.name, loc.kind)
         for s in settings.sensors:
+            cal = s.calibration
+            due = None
+            if cal.due_on is not None:  # due through the whole of that day, UTC
+                due = datetime.combine(cal.due_on, time.max, tzinfo=UTC).timestamp()
             sites.upsert_sensor(
                 conn,
-                sites.SensorSpec(s.key, s.location, s.quantity, s.driver, s.interval, s.max_gap),
+                sites.SensorSpec(
+                    s.key,
+                    s.location,
+                    s.quantity,
+                    s.driver,
+                    s.interval,
+                    s.max_gap,
+                    cal.certificate_id,
+                    due,
+                    cal.expanded_uncertainty,
+                ),
             )
         for v in settings.vials:
             if vial_store.by_key(conn, v.key) is not None:

@@ -26,4 +26,5 @@ class FrozenDetector:
             self._count = 0
         self._last = raw
         if self._count >= self._repeats:
-            raise SensorFrozen(f"{self._name}: raw counts {raw} unchanged for {self._count + 1} reads")
+            # A stable message: the fault is one condition, not a new one at every read.
+            raise SensorFrozen(f"{self._name}: raw counts {raw} unchanged for {self._repeats + 1}+ reads")

@@ -9,6 +9,13 @@ import sqlite3
 
 from monitor.errors import SchemaError
 
+# 2: sensor calibration certificates (due date for the overdue alert, uncertainty for the model)
+_SENSOR_CALIBRATION = """
+    ALTER TABLE sensors ADD COLUMN calibration_certificate TEXT;
+    ALTER TABLE sensors ADD COLUMN calibration_due_ts REAL;
+    ALTER TABLE sensors ADD COLUMN calibration_uncertainty REAL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -132,6 +139,7 @@ MIGRATIONS: tuple[str, ...] = (
         readings_total INTEGER NOT NULL
     );
     """,
+    _SENSOR_CALIBRATION,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -32,6 +32,9 @@ class SensorRecord:
     status: SensorStatus
     status_detail: str
     status_since: float | None
+    calibration_certificate: str | None = None
+    calibration_due_ts: float | None = None
+    calibration_uncertainty: float | None = None  # expanded (k = 2), in the quantity's unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,9 @@ class SensorSpec:
     driver: str
     interval_seconds: float
     max_gap_seconds: float
+    calibration_certificate: str | None = None
+    calibration_due_ts: float | None = None
+    calibration_uncertainty: float | None = None
 
 
 def upsert_location(conn: sqlite3.Connection, key: str, name: str, kind: str) -> int:
@@ -58,12 +64,26 @@ def upsert_location(conn: sqlite3.Connection, key: str, name: str, kind: str) ->
 def upsert_sensor(conn: sqlite3.Connection, spec: SensorSpec) -> int:
     location = location_by_key(conn, spec.location_key)
     conn.execute(
-        "INSERT INTO sensors (key, location_id, quantity, driver, interval_seconds, max_gap_seconds)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO sensors (key, location_id, quantity, driver, interval_seconds, max_gap_seconds,"
+        " calibration_certificate, calibration_due_ts, calibration_uncertainty)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT(key) DO UPDATE SET location_id = excluded.location_id, quantity = excluded.quantity,"
         " driver = excluded.driver, interval_seconds = excluded.interval_seconds,"
-        " max_gap_seconds = excluded.max_gap_seconds",
-        (spec.key, location.id, spec.quantity, spec.driver, spec.interval_seconds, spec.max_gap_seconds),
+        " max_gap_seconds = excluded.max_gap_seconds,"
+        " calibration_certificate = excluded.calibration_certificate,"
+        " calibration_due_ts = excluded.calibration_due_ts,"
+        " calibration_uncertainty = excluded.calibration_uncertainty",
+        (
+            spec.key,
+            location.id,
+            spec.quantity,
+            spec.driver,
+            spec.interval_seconds,
+            spec.max_gap_seconds,
+            spec.calibration_certificate,
+            spec.calibration_due_ts,
+            spec.calibration_uncertainty,
+        ),
     )
     return int(conn.execute("SELECT id FROM sensors WHERE key = ?", (spec.key,)).fetchone()[0])
 
@@ -94,7 +114,7 @@ def location_by_id(conn: sqlite3.Connection, location_id: int) -> LocationRecord
 
 _SENSOR_COLUMNS = (
     "id, key, location_id, quantity, driver, interval_seconds, max_gap_seconds, status, status_detail,"
-    " status_since"
+    " status_since, calibration_certificate, calibration_due_ts, calibration_uncertainty"
 )
 
 
