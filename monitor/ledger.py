@@ -39,6 +39,9 @@ def integrate(
 
     ``seconds`` must be strictly increasing and later than ``tail.ts``. Returns the cumulative values and the
     gaps found, including one between the tail and the first new sample.
+
+    Written as a few in-place passes: on a year of 1 Hz readings this runs at a small multiple of one
+    numpy pass over the array (``bench/bench_model.py``).
     """
     n = len(seconds)
     if n == 0:
@@ -50,15 +53,23 @@ def integrate(
     else:
         t, y, start = seconds, rate, 0.0
     dt = np.diff(t)
-    if np.any(dt <= 0):
+    if dt.size and dt.min() <= 0:
         raise ValueError("sample times must be strictly increasing")
-    gap_mask = dt > max_gap_seconds
-    increments = np.where(gap_mask, 0.0, dt * (y[1:] + y[:-1]) / (2.0 * SECONDS_PER_HOUR))
-    cumulative = start + np.cumsum(increments)
-    if tail is None:
-        cumulative = np.concatenate(([start], cumulative))
-    gaps = [Gap(float(t[i]), float(t[i + 1])) for i in np.flatnonzero(gap_mask)]
-    return cumulative, gaps
+    # Trapezoids, summed: out[k] = start + Σ_{i<k} dt_i·(y_i + y_{i+1})/2, scaled to hours once at the end.
+    out = np.empty(len(t))
+    out[0] = 0.0
+    body = out[1:]
+    np.add(y[1:], y[:-1], out=body)
+    body *= dt
+    gaps: list[Gap] = []
+    if dt.size and dt.max() > max_gap_seconds:
+        gap_index = np.flatnonzero(dt > max_gap_seconds)
+        body[gap_index] = 0.0  # nothing is added across a gap
+        gaps = [Gap(float(t[k]), float(t[k + 1])) for k in gap_index]
+    np.cumsum(body, out=body)
+    out *= 1.0 / (2.0 * SECONDS_PER_HOUR)
+    out += start
+    return (out[1:] if tail is not None else out), gaps
 
 
 def value_at(

@@ -122,3 +122,21 @@ def test_locations_sensors_and_health(served: Served, catalog: Catalog) -> None:
     assert sensors["fridge-1-lux"]["last_value"] == 36.0
     assert sensors["fridge-1-lux"]["unit"] == "lx"
     assert served.client.get("/docs").status_code == 200
+
+
+def test_etag_gives_304_until_something_changes(served: Served, catalog: Catalog) -> None:
+    """The alert list carries an ETag; If-None-Match with it answers 304 with no body until a change."""
+    first = served.client.get("/api/v1/alerts", params={"since": 0})
+    etag = first.headers["etag"]
+    again = served.client.get("/api/v1/alerts", params={"since": 0}, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other_query = served.client.get(
+        "/api/v1/alerts", params={"since": 0, "severity": "critical"}, headers={"If-None-Match": etag}
+    )
+    assert other_query.status_code == 200  # a different query is a different page
+    feed_light(served, catalog, 120, 800.0)
+    changed = served.client.get("/api/v1/alerts", params={"since": 0}, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["alerts"]
+    assert changed.headers["etag"] != etag

@@ -1,0 +1,1 @@
+"""vialguard's benchmarks: every figure against a baseline measured in the same run (``make bench``)."""

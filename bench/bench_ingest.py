@@ -1,0 +1,82 @@
+"""Ingest pipeline: readings per second through the store, ledger and rules (``Engine.ingest``).
+
+Workload: a back-fill of 1 Hz lux and 0.1 Hz temperature readings for one fridge, in batches of 1,000
+lux readings (a buffered microcontroller or a restarted bridge catching up). Baseline in the same run:
+plain ``sqlite3`` ``executemany`` of the same rows, ``(ts, sensor, value)``, into a WAL database with the
+same pragmas, one transaction per batch. Serial frame parsing joins this figure with the serial bridge.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from bench.harness import Figure, figure, median_time
+from monitor.config import parse_settings
+from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.profiles import load_catalog
+from monitor.rules import default_rules
+from monitor.site_sync import sync_site
+from monitor.store import Database
+
+T0 = 1_767_225_600.0
+BATCH = 1_000
+
+
+def batches(seconds: int) -> list[Batch]:
+    out = []
+    for start in range(0, seconds, BATCH):
+        light = [LightReading("fridge-1-lux", T0 + s, 600.0 if s % 8640 < 60 else 0.0)
+                 for s in range(start, min(start + BATCH, seconds))]
+        temp = [TemperatureReading("fridge-1-temp", T0 + s, 4.0 + (s % 1800) / 900.0)
+                for s in range(start, min(start + BATCH, seconds), 10)]
+        out.append(Batch(light=light, temperature=temp))
+    return out
+
+
+def run_engine(data: list[Batch], directory: Path) -> None:
+    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    settings = parse_settings(tomllib.loads(text), "simulated.toml", {"db_path": directory / "v.db"})
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    sync_site(conn, settings, T0)
+    engine = Engine(conn, load_catalog(), default_rules(settings.rules.thresholds()))
+    for batch in data:
+        engine.ingest(batch, batch.light[-1].ts)
+    conn.close()
+
+
+def run_raw(data: list[Batch], directory: Path) -> None:
+    conn = sqlite3.connect(directory / "raw.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("CREATE TABLE readings (ts REAL, sensor INTEGER, value REAL)")
+    for batch in data:
+        rows = [(r.ts, 1, r.lux) for r in batch.light] + [(r.ts, 2, r.celsius) for r in batch.temperature]
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO readings VALUES (?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    conn.close()
+
+
+def _timed(fn: object, data: list[Batch], repeats: int) -> float:
+    def once() -> None:
+        with tempfile.TemporaryDirectory() as d:
+            fn(data, Path(d))  # type: ignore[operator]
+
+    return median_time(once, repeats)
+
+
+def run(smoke: bool) -> list[Figure]:
+    seconds = 20_000 if smoke else 200_000
+    repeats = 1 if smoke else 3
+    data = batches(seconds)
+    count = sum(len(b) for b in data)
+    ours = count / _timed(run_engine, data, repeats)
+    raw = count / _timed(run_raw, data, repeats)
+    return [figure("Ingest: store + ledger + rules, batches of 1,000", ours, raw, "sqlite3 executemany",
+                   "readings/s", "ratio >= 0.5", ours >= 0.5 * raw)]
