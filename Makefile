@@ -31,5 +31,15 @@ pytest: install
 
 test: lint typecheck pytest
 
+# Benchmarks: never part of `make test`, which runs only their smoke mode (tests/bench). The API figure
+# drives the server with wrk from Debian's packages.
+bench: install
+	./scripts/ensure-debian-packages.sh wrk
+	$(BIN)/python -m bench --output BENCHMARKS.md
+
+bench-smoke: install
+	./scripts/ensure-debian-packages.sh wrk
+	$(BIN)/python -m bench --smoke --output var/BENCHMARKS-smoke.md
+
 clean:
 	rm -rf $(VENV) var build *.egg-info

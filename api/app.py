@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.conditional import NotModified
 from api.deps import AppState
 from api.routes import alerts, health, sites, vials
 from hardware.clock import Clock, SystemClock
@@ -57,6 +58,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.vialguard = state
     for router in (health.router, alerts.router, vials.router, sites.router):
         app.include_router(router)
+    app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
 
     @app.exception_handler(VialguardError)
     async def domain_error(request: Request, exc: VialguardError) -> JSONResponse:

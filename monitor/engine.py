@@ -210,9 +210,18 @@ class Engine:
     # -- rules ---------------------------------------------------------------------------------------
 
     def _observations(
-        self, rule: Rule, batch: Batch, observed: dict[str, list[Observation]], now: float
+        self,
+        rule: Rule,
+        batch: Batch,
+        observed: dict[str, list[Observation]],
+        now: float,
+        potencies: dict[int, list[Observation]],
     ) -> dict[tuple[str, int], list[Observation]]:
-        """Observations per subject ``(name shown in messages, id)`` for ``rule``."""
+        """Observations per subject ``(name shown in messages, id)`` for ``rule``.
+
+        ``potencies`` memoises each vial's potency for this batch: several rules watch it, and it is the
+        costliest observation (a walk over the vial's events and its locations' ledgers).
+        """
         out: dict[tuple[str, int], list[Observation]] = {}
         if rule.subject == "location":
             holding = vial_store.active_location_ids(self._conn)
@@ -230,8 +239,10 @@ class Engine:
                 if vial.status != "active":
                     out[(vial.key, vial.id)] = [Observation(now, math.inf)]  # no longer a concern
                     continue
-                p = exposure.vial_potency(self._conn, self._catalog, vial)
-                out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent)]
+                if vial.id not in potencies:
+                    p = exposure.vial_potency(self._conn, self._catalog, vial)
+                    potencies[vial.id] = [Observation(p.as_of, p.percent)]
+                out[(vial.key, vial.id)] = potencies[vial.id]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():
                 last = self._last_ts.get(sensor.key)
@@ -255,8 +266,11 @@ class Engine:
         open_by_fp = alerts.open_alerts(self._conn)
         since_by_fp = alerts.rule_states(self._conn)
         changes = 0
+        potencies: dict[int, list[Observation]] = {}
         for rule in self._rules:
-            for (name, subject_id), series in self._observations(rule, batch, observed, now).items():
+            for (name, subject_id), series in self._observations(
+                rule, batch, observed, now, potencies
+            ).items():
                 fp = f"{rule.name}:{rule.subject}:{subject_id}"
                 current = open_by_fp.get(fp)
                 state = RuleState(

@@ -88,13 +88,11 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
 
     settings = settings_from(args)
-    app = create_app(settings, clock_from(args))
-    uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="warning")
+    serve(create_app(settings, clock_from(args)), settings.api.host, settings.api.port)
     return 0
 
 
