@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: install run test lint typecheck pytest bench bench-smoke clean
+.PHONY: install system-deps run test lint typecheck pytest bench bench-smoke clean
 
 $(BIN)/python:
 	./scripts/bootstrap-venv.sh $(VENV)
@@ -26,7 +26,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# Debian packages the tests use: Chromium (browser test) and poppler-utils (PDF reports); only if missing.
+system-deps:
+	./scripts/system-deps.sh
+
+pytest: install system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.deps import AppState
-from api.routes import alerts, dashboard, health, series, sites, vials
+from api.routes import alerts, dashboard, health, reports, series, sites, vials
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
@@ -55,7 +55,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.vialguard = state
-    for router in (health.router, alerts.router, vials.router, sites.router, series.router, dashboard.router):
+    for router in (
+        health.router,
+        alerts.router,
+        vials.router,
+        sites.router,
+        series.router,
+        reports.router,
+        dashboard.router,
+    ):
         app.include_router(router)
 
     @app.exception_handler(VialguardError)

@@ -30,13 +30,18 @@ def celsius_at(second: int) -> float:
 
 
 def feed_timeline(
-    database: Database, catalog: Catalog, settings: Settings, t0: float, seconds: int = DURATION
+    database: Database,
+    catalog: Catalog,
+    settings: Settings,
+    t0: float,
+    seconds: int = DURATION,
+    begin: int = 0,
 ) -> None:
-    """Store ``seconds`` of the timeline starting at wall time ``t0``."""
+    """Store the timeline from second ``begin`` to ``seconds``, its second 0 at wall time ``t0``."""
     conn = database.connect()
     try:
         engine = Engine(conn, catalog, default_rules(settings.rules.thresholds()))
-        for start in range(0, seconds, 300):
+        for start in range(begin, seconds, 300):
             end = min(start + 300, seconds)
             batch = Batch(
                 light=[LightReading("fridge-1-lux", t0 + s, lux_at(s)) for s in range(start, end)],

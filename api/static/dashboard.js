@@ -340,7 +340,7 @@
       el("div", { class: "vial-head" }, mark, el("div", {}, el("h3", { id, text: v.key }), badge)),
       dl,
       el("p", { class: "chart-title", text: "Potency since registration" }), refs.chart,
-      el("div", { class: "links" }, el("a", { href: `api/v1/reports/vials/${v.id}.pdf`, text: "Vial report (PDF)" })));
+      el("div", { class: "links" }, el("a", { href: `api/v1/reports/vials/${v.id}.pdf?utc_offset_minutes=${utcOffsetMinutes}`, text: "Vial report (PDF)" })));
     document.getElementById("vials").append(refs.node);
     return refs;
   }
