@@ -114,7 +114,7 @@
 
   // ---- charts: inline SVG --------------------------------------------------------------------------
 
-  const W = 480, H = 150, PAD = { l: 42, r: 46, t: 10, b: 22 };
+  const W = 480, H = 160, PAD = { l: 42, r: 46, t: 20, b: 22 };
 
   function scale(d0, d1, r0, r1) {
     const k = d1 === d0 ? 0 : (r1 - r0) / (d1 - d0);
@@ -156,8 +156,8 @@
         s.append(svg("text", { x: W - PAD.r + 4, y: yr(w) + 4, "text-anchor": "start", fill: right.color }, fmtTick(w)));
       }
     }
-    s.append(svg("text", { x: 2, y: PAD.t + 2, "dominant-baseline": "hanging" }, left.unit));
-    if (right) s.append(svg("text", { x: W - 2, y: PAD.t + 2, "text-anchor": "end", "dominant-baseline": "hanging" }, right.unit));
+    s.append(svg("text", { x: 2, y: 10 }, left.unit));
+    if (right) s.append(svg("text", { x: W - 2, y: 10, "text-anchor": "end", fill: right.color }, right.unit));
     for (let i = 0; i <= 4; i++) {
       const x = x0 + (i * (x1 - x0)) / 4;
       s.append(svg("text", { x: xs(x), y: H - 6, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
@@ -303,7 +303,10 @@
     refs.asOf.textContent = stamp(t(loc.as_of));
   }
 
+  let chartsAt = 0;
+
   async function refreshCharts() {
+    chartsAt = Date.now();
     for (const [key, refs] of locationTiles) {
       try {
         const s = await getJSON(`api/v1/locations/${encodeURIComponent(key)}/series?hours=24&buckets=240`);
@@ -407,6 +410,11 @@
       const more = page.alerts.length === 500 && page.cursor > alertCursor;
       alertCursor = page.cursor;
       renderAlerts();
+      // an alert changed: bring the tiles to the same moment rather than up to 5 s behind it
+      if (page.alerts.length) {
+        refreshDashboard().catch(() => {});
+        if (Date.now() - chartsAt > 5000) refreshCharts();
+      }
       if (!more) return;
     }
   }
