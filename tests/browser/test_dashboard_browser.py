@@ -99,6 +99,7 @@ def system(tmp_path: Path) -> Iterator[str]:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out.decode()
+    assert f"dashboard:  {base}/" in out.decode()  # `vialguard run` says where the page is
 
 
 def _colour_share(png: Path, rgb: tuple[int, int, int]) -> float:
@@ -112,7 +113,7 @@ def _colour_share(png: Path, rgb: tuple[int, int, int]) -> float:
 
 
 def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, tmp_path: Path) -> None:
-    """Tiles, charts and alerts appear; an alert is acknowledged from the page; the screenshot shows it."""
+    """Tiles, charts, alerts; an alert acknowledged from the page; fits a tablet; the screenshot shows it."""
     from playwright.sync_api import expect, sync_playwright
 
     shot = tmp_path / "dashboard.png"
@@ -159,6 +160,16 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
 
             page.wait_for_timeout(500)  # let the charts' last frame settle before the picture
             page.screenshot(path=str(shot), full_page=True)
+
+            tablet = browser.new_page(viewport={"width": 820, "height": 1180}, has_touch=True)
+            tablet.goto(system + "/")
+            expect(tablet.locator("svg.chart[role=img]")).to_have_count(6, timeout=15_000)
+            assert tablet.evaluate("document.documentElement.scrollWidth") <= 820  # no sideways scrolling
+            heights = tablet.locator("li.alert button:visible").evaluate_all(
+                "bs => bs.map(b => b.offsetHeight)"
+            )
+            assert heights
+            assert min(heights) >= 44  # touch targets
             assert errors == []
         finally:
             browser.close()
