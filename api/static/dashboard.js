@@ -47,6 +47,9 @@
   function clock(ms) {
     return ms === null ? "–" : new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   }
+  function clockSeconds(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  }
   function stamp(ms) {
     return ms === null ? "–" : new Date(ms).toLocaleString([], { month: "short", day: "numeric",
       hour: "2-digit", minute: "2-digit" });
@@ -161,7 +164,7 @@
     for (let i = 0; i <= 4; i++) {
       const x = x0 + (i * (x1 - x0)) / 4;
       s.append(svg("text", { x: xs(x), y: H - 6, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" },
-        (x1 - x0) > 3 * 86400000 ? stamp(x).replace(/,.*/, "") : clock(x)));
+        (x1 - x0) > 3 * 86400000 ? stamp(x).replace(/,.*/, "") : (x1 - x0) < 600000 ? clockSeconds(x) : clock(x)));
     }
     for (const h of hlines || []) {
       s.append(svg("line", { x1: PAD.l, x2: W - PAD.r, y1: yl(h.y), y2: yl(h.y), stroke: h.color,

@@ -110,3 +110,19 @@ def test_concurrent_polling_never_shares_a_connection(fed: Served) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         codes = list(pool.map(get, range(96)))
     assert codes == [200] * 96
+
+
+def test_dashboard_before_any_reading(served: Served) -> None:
+    """A site that has read nothing yet answers with empty figures, not errors: light unknown, no openings."""
+    d = served.client.get("/api/v1/dashboard").json()
+    (loc,) = d["locations"]
+    assert loc["light_on"] is None
+    assert loc["door_openings_today"] == 0
+    assert loc["longest_opening_seconds"] is None
+    assert loc["location"]["celsius"] is None
+    assert {v["status"] for v in d["vials"]} == {"green"}
+    s = served.client.get("/api/v1/locations/fridge-1/series").json()
+    assert (s["light"], s["temperature"], s["window_lux_hours"]) == ([], [], 0.0)
+    vial = d["vials"][0]["vial"]
+    curve = served.client.get(f"/api/v1/vials/{vial['id']}/potency-series").json()["points"]
+    assert [p["potency_percent"] for p in curve] == [100.0]
