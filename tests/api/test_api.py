@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
-import httpx
 import pytest
 
 from monitor.engine import Batch, Engine, LightReading
@@ -143,17 +140,3 @@ def test_etag_gives_304_until_something_changes(served: Served, catalog: Catalog
     assert changed.status_code == 200
     assert changed.json()["alerts"]
     assert changed.headers["etag"] != etag
-
-
-def test_concurrent_pollers_never_share_a_connection(served: Served, catalog: Catalog) -> None:
-    """Sixty-four pollers at once all get their page: no request sees another's read transaction."""
-    feed_light(served, catalog, 600, 800.0)
-    base = str(served.client.base_url)
-
-    def poll(_: int) -> int:
-        with httpx.Client(base_url=base, timeout=10) as client:
-            return client.get("/api/v1/alerts", params={"since": 0}).status_code
-
-    with ThreadPoolExecutor(max_workers=64) as pool:
-        statuses = list(pool.map(poll, range(128)))
-    assert statuses == [200] * 128

@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
     message = (
         f"vialguard is running ({mode}).\n"
+        f"  dashboard:  {url}/\n"
         f"  API:        {url}/api/v1/alerts   {url}/api/v1/vials   {url}/api/v1/locations\n"
         f"  API docs:   {url}/docs\n"
         f"  health:     {url}/healthz\n"
