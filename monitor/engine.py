@@ -134,11 +134,7 @@ class Engine:
             if not kept:
                 continue
             cum, gaps = self._integrate(sensor, [r.ts for r in kept], [r.lux for r in kept])
-            rows = [
-                readings.LightRow(r.ts, r.lux, r.saturated, r.raw_counts, r.gain, r.integration_ms, float(c))
-                for r, c in zip(kept, cum, strict=True)
-            ]
-            stored += readings.insert_light(self._conn, sensor.id, rows)
+            stored += readings.insert_light(self._conn, sensor.id, kept, cum.tolist())
             readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
             gap_count += len(gaps)
             observed[key] = [Observation(r.ts, r.lux) for r in kept]
@@ -149,11 +145,7 @@ class Engine:
             if not kept_t:
                 continue
             cum, gaps = self._integrate(sensor, [r.ts for r in kept_t], [r.celsius for r in kept_t])
-            trows = [
-                readings.TemperatureRow(r.ts, r.celsius, r.relative_humidity_percent, float(c))
-                for r, c in zip(kept_t, cum, strict=True)
-            ]
-            stored += readings.insert_temperature(self._conn, sensor.id, trows)
+            stored += readings.insert_temperature(self._conn, sensor.id, kept_t, cum.tolist())
             readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
             gap_count += len(gaps)
             observed[key] = [Observation(r.ts, r.celsius) for r in kept_t]
@@ -183,14 +175,18 @@ class Engine:
 
     def _update_statuses(self, batch: Batch, now: float) -> None:
         # The latest outcome per sensor in this batch: a reading (None) or a fault.
-        outcomes: list[tuple[str, float, SensorFault | None]] = [
-            *((r.sensor_key, r.ts, None) for r in batch.light),
-            *((r.sensor_key, r.ts, None) for r in batch.temperature),
-            *((f.sensor_key, f.ts, f) for f in batch.faults),
-        ]
+        # One pass, no sort: a back-filled batch holds tens of thousands of readings. A fault at the same
+        # instant as a reading wins, as the later word on the sensor.
         latest: dict[str, tuple[float, SensorFault | None]] = {}
-        for key, ts, outcome in sorted(outcomes, key=lambda o: o[1]):
-            latest[key] = (ts, outcome)
+        for readings_of_kind in (batch.light, batch.temperature):
+            for reading in readings_of_kind:
+                seen = latest.get(reading.sensor_key)
+                if seen is None or reading.ts > seen[0]:
+                    latest[reading.sensor_key] = (reading.ts, None)
+        for f in batch.faults:
+            seen = latest.get(f.sensor_key)
+            if seen is None or f.ts >= seen[0]:
+                latest[f.sensor_key] = (f.ts, f)
         for key, (ts, fault) in latest.items():
             sensor = self._sensor(key)
             if fault is not None and (sensor.status != "faulty" or sensor.status_detail != fault.detail):
