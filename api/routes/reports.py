@@ -9,8 +9,6 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import Conn, State
 from api.reports.csv_export import excursions_csv
-from api.reports.location_pdf import location_pdf
-from api.reports.vial_pdf import vial_pdf
 from api.routes.dashboard import OffsetMinutes
 from monitor import reporting
 from monitor.errors import InvalidRequest
@@ -19,6 +17,11 @@ from monitor.store import vials as vial_store
 from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+# The PDF modules are imported by their handlers, on the first PDF asked for: fpdf2 (with Pillow and
+# fontTools) adds about 21 MB to the API's resident memory and 0.15 s to its start, on a Pi that may never
+# be asked for a PDF (measured with bench/bench_footprint.py).
+_PDF_IMPORTS_LAZILY = True
 
 Start = Annotated[
     datetime | None, Query(description="period start, ISO 8601 with a zone (default: end − days)")
@@ -86,6 +89,8 @@ def location_report(
             utc_offset_minutes * 60.0,
             state.settings.rules.thresholds(),
         )
+    from api.reports.location_pdf import location_pdf  # see _PDF_IMPORTS_LAZILY
+
     body = location_pdf(report, state.settings.site_name, now)
     return Response(body, media_type="application/pdf", headers=_attachment(f"vialguard-{key}.pdf"))
 
@@ -98,5 +103,7 @@ def vial_report(vial_id: int, conn: Conn, state: State, utc_offset_minutes: Offs
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
         report = reporting.vial_report(conn, state.catalog, vial, state.settings.rules.thresholds())
+    from api.reports.vial_pdf import vial_pdf  # see _PDF_IMPORTS_LAZILY
+
     body = vial_pdf(report, state.settings.site_name, state.clock.wall(), utc_offset_minutes * 60.0)
     return Response(body, media_type="application/pdf", headers=_attachment(f"vialguard-vial-{vial.key}.pdf"))
