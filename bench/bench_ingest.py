@@ -29,10 +29,14 @@ BATCH = 1_000
 def batches(seconds: int) -> list[Batch]:
     out = []
     for start in range(0, seconds, BATCH):
-        light = [LightReading("fridge-1-lux", T0 + s, 600.0 if s % 8640 < 60 else 0.0)
-                 for s in range(start, min(start + BATCH, seconds))]
-        temp = [TemperatureReading("fridge-1-temp", T0 + s, 4.0 + (s % 1800) / 900.0)
-                for s in range(start, min(start + BATCH, seconds), 10)]
+        light = [
+            LightReading("fridge-1-lux", T0 + s, 600.0 if s % 8640 < 60 else 0.0)
+            for s in range(start, min(start + BATCH, seconds))
+        ]
+        temp = [
+            TemperatureReading("fridge-1-temp", T0 + s, 4.0 + (s % 1800) / 900.0)
+            for s in range(start, min(start + BATCH, seconds), 10)
+        ]
         out.append(Batch(light=light, temperature=temp))
     return out
 
@@ -78,5 +82,14 @@ def run(smoke: bool) -> list[Figure]:
     count = sum(len(b) for b in data)
     ours = count / _timed(run_engine, data, repeats)
     raw = count / _timed(run_raw, data, repeats)
-    return [figure("Ingest: store + ledger + rules, batches of 1,000", ours, raw, "sqlite3 executemany",
-                   "readings/s", "ratio >= 0.5", ours >= 0.5 * raw)]
+    return [
+        figure(
+            "Ingest: store + ledger + rules, batches of 1,000",
+            ours,
+            raw,
+            "sqlite3 executemany",
+            "readings/s",
+            "ratio >= 0.5",
+            ours >= 0.5 * raw,
+        )
+    ]
