@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from api.deps import AppState
-from api.routes import alerts, health, sites, vials
+from api.routes import alerts, health, profiles, sites, vials
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
@@ -55,7 +55,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.vialguard = state
-    for router in (health.router, alerts.router, vials.router, sites.router):
+    for router in (health.router, alerts.router, vials.router, sites.router, profiles.router):
         app.include_router(router)
 
     @app.exception_handler(VialguardError)

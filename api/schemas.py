@@ -57,6 +57,39 @@ class Acknowledgement(BaseModel):
     comment: NonEmpty
 
 
+class Bounds(BaseModel):
+    """A quantity's best estimate and the low and high ends the data and the model's ranges allow."""
+
+    best: float
+    low: float
+    high: float
+
+
+class ModelParameter(BaseModel):
+    name: str
+    symbol: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    provenance: Literal["sourced", "derived", "assumed"]
+    source: str = Field(
+        description="where the number comes from (§ of the project's photokinetics reference)"
+    )
+
+
+class TimeToThreshold(BaseModel):
+    threshold_percent: float
+    hours: float | None = Field(
+        description="hours left: the earlier of the low bound's model time at current conditions and the"
+        " label's limit after reconstitution; null when nothing degrades the vial now"
+    )
+    hours_best: float | None = Field(description="from the best estimate at current conditions")
+    hours_low: float | None = Field(description="from the low bound at current conditions")
+    label_deadline_at: str | None = Field(description="reconstitution time plus the label's limit")
+    limited_by: Literal["model", "label"]
+
+
 class Vial(BaseModel):
     id: int
     key: str
@@ -70,8 +103,23 @@ class Vial(BaseModel):
     registered_at: str | None
     initial_potency_percent: float
     potency_percent: float
-    effective_lux_hours: float = Field(description="∫ τ_pkg · E dt over the vial's life, lux·h")
+    effective_lux_hours: float = Field(
+        description="∫ κ_s · τ_pkg · E dt over the vial's life, lux·h (κ_s = 1 for the default lamp)"
+    )
     potency_as_of: str | None
+    potency_bounds_percent: Bounds | None = Field(
+        None, description="potency best / low / high, % of label; potency alerts use the low bound"
+    )
+    effective_lux_hours_bounds: Bounds | None = None
+    potency_uncertainty: list[str] = Field(
+        default_factory=list, description="what widened the bounds (calibration, gaps, saturation, ranges)"
+    )
+    lamp: str | None = Field(None, description="lamp type at the vial's location (spectrum factor κ_s)")
+    reconstituted_at: str | None = None
+    time_to_threshold: TimeToThreshold | None = None
+    model_parameters: list[ModelParameter] | None = Field(
+        None, description="the model's constants for this vial with provenance (GET /api/v1/vials/{id})"
+    )
 
 
 class VialRegistration(BaseModel):

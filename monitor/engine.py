@@ -230,8 +230,10 @@ class Engine:
                 if vial.status != "active":
                     out[(vial.key, vial.id)] = [Observation(now, math.inf)]  # no longer a concern
                     continue
+                # The low bound: an alert must not wait for the best estimate when the data cannot rule
+                # out the loss (the message says it is the low bound).
                 p = exposure.vial_potency(self._conn, self._catalog, vial)
-                out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent)]
+                out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():
                 last = self._last_ts.get(sensor.key)

@@ -1,8 +1,12 @@
-"""A vial's potency from its events and its locations' ledgers.
+"""A vial's potency from its events and its locations' ledgers, with bounds and the time it has left.
 
-A vial's life is cut into segments at each event (moved, packaging changed); each segment takes the dose
-its location's ledger accumulated between the segment's ends. Because the ledger is cumulative, an event
-recorded after the fact, or readings that arrive late, give the right answer on the next evaluation.
+A vial's life is cut into segments at each event (moved, packaging changed, reconstituted); each segment
+takes the dose its location's ledger accumulated between the segment's ends, the location's lamp spectrum
+factor κ_s and the packaging's τ_pkg (photokinetics.md §7). Because the ledger is cumulative and events carry
+their true times, an event recorded after the fact, or readings that arrive late, give the right answer on
+the next evaluation. The bounds (:mod:`monitor.bounds`) take the sensor's calibration uncertainty, the
+light it did not see (gaps and saturated readings, bounded by the location's worst-case lux) and the
+profile's parameter ranges.
 """
 
 from __future__ import annotations
@@ -13,11 +17,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import kinetics
-from monitor.profiles import Catalog
-from monitor.store import readings, sites
+from monitor import bounds, kinetics
+from monitor.bounds import Interval
+from monitor.profiles import Catalog, Constant, DrugModel
+from monitor.store import location_light, readings, sites
 from monitor.store import vials as vial_store
-from monitor.store.vials import VialEvent, VialRecord
+from monitor.store.vials import END_KINDS, VialEvent, VialRecord
+
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class TimeToThreshold:
+    """Hours until the potency reaches ``threshold_percent`` at current conditions (light, temperature).
+
+    ``hours`` is the one to act on: the earlier of the low bound's model time and the label's limit after
+    reconstitution; ``limited_by`` says which. Infinity when nothing degrades the vial now.
+    """
+
+    threshold_percent: float
+    hours: float
+    hours_best: float
+    hours_low: float
+    label_deadline_ts: float | None
+    limited_by: str  # "model" | "label"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +51,12 @@ class VialPotency:
     effective_lux_hours: float
     location_id: int | None
     packaging: str | None
+    percent_range: Interval
+    effective_lux_hours_range: Interval
+    lamp: str | None
+    reconstituted_ts: float | None
+    uncertainty: tuple[str, ...]  # what widened the bounds, in words
+    time_to_threshold: TimeToThreshold | None  # None once administered or discarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +77,7 @@ def _spans(events: list[VialEvent], as_of: float) -> list[_Span]:
             break
         if start is not None and location is not None and packaging is not None and event.ts > start:
             spans.append(_Span(start, event.ts, location, packaging))
-        if event.kind in ("administered", "discarded"):
+        if event.kind in END_KINDS:
             return spans
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
@@ -67,11 +96,15 @@ def _current(events: list[VialEvent]) -> tuple[int | None, str | None]:
     return location, packaging
 
 
+def _ended(events: list[VialEvent]) -> VialEvent | None:
+    return next((e for e in events if e.kind in END_KINDS), None)
+
+
 def default_as_of(conn: sqlite3.Connection, vial: VialRecord, events: list[VialEvent]) -> float:
     """Evaluate up to the newest light reading at the vial's location, or its end of life."""
-    for event in events:
-        if event.kind in ("administered", "discarded"):
-            return event.ts
+    end = _ended(events)
+    if end is not None:
+        return end.ts
     location, _ = _current(events)
     sensor = None if location is None else sites.primary_sensor(conn, location, "light")
     newest = None if sensor is None else readings.latest(conn, sensor)
@@ -104,45 +137,227 @@ def _reference_hours(
     return float(np.sum(np.where(ok, dt * (factor[1:] + factor[:-1]) / 2.0, 0.0)) / 3600.0)
 
 
+def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start: float, end: float) -> float:
+    """Time in [start, end] the sensor did not cover: recorded gaps, and before its first or after its
+    last reading when that is longer than a gap."""
+    gap = conn.execute(
+        "SELECT COALESCE(SUM(MIN(end_ts, ?) - MAX(start_ts, ?)), 0) FROM gaps"
+        " WHERE sensor_id = ? AND end_ts > ? AND start_ts < ?",
+        (end, start, sensor.id, start, end),
+    ).fetchone()[0]
+    first_last = conn.execute(
+        "SELECT MIN(ts), MAX(ts) FROM light_readings WHERE sensor_id = ?", (sensor.id,)
+    ).fetchone()
+    if first_last[0] is None:
+        return end - start
+    first, last = float(first_last[0]), float(first_last[1])
+    head = min(end, first) - start if first - start > sensor.max_gap_seconds else 0.0
+    tail = end - max(start, last) if end - last > sensor.max_gap_seconds else 0.0
+    return min(float(gap) + max(head, 0.0) + max(tail, 0.0), end - start)
+
+
+def _highest_lux(
+    conn: sqlite3.Connection, sensor: sites.SensorRecord, start: float, end: float
+) -> float | None:
+    row = conn.execute(
+        "SELECT MAX(lux) FROM light_readings WHERE sensor_id = ? AND ts BETWEEN ? AND ?",
+        (sensor.id, start, end),
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
+
+
+def _dose_range(
+    conn: sqlite3.Connection, location_id: int, start: float, end: float, notes: list[str]
+) -> tuple[Interval, bool]:
+    """Lux·h at a location over [start, end]: best from the ledger, and what the sensor cannot rule out."""
+    light = sites.primary_sensor(conn, location_id, "light")
+    worst = location_light.of(conn, location_id).worst_case_lux
+    hours = (end - start) / SECONDS_PER_HOUR
+    if light is None:
+        if worst is None:
+            notes.append("no light sensor and no worst-case lux at the location: light unbounded")
+            return Interval.exact(0.0), True
+        notes.append(f"no light sensor: {hours:.3g} h at the worst case {worst:g} lx")
+        return Interval(0.0, 0.0, worst * hours), False
+    best = readings.cumulative_at(conn, light, end) - readings.cumulative_at(conn, light, start)
+    unseen = _unseen_seconds(conn, light, start, end) / SECONDS_PER_HOUR
+    covered = max(hours - unseen, 0.0)
+    u = light.calibration_uncertainty or 0.0
+    low, high, unbounded = max(best - u * covered, 0.0), best + u * covered, False
+    if u > 0:
+        notes.append(f"sensor {light.key}: calibration ±{u:g} lx over {covered:.3g} h")
+    if unseen > 0:
+        bound = worst if worst is not None else _highest_lux(conn, light, start, end)
+        if bound is None:
+            notes.append(f"sensor {light.key}: {unseen:.3g} h without data and nothing to bound it")
+            unbounded = True
+        else:
+            which = "worst case" if worst is not None else "highest seen"
+            notes.append(f"sensor {light.key}: {unseen:.3g} h without data at the {which} {bound:g} lx")
+            high += bound * unseen
+    saturated = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings"
+        " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?",
+        (light.id, start, end),
+    ).fetchone()
+    if saturated[0]:
+        count, lux_sum = int(saturated[0]), float(saturated[1])
+        if worst is None:
+            notes.append(f"sensor {light.key}: {count} saturated readings (lower bounds) and no worst case")
+            unbounded = True
+        else:
+            # Each saturated reading stands for one polling interval of light at up to the worst case.
+            excess = max(worst * count - lux_sum, 0.0) * light.interval_seconds / SECONDS_PER_HOUR
+            notes.append(f"sensor {light.key}: {count} saturated readings taken up to {worst:g} lx")
+            high += excess
+    return Interval(best, min(low, best), high), unbounded
+
+
+def _span(c: Constant) -> Interval:
+    return Interval(c.value, c.lowest, c.highest)
+
+
+def _light_temperature_factor(
+    conn: sqlite3.Connection, drug: DrugModel, location_id: int, start: float, end: float
+) -> float:
+    """g(T) over a segment, at its mean kinetic temperature (exact for a constant temperature)."""
+    if drug.light_activation_energy_kj_per_mol is None:
+        return 1.0
+    temp = sites.primary_sensor(conn, location_id, "temperature")
+    if temp is None:
+        return 1.0
+    equivalent = readings.cumulative_at(conn, temp, end) - readings.cumulative_at(conn, temp, start)
+    if equivalent <= 0 or end <= start:
+        return 1.0
+    kelvin = kinetics.mean_kinetic_temperature_kelvin(equivalent, (end - start) / SECONDS_PER_HOUR)
+    return kinetics.light_temperature_factor(drug, kelvin)
+
+
+def _segments(
+    conn: sqlite3.Connection, catalog: Catalog, drug: DrugModel, spans: list[_Span], notes: list[str]
+) -> list[bounds.SegmentRange]:
+    out: list[bounds.SegmentRange] = []
+    for span in spans:
+        temp = sites.primary_sensor(conn, span.location_id, "temperature")
+        lamp = catalog.lamp(location_light.of(conn, span.location_id).lamp)
+        tau = catalog.packaging_state(span.packaging).tau
+        dose, unbounded = _dose_range(conn, span.location_id, span.start, span.end, notes)
+        segment = kinetics.ExposureSegment(
+            start=span.start,
+            end=span.end,
+            tau=tau.value,
+            lux_hours=dose.best,
+            reference_hours=_reference_hours(
+                conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
+            ),
+            kappa=lamp.kappa.value,
+            light_temperature_factor=_light_temperature_factor(
+                conn, drug, span.location_id, span.start, span.end
+            ),
+        )
+        out.append(bounds.SegmentRange(segment, _span(tau), _span(lamp.kappa), dose, unbounded))
+    return out
+
+
+def _time_to_threshold(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: VialRecord,
+    location_id: int | None,
+    packaging: str | None,
+    percent: Interval,
+    k_light: Interval,
+    reconstituted_ts: float | None,
+    as_of: float,
+    threshold_percent: float,
+) -> TimeToThreshold:
+    drug = catalog.drug(vial.drug)
+    form = catalog.form(vial.drug, vial.form)
+    rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
+    if location_id is not None and packaging is not None:
+        light = sites.primary_sensor(conn, location_id, "light")
+        temp = sites.primary_sensor(conn, location_id, "temperature")
+        lamp = catalog.lamp(location_light.of(conn, location_id).lamp).kappa
+        tau = catalog.packaging_state(packaging).tau
+        lux_now = None if light is None else readings.latest(conn, light)
+        celsius_now = None if temp is None else readings.latest(conn, temp)
+        g = 1.0
+        if celsius_now is not None:
+            kelvin = celsius_now[1] + kinetics.CELSIUS_TO_KELVIN
+            g = kinetics.light_temperature_factor(drug, kelvin)
+            thermal = float(
+                kinetics.arrhenius_factor(
+                    np.array([kelvin]), kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
+                )[0]
+            )
+            rate_best = rate_low = drug.k_ref_per_hour.value * thermal
+        if lux_now is not None:
+            worst = location_light.of(conn, location_id).worst_case_lux
+            lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
+            if lux_now[2]:  # saturated: only a lower bound
+                lux_high = max(lux_high, worst) if worst is not None else math.inf
+            rate_best += k_light.best * lamp.value * tau.value * g * lux_now[1]
+            rate_low += k_light.high * lamp.highest * tau.highest * g * lux_high
+    hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rate_best)
+    hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rate_low)
+    deadline = None
+    limit = form.label_use_within_minutes
+    if reconstituted_ts is not None and limit is not None:
+        deadline = reconstituted_ts + limit.value * 60.0
+    hours, limited_by = hours_low, "model"
+    if deadline is not None and (deadline - as_of) / SECONDS_PER_HOUR < hours:
+        hours, limited_by = max((deadline - as_of) / SECONDS_PER_HOUR, 0.0), "label"
+    return TimeToThreshold(threshold_percent, hours, hours_best, hours_low, deadline, limited_by)
+
+
 def vial_potency(
-    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, as_of: float | None = None
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: VialRecord,
+    as_of: float | None = None,
+    threshold_percent: float = 90.0,
 ) -> VialPotency:
+    """The vial's potency at ``as_of`` (default: its latest data), best, low and high, and its time left."""
     events = vial_store.events(conn, vial.id)
     when = default_as_of(conn, vial, events) if as_of is None else as_of
     drug = catalog.drug(vial.drug)
     form = catalog.form(vial.drug, vial.form)
-    segments: list[kinetics.ExposureSegment] = []
-    for span in _spans(events, when):
-        light = sites.primary_sensor(conn, span.location_id, "light")
-        temp = sites.primary_sensor(conn, span.location_id, "temperature")
-        dose = 0.0
-        if light is not None:
-            dose = readings.cumulative_at(conn, light, span.end) - readings.cumulative_at(
-                conn, light, span.start
-            )
-        segments.append(
-            kinetics.ExposureSegment(
-                start=span.start,
-                end=span.end,
-                tau=catalog.tau(span.packaging),
-                lux_hours=dose,
-                reference_hours=_reference_hours(
-                    conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
-                ),
-            )
+    notes: list[str] = []
+    segments = _segments(conn, catalog, drug, _spans(events, when), notes)
+    slow, fast = kinetics.photolysis_rate_range(drug, form)
+    k_light = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
+    if slow < fast:
+        notes.append(f"rate k_thin·F(A) {slow:.3g}-{fast:.3g} per lux·h over the profile's parameter ranges")
+    result = bounds.potency_range(vial.initial_potency_percent, k_light, drug.k_ref_per_hour.value, segments)
+    events_to_now = [e for e in events if e.ts <= when]
+    location, packaging = _current(events_to_now)
+    reconstituted = next((e.ts for e in events_to_now if e.kind == "reconstituted"), None)
+    lamp = None if location is None else location_light.of(conn, location).lamp
+    ttt = None
+    if _ended(events_to_now) is None:
+        ttt = _time_to_threshold(
+            conn,
+            catalog,
+            vial,
+            location,
+            packaging,
+            result.percent,
+            k_light,
+            reconstituted,
+            when,
+            threshold_percent,
         )
-    estimate = kinetics.potency(
-        vial.initial_potency_percent,
-        kinetics.photolysis_rate_per_lux_hour(drug, form),
-        drug.k_ref_per_hour.value,
-        segments,
-    )
-    location, packaging = _current(events)
     return VialPotency(
         vial=vial,
         as_of=when,
-        percent=estimate.percent,
-        effective_lux_hours=estimate.effective_lux_hours,
+        percent=result.percent.best,
+        effective_lux_hours=result.effective_lux_hours.best,
         location_id=location,
         packaging=packaging,
+        percent_range=result.percent,
+        effective_lux_hours_range=result.effective_lux_hours,
+        lamp=lamp,
+        reconstituted_ts=reconstituted,
+        uncertainty=tuple(dict.fromkeys(notes)),
+        time_to_threshold=ttt,
     )

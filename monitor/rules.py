@@ -112,7 +112,7 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "warning",
             low=t.potency_warning_percent,
             update_step=1.0,
-            template="{subject}: estimated potency {value:.1f} % is below {low:g} % of label",
+            template="{subject}: estimated potency, low bound, {value:.1f} % is below {low:g} % of label",
         ),
         Rule(
             "potency-critical",
@@ -121,7 +121,8 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "critical",
             low=t.potency_critical_percent,
             update_step=1.0,
-            template="{subject}: estimated potency {value:.1f} % is below {low:g} % of label: do not use",
+            template="{subject}: estimated potency, low bound, {value:.1f} % is below {low:g} % of label:"
+            " do not use",
         ),
         Rule(
             "light-exposure",

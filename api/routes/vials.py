@@ -1,14 +1,17 @@
-"""Vials: list with estimated potency, one vial, register a new one."""
+"""Vials: list with estimated potency, one vial with its model parameters, register a new one."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 
 from fastapi import APIRouter, status
 
 from api.deps import Conn, State
-from api.schemas import Vial, VialRegistration, iso
+from api.schemas import Bounds, ModelParameter, TimeToThreshold, Vial, VialRegistration, iso
+from monitor.bounds import Interval
 from monitor.exposure import vial_potency
+from monitor.parameters import model_parameters
 from monitor.profiles import Catalog
 from monitor.store import sites
 from monitor.store import vials as vial_store
@@ -17,9 +20,45 @@ from monitor.store.database import snapshot, transaction
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 
 
-def to_schema(conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord) -> Vial:
-    p = vial_potency(conn, catalog, vial)
+def _bounds(i: Interval, digits: int) -> Bounds:
+    return Bounds(best=round(i.best, digits), low=round(i.low, digits), high=round(i.high, digits))
+
+
+def _hours(h: float) -> float | None:
+    return None if math.isinf(h) else round(h, 4)
+
+
+def to_schema(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: vial_store.VialRecord,
+    threshold_percent: float = 90.0,
+    with_parameters: bool = False,
+) -> Vial:
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent)
     location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
+    ttt = p.time_to_threshold
+    parameters = None
+    if with_parameters:
+        drug = catalog.drug(vial.drug)
+        parameters = [
+            ModelParameter(
+                name=x.name,
+                symbol=x.symbol,
+                value=x.value,
+                low=x.low,
+                high=x.high,
+                unit=x.unit,
+                provenance=x.provenance,  # type: ignore[arg-type]  # a Provenance literal from the catalog
+                source=x.source,
+            )
+            for x in model_parameters(
+                drug,
+                drug.forms[vial.form],
+                None if p.packaging is None else catalog.packaging_state(p.packaging),
+                None if p.lamp is None else catalog.lamp(p.lamp),
+            )
+        ]
     return Vial(
         id=vial.id,
         key=vial.key,
@@ -35,19 +74,40 @@ def to_schema(conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialR
         potency_percent=round(p.percent, 4),
         effective_lux_hours=round(p.effective_lux_hours, 6),
         potency_as_of=iso(p.as_of),
+        potency_bounds_percent=_bounds(p.percent_range, 4),
+        effective_lux_hours_bounds=_bounds(p.effective_lux_hours_range, 6),
+        potency_uncertainty=list(p.uncertainty),
+        lamp=p.lamp,
+        reconstituted_at=iso(p.reconstituted_ts),
+        time_to_threshold=None
+        if ttt is None
+        else TimeToThreshold(
+            threshold_percent=ttt.threshold_percent,
+            hours=_hours(ttt.hours),
+            hours_best=_hours(ttt.hours_best),
+            hours_low=_hours(ttt.hours_low),
+            label_deadline_at=iso(ttt.label_deadline_ts),
+            limited_by="label" if ttt.limited_by == "label" else "model",
+        ),
+        model_parameters=parameters,
     )
+
+
+def _threshold(state: State) -> float:
+    return state.settings.rules.potency_critical_percent
 
 
 @router.get("", response_model=list[Vial])
 def list_vials(conn: Conn, state: State) -> list[Vial]:
     with snapshot(conn):
-        return [to_schema(conn, state.catalog, v) for v in vial_store.list_all(conn)]
+        return [to_schema(conn, state.catalog, v, _threshold(state)) for v in vial_store.list_all(conn)]
 
 
 @router.get("/{vial_id}", response_model=Vial)
 def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
-        return to_schema(conn, state.catalog, vial_store.get(conn, vial_id))
+        vial = vial_store.get(conn, vial_id)
+        return to_schema(conn, state.catalog, vial, _threshold(state), with_parameters=True)
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
@@ -71,4 +131,4 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
             ts=now,
             recorded_ts=now,
         )
-    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id))
+    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state))
