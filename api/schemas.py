@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -132,6 +132,40 @@ class VialRegistration(BaseModel):
     packaging: NonEmpty
     expiry: str | None = None
     initial_potency_percent: Annotated[float, Field(gt=0, le=150)] = 100.0
+    registered_at: AwareDatetime | None = Field(
+        None, description="when the vial arrived (ISO 8601 with a zone); default now"
+    )
+
+
+class VialEventIn(BaseModel):
+    """Something that happened to a vial, at its true time (recorded late is fine)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: NonEmpty = Field(
+        description="moved (needs location) | packaging-changed (needs packaging) | reconstituted"
+        " | administered | discarded"
+    )
+    at: AwareDatetime | None = Field(None, description="when it happened (ISO 8601 with a zone); default now")
+    location: NonEmpty | None = None
+    packaging: NonEmpty | None = Field(
+        None, description="the packaging state after it, e.g. window-open, syringe (GET /api/v1/profiles)"
+    )
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class VialEventOut(BaseModel):
+    id: int
+    kind: str
+    at: str | None
+    location: str | None
+    packaging: str | None
+    detail: str
+    recorded_at: str | None
+
+
+class VialEventRecorded(BaseModel):
+    event: VialEventOut
+    vial: Vial
 
 
 class Location(BaseModel):

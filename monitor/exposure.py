@@ -100,15 +100,28 @@ def _ended(events: list[VialEvent]) -> VialEvent | None:
     return next((e for e in events if e.kind in END_KINDS), None)
 
 
+def _newest_light(conn: sqlite3.Connection, location_id: int) -> float | None:
+    sensor = sites.primary_sensor(conn, location_id, "light")
+    newest = None if sensor is None else readings.latest(conn, sensor)
+    return None if newest is None else newest[0]
+
+
 def default_as_of(conn: sqlite3.Connection, vial: VialRecord, events: list[VialEvent]) -> float:
-    """Evaluate up to the newest light reading at the vial's location, or its end of life."""
+    """Evaluate up to the newest light reading at the vial's location, or its end of life.
+
+    At a location without a light sensor: up to the newest light reading anywhere the vial has been, or
+    its latest event, whichever is later.
+    """
     end = _ended(events)
     if end is not None:
         return end.ts
     location, _ = _current(events)
-    sensor = None if location is None else sites.primary_sensor(conn, location, "light")
-    newest = None if sensor is None else readings.latest(conn, sensor)
-    return max(vial.registered_ts, newest[0]) if newest is not None else vial.registered_ts
+    newest = None if location is None else _newest_light(conn, location)
+    if newest is None and location is not None and sites.primary_sensor(conn, location, "light") is None:
+        visited = {e.location_id for e in events if e.location_id is not None}
+        seen = [t for t in (_newest_light(conn, loc) for loc in visited) if t is not None]
+        newest = max([*seen, *(e.ts for e in events)], default=None)
+    return max(vial.registered_ts, newest) if newest is not None else vial.registered_ts
 
 
 def _reference_hours(
@@ -316,8 +329,13 @@ def vial_potency(
     vial: VialRecord,
     as_of: float | None = None,
     threshold_percent: float = 90.0,
+    now: float | None = None,
 ) -> VialPotency:
-    """The vial's potency at ``as_of`` (default: its latest data), best, low and high, and its time left."""
+    """The vial's potency at ``as_of`` (default: its latest data), best, low and high, and its time left.
+
+    ``now`` (default ``as_of``) is the wall-clock time the label's limit after reconstitution counts to:
+    that limit runs whether or not readings have arrived.
+    """
     events = vial_store.events(conn, vial.id)
     when = default_as_of(conn, vial, events) if as_of is None else as_of
     drug = catalog.drug(vial.drug)
@@ -329,12 +347,13 @@ def vial_potency(
     if slow < fast:
         notes.append(f"rate k_thin·F(A) {slow:.3g}-{fast:.3g} per lux·h over the profile's parameter ranges")
     result = bounds.potency_range(vial.initial_potency_percent, k_light, drug.k_ref_per_hour.value, segments)
-    events_to_now = [e for e in events if e.ts <= when]
+    reference = when if now is None else max(now, when)
+    events_to_now = [e for e in events if e.ts <= reference]
     location, packaging = _current(events_to_now)
-    reconstituted = next((e.ts for e in events_to_now if e.kind == "reconstituted"), None)
+    reconstituted = next((e.ts for e in events if e.kind == "reconstituted"), None)
     lamp = None if location is None else location_light.of(conn, location).lamp
     ttt = None
-    if _ended(events_to_now) is None:
+    if _ended(events) is None:
         ttt = _time_to_threshold(
             conn,
             catalog,
@@ -344,7 +363,7 @@ def vial_potency(
             result.percent,
             k_light,
             reconstituted,
-            when,
+            reference,
             threshold_percent,
         )
     return VialPotency(

@@ -1,4 +1,4 @@
-"""Vials: list with estimated potency, one vial with its model parameters, register a new one."""
+"""Vials: list with estimated potency, one vial with its model parameters, register, record events."""
 
 from __future__ import annotations
 
@@ -8,8 +8,20 @@ import sqlite3
 from fastapi import APIRouter, status
 
 from api.deps import Conn, State
-from api.schemas import Bounds, ModelParameter, TimeToThreshold, Vial, VialRegistration, iso
+from api.schemas import (
+    Bounds,
+    ModelParameter,
+    TimeToThreshold,
+    Vial,
+    VialEventIn,
+    VialEventOut,
+    VialEventRecorded,
+    VialRegistration,
+    iso,
+)
+from monitor import lifecycle
 from monitor.bounds import Interval
+from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
 from monitor.profiles import Catalog
@@ -34,8 +46,9 @@ def to_schema(
     vial: vial_store.VialRecord,
     threshold_percent: float = 90.0,
     with_parameters: bool = False,
+    now: float | None = None,
 ) -> Vial:
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent)
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now)
     location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
     ttt = p.time_to_threshold
     parameters = None
@@ -100,14 +113,19 @@ def _threshold(state: State) -> float:
 @router.get("", response_model=list[Vial])
 def list_vials(conn: Conn, state: State) -> list[Vial]:
     with snapshot(conn):
-        return [to_schema(conn, state.catalog, v, _threshold(state)) for v in vial_store.list_all(conn)]
+        return [
+            to_schema(conn, state.catalog, v, _threshold(state), now=state.clock.wall())
+            for v in vial_store.list_all(conn)
+        ]
 
 
 @router.get("/{vial_id}", response_model=Vial)
 def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        return to_schema(conn, state.catalog, vial, _threshold(state), with_parameters=True)
+        return to_schema(
+            conn, state.catalog, vial, _threshold(state), with_parameters=True, now=state.clock.wall()
+        )
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
@@ -116,6 +134,9 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
     state.catalog.form(body.drug, body.form)  # refuses an unknown drug or form, naming the known ones
     state.catalog.tau(body.packaging)
     now = state.clock.wall()
+    ts = now if body.registered_at is None else body.registered_at.timestamp()
+    if ts > now + lifecycle.FUTURE_TOLERANCE_SECONDS:
+        raise InvalidRequest(f"registered_at: {iso(ts)} is in the future (now {iso(now)})")
     with transaction(conn):
         location = sites.location_by_key(conn, body.location)
         vial_id = vial_store.register(
@@ -128,7 +149,53 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
             initial_potency_percent=body.initial_potency_percent,
             location_id=location.id,
             packaging=body.packaging,
-            ts=now,
+            ts=ts,
             recorded_ts=now,
         )
-    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state))
+    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now)
+
+
+def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
+    location = None if e.location_id is None else sites.location_by_id(conn, e.location_id).key
+    return VialEventOut(
+        id=e.id,
+        kind=e.kind,
+        at=iso(e.ts),
+        location=location,
+        packaging=e.packaging,
+        detail=e.detail,
+        recorded_at=iso(e.recorded_ts),
+    )
+
+
+@router.get("/{vial_id}/events", response_model=list[VialEventOut])
+def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
+    """The vial's life in the order it happened (``at``), with when each was recorded."""
+    with snapshot(conn):
+        vial_store.get(conn, vial_id)
+        return [_event(conn, e) for e in vial_store.events(conn, vial_id)]
+
+
+@router.post("/{vial_id}/events", response_model=VialEventRecorded, status_code=status.HTTP_201_CREATED)
+def add_event(vial_id: int, body: VialEventIn, conn: Conn, state: State) -> VialEventRecorded:
+    """Record a move, a packaging change, reconstitution, administration or discard at its true time.
+
+    An event in the past recomputes the potency from that time on; a refusal is a 422 naming the field.
+    """
+    now = state.clock.wall()
+    new = lifecycle.NewEvent(
+        kind=body.kind,
+        ts=now if body.at is None else body.at.timestamp(),
+        location=body.location,
+        packaging=body.packaging,
+        detail=body.detail,
+    )
+    with transaction(conn):
+        vial = vial_store.get(conn, vial_id)
+        event_id = lifecycle.record_event(conn, state.catalog, vial, new, now)
+    with snapshot(conn):
+        recorded = next(e for e in vial_store.events(conn, vial_id) if e.id == event_id)
+        return VialEventRecorded(
+            event=_event(conn, recorded),
+            vial=to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now),
+        )
