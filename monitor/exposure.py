@@ -25,6 +25,9 @@ from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, VialEvent, VialRecord
 
 SECONDS_PER_HOUR = 3600.0
+# Without a configured worst case, light in a gap is bounded by the highest lux seen over the segment and at
+# least this long before its end.
+HIGHEST_SEEN_WINDOW_SECONDS = 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +175,11 @@ def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start:
 def _highest_lux(
     conn: sqlite3.Connection, sensor: sites.SensorRecord, start: float, end: float
 ) -> float | None:
+    """The highest lux recorded over the segment and the day before it (a bounded scan, not the whole
+    history: configure ``worst_case_lux`` for a bound that does not depend on what happened to be seen)."""
     row = conn.execute(
         "SELECT MAX(lux) FROM light_readings WHERE sensor_id = ? AND ts BETWEEN ? AND ?",
-        (sensor.id, start, end),
+        (sensor.id, min(start, end - HIGHEST_SEEN_WINDOW_SECONDS), end),
     ).fetchone()
     return None if row[0] is None else float(row[0])
 
