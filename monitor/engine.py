@@ -232,7 +232,7 @@ class Engine:
                     continue
                 # The low bound: an alert must not wait for the best estimate when the data cannot rule
                 # out the loss (the message says it is the low bound).
-                p = exposure.vial_potency(self._conn, self._catalog, vial)
+                p = exposure.vial_potency(self._conn, self._catalog, vial, now=now)
                 out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():

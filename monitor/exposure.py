@@ -161,12 +161,16 @@ def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start:
         " WHERE sensor_id = ? AND end_ts > ? AND start_ts < ?",
         (end, start, sensor.id, start, end),
     ).fetchone()[0]
-    first_last = conn.execute(
-        "SELECT MIN(ts), MAX(ts) FROM light_readings WHERE sensor_id = ?", (sensor.id,)
+    # Two single-ended queries: SQLite answers each from the primary key, but MIN and MAX together scan.
+    first_row = conn.execute(
+        "SELECT ts FROM light_readings WHERE sensor_id = ? ORDER BY ts LIMIT 1", (sensor.id,)
     ).fetchone()
-    if first_last[0] is None:
+    if first_row is None:
         return end - start
-    first, last = float(first_last[0]), float(first_last[1])
+    last_row = conn.execute(
+        "SELECT ts FROM light_readings WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
+    ).fetchone()
+    first, last = float(first_row[0]), float(last_row[0])
     head = min(end, first) - start if first - start > sensor.max_gap_seconds else 0.0
     tail = end - max(start, last) if end - last > sensor.max_gap_seconds else 0.0
     return min(float(gap) + max(head, 0.0) + max(tail, 0.0), end - start)
@@ -214,7 +218,9 @@ def _dose_range(
             notes.append(f"sensor {light.key}: {unseen:.3g} h without data at the {which} {bound:g} lx")
             high += bound * unseen
     saturated = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings"
+        # The partial index holds only saturated rows; without statistics the planner prefers the
+        # primary key and scans the whole stretch, so name the index.
+        "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings INDEXED BY light_readings_saturated"
         " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?",
         (light.id, start, end),
     ).fetchone()
@@ -328,6 +334,33 @@ def _time_to_threshold(
     return TimeToThreshold(threshold_percent, hours, hours_best, hours_low, deadline, limited_by)
 
 
+def _silence(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    events: list[VialEvent],
+    when: float,
+    now: float,
+    notes: list[str],
+) -> list[bounds.SegmentRange]:
+    """Stretches after the newest reading, up to ``now``: nothing for the best estimate, and what a silent
+    sensor cannot rule out for the low bound (a lag shorter than the sensor's gap limit counts as none)."""
+    out: list[bounds.SegmentRange] = []
+    for span in _spans(events, now):
+        start = max(span.start, when)
+        if span.end <= start:
+            continue
+        dose, unbounded = _dose_range(conn, span.location_id, start, span.end, notes)
+        if dose.high <= 0 and not unbounded:
+            continue
+        tau = catalog.packaging_state(span.packaging).tau
+        kappa = catalog.lamp(location_light.of(conn, span.location_id).lamp).kappa
+        segment = kinetics.ExposureSegment(start, span.end, tau.value, 0.0, 0.0, kappa.value)
+        out.append(
+            bounds.SegmentRange(segment, _span(tau), _span(kappa), Interval(0.0, 0.0, dose.high), unbounded)
+        )
+    return out
+
+
 def vial_potency(
     conn: sqlite3.Connection,
     catalog: Catalog,
@@ -339,7 +372,9 @@ def vial_potency(
     """The vial's potency at ``as_of`` (default: its latest data), best, low and high, and its time left.
 
     ``now`` (default ``as_of``) is the wall-clock time the label's limit after reconstitution counts to:
-    that limit runs whether or not readings have arrived.
+    that limit runs whether or not readings have arrived. With ``now`` and the default ``as_of``, time
+    after the newest reading that the sensor should have covered (a silent sensor) widens the low bound:
+    the best estimate stays as of the data, but the data cannot rule out light since.
     """
     events = vial_store.events(conn, vial.id)
     when = default_as_of(conn, vial, events) if as_of is None else as_of
@@ -347,6 +382,8 @@ def vial_potency(
     form = catalog.form(vial.drug, vial.form)
     notes: list[str] = []
     segments = _segments(conn, catalog, drug, _spans(events, when), notes)
+    if as_of is None and now is not None and now > when and _ended(events) is None:
+        segments += _silence(conn, catalog, events, when, now, notes)
     slow, fast = kinetics.photolysis_rate_range(drug, form)
     k_light = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
     if slow < fast:

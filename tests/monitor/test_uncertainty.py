@@ -149,3 +149,24 @@ def test_time_to_threshold_at_current_light(tmp_path: Path, catalog: Catalog, cl
     assert ttt.hours_best == pytest.approx(expected, rel=1e-6)
     assert ttt.hours == ttt.hours_low < ttt.hours_best
     assert ttt.limited_by == "model"
+
+
+def test_silent_light_sensor_widens_the_low_bound_until_it_speaks(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Light sensor silent for 20 min with a 50 lx worst case: best stays, low falls by 20 min at 50 lx."""
+    conn, engine = open_site(site(tmp_path, location={"worst_case_lux": 50.0}), catalog, clock)
+    t0 = clock.wall()
+    feed(engine, t0, 0, 600, 0.0)
+    v = vial_store.by_key(conn, "infusion-0001")
+    assert v is not None
+    before = vial_potency(conn, catalog, v, now=t0 + 600)
+    engine.ingest(Batch(temperature=[TemperatureReading("fridge-1-temp", t0 + 1800, 4.0)]), t0 + 1800)
+    silent = vial_potency(conn, catalog, v, now=t0 + 1800)
+    assert silent.percent == before.percent
+    drug = catalog.drug("mecobalamin")
+    _, fast = kinetics.photolysis_rate_range(drug, drug.forms["dilute-infusion"])
+    # unknown-κ is not in play (lamp configured); τ = 1: 1201 s at 50 lx beyond the last reading.
+    expected = before.percent_range.low * math.exp(-fast * 50.0 * (1800 - 599) / 3600)
+    assert silent.percent_range.low == pytest.approx(expected, rel=1e-3)
+    assert any("without data at the worst case 50 lx" in n for n in silent.uncertainty)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,39 @@ def vg(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def site_with_worst_case(tmp_path: Path) -> str:
+    """The shipped simulated site with a worst case of 10 lx for light its sensor has not seen."""
+    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    path = tmp_path / "site.toml"
+    path.write_text(
+        text.replace('kind = "fridge"\n', 'kind = "fridge"\nworst_case_lux = 10.0\n', 1), encoding="utf-8"
+    )
+    return str(path)
+
+
+def test_without_any_light_data_the_low_bound_is_zero(tmp_path: Path) -> None:
+    """Before any reading and with no worst case, nothing bounds the light: the low bound is 0 %."""
+    db = str(tmp_path / "v.db")
+    listed = vg("vials", "list", "--json", "--simulate", "--db", db)
+    infusion = next(r for r in json.loads(listed.stdout) if r["key"] == "infusion-0001")
+    assert infusion["potency_percent"]["best"] == 100.0
+    assert infusion["potency_percent"]["low"] == 0.0
+
+
 def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
     """An event recorded from the command line shows in `vials list --json` (packaging, label limit)."""
     db = str(tmp_path / "v.db")
-    done = vg("vials", "event", "roze-0002", "reconstituted", "--simulate", "--db", db, "--detail", "ward 3")
+    config = site_with_worst_case(tmp_path)
+    done = vg(
+        "vials", "event", "roze-0002", "reconstituted", "--config", config, "--db", db, "--detail", "ward 3"
+    )
     assert done.returncode == 0, done.stderr
     assert "roze-0002: reconstituted recorded; potency 100.00 %" in done.stdout
     moved = vg(
         "vials", "event", "roze-0002", "packaging-changed", "--packaging", "syringe", "--simulate", "--db", db
     )
     assert moved.returncode == 0, moved.stderr
-    listed = vg("vials", "list", "--json", "--simulate", "--db", db)
+    listed = vg("vials", "list", "--json", "--config", config, "--db", db)
     assert listed.returncode == 0, listed.stderr
     roze = next(r for r in json.loads(listed.stdout) if r["key"] == "roze-0002")
     assert roze["packaging"] == "syringe"
