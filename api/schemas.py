@@ -178,6 +178,16 @@ class Location(BaseModel):
     celsius: float | None
     cumulative_lux_hours: float
     mean_kinetic_temperature_celsius: float | None = Field(description="USP MKT over the last 24 h of data")
+    lamp: str | None = Field(
+        None, description="lamp type lighting the location (`unknown` if not configured)"
+    )
+    spectrum_factor: ModelParameter | None = Field(
+        None,
+        description="κ_s of the lamp: photolysis per lux relative to cool-white fluorescent, with provenance",
+    )
+    worst_case_lux: float | None = Field(
+        None, description="assumed for light the sensor did not see; null: the highest lux seen is used"
+    )
 
 
 class Sensor(BaseModel):

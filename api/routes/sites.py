@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import Conn
-from api.schemas import Location, Sensor, iso
+from api.deps import Conn, State
+from api.schemas import Location, ModelParameter, Sensor, iso
 from monitor.locations import summarise
-from monitor.store import readings, sites
+from monitor.store import location_light, readings, sites
 from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
 
 @router.get("/locations", response_model=list[Location])
-def list_locations(conn: Conn) -> list[Location]:
+def list_locations(conn: Conn, state: State) -> list[Location]:
     out: list[Location] = []
     with snapshot(conn):
         for loc in sites.list_locations(conn):
             s = summarise(conn, loc)
+            light = location_light.of(conn, loc.id)
+            kappa = state.catalog.lamp(light.lamp).kappa
             out.append(
                 Location(
                     key=loc.key,
@@ -30,6 +32,18 @@ def list_locations(conn: Conn) -> list[Location]:
                     celsius=s.celsius,
                     cumulative_lux_hours=s.cumulative_lux_hours,
                     mean_kinetic_temperature_celsius=s.mean_kinetic_temperature_celsius,
+                    lamp=light.lamp,
+                    spectrum_factor=ModelParameter(
+                        name="lamp spectrum factor",
+                        symbol="κ_s",
+                        value=kappa.value,
+                        low=kappa.lowest,
+                        high=kappa.highest,
+                        unit="1",
+                        provenance=kappa.provenance,
+                        source=kappa.source,
+                    ),
+                    worst_case_lux=light.worst_case_lux,
                 )
             )
     return out

@@ -53,3 +53,13 @@ def test_vial_potency_has_bounds_around_best(served: Served, catalog: Catalog) -
     infusion = next(v for v in served.client.get("/api/v1/vials").json() if v["key"] == "infusion-0001")
     assert infusion["effective_lux_hours"] == pytest.approx(250.0, rel=1e-3)
     assert infusion["potency_bounds_percent"]["low"] < infusion["potency_percent"] - 5  # unknown lamp: wide
+
+
+def test_locations_report_lamp_and_its_spectrum_factor(served: Served) -> None:
+    """GET /api/v1/locations adds the lamp, κ_s with provenance and the worst-case lux (additive fields)."""
+    (loc,) = served.client.get("/api/v1/locations").json()
+    assert loc["lamp"] == "unknown"
+    assert loc["spectrum_factor"]["value"] == 1.0
+    assert loc["spectrum_factor"]["provenance"] == "assumed"
+    assert loc["worst_case_lux"] is None
+    assert "cumulative_lux_hours" in loc
