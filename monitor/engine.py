@@ -87,6 +87,7 @@ class Engine:
         self._last_ts = {k: (t.ts if t else None) for k, t in self._tails.items()}
         self._locations = {loc.id: loc for loc in sites.list_locations(conn)}
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
+        self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -227,13 +228,25 @@ class Engine:
                 out[(loc.name, loc.id)] = series
         elif rule.subject == "vial":
             for vial in vial_store.list_all(self._conn):
-                if vial.status != "active":
-                    out[(vial.key, vial.id)] = [Observation(now, math.inf)]  # no longer a concern
+                if vial.status != "active":  # no longer a concern: a value inside every bound
+                    out[(vial.key, vial.id)] = [
+                        Observation(now, -math.inf if rule.high < math.inf else math.inf)
+                    ]
                     continue
-                # The low bound: an alert must not wait for the best estimate when the data cannot rule
-                # out the loss (the message says it is the low bound).
-                p = exposure.vial_potency(self._conn, self._catalog, vial, now=now)
-                out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
+                p = self._potencies.get(vial.id)
+                if p is None:  # once per batch, whichever vial rules ask
+                    p = self._potencies[vial.id] = exposure.vial_potency(
+                        self._conn, self._catalog, vial, now=now
+                    )
+                if rule.metric == "label_overrun_minutes":
+                    ttt = p.time_to_threshold
+                    deadline = None if ttt is None else ttt.label_deadline_ts
+                    overrun = -math.inf if deadline is None else (now - deadline) / 60.0
+                    out[(vial.key, vial.id)] = [Observation(now, overrun)]
+                else:
+                    # The low bound: an alert must not wait for the best estimate when the data cannot
+                    # rule out the loss (the message says it is the low bound).
+                    out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():
                 last = self._last_ts.get(sensor.key)
@@ -254,6 +267,7 @@ class Engine:
         return out
 
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
+        self._potencies = {}
         open_by_fp = alerts.open_alerts(self._conn)
         since_by_fp = alerts.rule_states(self._conn)
         changes = 0

@@ -170,3 +170,30 @@ def test_silent_light_sensor_widens_the_low_bound_until_it_speaks(
     expected = before.percent_range.low * math.exp(-fast * 50.0 * (1800 - 599) / 3600)
     assert silent.percent_range.low == pytest.approx(expected, rel=1e-3)
     assert any("without data at the worst case 50 lx" in n for n in silent.uncertainty)
+
+
+def test_reconstituted_vial_past_the_label_limit_fires_then_resolves_when_given(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """§7: 60 min after reconstitution a critical alert says discard; administering the vial resolves it."""
+    from monitor import lifecycle
+    from monitor.store.database import transaction
+
+    conn, engine = open_site(site(tmp_path), catalog, clock)
+    t0 = clock.wall()
+    roze = vial_store.by_key(conn, "roze-0002")
+    assert roze is not None
+    with transaction(conn):
+        lifecycle.record_event(conn, catalog, roze, lifecycle.NewEvent("reconstituted", t0), t0)
+    feed(engine, t0, 0, 3590, 0.0)
+    assert not [a for a in alerts.changed_since(conn, 0) if a.rule == "label-time-limit"]
+    feed(engine, t0, 3590, 3700, 0.0)
+    (fired,) = [a for a in alerts.changed_since(conn, 0) if a.rule == "label-time-limit"]
+    assert fired.vial_id == roze.id
+    assert t0 + 3600 < fired.fired_ts <= t0 + 3700  # the first batch after the deadline
+    assert "past the label's time limit" in fired.message
+    assert "discard" in fired.message
+    with transaction(conn):
+        lifecycle.record_event(conn, catalog, roze, lifecycle.NewEvent("administered", t0 + 3650), t0 + 3700)
+    feed(engine, t0, 3700, 3710, 0.0)
+    assert alerts.get(conn, fired.id).state == "resolved"
