@@ -8,10 +8,11 @@ uncertain input to the end that makes the vial lose less (high) or more (low) po
 - the dose each segment received: the sensor's calibration uncertainty, light the sensor did not see (data
   gaps, bounded by a worst-case lux) and saturated readings (lower bounds only, so they widen the low bound).
 
+- the thermal term's equivalent hours Θ over the activation energy's range and the temperature sensor's
+  calibration uncertainty (a segment's ``reference_hours``; exact when not given).
+
 Every term of the exponent is monotone in each input, so the corners bound the model: best always lies
 within low and high. Light nobody could bound (no worst case known) makes the low bound 0 %.
-The thermal term k_ref · Σ Θ is taken at its best value in all three (at 1.9e-6 h⁻¹ it is far below the
-light term's uncertainty).
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class SegmentRange:
     kappa: Interval
     lux_hours: Interval
     unbounded: bool = False  # light the sensor did not see, with nothing to bound it
+    reference_hours: Interval | None = None  # Θ's range; None: exactly the segment's
+
+    @property
+    def thermal(self) -> Interval:
+        return self.reference_hours or Interval.exact(self.segment.reference_hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +80,11 @@ def potency_range(
     light_least = k_light.low * sum(
         s.kappa.low * s.tau.low * s.segment.light_temperature_factor * s.lux_hours.low for s in segments
     )
+    thermal_most = k_ref_per_hour * sum(s.thermal.high for s in segments)
+    thermal_least = k_ref_per_hour * sum(s.thermal.low for s in segments)
     unbounded = any(s.unbounded and s.kappa.high * s.tau.high > 0 for s in segments)
-    low = 0.0 if unbounded else initial_percent * math.exp(-(light_most + best.thermal_exponent))
-    high = initial_percent * math.exp(-(light_least + best.thermal_exponent))
+    low = 0.0 if unbounded else initial_percent * math.exp(-(light_most + thermal_most))
+    high = initial_percent * math.exp(-(light_least + thermal_least))
     # Rounding can put the corners a hair across the best value when every range is exact.
     low, high = min(low, best.percent), max(high, best.percent)
     effective = Interval(

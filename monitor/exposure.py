@@ -257,6 +257,40 @@ def _light_temperature_factor(
     return kinetics.light_temperature_factor(drug, kelvin)
 
 
+def _thermal_range(
+    drug: DrugModel,
+    temp: sites.SensorRecord | None,
+    reference_hours: float,
+    hours: float,
+    notes: list[str],
+) -> Interval:
+    """Θ over the activation energy's range and ± the temperature sensor's calibration uncertainty.
+
+    Taken at the segment's effective temperature (the one whose Arrhenius factor gives Θ over its hours):
+    exact for a constant temperature, and the thermal term is small beside the light term's range.
+    """
+    if temp is None or reference_hours <= 0 or hours <= 0:
+        return Interval.exact(reference_hours)
+    ea, t_ref = drug.activation_energy_kj_per_mol, drug.t_ref_kelvin.value
+    kelvin = 1.0 / (1.0 / t_ref - math.log(reference_hours / hours) / kinetics.ea_over_r(drug))
+    u = temp.calibration_uncertainty or 0.0
+    candidates = [reference_hours]
+    for ea_kj in (ea.lowest, ea.value, ea.highest):
+        for t in (kelvin - u, kelvin + u):
+            factor = kinetics.arrhenius_factor(
+                np.array([t], dtype=np.float64), ea_kj / kinetics.GAS_CONSTANT_KJ_PER_MOL_K, t_ref
+            )
+            candidates.append(hours * float(factor[0]))
+    low, high = min(candidates), max(candidates)
+    if high > low:
+        notes.append(
+            f"thermal: Ea {ea.lowest:g}-{ea.highest:g} kJ/mol"
+            + (f", sensor {temp.key} ±{u:g} °C" if u else "")
+            + f" about {kelvin - kinetics.CELSIUS_TO_KELVIN:.1f} °C"
+        )
+    return Interval(reference_hours, low, high)
+
+
 def _segments(
     conn: sqlite3.Connection, catalog: Catalog, drug: DrugModel, spans: list[_Span], notes: list[str]
 ) -> list[bounds.SegmentRange]:
@@ -266,20 +300,22 @@ def _segments(
         lamp = catalog.lamp(location_light.of(conn, span.location_id).lamp)
         tau = catalog.packaging_state(span.packaging).tau
         dose, unbounded = _dose_range(conn, span.location_id, span.start, span.end, notes)
+        theta = _reference_hours(
+            conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
+        )
         segment = kinetics.ExposureSegment(
             start=span.start,
             end=span.end,
             tau=tau.value,
             lux_hours=dose.best,
-            reference_hours=_reference_hours(
-                conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
-            ),
+            reference_hours=theta,
             kappa=lamp.kappa.value,
             light_temperature_factor=_light_temperature_factor(
                 conn, drug, span.location_id, span.start, span.end
             ),
         )
-        out.append(bounds.SegmentRange(segment, _span(tau), _span(lamp.kappa), dose, unbounded))
+        thermal = _thermal_range(drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes)
+        out.append(bounds.SegmentRange(segment, _span(tau), _span(lamp.kappa), dose, unbounded, thermal))
     return out
 
 

@@ -3,7 +3,7 @@
 The series goes through the same code as the live system: :func:`monitor.ledger.integrate` for the dose,
 :func:`monitor.kinetics.arrhenius_factor` for the heat, and :func:`monitor.bounds.potency_range` for best,
 low and high (photokinetics.md §7). The dose of a what-if is exact (no sensor, no gaps), so the bounds are
-the profile's parameter ranges: k_thin·F(A), τ_pkg and κ_s.
+the profile's parameter ranges: k_thin·F(A), τ_pkg, κ_s and the activation energy Ea.
 """
 
 from __future__ import annotations
@@ -99,6 +99,17 @@ def predict(
     dose = _cumulative(t, np.asarray(lux, dtype=np.float64))
     dose_g = _cumulative(t, np.asarray(lux, dtype=np.float64) * g)
     reference = _cumulative(t, thermal_rate)
+    # Θ at the ends of the activation energy's range (§7, "Range for sensitivity"): exact for a series.
+    ea = drug.activation_energy_kj_per_mol
+    rates = [
+        kinetics.arrhenius_factor(kelvin, e / kinetics.GAS_CONSTANT_KJ_PER_MOL_K, drug.t_ref_kelvin.value)
+        for e in (ea.lowest, ea.highest)
+    ]
+    thetas = [_cumulative(t, r) for r in rates]
+    theta_low = np.minimum.reduce([reference, *thetas])
+    theta_high = np.maximum.reduce([reference, *thetas])
+    rate_low = min(float(thermal_rate[-1]), *(float(r[-1]) for r in rates))
+    rate_high = max(float(thermal_rate[-1]), *(float(r[-1]) for r in rates))
     slow, fast = kinetics.photolysis_rate_range(drug, form)
     k = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
     tau = Interval(case.packaging.tau.value, case.packaging.tau.lowest, case.packaging.tau.highest)
@@ -106,6 +117,7 @@ def predict(
 
     def at(i: int) -> PotencyRange:
         d = float(dose[i])
+        theta = Interval(float(reference[i]), float(theta_low[i]), float(theta_high[i]))
         seg = kinetics.ExposureSegment(
             0.0,
             float(t[i]),
@@ -119,7 +131,7 @@ def predict(
             case.initial_percent,
             k,
             drug.k_ref_per_hour.value,
-            [SegmentRange(seg, tau, kappa, Interval.exact(d))],
+            [SegmentRange(seg, tau, kappa, Interval.exact(d), reference_hours=theta)],
         )
 
     picks = sorted({*np.linspace(0, len(t) - 1, max(points, 2)).round().astype(int).tolist()})
@@ -132,12 +144,12 @@ def predict(
     t_hours = t / SECONDS_PER_HOUR
     k_ref = drug.k_ref_per_hour.value
     hours = []
-    for k_l, kap, ta in (
-        (k.best, kappa.best, tau.best),
-        (k.high, kappa.high, tau.high),
-        (k.low, kappa.low, tau.low),
+    for k_l, kap, ta, theta, theta_rate in (
+        (k.best, kappa.best, tau.best, reference, float(thermal_rate[-1])),
+        (k.high, kappa.high, tau.high, theta_high, rate_high),
+        (k.low, kappa.low, tau.low, theta_low, rate_low),
     ):
-        exponent = k_l * kap * ta * dose_g + k_ref * reference
-        final_rate = k_l * kap * ta * float(lux[-1] * g[-1]) + k_ref * float(thermal_rate[-1])
+        exponent = k_l * kap * ta * dose_g + k_ref * theta
+        final_rate = k_l * kap * ta * float(lux[-1] * g[-1]) + k_ref * theta_rate
         hours.append(_hours_to(t_hours, exponent, final_rate, needed))
     return Prediction(trajectory, Interval(hours[0], hours[1], hours[2]), threshold_percent)

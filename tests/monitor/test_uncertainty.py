@@ -197,3 +197,33 @@ def test_reconstituted_vial_past_the_label_limit_fires_then_resolves_when_given(
         lifecycle.record_event(conn, catalog, roze, lifecycle.NewEvent("administered", t0 + 3650), t0 + 3700)
     feed(engine, t0, 3700, 3710, 0.0)
     assert alerts.get(conn, fired.id).state == "resolved"
+
+
+def test_thermal_term_spans_the_activation_energy_and_sensor_ranges(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Dark, 5 °C: Θ over Ea 60-130 kJ/mol and a ±0.5 °C probe brackets the best; at 25 °C Ea cancels out."""
+    raw = simulated_raw()
+    raw["locations"][0].update({"lamp": "fluorescent-cool-white", "worst_case_lux": 0.0})
+    raw["sensors"][1]["calibration"] = {"expanded_uncertainty": 0.5}
+    s = parse_settings(raw, "simulated.toml", {"db_path": tmp_path / "v.db"})
+    conn, engine = open_site(s, catalog, clock)
+    t0 = clock.wall()
+    for a in range(0, 7201, 600):
+        engine.ingest(
+            Batch(
+                light=[LightReading("fridge-1-lux", t0 + i, 0.0) for i in range(a, a + 600)],
+                temperature=[TemperatureReading("fridge-1-temp", t0 + i, 5.0) for i in range(a, a + 600, 10)],
+            ),
+            t0 + a + 600,
+        )
+    carton = vial_store.by_key(conn, "roze-0001")
+    assert carton is not None
+    p = vial_potency(conn, catalog, carton)
+    assert p.percent_range.low < p.percent_range.best < p.percent_range.high
+    assert any("thermal: Ea 60-130 kJ/mol, sensor fridge-1-temp ±0.5 °C" in n for n in p.uncertainty)
+    drug = catalog.drug("mecobalamin")
+    hours = (p.as_of - t0) / 3600
+    # the worst corner: Ea 60 kJ/mol (the weakest cooling benefit) at 5.5 °C
+    worst = hours * math.exp(-(60.0 / kinetics.GAS_CONSTANT_KJ_PER_MOL_K) * (1 / 278.65 - 1 / 298.15))
+    assert p.percent_range.low == pytest.approx(100 * math.exp(-drug.k_ref_per_hour.value * worst), rel=1e-9)

@@ -227,3 +227,12 @@ def test_text_output_in_a_subprocess() -> None:
     assert "time to 90 %:" in done.stdout
     assert "τ_pkg" in done.stdout
     assert "assumed" in done.stdout
+
+
+def test_activation_energy_range_brackets_the_cold_dark_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    """At 5 °C in the dark the Ea range 60-130 kJ/mol widens the bounds; at T_ref it cannot matter."""
+    cold = predict(capsys, *THIN, "--lux", "0", "--hours", "10000", "--celsius", "5")
+    b = cold["potency_percent"]
+    assert b["low"] < b["best"] < b["high"]
+    h = cold["hours_to_threshold"]
+    assert h["low"] < h["best"] < h["high"]
