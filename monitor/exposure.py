@@ -188,6 +188,27 @@ def _highest_lux(
     return None if row[0] is None else float(row[0])
 
 
+_SATURATED = (
+    "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings{hint}"
+    " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?"
+)
+
+
+def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> tuple[int, float]:
+    """Count and lux sum of saturated readings in [start, end].
+
+    The partial index holds only saturated rows; without statistics the planner prefers the primary key
+    and scans the whole stretch, so the index is named. A database whose index is missing (rebuilt by
+    hand) still answers, by the scan.
+    """
+    args = (sensor_id, start, end)
+    try:
+        row = conn.execute(_SATURATED.format(hint=" INDEXED BY light_readings_saturated"), args).fetchone()
+    except sqlite3.OperationalError:
+        row = conn.execute(_SATURATED.format(hint=""), args).fetchone()
+    return int(row[0]), float(row[1])
+
+
 def _dose_range(
     conn: sqlite3.Connection, location_id: int, start: float, end: float, notes: list[str]
 ) -> tuple[Interval, bool]:
@@ -217,13 +238,7 @@ def _dose_range(
             which = "worst case" if worst is not None else "highest seen"
             notes.append(f"sensor {light.key}: {unseen:.3g} h without data at the {which} {bound:g} lx")
             high += bound * unseen
-    saturated = conn.execute(
-        # The partial index holds only saturated rows; without statistics the planner prefers the
-        # primary key and scans the whole stretch, so name the index.
-        "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings INDEXED BY light_readings_saturated"
-        " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?",
-        (light.id, start, end),
-    ).fetchone()
+    saturated = _saturated(conn, light.id, start, end)
     if saturated[0]:
         count, lux_sum = int(saturated[0]), float(saturated[1])
         if worst is None:

@@ -227,3 +227,14 @@ def test_thermal_term_spans_the_activation_energy_and_sensor_ranges(
     # the worst corner: Ea 60 kJ/mol (the weakest cooling benefit) at 5.5 °C
     worst = hours * math.exp(-(60.0 / kinetics.GAS_CONSTANT_KJ_PER_MOL_K) * (1 / 278.65 - 1 / 298.15))
     assert p.percent_range.low == pytest.approx(100 * math.exp(-drug.k_ref_per_hour.value * worst), rel=1e-9)
+
+
+def test_saturation_bound_survives_a_missing_index(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """With the saturated-readings index dropped (a hand-rebuilt database) the bound holds, by a scan."""
+    conn, engine = open_site(site(tmp_path, location={"worst_case_lux": 100_000.0}), catalog, clock)
+    feed(engine, clock.wall(), 0, 10, 88_000.0, saturated=True)
+    before = infusion(conn, catalog).effective_lux_hours_range
+    conn.execute("DROP INDEX light_readings_saturated")
+    assert infusion(conn, catalog).effective_lux_hours_range == before
