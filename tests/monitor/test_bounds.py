@@ -1,4 +1,4 @@
-"""Potency bounds as pure functions: properties the issue names, under Hypothesis."""
+"""Potency bounds as pure functions: the model's properties, under Hypothesis."""
 
 from __future__ import annotations
 
