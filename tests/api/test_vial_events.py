@@ -210,3 +210,12 @@ def test_register_with_true_time(served: Served) -> None:
     )
     assert future.status_code == 422
     assert future.json()["message"].startswith("registered_at:")
+
+
+def test_events_of_an_unknown_vial_are_404(served: Served) -> None:
+    """Posting or listing events of a vial that does not exist answers 404 naming its id."""
+    posted = served.client.post("/api/v1/vials/999/events", json={"kind": "discarded"})
+    listed = served.client.get("/api/v1/vials/999/events")
+    for r in (posted, listed):
+        assert r.status_code == 404
+        assert r.json() == {"error": "not found", "message": "no vial with id 999"}
