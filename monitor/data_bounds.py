@@ -17,7 +17,7 @@ import numpy as np
 from monitor import kinetics
 from monitor.bounds import Interval
 from monitor.profiles import DrugModel
-from monitor.store import location_light, readings, sites
+from monitor.store import readings, sites
 
 SECONDS_PER_HOUR = 3600.0
 # Without a configured worst case, light in a gap is bounded by the highest lux seen over the segment and at
@@ -82,11 +82,15 @@ def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: floa
 
 
 def dose_range(
-    conn: sqlite3.Connection, location_id: int, start: float, end: float, notes: list[str]
+    conn: sqlite3.Connection,
+    light: sites.SensorRecord | None,
+    worst: float | None,
+    start: float,
+    end: float,
+    notes: list[str],
 ) -> tuple[Interval, bool]:
-    """Lux·h at a location over [start, end]: best from the ledger, and what the sensor cannot rule out."""
-    light = sites.primary_sensor(conn, location_id, "light")
-    worst = location_light.of(conn, location_id).worst_case_lux
+    """Lux·h at a location over [start, end]: best from the ledger of its ``light`` sensor, and what the
+    sensor cannot rule out, with ``worst`` the location's worst-case lux (None: the highest seen)."""
     hours = (end - start) / SECONDS_PER_HOUR
     if light is None:
         if worst is None:

@@ -20,6 +20,7 @@ from monitor.errors import StoreError
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule, RuleState, Transition, evaluate
+from monitor.site_view import SiteView
 from monitor.store import alerts, health, readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
@@ -88,6 +89,7 @@ class Engine:
         self._locations = {loc.id: loc for loc in sites.list_locations(conn)}
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
         self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
+        self._site_view = SiteView(conn)
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -236,7 +238,7 @@ class Engine:
                 p = self._potencies.get(vial.id)
                 if p is None:  # once per batch, whichever vial rules ask
                     p = self._potencies[vial.id] = exposure.vial_potency(
-                        self._conn, self._catalog, vial, now=now
+                        self._conn, self._catalog, vial, now=now, site=self._site_view
                     )
                 if rule.metric == "label_overrun_minutes":
                     ttt = p.time_to_threshold
@@ -268,6 +270,7 @@ class Engine:
 
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
         self._potencies = {}
+        self._site_view = SiteView(self._conn)
         open_by_fp = alerts.open_alerts(self._conn)
         since_by_fp = alerts.rule_states(self._conn)
         changes = 0

@@ -20,7 +20,8 @@ import numpy as np
 from monitor import bounds, data_bounds, kinetics
 from monitor.bounds import Interval
 from monitor.profiles import Catalog, Constant, DrugModel
-from monitor.store import location_light, readings, sites
+from monitor.site_view import SiteView
+from monitor.store import readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, VialEvent, VialRecord
 
@@ -100,13 +101,13 @@ def _ended(events: list[VialEvent]) -> VialEvent | None:
     return next((e for e in events if e.kind in END_KINDS), None)
 
 
-def _newest_light(conn: sqlite3.Connection, location_id: int) -> float | None:
-    sensor = sites.primary_sensor(conn, location_id, "light")
-    newest = None if sensor is None else readings.latest(conn, sensor)
+def _newest_light(site: SiteView, location_id: int) -> float | None:
+    sensor = site.sensor(location_id, "light")
+    newest = None if sensor is None else readings.latest(site.conn, sensor)
     return None if newest is None else newest[0]
 
 
-def default_as_of(conn: sqlite3.Connection, vial: VialRecord, events: list[VialEvent]) -> float:
+def default_as_of(site: SiteView, vial: VialRecord, events: list[VialEvent]) -> float:
     """Evaluate up to the newest light reading at the vial's location, or its end of life.
 
     At a location without a light sensor: up to the newest light reading anywhere the vial has been, or
@@ -116,10 +117,10 @@ def default_as_of(conn: sqlite3.Connection, vial: VialRecord, events: list[VialE
     if end is not None:
         return end.ts
     location, _ = _current(events)
-    newest = None if location is None else _newest_light(conn, location)
-    if newest is None and location is not None and sites.primary_sensor(conn, location, "light") is None:
+    newest = None if location is None else _newest_light(site, location)
+    if newest is None and location is not None and site.sensor(location, "light") is None:
         visited = {e.location_id for e in events if e.location_id is not None}
-        seen = [t for t in (_newest_light(conn, loc) for loc in visited) if t is not None]
+        seen = [t for t in (_newest_light(site, loc) for loc in visited) if t is not None]
         newest = max([*seen, *(e.ts for e in events)], default=None)
     return max(vial.registered_ts, newest) if newest is not None else vial.registered_ts
 
@@ -155,14 +156,15 @@ def _span(c: Constant) -> Interval:
 
 
 def _light_temperature_factor(
-    conn: sqlite3.Connection, drug: DrugModel, location_id: int, start: float, end: float
+    site: SiteView, drug: DrugModel, location_id: int, start: float, end: float
 ) -> float:
     """g(T) over a segment, at its mean kinetic temperature (exact for a constant temperature)."""
     if drug.light_activation_energy_kj_per_mol is None:
         return 1.0
-    temp = sites.primary_sensor(conn, location_id, "temperature")
+    temp = site.sensor(location_id, "temperature")
     if temp is None:
         return 1.0
+    conn = site.conn
     equivalent = readings.cumulative_at(conn, temp, end) - readings.cumulative_at(conn, temp, start)
     if equivalent <= 0 or end <= start:
         return 1.0
@@ -170,17 +172,25 @@ def _light_temperature_factor(
     return kinetics.light_temperature_factor(drug, kelvin)
 
 
+def _dose(
+    site: SiteView, location_id: int, start: float, end: float, notes: list[str]
+) -> tuple[Interval, bool]:
+    light = site.sensor(location_id, "light")
+    worst = site.light(location_id).worst_case_lux
+    return data_bounds.dose_range(site.conn, light, worst, start, end, notes)
+
+
 def _segments(
-    conn: sqlite3.Connection, catalog: Catalog, drug: DrugModel, spans: list[_Span], notes: list[str]
+    site: SiteView, catalog: Catalog, drug: DrugModel, spans: list[_Span], notes: list[str]
 ) -> list[bounds.SegmentRange]:
     out: list[bounds.SegmentRange] = []
     for span in spans:
-        temp = sites.primary_sensor(conn, span.location_id, "temperature")
-        lamp = catalog.lamp(location_light.of(conn, span.location_id).lamp)
+        temp = site.sensor(span.location_id, "temperature")
+        lamp = catalog.lamp(site.light(span.location_id).lamp)
         tau = catalog.packaging_state(span.packaging).tau
-        dose, unbounded = data_bounds.dose_range(conn, span.location_id, span.start, span.end, notes)
+        dose, unbounded = _dose(site, span.location_id, span.start, span.end, notes)
         theta = _reference_hours(
-            conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
+            site.conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
         )
         segment = kinetics.ExposureSegment(
             start=span.start,
@@ -190,7 +200,7 @@ def _segments(
             reference_hours=theta,
             kappa=lamp.kappa.value,
             light_temperature_factor=_light_temperature_factor(
-                conn, drug, span.location_id, span.start, span.end
+                site, drug, span.location_id, span.start, span.end
             ),
         )
         thermal = data_bounds.thermal_range(
@@ -201,7 +211,7 @@ def _segments(
 
 
 def _time_to_threshold(
-    conn: sqlite3.Connection,
+    site: SiteView,
     catalog: Catalog,
     vial: VialRecord,
     location_id: int | None,
@@ -216,12 +226,12 @@ def _time_to_threshold(
     form = catalog.form(vial.drug, vial.form)
     rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
     if location_id is not None and packaging is not None:
-        light = sites.primary_sensor(conn, location_id, "light")
-        temp = sites.primary_sensor(conn, location_id, "temperature")
-        lamp = catalog.lamp(location_light.of(conn, location_id).lamp).kappa
+        light = site.sensor(location_id, "light")
+        temp = site.sensor(location_id, "temperature")
+        lamp = catalog.lamp(site.light(location_id).lamp).kappa
         tau = catalog.packaging_state(packaging).tau
-        lux_now = None if light is None else readings.latest(conn, light)
-        celsius_now = None if temp is None else readings.latest(conn, temp)
+        lux_now = None if light is None else readings.latest(site.conn, light)
+        celsius_now = None if temp is None else readings.latest(site.conn, temp)
         g = 1.0
         if celsius_now is not None:
             kelvin = celsius_now[1] + kinetics.CELSIUS_TO_KELVIN
@@ -233,7 +243,7 @@ def _time_to_threshold(
             )
             rate_best = rate_low = drug.k_ref_per_hour.value * thermal
         if lux_now is not None:
-            worst = location_light.of(conn, location_id).worst_case_lux
+            worst = site.light(location_id).worst_case_lux
             lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
             if lux_now[2]:  # saturated: only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
@@ -252,7 +262,7 @@ def _time_to_threshold(
 
 
 def _silence(
-    conn: sqlite3.Connection,
+    site: SiteView,
     catalog: Catalog,
     events: list[VialEvent],
     when: float,
@@ -266,11 +276,11 @@ def _silence(
         start = max(span.start, when)
         if span.end <= start:
             continue
-        dose, unbounded = data_bounds.dose_range(conn, span.location_id, start, span.end, notes)
+        dose, unbounded = _dose(site, span.location_id, start, span.end, notes)
         if dose.high <= 0 and not unbounded:
             continue
         tau = catalog.packaging_state(span.packaging).tau
-        kappa = catalog.lamp(location_light.of(conn, span.location_id).lamp).kappa
+        kappa = catalog.lamp(site.light(span.location_id).lamp).kappa
         segment = kinetics.ExposureSegment(start, span.end, tau.value, 0.0, 0.0, kappa.value)
         out.append(
             bounds.SegmentRange(segment, _span(tau), _span(kappa), Interval(0.0, 0.0, dose.high), unbounded)
@@ -285,22 +295,25 @@ def vial_potency(
     as_of: float | None = None,
     threshold_percent: float = 90.0,
     now: float | None = None,
+    site: SiteView | None = None,
 ) -> VialPotency:
     """The vial's potency at ``as_of`` (default: its latest data), best, low and high, and its time left.
 
     ``now`` (default ``as_of``) is the wall-clock time the label's limit after reconstitution counts to:
     that limit runs whether or not readings have arrived. With ``now`` and the default ``as_of``, time
     after the newest reading that the sensor should have covered (a silent sensor) widens the low bound:
-    the best estimate stays as of the data, but the data cannot rule out light since.
+    the best estimate stays as of the data, but the data cannot rule out light since. ``site`` shares
+    lookups across the vials of one pass.
     """
+    site = site if site is not None else SiteView(conn)
     events = vial_store.events(conn, vial.id)
-    when = default_as_of(conn, vial, events) if as_of is None else as_of
+    when = default_as_of(site, vial, events) if as_of is None else as_of
     drug = catalog.drug(vial.drug)
     form = catalog.form(vial.drug, vial.form)
     notes: list[str] = []
-    segments = _segments(conn, catalog, drug, _spans(events, when), notes)
+    segments = _segments(site, catalog, drug, _spans(events, when), notes)
     if as_of is None and now is not None and now > when and _ended(events) is None:
-        segments += _silence(conn, catalog, events, when, now, notes)
+        segments += _silence(site, catalog, events, when, now, notes)
     slow, fast = kinetics.photolysis_rate_range(drug, form)
     k_light = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
     if slow < fast:
@@ -310,11 +323,11 @@ def vial_potency(
     events_to_now = [e for e in events if e.ts <= reference]
     location, packaging = _current(events_to_now)
     reconstituted = next((e.ts for e in events if e.kind == "reconstituted"), None)
-    lamp = None if location is None else location_light.of(conn, location).lamp
+    lamp = None if location is None else site.light(location).lamp
     ttt = None
     if _ended(events) is None:
         ttt = _time_to_threshold(
-            conn,
+            site,
             catalog,
             vial,
             location,

@@ -25,6 +25,7 @@ from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
 from monitor.profiles import Catalog
+from monitor.site_view import SiteView
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot, transaction
@@ -47,8 +48,9 @@ def to_schema(
     threshold_percent: float = 90.0,
     with_parameters: bool = False,
     now: float | None = None,
+    site: SiteView | None = None,
 ) -> Vial:
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now)
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now, site=site)
     location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
     ttt = p.time_to_threshold
     parameters = None
@@ -113,8 +115,9 @@ def _threshold(state: State) -> float:
 @router.get("", response_model=list[Vial])
 def list_vials(conn: Conn, state: State) -> list[Vial]:
     with snapshot(conn):
+        site, now = SiteView(conn), state.clock.wall()
         return [
-            to_schema(conn, state.catalog, v, _threshold(state), now=state.clock.wall())
+            to_schema(conn, state.catalog, v, _threshold(state), now=now, site=site)
             for v in vial_store.list_all(conn)
         ]
 
