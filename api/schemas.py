@@ -137,6 +137,12 @@ class VialRegistration(BaseModel):
     )
 
 
+class PotencyPoint(BaseModel):
+    at: str | None
+    potency_percent: Bounds
+    effective_lux_hours: float
+
+
 class VialEventIn(BaseModel):
     """Something that happened to a vial, at its true time (recorded late is fine)."""
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from api.deps import Conn, State
 from api.schemas import (
     Bounds,
     ModelParameter,
+    PotencyPoint,
     TimeToThreshold,
     Vial,
     VialEventIn,
@@ -156,6 +158,29 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
             recorded_ts=now,
         )
     return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now)
+
+
+@router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
+def potency_history(
+    vial_id: int, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
+) -> list[PotencyPoint]:
+    """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
+    with snapshot(conn):
+        vial = vial_store.get(conn, vial_id)
+        site = SiteView(conn)
+        end = vial_potency(conn, state.catalog, vial, site=site).as_of
+        out = []
+        for i in range(points):
+            at = vial.registered_ts + (end - vial.registered_ts) * i / (points - 1)
+            p = vial_potency(conn, state.catalog, vial, as_of=at, site=site)
+            out.append(
+                PotencyPoint(
+                    at=iso(at),
+                    potency_percent=_bounds(p.percent_range, 4),
+                    effective_lux_hours=round(p.effective_lux_hours, 6),
+                )
+            )
+        return out
 
 
 def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:

@@ -63,3 +63,17 @@ def test_locations_report_lamp_and_its_spectrum_factor(served: Served) -> None:
     assert loc["spectrum_factor"]["provenance"] == "assumed"
     assert loc["worst_case_lux"] is None
     assert "cumulative_lux_hours" in loc
+
+
+def test_potency_history_falls_and_keeps_best_within_bounds(served: Served, catalog: Catalog) -> None:
+    """GET /api/v1/vials/{id}/potency gives evenly spaced best/low/high from registration, never rising."""
+    feed_light(served, catalog, 1801, 500.0)
+    v = next(v for v in served.client.get("/api/v1/vials").json() if v["key"] == "infusion-0001")
+    history = served.client.get(f"/api/v1/vials/{v['id']}/potency", params={"points": 7}).json()
+    assert len(history) == 7
+    assert history[0]["potency_percent"]["best"] == 100.0
+    assert history[-1]["potency_percent"]["best"] == pytest.approx(v["potency_percent"], abs=1e-3)
+    bests = [h["potency_percent"]["best"] for h in history]
+    assert bests == sorted(bests, reverse=True)
+    assert all(h["potency_percent"]["low"] <= h["potency_percent"]["best"] for h in history)
+    assert served.client.get(f"/api/v1/vials/{v['id']}/potency", params={"points": 1}).status_code == 422
