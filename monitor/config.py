@@ -31,6 +31,12 @@ class LocationConfig(_Strict):
     key: Key
     name: str = Field(min_length=1)
     kind: Literal["fridge", "cabinet", "room", "other"] = "fridge"
+    # The lamp lighting the vials here, for the spectrum factor κ_s (a key of the profiles' [lamps]);
+    # left out: "unknown", whose wide κ range widens the potency bounds.
+    lamp: str | None = None
+    # What to assume for light the sensor did not see (gaps, saturated readings), for the potency's low
+    # bound; left out: the highest lux recorded here.
+    worst_case_lux: Annotated[float, Field(ge=0)] | None = None
 
 
 class CalibrationConfig(_Strict):
@@ -161,7 +167,13 @@ class Settings(_Strict):
         return self
 
     def check_catalog(self, catalog: Catalog) -> None:
-        """Every vial names a drug, form and packaging state the catalog knows."""
+        """Every vial names a drug, form and packaging state the catalog knows; every lamp is known."""
+        for i, loc in enumerate(self.locations):
+            if loc.lamp is not None:
+                try:
+                    catalog.lamp(loc.lamp)
+                except InvalidRequest as exc:
+                    raise ConfigError(f"locations[{i}].lamp: {exc}") from exc
         for i, vial in enumerate(self.vials):
             try:
                 catalog.form(vial.drug, vial.form)

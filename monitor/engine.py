@@ -20,6 +20,7 @@ from monitor.errors import StoreError
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule, RuleState, Transition, evaluate
+from monitor.site_view import SiteView
 from monitor.store import alerts, health, readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
@@ -87,6 +88,8 @@ class Engine:
         self._last_ts = {k: (t.ts if t else None) for k, t in self._tails.items()}
         self._locations = {loc.id: loc for loc in sites.list_locations(conn)}
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
+        self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
+        self._site_view = SiteView(conn)
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -211,13 +214,8 @@ class Engine:
         batch: Batch,
         observed: dict[str, list[Observation]],
         now: float,
-        potencies: dict[int, list[Observation]],
     ) -> dict[tuple[str, int], list[Observation]]:
-        """Observations per subject ``(name shown in messages, id)`` for ``rule``.
-
-        ``potencies`` memoises each vial's potency for this batch: several rules watch it, and it is the
-        costliest observation (a walk over the vial's events and its locations' ledgers).
-        """
+        """Observations per subject ``(name shown in messages, id)`` for ``rule``."""
         out: dict[tuple[str, int], list[Observation]] = {}
         if rule.subject == "location":
             holding = vial_store.active_location_ids(self._conn)
@@ -232,13 +230,25 @@ class Engine:
                 out[(loc.name, loc.id)] = series
         elif rule.subject == "vial":
             for vial in vial_store.list_all(self._conn):
-                if vial.status != "active":
-                    out[(vial.key, vial.id)] = [Observation(now, math.inf)]  # no longer a concern
+                if vial.status != "active":  # no longer a concern: a value inside every bound
+                    out[(vial.key, vial.id)] = [
+                        Observation(now, -math.inf if rule.high < math.inf else math.inf)
+                    ]
                     continue
-                if vial.id not in potencies:
-                    p = exposure.vial_potency(self._conn, self._catalog, vial)
-                    potencies[vial.id] = [Observation(p.as_of, p.percent)]
-                out[(vial.key, vial.id)] = potencies[vial.id]
+                p = self._potencies.get(vial.id)
+                if p is None:  # once per batch, whichever vial rules ask
+                    p = self._potencies[vial.id] = exposure.vial_potency(
+                        self._conn, self._catalog, vial, now=now, site=self._site_view
+                    )
+                if rule.metric == "label_overrun_minutes":
+                    ttt = p.time_to_threshold
+                    deadline = None if ttt is None else ttt.label_deadline_ts
+                    overrun = -math.inf if deadline is None else (now - deadline) / 60.0
+                    out[(vial.key, vial.id)] = [Observation(now, overrun)]
+                else:
+                    # The low bound: an alert must not wait for the best estimate when the data cannot
+                    # rule out the loss (the message says it is the low bound).
+                    out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():
                 last = self._last_ts.get(sensor.key)
@@ -259,14 +269,13 @@ class Engine:
         return out
 
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
+        self._potencies = {}
+        self._site_view = SiteView(self._conn)
         open_by_fp = alerts.open_alerts(self._conn)
         since_by_fp = alerts.rule_states(self._conn)
         changes = 0
-        potencies: dict[int, list[Observation]] = {}
         for rule in self._rules:
-            for (name, subject_id), series in self._observations(
-                rule, batch, observed, now, potencies
-            ).items():
+            for (name, subject_id), series in self._observations(rule, batch, observed, now).items():
                 fp = f"{rule.name}:{rule.subject}:{subject_id}"
                 current = open_by_fp.get(fp)
                 state = RuleState(

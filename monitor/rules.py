@@ -16,7 +16,13 @@ from monitor.store.alerts import Severity
 
 Subject = Literal["location", "vial", "sensor"]
 Metric = Literal[
-    "lux", "celsius", "potency_percent", "silent_intervals", "faulted", "calibration_overdue_days"
+    "lux",
+    "celsius",
+    "potency_percent",
+    "silent_intervals",
+    "faulted",
+    "calibration_overdue_days",
+    "label_overrun_minutes",
 ]
 
 
@@ -112,7 +118,7 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "warning",
             low=t.potency_warning_percent,
             update_step=1.0,
-            template="{subject}: estimated potency {value:.1f} % is below {low:g} % of label",
+            template="{subject}: estimated potency, low bound, {value:.1f} % is below {low:g} % of label",
         ),
         Rule(
             "potency-critical",
@@ -121,7 +127,17 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "critical",
             low=t.potency_critical_percent,
             update_step=1.0,
-            template="{subject}: estimated potency {value:.1f} % is below {low:g} % of label: do not use",
+            template="{subject}: estimated potency, low bound, {value:.1f} % is below {low:g} % of label:"
+            " do not use",
+        ),
+        Rule(
+            # photokinetics.md §4/§7: Rozebalamin must be given within 60 min of dissolution, else discarded.
+            "label-time-limit",
+            "vial",
+            "label_overrun_minutes",
+            "critical",
+            high=0.0,
+            template="{subject}: reconstituted and past the label's time limit by {value:.0f} min: discard",
         ),
         Rule(
             "light-exposure",

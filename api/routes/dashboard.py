@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse
 from api.deps import Conn, State
 from api.glance_schemas import Dashboard, LocationGlance, Thresholds, VialGlance
 from api.routes import vials as vial_routes
-from api.schemas import Location, iso
+from api.routes.sites import location_schema
+from api.schemas import iso
 from monitor import glance
 from monitor.errors import NotFound
-from monitor.locations import LocationSummary
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot
@@ -52,21 +52,6 @@ def day_start(now: float, utc_offset_minutes: int) -> float:
     return math.floor((now + offset) / SECONDS_PER_DAY) * SECONDS_PER_DAY - offset
 
 
-def location_schema(s: LocationSummary) -> Location:
-    loc = s.location
-    return Location(
-        key=loc.key,
-        name=loc.name,
-        kind=loc.kind,
-        as_of=iso(s.as_of),
-        lux=s.lux,
-        lux_saturated=s.lux_saturated,
-        celsius=s.celsius,
-        cumulative_lux_hours=s.cumulative_lux_hours,
-        mean_kinetic_temperature_celsius=s.mean_kinetic_temperature_celsius,
-    )
-
-
 @router.get("/api/v1/dashboard", response_model=Dashboard)
 def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Dashboard:
     """Everything the dashboard shows at a glance, from one consistent snapshot of the store."""
@@ -79,7 +64,7 @@ def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -
             g = glance.location_glance(conn, loc, now=now, day_start=start, light_lux=rules.light_lux)
             locations.append(
                 LocationGlance(
-                    location=location_schema(g.summary),
+                    location=location_schema(conn, state.catalog, g.summary),
                     light_on=g.light_on,
                     door_openings_today=len(g.openings),
                     longest_opening_seconds=g.longest_opening_seconds,

@@ -16,6 +16,14 @@ _SENSOR_CALIBRATION = """
     ALTER TABLE sensors ADD COLUMN calibration_uncertainty REAL;
 """
 
+# 3: the light at a location, for the model: its lamp type (spectrum factor) and the worst-case lux
+# assumed for what the sensor did not see; saturated readings found without a scan
+_LOCATION_LIGHT = """
+    ALTER TABLE locations ADD COLUMN lamp TEXT;
+    ALTER TABLE locations ADD COLUMN worst_case_lux REAL;
+    CREATE INDEX light_readings_saturated ON light_readings(sensor_id, ts) WHERE saturated = 1;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -140,6 +148,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     _SENSOR_CALIBRATION,
+    _LOCATION_LIGHT,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,5 @@
-"""Vials and their lifecycle events (registered, moved, packaging changed, administered, discarded)."""
+"""Vials and their lifecycle events (registered, moved, packaging changed, reconstituted, administered,
+discarded), each at its true time."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from typing import Literal
 from monitor.errors import InvalidRequest, NotFound
 
 VialStatus = Literal["active", "administered", "discarded"]
-EventKind = Literal["registered", "moved", "packaging-changed", "administered", "discarded"]
-EVENT_KINDS: tuple[EventKind, ...] = ("registered", "moved", "packaging-changed", "administered", "discarded")
+EventKind = Literal["registered", "moved", "packaging-changed", "reconstituted", "administered", "discarded"]
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "registered",
+    "moved",
+    "packaging-changed",
+    "reconstituted",
+    "administered",
+    "discarded",
+)
+END_KINDS: tuple[EventKind, ...] = ("administered", "discarded")
 
 
 @dataclass(frozen=True, slots=True)
