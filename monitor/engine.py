@@ -76,6 +76,11 @@ class IngestResult:
     alert_changes: int
 
 
+# In a dark fridge, how often the vial rules look again (clock seconds): a thermal loss of a few parts per
+# million an hour cannot cross a threshold in between, and a label's 60-minute limit is late by at most this.
+VIAL_RECHECK_SECONDS = 30.0
+
+
 class Engine:
     """Owns the write side of the store for one bridge process (the only writer of readings)."""
 
@@ -90,6 +95,8 @@ class Engine:
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
         self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
         self._site_view = SiteView(conn)
+        self._vials_checked_at = -math.inf  # clock time of the last evaluation of the vial rules
+        self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -268,13 +275,36 @@ class Engine:
                     out[(sensor.key, sensor.id)] = [Observation(observed[sensor.key][-1].ts, 0.0)]
         return out
 
+    def _vials_due(self, batch: Batch, now: float) -> bool:
+        """Whether the vial rules need a fresh potency this batch.
+
+        A vial's potency is the costliest observation (a walk over its events and its locations' ledgers:
+        most of a quiet batch's CPU, measured with ``bench/bench_footprint.py``), and in a closed, dark
+        fridge it moves only by the slow thermal term. So it is recomputed when light was seen, when a
+        vial was registered or an event recorded (by any process: events are rows, a vial's status moves
+        only with one), and otherwise every ``VIAL_RECHECK_SECONDS``.
+        """
+        stamp = vial_store.change_stamp(self._conn)
+        due = (
+            stamp != self._vials_stamp
+            or now - self._vials_checked_at >= VIAL_RECHECK_SECONDS
+            or any(r.lux > 0.0 for r in batch.light)
+        )
+        self._vials_stamp = stamp
+        if due:
+            self._vials_checked_at = now
+        return due
+
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
         self._potencies = {}
         self._site_view = SiteView(self._conn)
         open_by_fp = alerts.open_alerts(self._conn)
         since_by_fp = alerts.rule_states(self._conn)
+        vials_due = self._vials_due(batch, now)
         changes = 0
         for rule in self._rules:
+            if rule.subject == "vial" and not vials_due:
+                continue
             for (name, subject_id), series in self._observations(rule, batch, observed, now).items():
                 fp = f"{rule.name}:{rule.subject}:{subject_id}"
                 current = open_by_fp.get(fp)
