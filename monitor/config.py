@@ -89,6 +89,11 @@ class RulesConfig(_Strict):
     temperature_high_celsius: float = 8.0
     temperature_hold_seconds: Annotated[float, Field(ge=0)] = 900.0
     stale_intervals: Annotated[float, Field(gt=0)] = 3.0
+    temperature_high_hold_seconds: Annotated[float, Field(ge=0)] = 3600.0
+    temperature_cumulative_seconds: Annotated[float, Field(gt=0)] = 7200.0
+    temperature_cumulative_window_seconds: Annotated[float, Field(gt=0)] = 86_400.0
+    clear_seconds: Annotated[float, Field(ge=0)] = 120.0
+    escalate_after_seconds: Annotated[float, Field(gt=0)] = 1800.0
 
     def thresholds(self) -> RuleThresholds:
         return RuleThresholds(**self.model_dump())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from typing import Annotated, Literal
 
@@ -30,6 +31,7 @@ def to_schema(a: alert_store.AlertRecord, conn: sqlite3.Connection) -> Alert:
         rule=a.rule,
         severity=a.severity,
         state=a.state,
+        alert_class=a.alert_class,
         location=None if a.location_id is None else locations.get(a.location_id),
         vial=None if a.vial_id is None else vials.get(a.vial_id),
         sensor=None if a.sensor_id is None else sensors.get(a.sensor_id),
@@ -42,6 +44,7 @@ def to_schema(a: alert_store.AlertRecord, conn: sqlite3.Connection) -> Alert:
         acknowledged_by=a.ack_by,
         acknowledgement_comment=a.ack_comment,
         acknowledged_at=iso(a.ack_ts),
+        escalated_at=iso(a.escalated_ts),
         seq=a.seq,
     )
 
@@ -51,7 +54,7 @@ async def list_alerts(
     conn: Conn,
     request: Request,
     since: Annotated[int, Query(ge=0, description="cursor from the previous page; 0 for everything")] = 0,
-    state: Literal["firing", "acknowledged", "resolved"] | None = None,
+    state: Literal["pending", "firing", "acknowledged", "resolved"] | None = None,
     severity: Literal["info", "warning", "critical"] | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> Response:
@@ -101,7 +104,7 @@ def get_alert(alert_id: int, conn: Conn) -> AlertDetail:
         AlertEvent(seq=e.seq, at=iso(e.ts), kind=e.kind, detail=e.detail)
         for e in alert_store.events(conn, alert_id)
     ]
-    return AlertDetail(**to_schema(a, conn).model_dump(), events=events)
+    return AlertDetail(**to_schema(a, conn).model_dump(), events=events, snapshot=json.loads(a.snapshot))
 
 
 @router.post("/{alert_id}/ack", response_model=Alert)

@@ -96,7 +96,7 @@ def test_acknowledge_requires_both_fields_and_is_a_change(served: Served, catalo
     after = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
     assert [a["id"] for a in after["alerts"]] == [alert["id"]]
     detail = served.client.get(f"/api/v1/alerts/{alert['id']}").json()
-    assert [e["kind"] for e in detail["events"]] == ["fired", "acknowledged"]
+    assert [e["kind"] for e in detail["events"]] == ["pending", "fired", "acknowledged"]
 
 
 def test_unknown_ids_are_json_404(served: Served) -> None:
