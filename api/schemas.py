@@ -44,6 +44,7 @@ class Alert(BaseModel):
 class AlertPage(BaseModel):
     alerts: list[Alert]
     cursor: int = Field(description="pass as `since` to get only changes after this page")
+    has_more: bool = Field(default=False, description="the page was full: ask again at once with `cursor`")
 
 
 class AlertEvent(BaseModel):

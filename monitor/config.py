@@ -121,6 +121,10 @@ class BridgeConfig(_Strict):
     heartbeat_seconds: Seconds = 5.0
 
 
+class AlertsConfig(_Strict):
+    retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
+
+
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
@@ -134,6 +138,7 @@ class Settings(_Strict):
     sensors: list[SensorConfig] = Field(default_factory=list)
     vials: list[VialConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)

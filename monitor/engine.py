@@ -29,6 +29,8 @@ from monitor.store.sites import SensorRecord
 
 R = TypeVar("R", "LightReading", "TemperatureReading")
 
+PURGE_EVERY_SECONDS = 3600.0
+
 
 @dataclass(frozen=True, slots=True)
 class LightReading:
@@ -80,8 +82,17 @@ class IngestResult:
 class Engine:
     """Owns the write side of the store for one bridge process (the only writer of readings)."""
 
-    def __init__(self, conn: sqlite3.Connection, catalog: Catalog, rules: tuple[Rule, ...]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalog: Catalog,
+        rules: tuple[Rule, ...],
+        *,
+        alert_retention_seconds: float = 90 * 86_400.0,
+    ) -> None:
         self._conn = conn
+        self._alert_retention_seconds = alert_retention_seconds
+        self._purged_ts: float | None = None
         self._catalog = catalog
         self._rules = rules
         self._sensors = {s.key: s for s in sites.list_sensors(conn)}
@@ -102,6 +113,7 @@ class Engine:
                 stored, rejected, gaps, observed = self._store_readings(batch)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)
         except sqlite3.Error as exc:
@@ -292,6 +304,13 @@ class Engine:
                 if timer != timers.get(fp):
                     alerts.set_rule_timer(self._conn, fp, timer)
         return changes + self._escalate(open_by_fp, now)
+
+    def _purge_resolved_alerts(self, now: float) -> None:
+        """Resolved alerts past the retention window go, checked once an hour (and at the first batch)."""
+        if self._purged_ts is not None and now - self._purged_ts < PURGE_EVERY_SECONDS:
+            return
+        self._purged_ts = now
+        alerts.purge_resolved(self._conn, now - self._alert_retention_seconds)
 
     def _max_step_seconds(self, rule: Rule, subject_id: int) -> float:
         """How long one reading counts for in a cumulative timer: up to its sensor's gap threshold."""

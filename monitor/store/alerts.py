@@ -258,8 +258,9 @@ def purge_resolved(conn: sqlite3.Connection, ended_before_ts: float) -> int:
 
 
 def latest_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT MAX(seq) FROM alert_events").fetchone()
-    return int(row[0] or 0)
+    """The newest change's seq. Read from AUTOINCREMENT's counter, which purging old alerts never lowers."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'alert_events'").fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def events(conn: sqlite3.Connection, alert_id: int) -> list[AlertEvent]:

@@ -66,13 +66,13 @@ def test_register_vial_and_reject_unknown_drug(served: Served) -> None:
 def test_alert_cursor_returns_only_changes_after_it(served: Served, catalog: Catalog) -> None:
     """Polling with the returned cursor yields each change once and then nothing."""
     first = served.client.get("/api/v1/alerts", params={"since": 0}).json()
-    assert first == {"alerts": [], "cursor": 0}
+    assert first == {"alerts": [], "cursor": 0, "has_more": False}
     feed_light(served, catalog, 600, 800.0)
     page = served.client.get("/api/v1/alerts", params={"since": 0}).json()
     rules = {a["rule"] for a in page["alerts"]}
     assert {"light-exposure", "potency-warning"} <= rules
     again = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
-    assert again == {"alerts": [], "cursor": page["cursor"]}
+    assert again == {"alerts": [], "cursor": page["cursor"], "has_more": False}
     critical = served.client.get("/api/v1/alerts", params={"since": 0, "severity": "critical"}).json()
     assert all(a["severity"] == "critical" for a in critical["alerts"])
 

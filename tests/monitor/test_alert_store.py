@@ -10,6 +10,7 @@ from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
 from monitor.profiles import Catalog
+from monitor.rules import default_rules
 from monitor.store import alerts
 from monitor.store.schema import MIGRATIONS, _statements, migrate
 from tests.monitor.test_engine import open_engine
@@ -127,3 +128,28 @@ def test_migration_keeps_existing_alerts_and_hold_timers(tmp_path: Path) -> None
     alerts.update(conn, 7, 80, 500.0, "worse")
     assert alerts.latest_seq(conn) == 3  # the change sequence continues where it was
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_resolved_alerts_are_purged_after_the_retention_window(
+    settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Resolved alerts older than the retention go with their events; newer ones and the cursor stay."""
+    conn, _ = open_engine(settings, catalog, clock)
+    engine = Engine(conn, catalog, default_rules(settings.rules.thresholds()), alert_retention_seconds=86_400)
+    now = clock.wall()
+    ids = []
+    for ended in (now - 2 * 86_400, now - 3600):
+        new = alerts.NewAlert(
+            "fp", "light-exposure", "warning", None, None, None, ended - 60, ended, 1.0, "m"
+        )
+        alert_id = alerts.open_alert(conn, new)
+        alerts.resolve(conn, alert_id, ended, "cleared")
+        ids.append(alert_id)
+    latest = alerts.latest_seq(conn)
+    engine.ingest(Batch(), now)
+    assert [a.id for a in alerts.changed_since(conn, 0) if a.fingerprint == "fp"] == [ids[1]]
+    assert alerts.events(conn, ids[0]) == []
+    assert alerts.latest_seq(conn) >= latest
+    before = alerts.latest_seq(conn)
+    assert alerts.purge_resolved(conn, now + 1) >= 1  # the newest changes go too: the cursor does not
+    assert alerts.latest_seq(conn) == before
