@@ -38,6 +38,8 @@ class Alert(BaseModel):
     acknowledgement_comment: str | None
     acknowledged_at: str | None
     escalated_at: str | None = Field(description="when it escalated one severity step, unacknowledged")
+    silenced: bool = Field(description="a silence covers it: still recorded and polled, not notified")
+    silence_id: int | None
     seq: int = Field(description="position of the alert's latest change in the change sequence")
 
 

@@ -22,7 +22,7 @@ from monitor.lifecycle import RuleState, Transition, escalated_severity, evaluat
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule
-from monitor.store import alerts, health, readings, sites
+from monitor.store import alerts, health, readings, silences, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
@@ -113,6 +113,7 @@ class Engine:
                 stored, rejected, gaps, observed = self._store_readings(batch)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                changes += silences.reconcile(self._conn, now)
                 self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)

@@ -50,6 +50,8 @@ def to_schema(a: alert_store.AlertRecord, conn: sqlite3.Connection) -> Alert:
         acknowledgement_comment=a.ack_comment,
         acknowledged_at=iso(a.ack_ts),
         escalated_at=iso(a.escalated_ts),
+        silenced=a.silence_id is not None,
+        silence_id=a.silence_id,
         seq=a.seq,
     )
 

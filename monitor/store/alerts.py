@@ -173,6 +173,15 @@ def escalate(conn: sqlite3.Connection, alert_id: int, ts: float, severity: Sever
     _append_event(conn, alert_id, ts, "escalated", detail)
 
 
+def set_silence(conn: sqlite3.Connection, alert_id: int, silence_id: int | None, ts: float) -> None:
+    """Flag an alert as covered by a silence (or by none any more): still recorded, still polled."""
+    conn.execute("UPDATE alerts SET silence_id = ? WHERE id = ?", (silence_id, alert_id))
+    if silence_id is None:
+        _append_event(conn, alert_id, ts, "unsilenced", "no silence covers it any more")
+    else:
+        _append_event(conn, alert_id, ts, "silenced", f"covered by silence {silence_id}")
+
+
 def acknowledge(conn: sqlite3.Connection, alert_id: int, by: str, comment: str, ts: float) -> AlertRecord:
     alert = get(conn, alert_id)
     if alert.state == "resolved":

@@ -19,7 +19,7 @@ _SENSOR_CALIBRATION = """
 # 3: the alert lifecycle. SQLite cannot change a CHECK constraint in place, so alerts and alert_events are
 # rebuilt: alerts gain 'pending' (an excursion whose time rule is not met yet: no fired_ts), their class, the
 # snapshot of the rule and model constants in force when they fired, escalation and silencing; events
-# gain the kinds of the lifecycle. rule_state becomes rule_timers (the pure timer state as JSON).
+# gain the kinds of the lifecycle. rule_state becomes rule_timers (the pure timer state as JSON). Silences.
 _ALERT_LIFECYCLE = """
     CREATE TABLE alerts_new (
         id INTEGER PRIMARY KEY,
@@ -58,7 +58,7 @@ _ALERT_LIFECYCLE = """
         alert_id INTEGER NOT NULL REFERENCES alerts_new(id),
         ts REAL NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('pending', 'fired', 'updated', 'acknowledged', 'escalated',
-            'withdrawn', 'resolved')),
+            'withdrawn', 'resolved', 'silenced', 'unsilenced')),
         detail TEXT NOT NULL DEFAULT ''
     );
     INSERT INTO alert_events_new (seq, alert_id, ts, kind, detail)
@@ -78,6 +78,19 @@ _ALERT_LIFECYCLE = """
     INSERT INTO rule_timers (fingerprint, timer)
         SELECT fingerprint, json_object('since', condition_since) FROM rule_state;
     DROP TABLE rule_state;
+    -- matchers: a JSON object of label -> exact value, all of which must match.
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_ts REAL NOT NULL,
+        ends_ts REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        created_ts REAL NOT NULL,
+        expired_by TEXT,
+        expired_ts REAL,
+        CHECK (ends_ts >= starts_ts)
+    );
 """
 
 MIGRATIONS: tuple[str, ...] = (
