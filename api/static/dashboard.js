@@ -402,7 +402,8 @@
       alertEtag = r.headers.get("ETag");
       const page = await r.json();
       for (const a of page.alerts) {
-        if (a.state === "resolved") alerts.delete(a.id); else alerts.set(a.id, a);
+        // pending: an excursion in progress, not a breach yet; the page shows breaches only
+        if (a.state === "resolved" || a.state === "pending") alerts.delete(a.id); else alerts.set(a.id, a);
       }
       const more = page.alerts.length === 500 && page.cursor > alertCursor;
       alertCursor = page.cursor;
