@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
@@ -46,6 +46,16 @@ class ScheduledSensor:
     interval_seconds: float
     next_due: float = 0.0  # on the clock's monotonic scale
     failures: int = 0
+    # Decided once: a runtime Protocol check walks the protocol's members, which cost more than the
+    # sensor read itself when repeated at every sample.
+    light: LightSensor | None = field(init=False, default=None)
+    temperature: TemperatureSensor | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sensor, LightSensor):
+            self.light = self.sensor
+        else:
+            self.temperature = self.sensor
 
 
 def _fault_kind(exc: HardwareError) -> str:
@@ -101,8 +111,8 @@ class AcquisitionLoop:
         ts = self._stamp(due)
         self.sample_time.value = ts
         try:
-            if isinstance(s.sensor, LightSensor):
-                light: LightSample = s.sensor.read_light()
+            if s.light is not None:
+                light: LightSample = s.light.read_light()
                 self._batch.light.append(
                     LightReading(
                         s.key,
@@ -114,8 +124,8 @@ class AcquisitionLoop:
                         light.integration_ms,
                     )
                 )
-            else:
-                temp: TemperatureSample = s.sensor.read_temperature()
+            elif s.temperature is not None:
+                temp: TemperatureSample = s.temperature.read_temperature()
                 self._batch.temperature.append(
                     TemperatureReading(s.key, ts, temp.celsius, temp.relative_humidity_percent)
                 )

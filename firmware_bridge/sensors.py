@@ -43,19 +43,27 @@ class _Deferred:
 
 
 class DeferredLightSensor(_Deferred):
+    _light: LightSensor | None = None
+
     def read_light(self) -> LightSample:
-        sensor = self._get()
-        if not isinstance(sensor, LightSensor):
-            raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure light")
-        return sensor.read_light()
+        if self._light is None:  # the kind is checked once: a runtime Protocol check is costly
+            sensor = self._get()
+            if not isinstance(sensor, LightSensor):
+                raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure light")
+            self._light = sensor
+        return self._light.read_light()
 
 
 class DeferredTemperatureSensor(_Deferred):
+    _temperature: TemperatureSensor | None = None
+
     def read_temperature(self) -> TemperatureSample:
-        sensor = self._get()
-        if not isinstance(sensor, TemperatureSensor):
-            raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure temperature")
-        return sensor.read_temperature()
+        if self._temperature is None:
+            sensor = self._get()
+            if not isinstance(sensor, TemperatureSensor):
+                raise SensorUnavailable(f"{self._key}: driver {self.model!r} does not measure temperature")
+            self._temperature = sensor
+        return self._temperature.read_temperature()
 
 
 def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:

@@ -27,6 +27,7 @@ alone. Sample-and-hold accounting: a value counts from its reading to the next, 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
@@ -82,16 +83,23 @@ class RuleState:
 
     @staticmethod
     def from_timer_json(text: str | None, *, open_worst: float | None, pending: bool) -> RuleState:
-        raw = json.loads(text) if text else {}
-        return RuleState(
-            since=raw.get("since"),
-            open_worst=open_worst,
-            pending=pending,
-            clear_since=raw.get("clear_since"),
-            last_ts=raw.get("last_ts"),
-            last_out=bool(raw.get("last_out", False)),
-            out_spans=tuple((float(a), float(b)) for a, b in raw.get("out_spans", ())),
-        )
+        since, clear_since, last_ts, last_out, out_spans = _timer_fields(text)
+        return RuleState(since, open_worst, pending, clear_since, last_ts, last_out, out_spans)
+
+
+@functools.lru_cache(maxsize=1024)
+def _timer_fields(
+    text: str | None,
+) -> tuple[float | None, float | None, float | None, bool, tuple[Span, ...]]:
+    """The persisted fields of a timer. Memoised: most timers read back unchanged batch after batch."""
+    raw = json.loads(text) if text else {}
+    return (
+        raw.get("since"),
+        raw.get("clear_since"),
+        raw.get("last_ts"),
+        bool(raw.get("last_out", False)),
+        tuple((float(a), float(b)) for a, b in raw.get("out_spans", ())),
+    )
 
 
 def out_of_range_seconds(spans: Sequence[Span], start: float, end: float) -> float:

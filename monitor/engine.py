@@ -110,6 +110,7 @@ class Engine:
         self._site_view = SiteView(conn)
         self._vials_checked_at = -math.inf  # clock time of the last evaluation of the vial rules
         self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
+        self._holding: set[int] = set()  # locations holding an active vial, as of that stamp
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -240,14 +241,13 @@ class Engine:
         """Observations per subject ``(name shown in messages, id)`` for ``rule``."""
         out: dict[tuple[str, int], list[Observation]] = {}
         if rule.subject == "location":
-            holding = vial_store.active_location_ids(self._conn)
             quantity: Quantity = "light" if rule.metric == "lux" else "temperature"
             for loc in self._locations.values():
-                sensor = sites.primary_sensor(self._conn, loc.id, quantity)
+                sensor = self._site_view.sensor(loc.id, quantity)
                 if sensor is None:
                     continue
                 series = observed.get(sensor.key, [])
-                if rule.only_where_vials and loc.id not in holding:
+                if rule.only_where_vials and loc.id not in self._holding:
                     series = [Observation(now, -math.inf if rule.high < math.inf else math.inf)]
                 out[(loc.name, loc.id)] = series
         elif rule.subject == "vial":
@@ -305,6 +305,8 @@ class Engine:
             or now - self._vials_checked_at >= VIAL_RECHECK_SECONDS
             or any(r.lux > 0.0 for r in batch.light)
         )
+        if stamp != self._vials_stamp:  # where the vials are moves only with a vial or an event
+            self._holding = vial_store.active_location_ids(self._conn)
         self._vials_stamp = stamp
         if due:
             self._vials_checked_at = now
@@ -353,7 +355,7 @@ class Engine:
         if rule.timer != "cumulative" or rule.subject != "location":
             return math.inf
         quantity: Quantity = "light" if rule.metric == "lux" else "temperature"
-        sensor = sites.primary_sensor(self._conn, subject_id, quantity)
+        sensor = self._site_view.sensor(subject_id, quantity)
         return math.inf if sensor is None else sensor.max_gap_seconds
 
     def _escalate(self, open_by_fp: dict[str, alerts.AlertRecord], now: float) -> int:
@@ -455,6 +457,8 @@ def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
     delay changes, not on every batch.
     """
     if rule.timer == "single":
+        if state.since is None and state.clear_since is None:
+            return None  # the common case, every batch, for every quiet rule: no copy made
         state = replace(state, last_ts=None, last_out=False, out_spans=())
     if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
         return None
