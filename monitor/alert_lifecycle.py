@@ -129,10 +129,20 @@ def evaluate(
 ) -> tuple[list[Transition], RuleState]:
     """Run ``observations`` (in time order) through the rule; returns the transitions and the new state."""
     out: list[Transition] = []
+    quiet_ts: float | None = None  # the latest in-range reading seen while nothing was in progress
     for obs in observations:
-        if state.last_ts is not None and obs.ts < state.last_ts:
+        last_ts = state.last_ts if quiet_ts is None else quiet_ts
+        if last_ts is not None and obs.ts < last_ts:
             continue  # the ledger only grows forward; an old reading changes nothing
         excursion = rule.excess(obs.value) > 0
+        if not excursion and _quiet(state):
+            # Nothing in progress and the value in range: only the latest reading moves. This is almost
+            # every reading of every rule, so the state is copied once at the end, not per reading.
+            quiet_ts = obs.ts
+            continue
+        if quiet_ts is not None:
+            state = replace(state, last_ts=quiet_ts, last_out=False)
+            quiet_ts = None
         spans = _account(rule, state, obs.ts, max_step_seconds) if rule.timer == "cumulative" else ()
         since = (state.since if state.since is not None else obs.ts) if excursion else None
         if rule.timer == "cumulative":
@@ -146,7 +156,21 @@ def evaluate(
             holding = excursion  # a breach resolves on the value back in range for the clear delay
         state = replace(state, since=since, last_ts=obs.ts, last_out=excursion, out_spans=spans)
         state = _step(rule, state, obs, breach, holding, excursion, started, out)
+    if quiet_ts is not None:
+        state = replace(state, last_ts=quiet_ts, last_out=False)
     return out, state
+
+
+def _quiet(state: RuleState) -> bool:
+    """No excursion, breach, clear delay or counted time in progress: an in-range reading changes nothing."""
+    return (
+        state.open_worst is None
+        and not state.pending
+        and state.since is None
+        and state.clear_since is None
+        and not state.last_out
+        and not state.out_spans
+    )
 
 
 def _step(
