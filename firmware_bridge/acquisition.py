@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
-from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
+from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
+from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,21 @@ class ScheduledSensor:
     interval_seconds: float
     next_due: float = 0.0  # on the clock's monotonic scale
     failures: int = 0
+
+
+def _spectrum(sample: SpectralSample | None) -> SpectralCounts | None:
+    """A spectral chip's channels, handed to the engine in the model's own type."""
+    if sample is None:
+        return None
+    return SpectralCounts(
+        sample.chip,
+        sample.channels,
+        sample.counts,
+        sample.gain,
+        sample.integration_ms,
+        sample.saturated,
+        sample.near_uv_w_per_m2,
+    )
 
 
 def _fault_kind(exc: HardwareError) -> str:
@@ -112,6 +128,7 @@ class AcquisitionLoop:
                         light.raw_counts,
                         light.gain,
                         light.integration_ms,
+                        _spectrum(light.spectrum),
                     )
                 )
             else:

@@ -114,6 +114,9 @@ class SimulationConfig(_Strict):
     openings_per_day: Annotated[float, Field(ge=0)] = 10.0
     opening_hours: tuple[float, float] = (8.0, 20.0)
     utc_offset_hours: float = 0.0
+    # The simulated fridge's lamp, whose spectrum spectral and UV chips see (e.g. "fluorescent-cool-white",
+    # "daylight-window"); checked against the known spectra when the simulation is built.
+    lamp: str = "led-4000k"
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
 
 
