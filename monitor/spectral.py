@@ -32,6 +32,9 @@ REFERENCE_UMOL_PER_M2_S_PER_LUX = 6.23 / 1000.0
 BAND_HIGH_NM = 560.0  # §6: the photon band is 300-560 nm
 # ICH Q1B confirmatory exposure: at least 200 W·h/m² of integrated near-UV (§4).
 ICH_Q1B_NEAR_UV_WH_PER_M2 = 200.0
+# A spectrum whose brightest filter channel has fewer counts than this is mostly count noise (a count or
+# two per channel in the dark): it gives no κ_s rather than a ratio of noise.
+MIN_FILTER_COUNTS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +98,8 @@ def kappa_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
 
 
 def kappa_of(reading: SpectralCounts) -> float | None:
-    """κ_s of one reading; ``None`` without a spectral chip, in the dark, or when a channel saturated."""
+    """κ_s of one reading; ``None`` without a spectral chip, in (near) darkness, or when a channel
+    saturated."""
     chip = SPECTRAL_CHIPS.get(reading.chip)
     if chip is None or reading.saturated:
         return None
@@ -103,5 +107,7 @@ def kappa_of(reading: SpectralCounts) -> float | None:
     if not all(name in by_name for name in chip.channels):
         return None
     row = np.array([[by_name[name] for name in chip.channels]], dtype=np.float64)
+    if row.max() < MIN_FILTER_COUNTS:
+        return None
     kappa = float(kappa_from_counts(chip, row)[0])
     return None if np.isnan(kappa) else kappa

@@ -7,9 +7,12 @@ import sqlite3
 from fastapi import APIRouter
 
 from api.deps import Conn, State
-from api.schemas import Location, ModelParameter, Sensor, iso
+from api.schemas import Location, ModelParameter, NearUvDose, Sensor, iso
+from hardware.chips.ltr390 import NEAR_UV_W_PER_M2_PER_UVI
+from monitor import measured_light
 from monitor.locations import LocationSummary, summarise
 from monitor.profiles import Catalog
+from monitor.site_view import SiteView
 from monitor.store import location_light, readings, sites
 from monitor.store.database import snapshot
 
@@ -43,6 +46,43 @@ def location_schema(conn: sqlite3.Connection, catalog: Catalog, s: LocationSumma
             source=kappa.source,
         ),
         worst_case_lux=light.worst_case_lux,
+        measured_spectrum_factor=_measured_kappa(conn, catalog, loc.id),
+        near_uv=_near_uv(conn, loc.id),
+    )
+
+
+def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int) -> ModelParameter | None:
+    site = SiteView(conn)
+    sensor = site.spectral_sensor(location_id)
+    if sensor is None:
+        return None
+    kappa = measured_light.current_kappa(site, catalog, location_id)
+    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    return ModelParameter(
+        name="lamp spectrum factor, measured",
+        symbol="κ_s",
+        value=kappa.best,
+        low=kappa.low,
+        high=kappa.high,
+        unit="1",
+        provenance="derived",
+        source=f"newest spectrum of {sensor.key}; range: {factor.source}",
+    )
+
+
+def _near_uv(conn: sqlite3.Connection, location_id: int) -> NearUvDose | None:
+    dose = measured_light.near_uv_dose(conn, location_id)
+    if dose is None:
+        return None
+    return NearUvDose(
+        sensor=dose.sensor_key,
+        as_of=iso(dose.as_of),
+        wh_per_m2=dose.wh_per_m2,
+        ich_q1b_wh_per_m2=dose.ich_q1b_wh_per_m2,
+        fraction_of_ich_q1b=dose.fraction_of_ich_q1b,
+        assumption="the LTR390's UV index (2300 counts per UVI, datasheet) times an assumed "
+        f"{NEAR_UV_W_PER_M2_PER_UVI:g} W/m² of 300-400 nm irradiance per UV index (a daylight-like "
+        "spectrum); calibrate against a UV radiometer",
     )
 
 

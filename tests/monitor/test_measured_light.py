@@ -84,13 +84,15 @@ def reading(counts: tuple[int, ...], *, chip_name: str = "as7341", saturated: bo
     ("counts", "kw"),
     [
         ((0,) * 10, {}),
+        ((0, 1, 0, 2, 1, 0, 1, 0, 14, 0), {}),
         ((900, 800, 700, 600, 500, 400, 300, 200, 5000, 0), {"saturated": True}),
         ((900, 800, 700, 600, 500, 400, 300, 200, 5000, 0), {"chip_name": "ltr390"}),
     ],
-    ids=["dark", "saturated", "no-spectral-channels"],
+    ids=["dark", "count-noise", "saturated", "no-spectral-channels"],
 )
 def test_no_kappa_without_a_trustworthy_spectrum(counts: tuple[int, ...], kw: dict[str, Any]) -> None:
-    """Darkness, a saturated channel or a chip without filter channels give no κ_s, never a guess."""
+    """Darkness, count noise, a saturated channel or a chip without filter channels give no κ_s, never
+    a guess."""
     assert kappa_of(reading(counts, **kw)) is None
 
 

@@ -1,0 +1,48 @@
+"""GET /api/v1/locations reports a spectral sensor's measured κ_s and a UV sensor's near-UV dose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.routes.sites import location_schema
+from monitor.config import Settings, parse_settings
+from monitor.locations import summarise
+from monitor.profiles import Catalog
+from monitor.store import sites
+from tests.api.conftest import Served
+from tests.conftest import simulated_raw
+from tests.firmware_bridge.test_spectral_pipeline import run_site, spectral_settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The simulated site with an AS7341 and an LTR390 beside its TSL2591, under daylight at 1000 lx."""
+    return spectral_settings(tmp_path, "daylight-window", 1000.0)
+
+
+def test_locations_report_measured_kappa_and_near_uv(served: Served, catalog: Catalog) -> None:
+    """After ten minutes of daylight: κ_s measured with its range and provenance, and the near-UV dose
+    (D65: 0.54 W/m² per klx) as a share of the ICH Q1B 200 W·h/m², with its assumption stated."""
+    run_site(served.settings, catalog, 602).close()
+    (location,) = served.client.get("/api/v1/locations").json()
+    kappa = location["measured_spectrum_factor"]
+    assert kappa["low"] < kappa["value"] < kappa["high"]
+    assert kappa["low"] <= 1.77 <= kappa["high"]  # §6 D65 lies inside the measured range
+    assert kappa["provenance"] == "derived"
+    assert "fridge-1-spectrum" in kappa["source"]
+    uv = location["near_uv"]
+    assert uv["sensor"] == "fridge-1-uv"
+    assert uv["wh_per_m2"] == pytest.approx(0.54 * 600 / 3600, rel=0.08)
+    assert uv["fraction_of_ich_q1b"] == pytest.approx(uv["wh_per_m2"] / 200.0)
+    assert "assumed 5 W/m²" in uv["assumption"]
+
+
+def test_location_without_spectral_sensors_reports_neither(tmp_path: Path, catalog: Catalog) -> None:
+    """The shipped site's location has no spectral or UV sensor: both fields are null, not zero."""
+    settings = parse_settings(simulated_raw(), "simulated.toml", {"db_path": tmp_path / "v.db"})
+    conn = run_site(settings, catalog, 5)
+    shown = location_schema(conn, catalog, summarise(conn, sites.location_by_key(conn, "fridge-1")))
+    assert shown.measured_spectrum_factor is None
+    assert shown.near_uv is None
