@@ -18,6 +18,7 @@ from monitor.errors import ConfigError, InvalidRequest
 from monitor.profiles import Catalog, load_catalog
 from monitor.quantities import Quantity
 from monitor.rules import RuleThresholds
+from monitor.spectral import MEASURED_SPECTRUM_LAMP
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0)]
@@ -172,6 +173,11 @@ class Settings(_Strict):
     def check_catalog(self, catalog: Catalog) -> None:
         """Every vial names a drug, form and packaging state the catalog knows; every lamp is known."""
         for i, loc in enumerate(self.locations):
+            if loc.lamp == MEASURED_SPECTRUM_LAMP:
+                raise ConfigError(
+                    f"locations[{i}].lamp: {loc.lamp!r} is set by a spectral sensor (as7341) at the "
+                    "location, not configured; name the lamp type, or leave it out"
+                )
             if loc.lamp is not None:
                 try:
                     catalog.lamp(loc.lamp)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from monitor.bounds import Interval
 from monitor.profiles import Catalog
 from monitor.site_view import SiteView
-from monitor.spectral import ICH_Q1B_NEAR_UV_WH_PER_M2
+from monitor.spectral import ICH_Q1B_NEAR_UV_WH_PER_M2, MEASURED_SPECTRUM_LAMP
 from monitor.store import spectral
 
-MEASURED_SPECTRUM = "measured-spectrum"
+MEASURED_SPECTRUM = MEASURED_SPECTRUM_LAMP
 
 
 def _lamp_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:

@@ -32,6 +32,9 @@ REFERENCE_UMOL_PER_M2_S_PER_LUX = 6.23 / 1000.0
 BAND_HIGH_NM = 560.0  # §6: the photon band is 300-560 nm
 # ICH Q1B confirmatory exposure: at least 200 W·h/m² of integrated near-UV (§4).
 ICH_Q1B_NEAR_UV_WH_PER_M2 = 200.0
+# The drug profiles' lamp entry whose κ range is the estimate's error: set by a spectral sensor, never by
+# a location's configuration.
+MEASURED_SPECTRUM_LAMP = "measured-spectrum"
 # A spectrum whose brightest filter channel has fewer counts than this is mostly count noise (a count or
 # two per channel in the dark): it gives no κ_s rather than a ratio of noise.
 MIN_FILTER_COUNTS = 50

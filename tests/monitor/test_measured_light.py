@@ -16,6 +16,7 @@ from monitor import measured_light
 from monitor.bounds import Interval
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading
+from monitor.errors import ConfigError
 from monitor.exposure import vial_potency
 from monitor.profiles import Catalog
 from monitor.rules import default_rules
@@ -183,3 +184,9 @@ def test_time_to_threshold_uses_the_newest_measured_kappa(tmp_path: Path, catalo
     location = sites.location_by_key(conn, "fridge-1").id
     now = measured_light.current_kappa(site_view, catalog, location)
     assert now.best == pytest.approx(0.79, rel=0.08)
+
+
+def test_measured_spectrum_is_not_a_lamp_to_configure(tmp_path: Path) -> None:
+    """Configuring the measured-spectrum factor as a location's lamp fails naming the key and why."""
+    with pytest.raises(ConfigError, match=r"locations\[0\]\.lamp: 'measured-spectrum' is set by a spectral"):
+        site(tmp_path, lamp="measured-spectrum")
