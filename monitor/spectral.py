@@ -76,6 +76,18 @@ class SpectralCounts:
     saturated: bool = False
     near_uv_w_per_m2: float | None = None
 
+    def __post_init__(self) -> None:
+        if len(self.channels) != len(self.counts):
+            raise ValueError(
+                f"{self.chip}: {len(self.counts)} counts for {len(self.channels)} channels {self.channels}"
+            )
+        if not (self.gain > 0 and self.integration_ms > 0):
+            raise ValueError(
+                f"{self.chip}: gain {self.gain} and integration {self.integration_ms} ms must be > 0"
+            )
+        if self.near_uv_w_per_m2 is not None and not self.near_uv_w_per_m2 >= 0:
+            raise ValueError(f"{self.chip}: near-UV irradiance {self.near_uv_w_per_m2} W/m² must be ≥ 0")
+
 
 def _photons_per_joule(nm: FloatArray) -> FloatArray:
     return nm * 1e-9 / (PLANCK_J_S * LIGHT_M_PER_S)

@@ -7,12 +7,13 @@ import adafruit_ltr390
 import pytest
 
 from hardware import spectra
+from hardware.calibration import Calibration
 from hardware.chips.as7341 import As7341Chip
 from hardware.chips.ltr390 import Ltr390Chip
 from hardware.drivers.as7341 import CHANNELS, As7341Sensor
 from hardware.drivers.ltr390 import Ltr390Sensor
 from hardware.environment import Conditions
-from hardware.errors import SensorFrozen, SensorUnavailable
+from hardware.errors import SensorFrozen, SensorOutOfRange, SensorUnavailable
 from hardware.i2c_emulator import EmulatedI2C
 from hardware.registry import DRIVERS, build_sensor, emulated_buses
 from hardware.sensor import LightSensor
@@ -95,6 +96,14 @@ def test_ltr390_genuine_driver_properties_read_the_emulator() -> None:
     dev.resolution = adafruit_ltr390.Resolution.RESOLUTION_18BIT
     assert dev.lux == pytest.approx(1000.0, rel=0.03)
     assert dev.uvi * 5.0 == pytest.approx(0.54, rel=0.08)
+
+
+def test_ltr390_value_beyond_any_physical_lux_is_out_of_range() -> None:
+    """A calibration that puts 150 klx at 300 klx (beyond the chip's 157 klx, with margin) is refused."""
+    chip = Ltr390Chip(Room(150_000.0), lambda: 0.0)
+    sensor = Ltr390Sensor(EmulatedI2C({0x53: chip}), calibration=Calibration(gain=2.0))
+    with pytest.raises(SensorOutOfRange, match="beyond its range"):
+        sensor.read_light()
 
 
 def test_ltr390_frozen_counts_are_detected() -> None:
