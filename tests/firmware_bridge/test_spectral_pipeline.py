@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +15,13 @@ from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor import measured_light
-from monitor.config import Settings, parse_settings
+from monitor.config import ScenarioConfig, Settings, parse_settings
 from monitor.engine import Engine
 from monitor.errors import ConfigError
 from monitor.profiles import Catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
+from monitor.site_view import SiteView
 from monitor.store import Database, sites, spectral
 from tests.conftest import simulated_raw
 
@@ -124,3 +127,22 @@ def test_unknown_simulated_lamp_is_a_config_error(tmp_path: Path) -> None:
     settings = spectral_settings(tmp_path, "sodium-vapour", 100.0)
     with pytest.raises(ConfigError, match=r"simulation.lamp: unknown lamp 'sodium-vapour'; known: "):
         build_fridge(settings.simulation, 0.0)
+
+
+def test_shipped_spectral_site_measures_its_led(tmp_path: Path, catalog: Catalog) -> None:
+    """The shipped spectral example runs through the genuine drivers: its warm-white LED (§6 LED-B1,
+    κ 0.63) is measured, with the location naming no lamp."""
+    text = resources.files("vialguard").joinpath("data/simulated-spectral.toml").read_text(encoding="utf-8")
+    settings = parse_settings(tomllib.loads(text), "simulated-spectral.toml", {"db_path": tmp_path / "v.db"})
+    lit = settings.simulation.model_copy(
+        update={
+            "scenarios": [
+                ScenarioConfig(kind="light-stuck-on", start_after_seconds=0, duration_seconds=1e6, lux=300.0)
+            ]
+        }
+    )
+    conn = run_site(settings.model_copy(update={"simulation": lit}), catalog, 30)
+    location = sites.location_by_key(conn, "fridge-1").id
+    kappa = measured_light.current_kappa(SiteView(conn), catalog, location)
+    assert kappa.best == pytest.approx(0.63, rel=0.08)
+    assert measured_light.near_uv_dose(conn, location) is not None
