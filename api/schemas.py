@@ -205,8 +205,8 @@ class Location(BaseModel):
     )
     measured_spectrum_factor: ModelParameter | None = Field(
         None,
-        description="κ_s of the newest reading of the location's spectral sensor (AS7341), which replaces "
-        "the lamp's in the model; null without one",
+        description="κ_s of the newest lit reading of the location's spectral sensor (AS7341), which "
+        "replaces the lamp's in the model; null without one",
     )
     near_uv: NearUvDose | None = Field(
         None, description="near-UV dose from a UV sensor (LTR390); null without one"

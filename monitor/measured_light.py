@@ -71,12 +71,19 @@ def span_kappa(
 
 
 def current_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
-    """κ_s of the light now: the spectral sensor's newest reading where it gives one, else the lamp's."""
+    """κ_s of the light now: from the spectral sensor's newest reading that gave one (in a dark fridge,
+    the last light it saw), else the configured lamp's."""
+    measured = latest_measured_kappa(site, catalog, location_id)
+    return _lamp_kappa(site, catalog, location_id) if measured is None else measured[1]
+
+
+def latest_measured_kappa(
+    site: SiteView, catalog: Catalog, location_id: int
+) -> tuple[float, Interval] | None:
+    """When and what κ_s the location's spectral sensor last measured; ``None`` if it never has."""
     sensor = site.spectral_sensor(location_id)
-    newest = None if sensor is None else spectral.latest(site.conn, sensor)
-    if newest is None or newest[1] is None:
-        return _lamp_kappa(site, catalog, location_id)
-    return _measured(catalog, float(newest[1]))
+    newest = None if sensor is None else spectral.latest_kappa(site.conn, sensor)
+    return None if newest is None else (newest[0], _measured(catalog, newest[1]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,9 +54,10 @@ def location_schema(conn: sqlite3.Connection, catalog: Catalog, s: LocationSumma
 def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int) -> ModelParameter | None:
     site = SiteView(conn)
     sensor = site.spectral_sensor(location_id)
-    if sensor is None:
+    measured = measured_light.latest_measured_kappa(site, catalog, location_id)
+    if sensor is None or measured is None:
         return None
-    kappa = measured_light.current_kappa(site, catalog, location_id)
+    when, kappa = measured
     factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
     return ModelParameter(
         name="lamp spectrum factor, measured",
@@ -66,7 +67,7 @@ def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int
         high=kappa.high,
         unit="1",
         provenance="derived",
-        source=f"newest spectrum of {sensor.key}; range: {factor.source}",
+        source=f"spectrum measured by {sensor.key} at {iso(when)}; range: {factor.source}",
     )
 
 

@@ -45,6 +45,7 @@ _SPECTRAL = """
         cum_near_uv_wh_per_m2 REAL NOT NULL,
         PRIMARY KEY (sensor_id, ts)
     ) WITHOUT ROWID;
+    CREATE INDEX spectral_readings_with_kappa ON spectral_readings(sensor_id, ts) WHERE kappa IS NOT NULL;
 """
 
 MIGRATIONS: tuple[str, ...] = (

@@ -147,3 +147,13 @@ def latest(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float
         (sensor.id,),
     ).fetchone()
     return None if row is None else (float(row[0]), row[1], row[2])
+
+
+def latest_kappa(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float] | None:
+    """The newest reading that gave a κ_s, as ``(ts, kappa)``: a dark fridge keeps the last one seen."""
+    row = conn.execute(
+        "SELECT ts, kappa FROM spectral_readings WHERE sensor_id = ? AND kappa IS NOT NULL"
+        " ORDER BY ts DESC LIMIT 1",
+        (sensor.id,),
+    ).fetchone()
+    return None if row is None else (float(row[0]), float(row[1]))

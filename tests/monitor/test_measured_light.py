@@ -190,3 +190,20 @@ def test_measured_spectrum_is_not_a_lamp_to_configure(tmp_path: Path) -> None:
     """Configuring the measured-spectrum factor as a location's lamp fails naming the key and why."""
     with pytest.raises(ConfigError, match=r"locations\[0\]\.lamp: 'measured-spectrum' is set by a spectral"):
         site(tmp_path, lamp="measured-spectrum")
+
+
+def test_dark_fridge_keeps_the_last_measured_kappa(tmp_path: Path, catalog: Catalog) -> None:
+    """After the door closes the spectral sensor sees nothing; κ_s now is the last one it measured."""
+    conn, engine = open_site(site(tmp_path), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose(engine, t0, 60, 500.0, "incandescent", 60)
+    dark = reading((0, 1, 0, 0, 1, 0, 0, 0, 3, 0))
+    engine.ingest(
+        Batch(light=[LightReading("fridge-1-spectrum", t0 + 61 + i, 0.0, spectrum=dark) for i in range(60)]),
+        t0 + 121,
+    )
+    location = sites.location_by_key(conn, "fridge-1").id
+    measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
+    assert measured is not None
+    assert measured[0] == t0 + 60
+    assert measured[1].best == pytest.approx(0.79, rel=0.08)
