@@ -46,3 +46,15 @@ def test_location_without_spectral_sensors_reports_neither(tmp_path: Path, catal
     shown = location_schema(conn, catalog, summarise(conn, sites.location_by_key(conn, "fridge-1")))
     assert shown.measured_spectrum_factor is None
     assert shown.near_uv is None
+
+
+def test_vial_reports_the_measured_kappa_behind_its_potency(served: Served, catalog: Catalog) -> None:
+    """A vial at a location with a spectral sensor lists the measured-spectrum factor among its model
+    parameters and the measured κ_s among what widened its bounds."""
+    run_site(served.settings, catalog, 120).close()
+    vials = {v["key"]: v["id"] for v in served.client.get("/api/v1/vials").json()}
+    vial = served.client.get(f"/api/v1/vials/{vials['infusion-0001']}").json()
+    lamp = next(p for p in vial["model_parameters"] if p["symbol"] == "κ_s")
+    assert "Spectrum measured at the location" in lamp["name"]
+    assert (lamp["low"], lamp["high"]) == (0.94, 1.2)
+    assert any("from the spectrum measured by fridge-1-spectrum" in n for n in vial["potency_uncertainty"])
