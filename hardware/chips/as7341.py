@@ -103,6 +103,7 @@ class As7341Chip:
         self._routing: dict[int, list[str]] = {}  # ADC 0-5 -> photodiodes (each a half of its filter)
         self._pointer = 0
         self.frozen_counts: tuple[int, ...] | None = None  # set to freeze all six ADCs
+        self.stalled = False  # set: the SMUX command never completes (SMUXEN stays set)
 
     def _execute_smux(self) -> None:
         routing: dict[int, list[str]] = {}
@@ -141,7 +142,8 @@ class As7341Chip:
         if self._pointer == 0x80 and len(data) > 1 and data[1] & 0x10:
             if (self._regs[0xAF] >> 3) & 0x3 == 2:  # "write SMUX configuration from RAM"
                 self._execute_smux()
-            self._regs[0x80] &= ~0x10 & 0xFF  # the chip clears SMUXEN when the command is done
+            if not self.stalled:
+                self._regs[0x80] &= ~0x10 & 0xFF  # the chip clears SMUXEN when the command is done
 
     def read(self, length: int) -> bytes:
         # A read from ASTATUS (all six channels) or from one channel's data takes a fresh conversion.

@@ -68,6 +68,7 @@ class Ltr390Chip:
         self._regs[0x07] = 0x08  # new data always ready: the emulated conversion is instant
         self._pointer = 0
         self.frozen_counts: int | None = None  # set to freeze both data registers
+        self.stalled = False  # set: conversions stop, the data-ready bit never sets
 
     def _counts(self, uv: bool) -> int:
         if self.frozen_counts is not None:
@@ -92,6 +93,7 @@ class Ltr390Chip:
             self._regs[0x00] = 0
 
     def read(self, length: int) -> bytes:
+        self._regs[0x07] = 0x00 if self.stalled else 0x08
         if self._pointer in (0x0D, 0x10):
             # The mode bit selects which channel converts; the other register holds its last value.
             uv = bool(self._regs[0x00] & 0x08)

@@ -21,7 +21,7 @@ import numpy as np
 from hardware import spectra
 from hardware.calibration import Calibration
 from hardware.chips.as7341 import COUNTS_PER_GAIN_MS_W_PER_M2, FILTERS, FWHM_TO_AREA, NIR, STEP_US
-from hardware.drivers.conversion_delay import instant_if_emulated
+from hardware.drivers.bounded_wait import bounded_waits
 from hardware.drivers.frozen import FrozenDetector
 from hardware.drivers.light_ranging import auto_range
 from hardware.errors import SensorUnavailable
@@ -30,6 +30,8 @@ from hardware.sensor import LightSample, SpectralSample
 GAIN_STEPS = tuple(range(11))  # AGAIN register 0..10: 0.5x · 2^n
 FULL_SCALE = 65535  # (ATIME+1)(ASTEP+1) = 101 000 at the driver's settings, so the 16-bit limit
 LOW_COUNTS = 100
+# A sample waits for two integrations of 281 ms (and the SMUX commands); past this the chip is stuck.
+WAIT_LIMIT_SECONDS = 2.0
 CHANNELS: tuple[str, ...] = (*(ch.name for ch in FILTERS), "clear", NIR.name)
 
 
@@ -56,17 +58,20 @@ class As7341Sensor:
         self._i2c = i2c
         self._address = address
         self._calibration = calibration or Calibration()
-        self._frozen = FrozenDetector(f"AS7341 at 0x{address:02x}")
+        self._name = f"AS7341 at 0x{address:02x}"
+        self._frozen = FrozenDetector(self._name)
         try:
-            with instant_if_emulated(adafruit_as7341, i2c):
+            with bounded_waits(adafruit_as7341, i2c, WAIT_LIMIT_SECONDS, self._name):
                 self._dev = adafruit_as7341.AS7341(i2c, address)
+                # The driver's settings, read once: the integration time of every sample.
+                self._integration_ms = (self._dev.atime + 1) * (self._dev.astep + 1) * STEP_US / 1000.0
         except (OSError, ValueError, RuntimeError) as exc:
-            raise SensorUnavailable(f"AS7341 at 0x{address:02x} not found: {exc}") from exc
+            raise SensorUnavailable(f"{self._name} not found: {exc}") from exc
         self._step = 8  # the driver's own start: 128x
         self._last: tuple[int, ...] = ()
 
     def _fail(self, exc: Exception) -> SensorUnavailable:
-        return SensorUnavailable(f"AS7341 at 0x{self._address:02x}: {exc}")
+        return SensorUnavailable(f"{self._name}: {exc}")
 
     def _apply(self, step: int) -> None:
         try:
@@ -76,7 +81,7 @@ class As7341Sensor:
 
     def _read(self) -> int:
         try:
-            with instant_if_emulated(adafruit_as7341, self._i2c):
+            with bounded_waits(adafruit_as7341, self._i2c, WAIT_LIMIT_SECONDS, self._name):
                 filters = tuple(int(c) for c in self._dev.all_channels)
                 clear, nir = int(self._dev.channel_clear), int(self._dev.channel_nir)
         except (OSError, RuntimeError) as exc:  # RuntimeError: the driver's data-ready timeout
@@ -94,7 +99,7 @@ class As7341Sensor:
         counts = self._last
         self._frozen.check(counts)
         gain = gain_of(ranged.step)
-        integration_ms = (self._dev.atime + 1) * (self._dev.astep + 1) * STEP_US / 1000.0
+        integration_ms = self._integration_ms
         lux = self._calibration.apply(lux_from_counts(counts, gain, integration_ms))
         return LightSample(
             lux=max(lux, 0.0),

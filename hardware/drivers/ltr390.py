@@ -18,7 +18,7 @@ import adafruit_ltr390  # type: ignore[import-untyped]  # the Adafruit drivers s
 
 from hardware.calibration import Calibration
 from hardware.chips.ltr390 import NEAR_UV_W_PER_M2_PER_UVI
-from hardware.drivers.conversion_delay import instant_if_emulated
+from hardware.drivers.bounded_wait import bounded_waits
 from hardware.drivers.frozen import FrozenDetector
 from hardware.drivers.light_ranging import auto_range
 from hardware.errors import SensorOutOfRange, SensorUnavailable
@@ -38,6 +38,9 @@ INTEGRATION_MS = {20: 400.0, 19: 200.0, 18: 100.0, 17: 50.0, 16: 25.0, 13: 12.5}
 LOW_COUNTS = 100
 # Beyond the ALS range at its least sensitive setting (0.6 · 65535 / 0.25 ≈ 157 klx) with margin.
 MAX_LUX = 157_000.0 * 1.5
+# The longest a conversion takes is 400 ms (20 bits) plus the driver's 30 ms mode switch; past this the
+# chip is not converting.
+WAIT_LIMIT_SECONDS = 2.0
 
 
 def _bits(step: int) -> int:
@@ -66,9 +69,10 @@ class Ltr390Sensor:
         self._w_per_uvi = near_uv_w_per_m2_per_uvi
         emulated = isinstance(i2c, EmulatedI2C)
         self._settle = settle or ((lambda s: None) if emulated else time.sleep)
-        self._frozen = FrozenDetector(f"LTR390 at 0x{address:02x}")
+        self._name = f"LTR390 at 0x{address:02x}"
+        self._frozen = FrozenDetector(self._name)
         try:
-            with instant_if_emulated(adafruit_ltr390, i2c):
+            with bounded_waits(adafruit_ltr390, i2c, WAIT_LIMIT_SECONDS, f"LTR390 at 0x{address:02x}"):
                 self._dev = adafruit_ltr390.LTR390(i2c, address)
         except (OSError, ValueError, RuntimeError) as exc:
             raise SensorUnavailable(f"LTR390 at 0x{address:02x} not found: {exc}") from exc
@@ -90,7 +94,7 @@ class Ltr390Sensor:
     def _reader(self, uv: bool) -> Callable[[], int]:
         def read() -> int:
             try:
-                with instant_if_emulated(adafruit_ltr390, self._i2c):
+                with bounded_waits(adafruit_ltr390, self._i2c, WAIT_LIMIT_SECONDS, self._name):
                     return int(self._dev.uvs if uv else self._dev.light)
             except OSError as exc:
                 raise self._io_error(exc) from exc

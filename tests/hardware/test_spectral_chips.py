@@ -171,6 +171,18 @@ def test_as7341_frozen_counts_are_detected() -> None:
         sensor.read_light()
 
 
+@pytest.mark.parametrize("driver", ["ltr390", "as7341"])
+def test_stalled_chip_is_unavailable_not_a_hang_then_recovers(driver: str) -> None:
+    """A chip whose conversion never completes (the driver polls without a limit) fails within its wait
+    limit as SensorUnavailable, and reads again once it converts."""
+    sensor, chip, _ = ltr390(Room(300.0)) if driver == "ltr390" else as7341(Room(300.0))
+    chip.stalled = True
+    with pytest.raises(SensorUnavailable, match="no conversion ready within 2 s"):
+        sensor.read_light()
+    chip.stalled = False
+    assert sensor.read_light().lux == pytest.approx(300.0, rel=0.03)
+
+
 # -- both ----------------------------------------------------------------------------------------------
 
 
