@@ -109,16 +109,21 @@ def ledgers_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> Led
     after = conn.execute(
         f"{select} WHERE sensor_id = ? AND ts > ? ORDER BY ts ASC LIMIT 1", (sensor.id, ts)
     ).fetchone()
-    values = []
-    for j in range(3):
 
-        def point(row: tuple[object, ...] | None, j: int = j) -> tuple[float, float, float] | None:
-            if row is None:
-                return None
-            rates = _rates(float(row[1]), row[2], row[3])  # type: ignore[arg-type]
-            return float(row[0]), rates[j], float(row[4 + j])  # type: ignore[arg-type]
+    def points(
+        row: tuple[float, float, float | None, float | None, float, float, float] | None,
+    ) -> list[tuple[float, float, float] | None]:
+        """Per ledger: ``(ts, rate, cumulative)`` at ``row``, as :func:`monitor.ledger.value_at` takes."""
+        if row is None:
+            return [None, None, None]
+        ts_row, lux, kappa, near_uv, *cumulative = row
+        rates = _rates(float(lux), kappa, near_uv)
+        return [(float(ts_row), rate, float(c)) for rate, c in zip(rates, cumulative, strict=True)]
 
-        values.append(ledger.value_at(ts, point(before), point(after), sensor.max_gap_seconds))
+    values = [
+        ledger.value_at(ts, b, a, sensor.max_gap_seconds)
+        for b, a in zip(points(before), points(after), strict=True)
+    ]
     return Ledgers(*values)
 
 
