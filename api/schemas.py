@@ -186,6 +186,15 @@ class VialEventRecorded(BaseModel):
     vial: Vial
 
 
+class NearUvDose(BaseModel):
+    sensor: str = Field(description="the UV sensor (LTR390) whose readings this integrates")
+    as_of: str | None
+    wh_per_m2: float = Field(description="cumulative 300-400 nm irradiance estimate since its first reading")
+    ich_q1b_wh_per_m2: float = Field(description="ICH Q1B confirmatory near-UV exposure, 200 W·h/m²")
+    fraction_of_ich_q1b: float
+    assumption: str = Field(description="what the estimate rests on")
+
+
 class Location(BaseModel):
     key: str
     name: str
@@ -205,6 +214,14 @@ class Location(BaseModel):
     )
     worst_case_lux: float | None = Field(
         None, description="assumed for light the sensor did not see; null: the highest lux seen is used"
+    )
+    measured_spectrum_factor: ModelParameter | None = Field(
+        None,
+        description="κ_s of the newest lit reading of the location's spectral sensor (AS7341), which "
+        "replaces the lamp's in the model; null without one",
+    )
+    near_uv: NearUvDose | None = Field(
+        None, description="near-UV dose from a UV sensor (LTR390); null without one"
     )
 
 

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
-from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
+from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
+from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,21 @@ class ScheduledSensor:
             self.light = self.sensor
         else:
             self.temperature = self.sensor
+
+
+def _spectrum(sample: SpectralSample | None) -> SpectralCounts | None:
+    """A spectral chip's channels, handed to the engine in the model's own type."""
+    if sample is None:
+        return None
+    return SpectralCounts(
+        sample.chip,
+        sample.channels,
+        sample.counts,
+        sample.gain,
+        sample.integration_ms,
+        sample.saturated,
+        sample.near_uv_w_per_m2,
+    )
 
 
 def _fault_kind(exc: HardwareError) -> str:
@@ -122,6 +138,7 @@ class AcquisitionLoop:
                         light.raw_counts,
                         light.gain,
                         light.integration_ms,
+                        _spectrum(light.spectrum),
                     )
                 )
             elif s.temperature is not None:

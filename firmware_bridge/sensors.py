@@ -20,6 +20,7 @@ from hardware.i2c_emulator import EmulatedI2C, Fault
 from hardware.registry import DRIVERS, build_sensor, emulated_buses, place_of
 from hardware.sensor import LightSample, LightSensor, TemperatureSample, TemperatureSensor
 from hardware.simulated_sensors import SimulatedLightSensor, SimulatedTemperatureSensor
+from hardware.spectra import LAMP_SOURCES
 from hardware.w1 import SysfsW1
 from monitor.config import SensorConfig, Settings, SimulationConfig
 from monitor.errors import ConfigError
@@ -68,12 +69,17 @@ class DeferredTemperatureSensor(_Deferred):
 
 def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:
     """The simulated fridge, with scenario start times made absolute from the simulation's ``origin``."""
+    if sim.lamp not in LAMP_SOURCES:
+        raise ConfigError(
+            f"simulation.lamp: unknown lamp {sim.lamp!r}; known: {', '.join(sorted(LAMP_SOURCES))}"
+        )
     fridge = SimulatedFridge(
         FridgeParameters(
             seed=sim.seed,
             openings_per_day=sim.openings_per_day,
             opening_hours=sim.opening_hours,
             utc_offset_hours=sim.utc_offset_hours,
+            lamp=sim.lamp,
         )
     )
     for sc in sim.scenarios:
@@ -114,7 +120,11 @@ def check_drivers(settings: Settings, *, simulate: bool) -> None:
 
 
 def _scheduled(s: SensorConfig, bus: object) -> ScheduledSensor:
-    calibration = Calibration(offset=s.calibration.offset, gain=s.calibration.gain)
+    calibration = Calibration(
+        offset=s.calibration.offset,
+        gain=s.calibration.gain,
+        near_uv_w_per_m2_per_uvi=s.calibration.near_uv_w_per_m2_per_uvi,
+    )
     place = place_of(s.driver, s.address, s.device_id)
 
     def factory() -> LightSensor | TemperatureSensor:

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 class Calibration:
     offset: float = 0.0
     gain: float = 1.0
+    # A UV channel's 300-400 nm irradiance (W/m²) per UV index, measured against a UV radiometer; None: the
+    # driver's assumed figure.
+    near_uv_w_per_m2_per_uvi: float | None = None
 
     def apply(self, value: float) -> float:
         return self.gain * value + self.offset

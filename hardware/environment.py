@@ -15,7 +15,8 @@ class Conditions:
     """Physical conditions at one instant.
 
     ``ir_fraction`` is the infrared share of a broadband photodiode's response (TSL2591 channel 1 over
-    channel 0), which depends on the lamp; ``uva_w_per_m2`` is the near-UV (320-400 nm) irradiance.
+    channel 0), which depends on the lamp; ``uva_w_per_m2``, when above 0, is the near-UV (300-400 nm)
+    irradiance a UV chip sees in place of what the lamp's spectrum gives (:mod:`hardware.spectra`).
     ``lamp`` names the light source (``"led-4000k"``, ``"fluorescent"``, ``"dark"``) so a spectral chip
     emulator can shape its channels.
     """

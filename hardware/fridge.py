@@ -55,6 +55,8 @@ class FridgeParameters:
     # Infrared share of a broadband photodiode's response under a white LED; keeps the TSL2591 driver's
     # lux formula in its valid region (ecosystem notes: keep under ~0.6).
     led_ir_fraction: float = 0.08
+    # The interior lamp's spectrum (a key of hardware.spectra.LAMP_SOURCES): what spectral chips see.
+    lamp: str = "led-4000k"
     lux_noise_fraction: float = 0.01
     celsius_noise: float = 0.02
 
@@ -207,7 +209,7 @@ class SimulatedFridge:
             celsius=self._celsius(wall_seconds),
             relative_humidity_percent=self.params.relative_humidity_percent,
             ir_fraction=self.params.led_ir_fraction,
-            lamp="led-4000k" if lux > 0.0 else "dark",
+            lamp=self.params.lamp if lux > 0.0 else "dark",
         )
 
     def sensor_dropped_out(self, sensor_key: str, wall_seconds: float) -> bool:

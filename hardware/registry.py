@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hardware.calibration import Calibration
+from hardware.chips.as7341 import As7341Chip
 from hardware.chips.bh1750 import Bh1750Chip
 from hardware.chips.ds18b20 import Ds18b20Chip, EmulatedW1
+from hardware.chips.ltr390 import Ltr390Chip
 from hardware.chips.mcp9808 import Mcp9808Chip
 from hardware.chips.pct2075 import Pct2075Chip
 from hardware.chips.sht4x import Sht4xChip
 from hardware.chips.tsl2591 import Tsl2591Chip
 from hardware.chips.veml7700 import Veml7700Chip
+from hardware.drivers.as7341 import As7341Sensor
 from hardware.drivers.bh1750 import Bh1750Sensor
+from hardware.drivers.ltr390 import Ltr390Sensor
 from hardware.drivers.mcp9808 import Mcp9808Sensor
 from hardware.drivers.pct2075 import Pct2075Sensor
 from hardware.drivers.sht4x import Sht4xSensor
@@ -55,6 +59,8 @@ DRIVERS: dict[str, DriverSpec] = {
             "veml7700", "light", "i2c", 0x10, lambda b, a, c: Veml7700Sensor(b, int(a), c), Veml7700Chip
         ),
         DriverSpec("bh1750", "light", "i2c", 0x23, lambda b, a, c: Bh1750Sensor(b, int(a), c), Bh1750Chip),
+        DriverSpec("as7341", "light", "i2c", 0x39, lambda b, a, c: As7341Sensor(b, int(a), c), As7341Chip),
+        DriverSpec("ltr390", "light", "i2c", 0x53, lambda b, a, c: Ltr390Sensor(b, int(a), c), Ltr390Chip),
         DriverSpec(
             "mcp9808", "temperature", "i2c", 0x18, lambda b, a, c: Mcp9808Sensor(b, int(a), c), Mcp9808Chip
         ),

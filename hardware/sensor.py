@@ -12,6 +12,26 @@ from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
+class SpectralSample:
+    """What a spectral or UV chip saw beside the lux: its channels' raw counts, as read.
+
+    ``channels`` names each count (``"F1_415"``, ``"uvs"``); ``gain`` and ``integration_ms`` are the
+    settings they were taken at (a chip that ranges its UV channel apart from its lux channel reports the
+    UV settings here). ``saturated`` is true when a channel reached the ADC's full scale at the least
+    sensitive setting: the channel ratios are then untrustworthy. ``near_uv_w_per_m2`` is the chip's
+    estimate of the 300-400 nm irradiance where it has a UV channel (LTR390), else ``None``.
+    """
+
+    chip: str
+    channels: tuple[str, ...]
+    counts: tuple[int, ...]
+    gain: float
+    integration_ms: float
+    saturated: bool = False
+    near_uv_w_per_m2: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LightSample:
     """One illuminance measurement.
 
@@ -19,6 +39,7 @@ class LightSample:
     setting and the true illuminance is *at least* ``lux``. ``raw_counts`` are the chip's channel counts as
     read (e.g. TSL2591 ``(full, ir)``), with the ``gain`` and ``integration_ms`` they were taken at, so a
     reading can be re-derived or audited later. Simulated sensors with no chip leave them empty.
+    ``spectrum`` holds a spectral or UV chip's channel counts (AS7341, LTR390); ``None`` for the others.
     """
 
     lux: float
@@ -26,6 +47,7 @@ class LightSample:
     raw_counts: tuple[int, ...] = ()
     gain: float | None = None
     integration_ms: float | None = None
+    spectrum: SpectralSample | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from monitor.errors import ConfigError, InvalidRequest
 from monitor.profiles import Catalog, load_catalog
 from monitor.quantities import Quantity
 from monitor.rules import RuleThresholds
+from monitor.spectral import MEASURED_SPECTRUM_LAMP
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0)]
@@ -48,6 +49,8 @@ class CalibrationConfig(_Strict):
     calibrated_on: date | None = None
     due_on: date | None = None  # overdue from the day after
     expanded_uncertainty: Annotated[float, Field(ge=0)] | None = None  # in the quantity's unit, k = 2
+    # UV sensors (LTR390): W/m² of 300-400 nm per UV index, from a radiometer; unset: an assumed figure
+    near_uv_w_per_m2_per_uvi: Annotated[float, Field(gt=0)] | None = None
 
 
 class SensorConfig(_Strict):
@@ -119,6 +122,9 @@ class SimulationConfig(_Strict):
     openings_per_day: Annotated[float, Field(ge=0)] = 10.0
     opening_hours: tuple[float, float] = (8.0, 20.0)
     utc_offset_hours: float = 0.0
+    # The simulated fridge's lamp, whose spectrum spectral and UV chips see (e.g. "fluorescent-cool-white",
+    # "daylight-window"); checked against the known spectra when the simulation is built.
+    lamp: str = "led-4000k"
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
 
 
@@ -179,6 +185,11 @@ class Settings(_Strict):
     def check_catalog(self, catalog: Catalog) -> None:
         """Every vial names a drug, form and packaging state the catalog knows; every lamp is known."""
         for i, loc in enumerate(self.locations):
+            if loc.lamp == MEASURED_SPECTRUM_LAMP:
+                raise ConfigError(
+                    f"locations[{i}].lamp: {loc.lamp!r} is set by a spectral sensor (as7341) at the "
+                    "location, not configured; name the lamp type, or leave it out"
+                )
             if loc.lamp is not None:
                 try:
                     catalog.lamp(loc.lamp)

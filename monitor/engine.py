@@ -23,7 +23,8 @@ from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule
 from monitor.site_view import SiteView
-from monitor.store import alerts, health, readings, silences, sites
+from monitor.spectral import SpectralCounts
+from monitor.store import alerts, health, readings, silences, sites, spectral
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
@@ -42,6 +43,7 @@ class LightReading:
     raw_counts: tuple[int, ...] = ()
     gain: float | None = None
     integration_ms: float | None = None
+    spectrum: SpectralCounts | None = None  # a spectral or UV chip's channels (AS7341, LTR390)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,9 @@ class Engine:
                 continue
             cum, gaps = self._integrate(sensor, [r.ts for r in kept], [r.lux for r in kept])
             stored += readings.insert_light(self._conn, sensor.id, kept, cum.tolist())
+            spectra = [spectral.SpectralRow(r.ts, r.lux, r.spectrum) for r in kept if r.spectrum is not None]
+            if spectra:
+                spectral.insert(self._conn, sensor, spectra)
             readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
             gap_count += len(gaps)
             observed[key] = [Observation(r.ts, r.lux) for r in kept]

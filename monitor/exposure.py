@@ -2,7 +2,8 @@
 
 A vial's life is cut into segments at each event (moved, packaging changed, reconstituted); each segment
 takes the dose its location's ledger accumulated between the segment's ends, the location's lamp spectrum
-factor κ_s and the packaging's τ_pkg (photokinetics.md §7). Because the ledger is cumulative and events carry
+factor κ_s (measured, where a spectral sensor is there: :mod:`monitor.measured_light`) and the packaging's
+τ_pkg (photokinetics.md §7). Because the ledger is cumulative and events carry
 their true times, an event recorded after the fact, or readings that arrive late, give the right answer on
 the next evaluation. The bounds (:mod:`monitor.bounds`) take the sensor's calibration uncertainty, the
 light it did not see (gaps and saturated readings, bounded by the location's worst-case lux) and the
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import bounds, data_bounds, kinetics
+from monitor import bounds, data_bounds, kinetics, measured_light
 from monitor.bounds import Interval
 from monitor.profiles import Catalog, Constant, DrugModel
 from monitor.site_view import SiteView
@@ -186,9 +187,11 @@ def _segments(
     out: list[bounds.SegmentRange] = []
     for span in spans:
         temp = site.sensor(span.location_id, "temperature")
-        lamp = catalog.lamp(site.light(span.location_id).lamp)
         tau = catalog.packaging_state(span.packaging).tau
         dose, unbounded = _dose(site, span.location_id, span.start, span.end, notes)
+        kappa = measured_light.span_kappa(
+            site, catalog, span.location_id, span.start, span.end, dose.best, notes
+        )
         theta = _reference_hours(
             site.conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
         )
@@ -198,7 +201,7 @@ def _segments(
             tau=tau.value,
             lux_hours=dose.best,
             reference_hours=theta,
-            kappa=lamp.kappa.value,
+            kappa=kappa.best,
             light_temperature_factor=_light_temperature_factor(
                 site, drug, span.location_id, span.start, span.end
             ),
@@ -206,7 +209,7 @@ def _segments(
         thermal = data_bounds.thermal_range(
             drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes
         )
-        out.append(bounds.SegmentRange(segment, _span(tau), _span(lamp.kappa), dose, unbounded, thermal))
+        out.append(bounds.SegmentRange(segment, _span(tau), kappa, dose, unbounded, thermal))
     return out
 
 
@@ -228,7 +231,7 @@ def _time_to_threshold(
     if location_id is not None and packaging is not None:
         light = site.sensor(location_id, "light")
         temp = site.sensor(location_id, "temperature")
-        lamp = catalog.lamp(site.light(location_id).lamp).kappa
+        kappa = measured_light.current_kappa(site, catalog, location_id)
         tau = catalog.packaging_state(packaging).tau
         lux_now = None if light is None else readings.latest(site.conn, light)
         celsius_now = None if temp is None else readings.latest(site.conn, temp)
@@ -247,8 +250,8 @@ def _time_to_threshold(
             lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
             if lux_now[2]:  # saturated: only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
-            rate_best += k_light.best * lamp.value * tau.value * g * lux_now[1]
-            rate_low += k_light.high * lamp.highest * tau.highest * g * lux_high
+            rate_best += k_light.best * kappa.best * tau.value * g * lux_now[1]
+            rate_low += k_light.high * kappa.high * tau.highest * g * lux_high
     hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rate_best)
     hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rate_low)
     deadline = None

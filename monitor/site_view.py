@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from monitor.quantities import Quantity
-from monitor.store import location_light, sites
+from monitor.store import location_light, sites, spectral
 from monitor.store.location_light import LocationLight
 from monitor.store.sites import SensorRecord
 
@@ -22,6 +22,7 @@ class SiteView:
         self.conn = conn
         self._sensors: dict[tuple[int, Quantity], SensorRecord | None] = {}
         self._light: dict[int, LocationLight] = {}
+        self._spectral: dict[tuple[int, bool], SensorRecord | None] = {}
 
     def sensor(self, location_id: int, quantity: Quantity) -> SensorRecord | None:
         key = (location_id, quantity)
@@ -33,3 +34,10 @@ class SiteView:
         if location_id not in self._light:
             self._light[location_id] = location_light.of(self.conn, location_id)
         return self._light[location_id]
+
+    def spectral_sensor(self, location_id: int, *, near_uv: bool = False) -> SensorRecord | None:
+        """The location's spectral sensor (κ_s), or with ``near_uv`` its UV sensor; ``None`` if none."""
+        key = (location_id, near_uv)
+        if key not in self._spectral:
+            self._spectral[key] = spectral.spectral_sensor(self.conn, location_id, near_uv=near_uv)
+        return self._spectral[key]

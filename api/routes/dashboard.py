@@ -64,7 +64,7 @@ def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -
             g = glance.location_glance(conn, loc, now=now, day_start=start, light_lux=rules.light_lux)
             locations.append(
                 LocationGlance(
-                    location=location_schema(conn, state.catalog, g.summary),
+                    location=location_schema(conn, state.catalog, g.summary, state.settings),
                     light_on=g.light_on,
                     door_openings_today=len(g.openings),
                     longest_opening_seconds=g.longest_opening_seconds,

@@ -7,16 +7,22 @@ import sqlite3
 from fastapi import APIRouter
 
 from api.deps import Conn, State
-from api.schemas import Location, ModelParameter, Sensor, iso
+from api.schemas import Location, ModelParameter, NearUvDose, Sensor, iso
+from hardware.chips.ltr390 import NEAR_UV_W_PER_M2_PER_UVI
+from monitor import measured_light
+from monitor.config import Settings
 from monitor.locations import LocationSummary, summarise
 from monitor.profiles import Catalog
+from monitor.site_view import SiteView
 from monitor.store import location_light, readings, sites
 from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
 
-def location_schema(conn: sqlite3.Connection, catalog: Catalog, s: LocationSummary) -> Location:
+def location_schema(
+    conn: sqlite3.Connection, catalog: Catalog, s: LocationSummary, settings: Settings
+) -> Location:
     """A location as the API shows it: conditions, dose, MKT, and the lamp with its κ_s and provenance."""
     loc = s.location
     light = location_light.of(conn, loc.id)
@@ -43,6 +49,51 @@ def location_schema(conn: sqlite3.Connection, catalog: Catalog, s: LocationSumma
             source=kappa.source,
         ),
         worst_case_lux=light.worst_case_lux,
+        measured_spectrum_factor=_measured_kappa(conn, catalog, loc.id),
+        near_uv=_near_uv(conn, loc.id, settings),
+    )
+
+
+def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int) -> ModelParameter | None:
+    site = SiteView(conn)
+    sensor = site.spectral_sensor(location_id)
+    measured = measured_light.latest_measured_kappa(site, catalog, location_id)
+    if sensor is None or measured is None:
+        return None
+    when, kappa = measured
+    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    return ModelParameter(
+        name="lamp spectrum factor, measured",
+        symbol="κ_s",
+        value=kappa.best,
+        low=kappa.low,
+        high=kappa.high,
+        unit="1",
+        provenance="derived",
+        source=f"spectrum measured by {sensor.key} at {iso(when)}; range: {factor.source}",
+    )
+
+
+def _near_uv(conn: sqlite3.Connection, location_id: int, settings: Settings) -> NearUvDose | None:
+    dose = measured_light.near_uv_dose(conn, location_id)
+    if dose is None:
+        return None
+    configured = next((c for c in settings.sensors if c.key == dose.sensor_key), None)
+    per_uvi = None if configured is None else configured.calibration.near_uv_w_per_m2_per_uvi
+    basis = (
+        f"an assumed {NEAR_UV_W_PER_M2_PER_UVI:g} W/m² of 300-400 nm irradiance per UV index (a "
+        "daylight-like spectrum); calibrate against a UV radiometer and set the sensor's"
+        " calibration.near_uv_w_per_m2_per_uvi"
+        if per_uvi is None
+        else f"{per_uvi:g} W/m² of 300-400 nm irradiance per UV index, from the sensor's calibration"
+    )
+    return NearUvDose(
+        sensor=dose.sensor_key,
+        as_of=iso(dose.as_of),
+        wh_per_m2=dose.wh_per_m2,
+        ich_q1b_wh_per_m2=dose.ich_q1b_wh_per_m2,
+        fraction_of_ich_q1b=dose.fraction_of_ich_q1b,
+        assumption=f"the LTR390's UV index (2300 counts per UVI, datasheet) times {basis}",
     )
 
 
@@ -50,7 +101,9 @@ def location_schema(conn: sqlite3.Connection, catalog: Catalog, s: LocationSumma
 def list_locations(conn: Conn, state: State) -> list[Location]:
     with snapshot(conn):
         locations = sites.list_locations(conn)
-        return [location_schema(conn, state.catalog, summarise(conn, loc)) for loc in locations]
+        return [
+            location_schema(conn, state.catalog, summarise(conn, loc), state.settings) for loc in locations
+        ]
 
 
 @router.get("/sensors", response_model=list[Sensor])

@@ -21,12 +21,12 @@ from api.schemas import (
     VialRegistration,
     iso,
 )
-from monitor import lifecycle
+from monitor import lifecycle, measured_light
 from monitor.bounds import Interval
 from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
-from monitor.profiles import Catalog
+from monitor.profiles import Catalog, LampModel
 from monitor.site_view import SiteView
 from monitor.store import sites
 from monitor.store import vials as vial_store
@@ -41,6 +41,20 @@ def _bounds(i: Interval, digits: int) -> Bounds:
 
 def _hours(h: float) -> float | None:
     return None if math.isinf(h) else round(h, 4)
+
+
+def _lamp(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    location_id: int | None,
+    lamp: str | None,
+    site: SiteView | None,
+) -> LampModel | None:
+    """The lamp behind κ_s: the measured-spectrum factor where a spectral sensor measures it, else the
+    configured lamp (the measured κ_s itself is in the potency's uncertainty notes)."""
+    if location_id is not None and (site or SiteView(conn)).spectral_sensor(location_id) is not None:
+        return catalog.lamp(measured_light.MEASURED_SPECTRUM)
+    return None if lamp is None else catalog.lamp(lamp)
 
 
 def to_schema(
@@ -73,7 +87,7 @@ def to_schema(
                 drug,
                 drug.forms[vial.form],
                 None if p.packaging is None else catalog.packaging_state(p.packaging),
-                None if p.lamp is None else catalog.lamp(p.lamp),
+                _lamp(conn, catalog, p.location_id, p.lamp, site),
             )
         ]
     return Vial(

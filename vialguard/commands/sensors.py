@@ -11,8 +11,9 @@ from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simu
 from hardware.bus import open_i2c_bus
 from hardware.errors import HardwareError
 from hardware.registry import DRIVERS
-from hardware.sensor import LightSensor
+from hardware.sensor import LightSensor, SpectralSample
 from hardware.w1 import SysfsW1
+from monitor.spectral import SpectralCounts, kappa_of
 from vialguard.options import add_common, clock_from, settings_from
 
 
@@ -43,6 +44,41 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spectrum_row(spectrum: SpectralSample) -> dict[str, Any]:
+    """A spectral or UV chip's channels, and the κ_s the model derives from them (``None`` if none)."""
+    counts = SpectralCounts(
+        spectrum.chip,
+        spectrum.channels,
+        spectrum.counts,
+        spectrum.gain,
+        spectrum.integration_ms,
+        spectrum.saturated,
+        spectrum.near_uv_w_per_m2,
+    )
+    return {
+        "chip": spectrum.chip,
+        "counts": dict(zip(spectrum.channels, spectrum.counts, strict=True)),
+        "gain": spectrum.gain,
+        "integration_ms": spectrum.integration_ms,
+        "saturated": spectrum.saturated,
+        "near_uv_w_per_m2": spectrum.near_uv_w_per_m2,
+        "kappa": kappa_of(counts),
+    }
+
+
+def _spectrum_text(spectrum: dict[str, Any] | None) -> str:
+    if spectrum is None:
+        return ""
+    parts = [" ".join(f"{k}={v}" for k, v in spectrum["counts"].items())]
+    if spectrum["near_uv_w_per_m2"] is not None:
+        parts.append(f"near-UV {spectrum['near_uv_w_per_m2']:.3g} W/m² (estimate)")
+    if spectrum["kappa"] is not None:
+        parts.append(f"κ_s {spectrum['kappa']:.2f}")
+    if spectrum["saturated"]:
+        parts.append("channels saturated")
+    return "\n" + " " * 36 + "  ".join(parts)
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     clock = clock_from(args)
@@ -67,6 +103,8 @@ def cmd_read(args: argparse.Namespace) -> int:
                     "integration_ms": light.integration_ms,
                     "status": "ok",
                 }
+                if light.spectrum is not None:
+                    row["spectrum"] = _spectrum_row(light.spectrum)
             else:
                 temp = s.sensor.read_temperature()
                 row |= {
@@ -89,6 +127,7 @@ def cmd_read(args: argparse.Namespace) -> int:
                     f"{row['lux']:.4g} lx{bound}  raw {row['raw_counts']} gain {row['gain']:g}"
                     f" {row['integration_ms']:g} ms"
                 )
+                value += _spectrum_text(row.get("spectrum"))
             else:
                 value = f"{row['celsius']:.2f} °C"
             print(f"{row['sensor']:<24} {row['driver']:<10} {value}")  # noqa: T201

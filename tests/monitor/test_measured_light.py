@@ -1,0 +1,209 @@
+"""κ_s from a spectral sensor's channels replacing the configured lamp, and the near-UV dose per location."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from hardware import spectra
+from hardware.chips import as7341 as chip
+from hardware.clock import ManualClock
+from monitor import measured_light
+from monitor.bounds import Interval
+from monitor.config import Settings, parse_settings
+from monitor.engine import Batch, Engine, LightReading
+from monitor.errors import ConfigError
+from monitor.exposure import vial_potency
+from monitor.profiles import Catalog
+from monitor.rules import default_rules
+from monitor.site_sync import sync_site
+from monitor.site_view import SiteView
+from monitor.spectral import AS7341, SpectralCounts, kappa_from_counts, kappa_of
+from monitor.store import Database, sites
+from monitor.store import vials as vial_store
+from tests.conftest import simulated_raw
+
+# §6 "κ (vs FL2)" per CIE source, by the lamp key the spectra table knows it under.
+SECTION_6_KAPPA = {
+    "fluorescent-cool-white": 1.00,
+    "fluorescent-warm-white": 0.64,
+    "fluorescent-triband": 1.12,
+    "led-2700k": 0.63,
+    "led-4000k": 0.95,
+    "led-6500k": 1.27,
+    "daylight-window": 1.77,
+    "indoor-daylight": 1.69,
+    "incandescent": 0.79,
+}
+
+
+def filter_counts(lamp: str, lux: float = 1000.0) -> np.ndarray:
+    """Noise-free AS7341 filter signals for ``lux`` of ``lamp`` light (the emulator's physics)."""
+    signal = chip.photodiode_signals(lux, lamp)
+    return np.array([[signal[ch.name[:2]] for ch in chip.FILTERS]])
+
+
+def test_channel_table_matches_the_chip_and_the_cie_table() -> None:
+    """The model's AS7341 peaks and widths are the chip's; its V(λ) values are the CIE 1924 table's."""
+    assert AS7341.channels == tuple(ch.name for ch in chip.FILTERS)
+    assert AS7341.peaks_nm == tuple(ch.peak_nm for ch in chip.FILTERS)
+    assert AS7341.fwhm_nm == tuple(ch.fwhm_nm for ch in chip.FILTERS)
+    t = spectra.table()
+    assert np.allclose(AS7341.v_lambda, np.interp(AS7341.peaks_nm, t.wavelengths_nm, t.v_lambda))
+
+
+def test_estimate_error_lies_within_the_profiles_measured_spectrum_range(catalog: Catalog) -> None:
+    """§6 κ over the channel estimate, for all nine CIE sources, lies within the configured factor range."""
+    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    ratios = {
+        lamp: k / float(kappa_from_counts(AS7341, filter_counts(lamp))[0])
+        for lamp, k in SECTION_6_KAPPA.items()
+    }
+    assert all(factor.lowest <= r <= factor.highest for r in ratios.values()), ratios
+    # The range is no wider than it must be: its ends are the extreme sources, to the rounding.
+    assert min(ratios.values()) == pytest.approx(factor.lowest, abs=0.01)
+    assert max(ratios.values()) == pytest.approx(factor.highest, abs=0.01)
+
+
+def test_estimate_is_independent_of_lux_and_of_a_common_scale() -> None:
+    """κ is a ratio: ten times the light, or a responsivity off by 3x on every channel, changes nothing."""
+    one = kappa_from_counts(AS7341, filter_counts("led-4000k", 100.0))
+    assert kappa_from_counts(AS7341, filter_counts("led-4000k", 1000.0)) == pytest.approx(one)
+    assert kappa_from_counts(AS7341, 3.0 * filter_counts("led-4000k", 100.0)) == pytest.approx(one)
+
+
+def reading(counts: tuple[int, ...], *, chip_name: str = "as7341", saturated: bool = False) -> SpectralCounts:
+    names = (*AS7341.channels, "clear", "NIR_910")
+    return SpectralCounts(chip_name, names, counts, 128.0, 280.78, saturated)
+
+
+@pytest.mark.parametrize(
+    ("counts", "kw"),
+    [
+        ((0,) * 10, {}),
+        ((0, 1, 0, 2, 1, 0, 1, 0, 14, 0), {}),
+        ((900, 800, 700, 600, 500, 400, 300, 200, 5000, 0), {"saturated": True}),
+        ((900, 800, 700, 600, 500, 400, 300, 200, 5000, 0), {"chip_name": "ltr390"}),
+    ],
+    ids=["dark", "count-noise", "saturated", "no-spectral-channels"],
+)
+def test_no_kappa_without_a_trustworthy_spectrum(counts: tuple[int, ...], kw: dict[str, Any]) -> None:
+    """Darkness, count noise, a saturated channel or a chip without filter channels give no κ_s, never
+    a guess."""
+    assert kappa_of(reading(counts, **kw)) is None
+
+
+# -- in the model ---------------------------------------------------------------------------------------
+
+
+def site(tmp_path: Path, lamp: str | None = None) -> Settings:
+    raw = simulated_raw()
+    raw["sensors"].append(
+        {"key": "fridge-1-spectrum", "location": "fridge-1", "quantity": "light", "driver": "as7341"}
+    )
+    if lamp is not None:
+        raw["locations"][0]["lamp"] = lamp
+    return parse_settings(raw, "spectral.toml", {"db_path": tmp_path / "v.db"})
+
+
+def open_site(settings: Settings, catalog: Catalog) -> tuple[sqlite3.Connection, Engine]:
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    sync_site(conn, settings, ManualClock().wall())
+    return conn, Engine(conn, catalog, default_rules(settings.rules.thresholds()))
+
+
+def spectrum_of(lamp: str, lux: float) -> SpectralCounts:
+    signal = chip.photodiode_signals(lux, lamp)
+    counts = tuple(round(1000.0 * signal[ch.name[:2]]) for ch in chip.FILTERS)
+    return reading((*counts, 0, 0))
+
+
+def expose(engine: Engine, t0: float, seconds: int, lux: float, lamp: str, spectral_seconds: int) -> None:
+    """``lux`` on the primary sensor for ``seconds``; the spectral sensor reads only the first part."""
+    engine.ingest(
+        Batch(
+            light=[
+                *(LightReading("fridge-1-lux", t0 + i, lux) for i in range(seconds + 1)),
+                *(
+                    LightReading("fridge-1-spectrum", t0 + i, lux, spectrum=spectrum_of(lamp, lux))
+                    for i in range(spectral_seconds + 1)
+                ),
+            ]
+        ),
+        t0 + seconds,
+    )
+
+
+def infusion(conn: sqlite3.Connection, catalog: Catalog, now: float) -> tuple[Interval, tuple[str, ...]]:
+    """The infusion vial's effective lux·h (best, low, high) and what widened its bounds."""
+    vial = vial_store.by_key(conn, "infusion-0001")
+    assert vial is not None
+    p = vial_potency(conn, catalog, vial, now=now)
+    return p.effective_lux_hours_range, p.uncertainty
+
+
+@pytest.mark.parametrize("lamp", ["incandescent", "led-6500k", "fluorescent-cool-white"])
+def test_measured_kappa_replaces_the_unknown_lamp(tmp_path: Path, catalog: Catalog, lamp: str) -> None:
+    """Under each lamp the effective dose takes the measured κ_s (within 8 % of §6) and says so; the
+    range narrows from unknown's 0.63-1.77 to the estimate's 0.94-1.20."""
+    conn, engine = open_site(site(tmp_path), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose(engine, t0, 600, 500.0, lamp, 600)
+    lux_hours = 500.0 * 600 / 3600
+    effective, notes = infusion(conn, catalog, t0 + 600)
+    assert effective.best == pytest.approx(SECTION_6_KAPPA[lamp] * lux_hours, rel=0.08)
+    assert effective.high / effective.low == pytest.approx(1.20 / 0.94, rel=0.02)
+    assert any("from the spectrum measured by fridge-1-spectrum" in n for n in notes)
+
+
+def test_light_the_spectral_sensor_missed_keeps_the_configured_lamp(tmp_path: Path, catalog: Catalog) -> None:
+    """The spectral sensor silent for half the light: half the dose at the measured κ_s, half at the
+    configured lamp's, and the note says how much it covered."""
+    conn, engine = open_site(site(tmp_path, lamp="led-4000k"), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose(engine, t0, 600, 500.0, "incandescent", 300)
+    measured = float(kappa_of(spectrum_of("incandescent", 500.0)) or 0.0)
+    lux_hours = 500.0 * 600 / 3600
+    effective, notes = infusion(conn, catalog, t0 + 600)
+    assert effective.best == pytest.approx((0.5 * measured + 0.5 * 0.95) * lux_hours, rel=0.01)
+    assert any("over 50% of the light, lamp 'led-4000k' for the rest" in n for n in notes)
+
+
+def test_time_to_threshold_uses_the_newest_measured_kappa(tmp_path: Path, catalog: Catalog) -> None:
+    """At current light, the hours left scale with the measured κ_s, not the unknown lamp's 1.0."""
+    conn, engine = open_site(site(tmp_path), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose(engine, t0, 60, 500.0, "incandescent", 60)
+    site_view = SiteView(conn)
+    location = sites.location_by_key(conn, "fridge-1").id
+    now = measured_light.current_kappa(site_view, catalog, location)
+    assert now.best == pytest.approx(0.79, rel=0.08)
+
+
+def test_measured_spectrum_is_not_a_lamp_to_configure(tmp_path: Path) -> None:
+    """Configuring the measured-spectrum factor as a location's lamp fails naming the key and why."""
+    with pytest.raises(ConfigError, match=r"locations\[0\]\.lamp: 'measured-spectrum' is set by a spectral"):
+        site(tmp_path, lamp="measured-spectrum")
+
+
+def test_dark_fridge_keeps_the_last_measured_kappa(tmp_path: Path, catalog: Catalog) -> None:
+    """After the door closes the spectral sensor sees nothing; κ_s now is the last one it measured."""
+    conn, engine = open_site(site(tmp_path), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose(engine, t0, 60, 500.0, "incandescent", 60)
+    dark = reading((0, 1, 0, 0, 1, 0, 0, 0, 3, 0))
+    engine.ingest(
+        Batch(light=[LightReading("fridge-1-spectrum", t0 + 61 + i, 0.0, spectrum=dark) for i in range(60)]),
+        t0 + 121,
+    )
+    location = sites.location_by_key(conn, "fridge-1").id
+    measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
+    assert measured is not None
+    assert measured[0] == t0 + 60
+    assert measured[1].best == pytest.approx(0.79, rel=0.08)
