@@ -11,7 +11,6 @@ import math
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 import numpy as np
 
@@ -20,12 +19,12 @@ from monitor.errors import StoreError
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule, RuleState, Transition, evaluate
-from monitor.store import alerts, health, readings, sites
+from monitor.store import alerts, health, readings, serial_links, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
 
-R = TypeVar("R", "LightReading", "TemperatureReading")
+NO_READINGS = "no readings"  # the reason of gaps the ledger finds itself (an interval over max_gap_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +56,25 @@ class SensorFault:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class DataGap:
+    """An interval of a sensor's series known to have lost readings: the ledger adds nothing across it."""
+
+    sensor_key: str
+    start_ts: float
+    end_ts: float
+    reason: str
+
+
 @dataclass
 class Batch:
     light: list[LightReading] = field(default_factory=list)
     temperature: list[TemperatureReading] = field(default_factory=list)
     faults: list[SensorFault] = field(default_factory=list)
+    gaps: list[DataGap] = field(default_factory=list)
+    # Serial frames the readings came in, and per device boot its state: committed with the readings.
+    frames: list[serial_links.FrameKey] = field(default_factory=list)
+    boots: dict[tuple[str, str], serial_links.BootRecord] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.light) + len(self.temperature) + len(self.faults)
@@ -98,6 +111,7 @@ class Engine:
         try:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
+                serial_links.record(self._conn, batch.frames, batch.boots.values())
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
                 if heartbeat is not None:
@@ -127,57 +141,118 @@ class Engine:
             light_by_sensor[lr.sensor_key].append(lr)
         for tr in batch.temperature:
             temp_by_sensor[tr.sensor_key].append(tr)
-        for key, lights in light_by_sensor.items():
+        gaps_by_sensor: dict[str, list[ledger.Gap]] = defaultdict(list)
+        for g in batch.gaps:
+            sensor = self._sensor(g.sensor_key)
+            gap = ledger.Gap(g.start_ts, g.end_ts)
+            readings.insert_gaps(self._conn, sensor.id, [gap], g.reason)
+            gaps_by_sensor[g.sensor_key].append(gap)
+        for key in sorted({*light_by_sensor, *temp_by_sensor, *gaps_by_sensor}):
             sensor = self._sensor(key)
-            kept = self._in_order(key, sorted(lights, key=lambda r: r.ts))
-            rejected += len(lights) - len(kept)
-            if not kept:
-                continue
-            cum, gaps = self._integrate(sensor, [r.ts for r in kept], [r.lux for r in kept])
-            rows = [
-                readings.LightRow(r.ts, r.lux, r.saturated, r.raw_counts, r.gain, r.integration_ms, float(c))
-                for r, c in zip(kept, cum, strict=True)
-            ]
-            stored += readings.insert_light(self._conn, sensor.id, rows)
-            readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
-            gap_count += len(gaps)
-            observed[key] = [Observation(r.ts, r.lux) for r in kept]
-        for key, temps in temp_by_sensor.items():
-            sensor = self._sensor(key)
-            kept_t = self._in_order(key, sorted(temps, key=lambda r: r.ts))
-            rejected += len(temps) - len(kept_t)
-            if not kept_t:
-                continue
-            cum, gaps = self._integrate(sensor, [r.ts for r in kept_t], [r.celsius for r in kept_t])
-            trows = [
-                readings.TemperatureRow(r.ts, r.celsius, r.relative_humidity_percent, float(c))
-                for r, c in zip(kept_t, cum, strict=True)
-            ]
-            stored += readings.insert_temperature(self._conn, sensor.id, trows)
-            readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
-            gap_count += len(gaps)
-            observed[key] = [Observation(r.ts, r.celsius) for r in kept_t]
+            lights: list[LightReading] = []
+            temps: list[TemperatureReading] = []
+            if sensor.quantity == "light":
+                lights = sorted(light_by_sensor.get(key, []), key=lambda r: r.ts)
+                series = [(r.ts, r.lux) for r in lights]
+            else:
+                temps = sorted(temp_by_sensor.get(key, []), key=lambda r: r.ts)
+                series = [(r.ts, r.celsius) for r in temps]
+            late, forward = self._split(key, series)
+            rejected += len(series) - len(late) - len(forward)
+            last = self._last_ts.get(key)
+            known = gaps_by_sensor.get(key, [])
+            starts = [t for t, _ in late] + [g.start for g in known if last is not None and g.start < last]
+            if starts:
+                # Insert first, then integrate again from the earliest instant the batch changes.
+                keep = {t for t, _ in late} | {t for t, _ in forward}
+                stored += self._insert(sensor, lights, temps, keep, {})
+                gap_count += self._rewrite(sensor, min(starts))
+            elif forward:
+                cum, found = self._continue(sensor, forward)
+                stored += self._insert(sensor, lights, temps, set(cum), cum)
+                gap_count += found
+            if forward:
+                observed[key] = [Observation(t, v) for t, v in forward]
         return stored, rejected, gap_count, observed
 
-    def _in_order(self, key: str, rows: list[R]) -> list[R]:
-        """Drop rows at or before the last stored time: the ledger only grows forward."""
+    def _insert(
+        self,
+        sensor: SensorRecord,
+        lights: list[LightReading],
+        temps: list[TemperatureReading],
+        keep: set[float],
+        cum: dict[float, float],
+    ) -> int:
+        """Insert the rows at ``keep`` instants with their cumulative value (0 until rewritten)."""
+        if sensor.quantity == "light":
+            rows = [
+                readings.LightRow(
+                    r.ts, r.lux, r.saturated, r.raw_counts, r.gain, r.integration_ms, cum.get(r.ts, 0.0)
+                )
+                for r in lights
+                if r.ts in keep
+            ]
+            return readings.insert_light(self._conn, sensor.id, rows)
+        trows = [
+            readings.TemperatureRow(r.ts, r.celsius, r.relative_humidity_percent, cum.get(r.ts, 0.0))
+            for r in temps
+            if r.ts in keep
+        ]
+        return readings.insert_temperature(self._conn, sensor.id, trows)
+
+    def _split(
+        self, key: str, series: list[tuple[float, float]]
+    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """Rows at or before the last stored time (late: they rewrite the ledger) and rows after it."""
         last = self._last_ts.get(key)
-        kept: list[R] = []
-        for r in rows:
-            if last is None or r.ts > last:
-                kept.append(r)
-                last = r.ts
-        return kept
+        late: list[tuple[float, float]] = []
+        forward: list[tuple[float, float]] = []
+        previous: float | None = None
+        for t, v in series:
+            if t == previous:
+                continue  # the same instant twice in one batch: the first stands
+            previous = t
+            (forward if last is None or t > last else late).append((t, v))
+        return late, forward
 
     def _integrate(
-        self, sensor: SensorRecord, ts: list[float], values: list[float]
+        self, sensor: SensorRecord, tail: ledger.Tail | None, points: list[tuple[float, float]]
     ) -> tuple[np.ndarray, list[ledger.Gap]]:
-        t = np.asarray(ts, dtype=np.float64)
-        rate = ledger_integrand(sensor.quantity, np.asarray(values, dtype=np.float64))
-        cum, gaps = ledger.integrate(self._tails.get(sensor.key), t, rate, sensor.max_gap_seconds)
-        self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
-        self._last_ts[sensor.key] = float(t[-1])
+        t = np.asarray([p[0] for p in points], dtype=np.float64)
+        rate = ledger_integrand(sensor.quantity, np.asarray([p[1] for p in points], dtype=np.float64))
+        after = tail.ts if tail is not None else -math.inf
+        unknown = readings.known_gaps(self._conn, sensor.id, after, NO_READINGS)
+        cum, gaps = ledger.integrate(tail, t, rate, sensor.max_gap_seconds, unknown)
+        readings.insert_gaps(self._conn, sensor.id, gaps, NO_READINGS)
+        last = self._last_ts.get(sensor.key)
+        if last is None or float(t[-1]) >= last:
+            self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
+            self._last_ts[sensor.key] = float(t[-1])
         return cum, gaps
+
+    def _continue(
+        self, sensor: SensorRecord, forward: list[tuple[float, float]]
+    ) -> tuple[dict[float, float], int]:
+        """The cumulative values of rows after the last stored one, continuing the ledger from its tail."""
+        cum, gaps = self._integrate(sensor, self._tails.get(sensor.key), forward)
+        return {t: float(c) for (t, _), c in zip(forward, cum, strict=True)}, len(gaps)
+
+    def _rewrite(self, sensor: SensorRecord, start: float) -> int:
+        """Integrate the stored series again from ``start``: a late reading, or a gap known only now.
+
+        The ledger from that instant on was computed without it. It restarts from the stored point before
+        ``start``; the gaps the ledger found itself after that point are found afresh.
+        """
+        tail = readings.anchor_before(self._conn, sensor, start)
+        readings.delete_gaps_after(self._conn, sensor.id, tail.ts if tail else -math.inf, NO_READINGS)
+        points = readings.series(self._conn, sensor, start, math.inf, limit=10_000_000)
+        if not points:
+            return 0
+        cum, gaps = self._integrate(sensor, tail, points)
+        readings.set_cumulative(
+            self._conn, sensor, [(t, float(c)) for (t, _), c in zip(points, cum, strict=True)]
+        )
+        return len(gaps)
 
     # -- sensor status -------------------------------------------------------------------------------
 
