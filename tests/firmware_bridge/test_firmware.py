@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import itertools
 import os
+import select
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -58,7 +59,10 @@ class Board:
 
     def run(self, seconds: float, step: float = 0.25) -> None:
         for _ in range(round(seconds / step)):
+            sent = self.device.sent
             self.device.step()
+            if self.device.sent != sent and self.host >= 0:
+                select.select([self.host], [], [], 0.2)  # the kernel hands the bytes over
             self.clock.advance(step)
             self._drain()
 
@@ -79,6 +83,7 @@ class Board:
 
     def send(self, message: frames.Ack | frames.Query) -> None:
         os.write(self.host, message.encode())
+        select.select([self.port.fd], [], [], 0.2)
 
     def close(self) -> None:
         if self.host >= 0:

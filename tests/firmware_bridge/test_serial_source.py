@@ -1,0 +1,175 @@
+"""The host's serial source with the firmware in the loop over a real pseudo-terminal, on a manual clock."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from firmware_bridge import frames
+from firmware_bridge.sensors import check_drivers
+from monitor.errors import ConfigError
+from tests.firmware_bridge.serial_rig import Rig, serial_settings
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = Rig(tmp_path)
+    yield r
+    r.close()
+
+
+def assert_every_seq_once(rig: Rig, boot: str = "00000001") -> list[int]:
+    seqs = [s for b, s in rig.frames_stored() if b == boot]
+    assert seqs == list(range(1, len(seqs) + 1))
+    return seqs
+
+
+def test_steady_stream_stores_every_frame_once_at_the_right_time(rig: Rig) -> None:
+    """A minute of streaming: every sequence number stored once, readings dated on the wall clock."""
+    start = rig.clock.wall()
+    rig.run(60.0)
+    seqs = assert_every_seq_once(rig)
+    assert len(seqs) >= 64
+    times = rig.light_times()
+    assert len(times) >= 59
+    assert times[0] == pytest.approx(start, abs=0.3)
+    assert times[1] - times[0] == pytest.approx(1.0, abs=1e-3)
+    assert rig.device.ring.oldest >= seqs[-1] - 2  # acked: the device holds almost nothing
+
+
+def test_garbage_on_the_line_costs_no_reading(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    """Noise, a bad CRC, an overlong run and an unknown version: counted, logged once each, nothing lost."""
+    rig.run(5.0)
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge.serial_source"):
+        for _ in range(3):
+            rig.inject(b"\x00\xffnoise\n")
+            rig.inject(b"$1,T,e6614103e7,00000001,1,1,1,1,1,4.0,*0000\n")
+            rig.inject(b"Z" * 5000 + b"\n")
+            rig.inject(frames.encode_fields(["7", "L", "x"]))
+            rig.run(2.0)
+    rig.run(5.0)
+    assert_every_seq_once(rig)
+    assert {k: rig.source.counts[k] for k in ("noise", "checksum", "overlong", "version")} == {
+        "noise": 3,
+        "checksum": 3,
+        "overlong": 3,
+        "version": 3,
+    }
+    rejected = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert len(rejected) <= 4 * 3
+    assert len(rig.light_times()) == 16  # one a second, none lost
+
+
+def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> None:
+    """A frame dropped on the cable: later ones are stored, the device resends it, no gap remains."""
+    rig.cable.drop_writes = {5}
+    rig.run(30.0)
+    assert_every_seq_once(rig)
+    times = rig.light_times()
+    assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
+    assert rig.gaps() == []
+
+
+def test_unplug_and_replug_delivers_the_buffered_readings(rig: Rig) -> None:
+    """Unplugged for two minutes: the readings taken meanwhile arrive after the replug, none twice."""
+    rig.run(10.0)
+    rig.unplug()
+    rig.run(120.0)
+    assert not rig.source.link.is_open
+    rig.replug()
+    rig.run(10.0)
+    seqs = assert_every_seq_once(rig)
+    assert len(seqs) >= 140 * 1.1 - 3
+    times = rig.light_times()
+    assert len(times) >= 138
+    assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
+    assert rig.gaps() == []
+
+
+def test_buffer_overflow_while_unplugged_is_a_recorded_gap(tmp_path: Path) -> None:
+    """With room for 32 records, 2 minutes unplugged loses frames: they become a gap on both sensors."""
+    rig = Rig(tmp_path, capacity=32)
+    try:
+        rig.run(10.0)
+        rig.unplug()
+        rig.run(120.0)
+        rig.replug()
+        rig.run(10.0)
+        seqs = [s for _, s in rig.frames_stored()]
+        assert seqs == sorted(set(seqs))
+        lost = [g for g in rig.gaps() if g[2].startswith("lost frames")]
+        assert len(lost) == 2  # one per sensor
+        assert rig.source.counts["lost"] > 90
+        start, end, _ = lost[0]
+        assert end - start > 90
+    finally:
+        rig.close()
+
+
+def test_device_reboot_is_a_new_boot_and_time_stays_right(rig: Rig) -> None:
+    """A reboot restarts the counter and the numbering: a new boot id, readings still on the wall clock."""
+    rig.run(20.0)
+    rig.reboot()
+    rebooted_at = rig.clock.wall()
+    rig.run(20.0)
+    boots = {b for b, _ in rig.frames_stored()}
+    assert boots == {"00000001", "00000002"}
+    assert_every_seq_once(rig, "00000001")
+    assert_every_seq_once(rig, "00000002")
+    times = rig.light_times()
+    after = [t for t in times if t >= rebooted_at - 0.5]
+    assert after[0] == pytest.approx(rebooted_at, abs=0.3)
+    assert times == sorted(times)
+
+
+def test_host_restart_replays_the_backlog_without_duplicates(rig: Rig) -> None:
+    """The host crashes with a batch in memory and comes back: every frame stored exactly once."""
+    rig.run(20.0)
+    rig.loop.poll_once()
+    rig.stop_host(flush=False)
+    rig.run(30.0, host=False)
+    rig.start_host()
+    rig.run(15.0)
+    seqs = assert_every_seq_once(rig)
+    assert len(seqs) >= 65 * 1.1 - 3
+
+
+def test_counter_wrap_keeps_time_monotonic(tmp_path: Path) -> None:
+    """A 16-bit counter wraps twice in 150 s: readings stay 1 s apart on the wall clock."""
+    rig = Rig(tmp_path, wrap_bits=16)
+    try:
+        rig.run(150.0)
+        times = rig.light_times()
+        assert len(times) >= 149
+        assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
+    finally:
+        rig.close()
+
+
+def test_frames_before_a_hello_are_queried_not_stored(rig: Rig) -> None:
+    """A host that missed the hello asks for one; the readings arrive once it has the inventory."""
+    rig.run(5.0)
+    rig.stop_host()
+    rig.run(3.0, host=False)
+    rig.start_host()
+    rig.source._splitter.feed(b"")
+    rig.run(10.0)
+    assert_every_seq_once(rig)
+
+
+def test_serial_sensor_without_a_serial_source_fails_naming_the_key(tmp_path: Path) -> None:
+    """driver = "serial" with no [[bridge.serial]] is a config error naming the sensor."""
+    settings = serial_settings(tmp_path, "/dev/ttyACM0")
+    bare = settings.model_copy(update={"bridge": settings.bridge.model_copy(update={"serial": []})})
+    with pytest.raises(ConfigError, match=r"sensors\[0\]\.driver: 'serial' needs a serial source"):
+        check_drivers(bare, simulate=False)
+
+
+def test_empty_serial_url_is_rejected_at_load(tmp_path: Path) -> None:
+    """An empty url fails naming bridge.serial[0].url."""
+    with pytest.raises(ConfigError, match=r"bridge\.serial\[0\]\.url"):
+        serial_settings(tmp_path, "")
