@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: install run test lint typecheck pytest bench bench-smoke clean
+.PHONY: install system-deps run test lint typecheck pytest bench bench-smoke clean
 
 $(BIN)/python:
 	./scripts/bootstrap-venv.sh $(VENV)
@@ -26,10 +26,24 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+# Debian packages the tests use: Chromium (browser test) and poppler-utils (PDF reports); only if missing.
+system-deps:
+	./scripts/system-deps.sh
+
+pytest: install system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Benchmarks: never part of `make test`, which runs only their smoke mode (tests/bench). The API figure
+# drives the server with wrk from Debian's packages.
+bench: install system-deps
+	./scripts/system-deps.sh
+	$(BIN)/python -m bench --output BENCHMARKS.md
+
+bench-smoke: install system-deps
+	./scripts/system-deps.sh
+	$(BIN)/python -m bench --smoke --output var/BENCHMARKS-smoke.md
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -14,8 +14,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api.conditional import NotModified
 from api.deps import AppState
-from api.routes import alerts, health, sites, vials
+from api.routes import alerts, dashboard, health, profiles, reports, series, silences, sites, vials
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
@@ -55,8 +56,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.vialguard = state
-    for router in (health.router, alerts.router, vials.router, sites.router):
+    for router in (
+        health.router,
+        alerts.router,
+        silences.router,
+        vials.router,
+        sites.router,
+        series.router,
+        reports.router,
+        dashboard.router,
+        profiles.router,
+    ):
         app.include_router(router)
+    app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
 
     @app.exception_handler(VialguardError)
     async def domain_error(request: Request, exc: VialguardError) -> JSONResponse:

@@ -1,18 +1,23 @@
-"""What handlers receive: a per-thread database connection, the catalog and the clock."""
+"""What handlers receive: a database connection of their own, the catalog and the clock."""
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.changes import ChangeWatcher
 from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.profiles import Catalog
 from monitor.store import Database
+from monitor.store import alerts as alert_store
 
 
 @dataclass
@@ -21,19 +26,46 @@ class AppState:
     database: Database
     catalog: Catalog
     clock: Clock
-    _local: threading.local = field(default_factory=threading.local)
+    watcher: ChangeWatcher = field(init=False)
+    _idle: queue.SimpleQueue[sqlite3.Connection] = field(default_factory=queue.SimpleQueue)
     _all: list[sqlite3.Connection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def connection(self) -> sqlite3.Connection:
-        """One connection per worker thread: sync handlers run in FastAPI's thread pool."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+    def __post_init__(self) -> None:
+        self.watcher = ChangeWatcher(self._latest_seq)
+
+    def _latest_seq(self) -> int:
+        with self.checkout() as conn:
+            return alert_store.latest_seq(conn)
+
+    def acquire(self) -> sqlite3.Connection:
+        """A connection no other request holds until :meth:`release`.
+
+        A request's dependencies and its handler may run on different threads of FastAPI's pool, so a
+        connection per thread would let two requests share one (and nest their transactions); a checkout
+        per request cannot. The pool grows to the number of requests in flight at once, which the thread
+        pool bounds (40 by default).
+        """
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
             conn = self.database.connect()
-            self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
-        return conn
+            return conn
+
+    def release(self, conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:  # a handler that failed mid-read must not hand its snapshot on
+            conn.rollback()
+        self._idle.put(conn)
+
+    @contextmanager
+    def checkout(self) -> Iterator[sqlite3.Connection]:
+        conn = self.acquire()
+        try:
+            yield conn
+        finally:
+            self.release(conn)
 
     def close(self) -> None:
         with self._lock:
@@ -42,13 +74,17 @@ class AppState:
             self._all.clear()
 
 
-def _state(request: Request) -> AppState:
+async def _state(request: Request) -> AppState:
+    # ``async`` because a plain ``def`` dependency costs every request a hop through the thread pool.
     state: AppState = request.app.state.vialguard
     return state
 
 
-def _conn(state: Annotated[AppState, Depends(_state)]) -> sqlite3.Connection:
-    return state.connection()
+async def _conn(state: Annotated[AppState, Depends(_state)]) -> AsyncIterator[sqlite3.Connection]:
+    # ``async`` so the checkout costs no hop through the thread pool; it never blocks but on the first
+    # requests, which open the connections.
+    with state.checkout() as conn:
+        yield conn
 
 
 State = Annotated[AppState, Depends(_state)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -19,12 +19,17 @@ class Alert(BaseModel):
     fingerprint: str
     rule: str
     severity: Literal["info", "warning", "critical"]
-    state: Literal["firing", "acknowledged", "resolved"]
+    state: Literal["pending", "firing", "acknowledged", "resolved"] = Field(
+        description="pending: an excursion in progress, its time rule not met yet; firing: a breach"
+    )
+    alert_class: Literal["data", "sensor-trust", "system"]
     location: str | None
     vial: str | None
     sensor: str | None
     started_at: str | None = Field(description="when the condition began")
-    fired_at: str | None = Field(description="when the alert fired (the condition's hold time met)")
+    fired_at: str | None = Field(
+        description="when the alert fired (the time rule met); null while pending or if it never breached"
+    )
     ended_at: str | None
     value: float | None = Field(description="the triggering value, in the rule metric's unit")
     worst_value: float | None
@@ -32,12 +37,16 @@ class Alert(BaseModel):
     acknowledged_by: str | None
     acknowledgement_comment: str | None
     acknowledged_at: str | None
+    escalated_at: str | None = Field(description="when it escalated one severity step, unacknowledged")
+    silenced: bool = Field(description="a silence covers it: still recorded and polled, not notified")
+    silence_id: int | None
     seq: int = Field(description="position of the alert's latest change in the change sequence")
 
 
 class AlertPage(BaseModel):
     alerts: list[Alert]
     cursor: int = Field(description="pass as `since` to get only changes after this page")
+    has_more: bool = Field(default=False, description="the page was full: ask again at once with `cursor`")
 
 
 class AlertEvent(BaseModel):
@@ -49,12 +58,48 @@ class AlertEvent(BaseModel):
 
 class AlertDetail(Alert):
     events: list[AlertEvent]
+    snapshot: dict[str, Any] = Field(
+        description="the rule's parameters and the model constants in force when the alert fired"
+    )
 
 
 class Acknowledgement(BaseModel):
     model_config = ConfigDict(extra="forbid")
     by: NonEmpty
     comment: NonEmpty
+
+
+class Bounds(BaseModel):
+    """A quantity's best estimate and the low and high ends the data and the model's ranges allow."""
+
+    best: float
+    low: float
+    high: float
+
+
+class ModelParameter(BaseModel):
+    name: str
+    symbol: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    provenance: Literal["sourced", "derived", "assumed"]
+    source: str = Field(
+        description="where the number comes from (§ of the project's photokinetics reference)"
+    )
+
+
+class TimeToThreshold(BaseModel):
+    threshold_percent: float
+    hours: float | None = Field(
+        description="hours left: the earlier of the low bound's model time at current conditions and the"
+        " label's limit after reconstitution; null when nothing degrades the vial now"
+    )
+    hours_best: float | None = Field(description="from the best estimate at current conditions")
+    hours_low: float | None = Field(description="from the low bound at current conditions")
+    label_deadline_at: str | None = Field(description="reconstitution time plus the label's limit")
+    limited_by: Literal["model", "label"]
 
 
 class Vial(BaseModel):
@@ -70,8 +115,23 @@ class Vial(BaseModel):
     registered_at: str | None
     initial_potency_percent: float
     potency_percent: float
-    effective_lux_hours: float = Field(description="∫ τ_pkg · E dt over the vial's life, lux·h")
+    effective_lux_hours: float = Field(
+        description="∫ κ_s · τ_pkg · E dt over the vial's life, lux·h (κ_s = 1 for the default lamp)"
+    )
     potency_as_of: str | None
+    potency_bounds_percent: Bounds | None = Field(
+        None, description="potency best / low / high, % of label; potency alerts use the low bound"
+    )
+    effective_lux_hours_bounds: Bounds | None = None
+    potency_uncertainty: list[str] = Field(
+        default_factory=list, description="what widened the bounds (calibration, gaps, saturation, ranges)"
+    )
+    lamp: str | None = Field(None, description="lamp type at the vial's location (spectrum factor κ_s)")
+    reconstituted_at: str | None = None
+    time_to_threshold: TimeToThreshold | None = None
+    model_parameters: list[ModelParameter] | None = Field(
+        None, description="the model's constants for this vial with provenance (GET /api/v1/vials/{id})"
+    )
 
 
 class VialRegistration(BaseModel):
@@ -84,6 +144,46 @@ class VialRegistration(BaseModel):
     packaging: NonEmpty
     expiry: str | None = None
     initial_potency_percent: Annotated[float, Field(gt=0, le=150)] = 100.0
+    registered_at: AwareDatetime | None = Field(
+        None, description="when the vial arrived (ISO 8601 with a zone); default now"
+    )
+
+
+class PotencyPoint(BaseModel):
+    at: str | None
+    potency_percent: Bounds
+    effective_lux_hours: float
+
+
+class VialEventIn(BaseModel):
+    """Something that happened to a vial, at its true time (recorded late is fine)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: NonEmpty = Field(
+        description="moved (needs location) | packaging-changed (needs packaging) | reconstituted"
+        " | administered | discarded"
+    )
+    at: AwareDatetime | None = Field(None, description="when it happened (ISO 8601 with a zone); default now")
+    location: NonEmpty | None = None
+    packaging: NonEmpty | None = Field(
+        None, description="the packaging state after it, e.g. window-open, syringe (GET /api/v1/profiles)"
+    )
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class VialEventOut(BaseModel):
+    id: int
+    kind: str
+    at: str | None
+    location: str | None
+    packaging: str | None
+    detail: str
+    recorded_at: str | None
+
+
+class VialEventRecorded(BaseModel):
+    event: VialEventOut
+    vial: Vial
 
 
 class Location(BaseModel):
@@ -96,6 +196,16 @@ class Location(BaseModel):
     celsius: float | None
     cumulative_lux_hours: float
     mean_kinetic_temperature_celsius: float | None = Field(description="USP MKT over the last 24 h of data")
+    lamp: str | None = Field(
+        None, description="lamp type lighting the location (`unknown` if not configured)"
+    )
+    spectrum_factor: ModelParameter | None = Field(
+        None,
+        description="κ_s of the lamp: photolysis per lux relative to cool-white fluorescent, with provenance",
+    )
+    worst_case_lux: float | None = Field(
+        None, description="assumed for light the sensor did not see; null: the highest lux seen is used"
+    )
 
 
 class Sensor(BaseModel):

@@ -2,7 +2,8 @@
 
 vialguard, two ways: evaluating every vial over the stored cumulative ledger (the live path: ingest keeps
 the ledger with the readings), and rebuilding the year's ledger from raw readings first (a full
-recomputation, as a database check does), both with :func:`monitor.fleet.potencies`. Baselines in the same run: a single numpy pass over the same lux array
+recomputation, as a database check does), both with :func:`monitor.fleet.potencies`. Baselines in the
+same run: a single numpy pass over the same lux array
 (``np.sum``: the memory-bandwidth floor) and a straightforward per-reading Python loop (measured on a
 7-day slice and scaled linearly to the year, since a year of it takes minutes).
 """
@@ -27,7 +28,7 @@ def workload(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     lux = np.zeros(seconds)
     # ~10 door openings a day of 10-90 s at 300-1000 lx, the simulated fridge's pattern.
     for start in rng.integers(0, seconds - 100, max(seconds // 8640, 1)):
-        lux[start:start + rng.integers(10, 90)] = rng.uniform(300, 1000)
+        lux[start : start + rng.integers(10, 90)] = rng.uniform(300, 1000)
     edges = np.sort(rng.uniform(0, seconds - 1, (VIALS, EVENTS + 1)), axis=1)
     tau = rng.choice([0.0, 0.3, 0.9, 1.0], (VIALS, EVENTS))
     return t, lux, edges, tau
@@ -70,10 +71,31 @@ def run(smoke: bool) -> list[Figure]:
     loop = median_time(lambda: python_loop(ts, ys, es, taus), 1) * (seconds / slice_seconds)
     label = "a day" if smoke else "a year"
     return [
-        figure(f"Model: {VIALS} vials x {EVENTS} events over {label}'s stored ledger", live, floor,
-               "one numpy pass (np.sum)", "s", "within 3x of the floor", live <= 3 * floor),
-        figure(f"Model: rebuild {label}'s ledger from 1 Hz readings + {VIALS} vials", ours, floor,
-               "one numpy pass (np.sum)", "s", "within 3x of the floor", ours <= 3 * floor),
-        figure(f"Model vs per-reading Python loop ({label})", ours, loop, "Python loop, scaled from a slice",
-               "s", "well under 1 s; far below the loop", ours < 1.0 and ours < loop),
+        figure(
+            f"Model: {VIALS} vials x {EVENTS} events over {label}'s stored ledger",
+            live,
+            floor,
+            "one numpy pass (np.sum)",
+            "s",
+            "within 3x of the floor",
+            live <= 3 * floor,
+        ),
+        figure(
+            f"Model: rebuild {label}'s ledger from 1 Hz readings + {VIALS} vials",
+            ours,
+            floor,
+            "one numpy pass (np.sum)",
+            "s",
+            "within 3x of the floor",
+            ours <= 3 * floor,
+        ),
+        figure(
+            f"Model vs per-reading Python loop ({label})",
+            ours,
+            loop,
+            "Python loop, scaled from a slice",
+            "s",
+            "well under 1 s; far below the loop",
+            ours < 1.0 and ours < loop,
+        ),
     ]

@@ -9,6 +9,7 @@ the benchmarks from rotting.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import platform
 import statistics
@@ -21,8 +22,15 @@ from typing import Any
 import bench
 
 Figure = dict[str, Any]
-REQUIRED = {"name": str, "vialguard": float, "baseline": float, "baseline_name": str, "unit": str,
-            "target": str, "met": bool}
+REQUIRED = {
+    "name": str,
+    "vialguard": float,
+    "baseline": float,
+    "baseline_name": str,
+    "unit": str,
+    "target": str,
+    "met": bool,
+}
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
@@ -35,10 +43,18 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-def figure(name: str, vialguard: float, baseline: float, baseline_name: str, unit: str, target: str,
-           met: bool) -> Figure:
-    return {"name": name, "vialguard": float(vialguard), "baseline": float(baseline),
-            "baseline_name": baseline_name, "unit": unit, "target": target, "met": bool(met)}
+def figure(
+    name: str, vialguard: float, baseline: float, baseline_name: str, unit: str, target: str, met: bool
+) -> Figure:
+    return {
+        "name": name,
+        "vialguard": float(vialguard),
+        "baseline": float(baseline),
+        "baseline_name": baseline_name,
+        "unit": unit,
+        "target": target,
+        "met": bool(met),
+    }
 
 
 def check(fig: Figure) -> None:
@@ -61,7 +77,7 @@ def run_all(smoke: bool, only: str | None = None) -> list[Figure]:
             check(fig)
             fig["module"] = name
             figures.append(fig)
-        print(f"{name}: {time.perf_counter() - started:.1f} s")  # noqa: T201  # progress on the terminal
+        print(f"{name}: {time.perf_counter() - started:.1f} s")  # progress on the terminal
     return figures
 
 
@@ -74,9 +90,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import os
-
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {system}"
 
 
 def _fmt(x: float) -> str:

@@ -9,6 +9,7 @@ take stays in memory and is retried with the next one: readings are never droppe
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -101,7 +102,9 @@ class AcquisitionLoop:
         self._real_monotonic = real_monotonic
         self._real_wall = real_wall
         self._batch = Batch()
-        self._last_flush = real_monotonic()
+        # The first poll is flushed at once: whoever just started the bridge (or systemd restarted it)
+        # sees the readings in the API within a second, not a batch window later.
+        self._last_flush = -math.inf
         self._wall_offset = clock.wall() - clock.monotonic()
         start = clock.monotonic()
         for s in sensors:
@@ -198,8 +201,10 @@ class AcquisitionLoop:
                 if self.due_for_flush():
                     self.flush()
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
-                wait = min(next_due - self.clock.monotonic(), 0.5 * _clock_speed(self.clock))
-                if self.sources:
+                # Sleep until the next reading is due, but no longer than a batch window: each wake-up
+                # costs CPU on a Pi all day, and SIGTERM's handler only sets ``stop``, seen on waking.
+                wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
+                if self.sources:  # a serial port is read often so its small buffer never fills
                     wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
                 if wait > 0:
                     self.clock.sleep(wait)

@@ -31,6 +31,12 @@ class LocationConfig(_Strict):
     key: Key
     name: str = Field(min_length=1)
     kind: Literal["fridge", "cabinet", "room", "other"] = "fridge"
+    # The lamp lighting the vials here, for the spectrum factor κ_s (a key of the profiles' [lamps]);
+    # left out: "unknown", whose wide κ range widens the potency bounds.
+    lamp: str | None = None
+    # What to assume for light the sensor did not see (gaps, saturated readings), for the potency's low
+    # bound; left out: the highest lux recorded here.
+    worst_case_lux: Annotated[float, Field(ge=0)] | None = None
 
 
 class CalibrationConfig(_Strict):
@@ -89,6 +95,11 @@ class RulesConfig(_Strict):
     temperature_high_celsius: float = 8.0
     temperature_hold_seconds: Annotated[float, Field(ge=0)] = 900.0
     stale_intervals: Annotated[float, Field(gt=0)] = 3.0
+    temperature_high_hold_seconds: Annotated[float, Field(ge=0)] = 3600.0
+    temperature_cumulative_seconds: Annotated[float, Field(gt=0)] = 7200.0
+    temperature_cumulative_window_seconds: Annotated[float, Field(gt=0)] = 86_400.0
+    clear_seconds: Annotated[float, Field(ge=0)] = 120.0
+    escalate_after_seconds: Annotated[float, Field(gt=0)] = 1800.0
 
     def thresholds(self) -> RuleThresholds:
         return RuleThresholds(**self.model_dump())
@@ -127,6 +138,10 @@ class BridgeConfig(_Strict):
     serial: list[SerialSourceConfig] = Field(default_factory=list)
 
 
+class AlertsConfig(_Strict):
+    retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
+
+
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
@@ -140,6 +155,7 @@ class Settings(_Strict):
     sensors: list[SensorConfig] = Field(default_factory=list)
     vials: list[VialConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
@@ -172,7 +188,13 @@ class Settings(_Strict):
         return self
 
     def check_catalog(self, catalog: Catalog) -> None:
-        """Every vial names a drug, form and packaging state the catalog knows."""
+        """Every vial names a drug, form and packaging state the catalog knows; every lamp is known."""
+        for i, loc in enumerate(self.locations):
+            if loc.lamp is not None:
+                try:
+                    catalog.lamp(loc.lamp)
+                except InvalidRequest as exc:
+                    raise ConfigError(f"locations[{i}].lamp: {exc}") from exc
         for i, vial in enumerate(self.vials):
             try:
                 catalog.form(vial.drug, vial.form)

@@ -7,24 +7,34 @@ half written.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 
 from monitor import exposure, ledger
+from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
-from monitor.rules import Observation, Rule, RuleState, Transition, evaluate
-from monitor.store import alerts, health, readings, serial_links, sites
+from monitor.rules import Observation, Rule
+from monitor.site_view import SiteView
+from monitor.store import alerts, health, readings, serial_links, silences, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
 
+R = TypeVar("R", "LightReading", "TemperatureReading")
+Reading: TypeAlias = "LightReading | TemperatureReading"
+
 NO_READINGS = "no readings"  # the reason of gaps the ledger finds itself (an interval over max_gap_seconds)
+
+PURGE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +98,25 @@ class IngestResult:
     alert_changes: int
 
 
+# In a dark fridge, how often the vial rules look again (clock seconds): a thermal loss of a few parts per
+# million an hour cannot cross a threshold in between, and a label's 60-minute limit is late by at most this.
+VIAL_RECHECK_SECONDS = 30.0
+
+
 class Engine:
     """Owns the write side of the store for one bridge process (the only writer of readings)."""
 
-    def __init__(self, conn: sqlite3.Connection, catalog: Catalog, rules: tuple[Rule, ...]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalog: Catalog,
+        rules: tuple[Rule, ...],
+        *,
+        alert_retention_seconds: float = 90 * 86_400.0,
+    ) -> None:
         self._conn = conn
+        self._alert_retention_seconds = alert_retention_seconds
+        self._purged_ts: float | None = None
         self._catalog = catalog
         self._rules = rules
         self._sensors = {s.key: s for s in sites.list_sensors(conn)}
@@ -100,6 +124,10 @@ class Engine:
         self._last_ts = {k: (t.ts if t else None) for k, t in self._tails.items()}
         self._locations = {loc.id: loc for loc in sites.list_locations(conn)}
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
+        self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
+        self._site_view = SiteView(conn)
+        self._vials_checked_at = -math.inf  # clock time of the last evaluation of the vial rules
+        self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -114,6 +142,8 @@ class Engine:
                 serial_links.record(self._conn, batch.frames, batch.boots.values())
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                changes += silences.reconcile(self._conn, now)
+                self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)
         except sqlite3.Error as exc:
@@ -149,77 +179,64 @@ class Engine:
             gaps_by_sensor[g.sensor_key].append(gap)
         for key in sorted({*light_by_sensor, *temp_by_sensor, *gaps_by_sensor}):
             sensor = self._sensor(key)
-            lights: list[LightReading] = []
-            temps: list[TemperatureReading] = []
+            late: Sequence[Reading]
+            forward: Sequence[Reading]
             if sensor.quantity == "light":
-                lights = sorted(light_by_sensor.get(key, []), key=lambda r: r.ts)
-                series = [(r.ts, r.lux) for r in lights]
+                lights = sorted(light_by_sensor.get(key, []), key=_ts)
+                late, light_forward = self._split(key, lights)
+                values = [r.lux for r in light_forward]
+                forward, arrived = light_forward, len(lights)
             else:
-                temps = sorted(temp_by_sensor.get(key, []), key=lambda r: r.ts)
-                series = [(r.ts, r.celsius) for r in temps]
-            late, forward = self._split(key, series)
-            rejected += len(series) - len(late) - len(forward)
+                temps = sorted(temp_by_sensor.get(key, []), key=_ts)
+                late, temp_forward = self._split(key, temps)
+                values = [r.celsius for r in temp_forward]
+                forward, arrived = temp_forward, len(temps)
+            rejected += arrived - len(late) - len(forward)
+            # A reading at or before the last stored one (a microcontroller's buffer arriving late) or a
+            # gap known only now changes the ledger from that instant: insert, then integrate again.
+            added_late = self._insert(sensor, late, [0.0] * len(late)) if late else 0
+            stored += added_late
             last = self._last_ts.get(key)
-            known = gaps_by_sensor.get(key, [])
-            starts = [t for t, _ in late] + [g.start for g in known if last is not None and g.start < last]
+            starts = [late[0].ts] if added_late else []
+            starts += [g.start for g in gaps_by_sensor.get(key, []) if last is not None and g.start < last]
+            ts = [r.ts for r in forward]
             if starts:
-                # Insert first, then integrate again from the earliest instant the batch changes.
-                keep = {t for t, _ in late} | {t for t, _ in forward}
-                stored += self._insert(sensor, lights, temps, keep, {})
+                stored += self._insert(sensor, forward, [0.0] * len(forward))
                 gap_count += self._rewrite(sensor, min(starts))
             elif forward:
-                cum, found = self._continue(sensor, forward)
-                stored += self._insert(sensor, lights, temps, set(cum), cum)
-                gap_count += found
+                cum, gaps = self._integrate(sensor, self._tails.get(key), ts, values)
+                stored += self._insert(sensor, forward, cum.tolist())
+                gap_count += len(gaps)
             if forward:
-                observed[key] = [Observation(t, v) for t, v in forward]
+                observed[key] = [Observation(t, v) for t, v in zip(ts, values, strict=True)]
         return stored, rejected, gap_count, observed
 
-    def _insert(
-        self,
-        sensor: SensorRecord,
-        lights: list[LightReading],
-        temps: list[TemperatureReading],
-        keep: set[float],
-        cum: dict[float, float],
-    ) -> int:
-        """Insert the rows at ``keep`` instants with their cumulative value (0 until rewritten)."""
+    def _insert(self, sensor: SensorRecord, rows: Sequence[Reading], cum: Sequence[float]) -> int:
+        """Insert rows with their cumulative ledger values; a row already stored is left as it was."""
         if sensor.quantity == "light":
-            rows = [
-                readings.LightRow(
-                    r.ts, r.lux, r.saturated, r.raw_counts, r.gain, r.integration_ms, cum.get(r.ts, 0.0)
-                )
-                for r in lights
-                if r.ts in keep
-            ]
-            return readings.insert_light(self._conn, sensor.id, rows)
-        trows = [
-            readings.TemperatureRow(r.ts, r.celsius, r.relative_humidity_percent, cum.get(r.ts, 0.0))
-            for r in temps
-            if r.ts in keep
-        ]
-        return readings.insert_temperature(self._conn, sensor.id, trows)
+            return readings.insert_light(self._conn, sensor.id, cast("Sequence[LightReading]", rows), cum)
+        return readings.insert_temperature(
+            self._conn, sensor.id, cast("Sequence[TemperatureReading]", rows), cum
+        )
 
-    def _split(
-        self, key: str, series: list[tuple[float, float]]
-    ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        """Rows at or before the last stored time (late: they rewrite the ledger) and rows after it."""
+    def _split(self, key: str, rows: list[R]) -> tuple[list[R], list[R]]:
+        """Sorted rows at or before the last stored time (late: they rewrite the ledger) and after it."""
         last = self._last_ts.get(key)
-        late: list[tuple[float, float]] = []
-        forward: list[tuple[float, float]] = []
+        late: list[R] = []
+        forward: list[R] = []
         previous: float | None = None
-        for t, v in series:
-            if t == previous:
+        for r in rows:
+            if r.ts == previous:
                 continue  # the same instant twice in one batch: the first stands
-            previous = t
-            (forward if last is None or t > last else late).append((t, v))
+            previous = r.ts
+            (forward if last is None or r.ts > last else late).append(r)
         return late, forward
 
     def _integrate(
-        self, sensor: SensorRecord, tail: ledger.Tail | None, points: list[tuple[float, float]]
+        self, sensor: SensorRecord, tail: ledger.Tail | None, ts: list[float], values: list[float]
     ) -> tuple[np.ndarray, list[ledger.Gap]]:
-        t = np.asarray([p[0] for p in points], dtype=np.float64)
-        rate = ledger_integrand(sensor.quantity, np.asarray([p[1] for p in points], dtype=np.float64))
+        t = np.asarray(ts, dtype=np.float64)
+        rate = ledger_integrand(sensor.quantity, np.asarray(values, dtype=np.float64))
         after = tail.ts if tail is not None else -math.inf
         unknown = readings.known_gaps(self._conn, sensor.id, after, NO_READINGS)
         cum, gaps = ledger.integrate(tail, t, rate, sensor.max_gap_seconds, unknown)
@@ -229,13 +246,6 @@ class Engine:
             self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
             self._last_ts[sensor.key] = float(t[-1])
         return cum, gaps
-
-    def _continue(
-        self, sensor: SensorRecord, forward: list[tuple[float, float]]
-    ) -> tuple[dict[float, float], int]:
-        """The cumulative values of rows after the last stored one, continuing the ledger from its tail."""
-        cum, gaps = self._integrate(sensor, self._tails.get(sensor.key), forward)
-        return {t: float(c) for (t, _), c in zip(forward, cum, strict=True)}, len(gaps)
 
     def _rewrite(self, sensor: SensorRecord, start: float) -> int:
         """Integrate the stored series again from ``start``: a late reading, or a gap known only now.
@@ -248,24 +258,27 @@ class Engine:
         points = readings.series(self._conn, sensor, start, math.inf, limit=10_000_000)
         if not points:
             return 0
-        cum, gaps = self._integrate(sensor, tail, points)
-        readings.set_cumulative(
-            self._conn, sensor, [(t, float(c)) for (t, _), c in zip(points, cum, strict=True)]
-        )
+        ts = [t for t, _ in points]
+        cum, gaps = self._integrate(sensor, tail, ts, [v for _, v in points])
+        readings.set_cumulative(self._conn, sensor, list(zip(ts, cum.tolist(), strict=True)))
         return len(gaps)
 
     # -- sensor status -------------------------------------------------------------------------------
 
     def _update_statuses(self, batch: Batch, now: float) -> None:
         # The latest outcome per sensor in this batch: a reading (None) or a fault.
-        outcomes: list[tuple[str, float, SensorFault | None]] = [
-            *((r.sensor_key, r.ts, None) for r in batch.light),
-            *((r.sensor_key, r.ts, None) for r in batch.temperature),
-            *((f.sensor_key, f.ts, f) for f in batch.faults),
-        ]
+        # One pass, no sort: a back-filled batch holds tens of thousands of readings. A fault at the same
+        # instant as a reading wins, as the later word on the sensor.
         latest: dict[str, tuple[float, SensorFault | None]] = {}
-        for key, ts, outcome in sorted(outcomes, key=lambda o: o[1]):
-            latest[key] = (ts, outcome)
+        for readings_of_kind in (batch.light, batch.temperature):
+            for reading in readings_of_kind:
+                seen = latest.get(reading.sensor_key)
+                if seen is None or reading.ts > seen[0]:
+                    latest[reading.sensor_key] = (reading.ts, None)
+        for f in batch.faults:
+            seen = latest.get(f.sensor_key)
+            if seen is None or f.ts >= seen[0]:
+                latest[f.sensor_key] = (f.ts, f)
         for key, (ts, fault) in latest.items():
             sensor = self._sensor(key)
             if fault is not None and (sensor.status != "faulty" or sensor.status_detail != fault.detail):
@@ -285,7 +298,11 @@ class Engine:
     # -- rules ---------------------------------------------------------------------------------------
 
     def _observations(
-        self, rule: Rule, batch: Batch, observed: dict[str, list[Observation]], now: float
+        self,
+        rule: Rule,
+        batch: Batch,
+        observed: dict[str, list[Observation]],
+        now: float,
     ) -> dict[tuple[str, int], list[Observation]]:
         """Observations per subject ``(name shown in messages, id)`` for ``rule``."""
         out: dict[tuple[str, int], list[Observation]] = {}
@@ -302,11 +319,25 @@ class Engine:
                 out[(loc.name, loc.id)] = series
         elif rule.subject == "vial":
             for vial in vial_store.list_all(self._conn):
-                if vial.status != "active":
-                    out[(vial.key, vial.id)] = [Observation(now, math.inf)]  # no longer a concern
+                if vial.status != "active":  # no longer a concern: a value inside every bound
+                    out[(vial.key, vial.id)] = [
+                        Observation(now, -math.inf if rule.high < math.inf else math.inf)
+                    ]
                     continue
-                p = exposure.vial_potency(self._conn, self._catalog, vial)
-                out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent)]
+                p = self._potencies.get(vial.id)
+                if p is None:  # once per batch, whichever vial rules ask
+                    p = self._potencies[vial.id] = exposure.vial_potency(
+                        self._conn, self._catalog, vial, now=now, site=self._site_view
+                    )
+                if rule.metric == "label_overrun_minutes":
+                    ttt = p.time_to_threshold
+                    deadline = None if ttt is None else ttt.label_deadline_ts
+                    overrun = -math.inf if deadline is None else (now - deadline) / 60.0
+                    out[(vial.key, vial.id)] = [Observation(now, overrun)]
+                else:
+                    # The low bound: an alert must not wait for the best estimate when the data cannot
+                    # rule out the loss (the message says it is the low bound).
+                    out[(vial.key, vial.id)] = [Observation(p.as_of, p.percent_range.low)]
         elif rule.metric == "silent_intervals":
             for sensor in self._sensors.values():
                 last = self._last_ts.get(sensor.key)
@@ -326,27 +357,109 @@ class Engine:
                     out[(sensor.key, sensor.id)] = [Observation(observed[sensor.key][-1].ts, 0.0)]
         return out
 
+    def _vials_due(self, batch: Batch, now: float) -> bool:
+        """Whether the vial rules need a fresh potency this batch.
+
+        A vial's potency is the costliest observation (a walk over its events and its locations' ledgers:
+        most of a quiet batch's CPU, measured with ``bench/bench_footprint.py``), and in a closed, dark
+        fridge it moves only by the slow thermal term. So it is recomputed when light was seen, when a
+        vial was registered or an event recorded (by any process: events are rows, a vial's status moves
+        only with one), and otherwise every ``VIAL_RECHECK_SECONDS``.
+        """
+        stamp = vial_store.change_stamp(self._conn)
+        due = (
+            stamp != self._vials_stamp
+            or now - self._vials_checked_at >= VIAL_RECHECK_SECONDS
+            or any(r.lux > 0.0 for r in batch.light)
+        )
+        self._vials_stamp = stamp
+        if due:
+            self._vials_checked_at = now
+        return due
+
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
+        self._potencies = {}
+        self._site_view = SiteView(self._conn)
         open_by_fp = alerts.open_alerts(self._conn)
-        since_by_fp = alerts.rule_states(self._conn)
+        timers = alerts.rule_timers(self._conn)
+        vials_due = self._vials_due(batch, now)
         changes = 0
         for rule in self._rules:
+            if rule.subject == "vial" and not vials_due:
+                continue
             for (name, subject_id), series in self._observations(rule, batch, observed, now).items():
                 fp = f"{rule.name}:{rule.subject}:{subject_id}"
                 current = open_by_fp.get(fp)
-                state = RuleState(
-                    since_by_fp.get(fp),
-                    None
-                    if current is None
-                    else (current.worst_value if current.worst_value is not None else current.value),
+                breached = current is not None and current.state != "pending"
+                worst = None
+                if current is not None and breached:
+                    worst = current.worst_value if current.worst_value is not None else current.value
+                state = RuleState.from_timer_json(
+                    timers.get(fp), open_worst=worst, pending=current is not None and not breached
                 )
-                transitions, new_state = evaluate(rule, series, state)
+                transitions, new_state = evaluate(
+                    rule, series, state, max_step_seconds=self._max_step_seconds(rule, subject_id)
+                )
                 for tr in transitions:
                     self._apply(rule, fp, name, subject_id, tr, open_by_fp)
                     changes += 1
-                if new_state.since != state.since:
-                    alerts.set_rule_state(self._conn, fp, new_state.since)
+                timer = _persisted_timer(rule, new_state)
+                if timer != timers.get(fp):
+                    alerts.set_rule_timer(self._conn, fp, timer)
+        return changes + self._escalate(open_by_fp, now)
+
+    def _purge_resolved_alerts(self, now: float) -> None:
+        """Resolved alerts past the retention window go, checked once an hour (and at the first batch)."""
+        if self._purged_ts is not None and now - self._purged_ts < PURGE_EVERY_SECONDS:
+            return
+        self._purged_ts = now
+        alerts.purge_resolved(self._conn, now - self._alert_retention_seconds)
+
+    def _max_step_seconds(self, rule: Rule, subject_id: int) -> float:
+        """How long one reading counts for in a cumulative timer: up to its sensor's gap threshold."""
+        if rule.timer != "cumulative" or rule.subject != "location":
+            return math.inf
+        quantity: Quantity = "light" if rule.metric == "lux" else "temperature"
+        sensor = sites.primary_sensor(self._conn, subject_id, quantity)
+        return math.inf if sensor is None else sensor.max_gap_seconds
+
+    def _escalate(self, open_by_fp: dict[str, alerts.AlertRecord], now: float) -> int:
+        """Firing alerts left unacknowledged past their rule's time go one severity step up."""
+        rules = {r.name: r for r in self._rules}
+        changes = 0
+        for alert in open_by_fp.values():
+            rule = rules.get(alert.rule)
+            if rule is None:
+                continue
+            after = rule.escalate_after_seconds
+            step = escalated_severity(
+                alert.severity, alert.state, alert.fired_ts, alert.escalated_ts, now, after
+            )
+            if step is not None:
+                minutes = rule.escalate_after_seconds / 60.0
+                alerts.escalate(
+                    self._conn,
+                    alert.id,
+                    now,
+                    step,
+                    f"unacknowledged for {minutes:g} min: {alert.severity} escalated to {step}",
+                )
+                changes += 1
         return changes
+
+    def _snapshot(self, rule: Rule, subject_id: int) -> str:
+        """The rule's parameters and, for a vial, the model constants in force, as JSON."""
+        snap: dict[str, object] = {"rule": rule.parameters()}
+        if rule.subject == "vial":
+            vial = vial_store.get(self._conn, subject_id)
+            drug = self._catalog.drug(vial.drug)
+            snap["model"] = {
+                "drug": vial.drug,
+                "form": vial.form,
+                "drug_constants": drug.model_dump(mode="json", exclude={"forms"}),
+                "form_constants": self._catalog.form(vial.drug, vial.form).model_dump(mode="json"),
+            }
+        return json.dumps(snap, separators=(",", ":"), sort_keys=True)
 
     def _apply(
         self,
@@ -358,7 +471,8 @@ class Engine:
         open_by_fp: dict[str, alerts.AlertRecord],
     ) -> None:
         current = open_by_fp.get(fp)
-        if tr.kind == "fire":
+        message = rule.message(name, tr.value)
+        if tr.kind in ("pending", "fire") and current is None:
             ids = {
                 "location": (subject_id, None, None),
                 "vial": (None, subject_id, None),
@@ -367,7 +481,7 @@ class Engine:
             location_id, vial_id, sensor_id = ids
             if sensor_id is not None:
                 location_id = next(s.location_id for s in self._sensors.values() if s.id == sensor_id)
-            alert_id = alerts.fire(
+            alert_id = alerts.open_alert(
                 self._conn,
                 alerts.NewAlert(
                     fingerprint=fp,
@@ -377,17 +491,45 @@ class Engine:
                     vial_id=vial_id,
                     sensor_id=sensor_id,
                     started_ts=tr.started_ts,
-                    fired_ts=tr.ts,
+                    fired_ts=tr.ts if tr.kind == "fire" else None,
                     value=tr.value,
-                    message=rule.message(name, tr.value),
+                    message=message,
+                    alert_class=rule.alert_class,
+                    snapshot=self._snapshot(rule, subject_id),
                 ),
             )
             open_by_fp[fp] = alerts.get(self._conn, alert_id)
-        elif current is not None and tr.kind == "update":
-            alerts.update(self._conn, current.id, tr.ts, tr.value, rule.message(name, tr.value))
-        elif current is not None:
-            alerts.resolve(self._conn, current.id, tr.ts, "condition cleared")
+        elif current is None:
+            return
+        elif tr.kind == "fire":
+            alerts.promote(self._conn, current.id, tr.ts, tr.value, message, self._snapshot(rule, subject_id))
+            open_by_fp[fp] = alerts.get(self._conn, current.id)
+        elif tr.kind == "update":
+            alerts.update(self._conn, current.id, tr.ts, tr.value, message)
+        elif tr.kind == "withdraw":
+            alerts.withdraw(self._conn, current.id, tr.ts, "back in range before the time rule was met")
             del open_by_fp[fp]
+        elif tr.kind == "resolve":
+            detail = f"condition cleared for {rule.clear_seconds / 60.0:g} min"
+            alerts.resolve(self._conn, current.id, tr.ts, detail, ended_ts=tr.started_ts)
+            del open_by_fp[fp]
+
+
+def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
+    """The timer to keep between batches, or None when there is nothing to remember.
+
+    A single-event timer needs no reading history, so it is written only when its excursion or clear
+    delay changes, not on every batch.
+    """
+    if rule.timer == "single":
+        state = replace(state, last_ts=None, last_out=False, out_spans=())
+    if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
+        return None
+    return state.timer_json()
+
+
+def _ts(reading: Reading) -> float:
+    return reading.ts
 
 
 def _with_status(sensor: SensorRecord, status: sites.SensorStatus, detail: str, ts: float) -> SensorRecord:

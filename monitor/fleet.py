@@ -24,8 +24,10 @@ def potencies(
 ) -> tuple[FloatArray, FloatArray]:
     """Potency (%) and effective lux·h for V vials with S segments each.
 
-    ``boundaries`` is (V, S + 1) segment edges in seconds, ``tau`` (V, S) the packaging transmittance in
-    each segment (0 for a segment that does not count, e.g. padding after a vial's last event),
+    ``boundaries`` is (V, S + 1) segment edges in seconds, ``tau`` (V, S) each segment's weight on the dose,
+    κ_s · τ_pkg (lamp spectrum factor times packaging transmittance, photokinetics.md §7; 0 for a segment
+    that does not count, e.g. padding after a vial's last event). The bounds of :mod:`monitor.bounds` are
+    the same call with the weights and rates at the ends of their ranges,
     ``k_light_per_lux_hour`` and ``initial_percent`` (V,). Between readings the ledger is interpolated
     linearly (exact to the trapezoid at the readings themselves).
     """

@@ -3,10 +3,12 @@
 Model (photokinetics.md §7)::
 
     f(t)   = f0 · exp( −∫ (k_L + k_T) dt )
-    k_L(t) = k_thin · τ_pkg · F(A) · E(t)            E in lux, k_thin per lux·h
+    k_L(t) = k_thin · κ_s · τ_pkg · F(A) · g(T) · E(t)   E in lux, k_thin per lux·h
     k_T(t) = k_ref · exp( −(Ea/R) · (1/T − 1/T_ref) )
     F(A)   = (1 − 10^−A) / (ln 10 · A),  A = ε̄ · c · ℓ   (the inner-filter factor; F → 1 as A → 0)
 
+κ_s is the lamp spectrum factor (§6 table), τ_pkg the packaging transmittance, g(T) an optional Arrhenius
+factor on photolysis (§7: none by default, so g = 1). The effective dose is ∫ κ_s · τ_pkg · E dt (§7).
 The reference writes ln 10 as 2.303; the exact value makes F(0) exactly 1. Functions here take numbers or
 numpy arrays and return the same; no IO, no clock, no logging.
 """
@@ -46,15 +48,54 @@ def inner_filter_factor(absorbance: float) -> float:
     return -math.expm1(-x) / x
 
 
+def absorbance_of(
+    epsilon_per_molar_cm: float, concentration_mg_per_ml: float, molar_mass_g_per_mol: float, path_cm: float
+) -> float:
+    """A = ε̄ · c · ℓ, with c converted from mg/mL (= g/L) to mol/L by the molar mass."""
+    return epsilon_per_molar_cm * (concentration_mg_per_ml / molar_mass_g_per_mol) * path_cm
+
+
 def absorbance(drug: DrugModel, form: FormModel) -> float:
-    """A = ε̄ · c · ℓ, with c converted from mg/mL (= g/L) to mol/L by the drug's molar mass."""
-    molar = form.concentration_mg_per_ml.value / drug.molar_mass_g_per_mol.value
-    return drug.epsilon_per_molar_cm.value * molar * form.path_cm.value
+    """A = ε̄ · c · ℓ of a form, at the profile's values."""
+    return absorbance_of(
+        drug.epsilon_per_molar_cm.value,
+        form.concentration_mg_per_ml.value,
+        drug.molar_mass_g_per_mol.value,
+        form.path_cm.value,
+    )
 
 
 def photolysis_rate_per_lux_hour(drug: DrugModel, form: FormModel) -> float:
     """k_thin · F(A) for this form, before packaging: the loss rate per (effective) lux·h."""
     return drug.k_thin_per_lux_hour.value * inner_filter_factor(absorbance(drug, form))
+
+
+def photolysis_rate_range(drug: DrugModel, form: FormModel) -> tuple[float, float]:
+    """The slowest and fastest k_thin · F(A) the profile's parameter ranges allow (§7 "Range").
+
+    The rate rises with k_thin and falls with A (F is decreasing), so the extremes are the corners: fastest
+    at the highest k_thin and the lowest ε̄, c and ℓ; slowest at the opposite corner.
+    """
+    mass = drug.molar_mass_g_per_mol.value
+    eps, c, path = drug.epsilon_per_molar_cm, form.concentration_mg_per_ml, form.path_cm
+    slow = drug.k_thin_per_lux_hour.lowest * inner_filter_factor(
+        absorbance_of(eps.highest, c.highest, mass, path.highest)
+    )
+    fast = drug.k_thin_per_lux_hour.highest * inner_filter_factor(
+        absorbance_of(eps.lowest, c.lowest, mass, path.lowest)
+    )
+    return slow, fast
+
+
+def light_temperature_factor(drug: DrugModel, kelvin: float) -> float:
+    """g(T): the optional Arrhenius factor on k_L (§7), 1 when the profile sets no light activation energy."""
+    ea = drug.light_activation_energy_kj_per_mol
+    if ea is None:
+        return 1.0
+    factor = arrhenius_factor(
+        np.array([kelvin], dtype=np.float64), ea.value / GAS_CONSTANT_KJ_PER_MOL_K, drug.t_ref_kelvin.value
+    )
+    return float(factor[0])
 
 
 def arrhenius_factor(kelvin: FloatArray, ea_over_r_kelvin: float, t_ref_kelvin: float) -> FloatArray:
@@ -72,7 +113,8 @@ class ExposureSegment:
     """A stretch of a vial's life in one location and one packaging state.
 
     ``lux_hours`` is the location ledger's dose over the segment (before packaging); ``reference_hours``
-    is ∫ exp(−(Ea/R)(1/T − 1/T_ref)) dt over it for the drug's Ea, in hours.
+    is ∫ exp(−(Ea/R)(1/T − 1/T_ref)) dt over it for the drug's Ea, in hours. ``kappa`` is the location's
+    lamp spectrum factor κ_s and ``light_temperature_factor`` g(T) over the segment (§7).
     """
 
     start: float
@@ -80,6 +122,8 @@ class ExposureSegment:
     tau: float
     lux_hours: float
     reference_hours: float
+    kappa: float = 1.0
+    light_temperature_factor: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +142,11 @@ def potency(
     k_ref_per_hour: float,
     segments: list[ExposureSegment],
 ) -> PotencyEstimate:
-    """f = f0 · exp(−(k_L · Σ τ·D + k_ref · Σ Θ)) over the vial's segments."""
-    effective = sum(s.tau * s.lux_hours for s in segments)
-    light = k_light_per_lux_hour * effective
+    """f = f0 · exp(−(k_L · Σ κ·τ·g·D + k_ref · Σ Θ)) over the vial's segments; effective dose Σ κ·τ·D."""
+    effective = sum(s.kappa * s.tau * s.lux_hours for s in segments)
+    light = k_light_per_lux_hour * sum(
+        s.kappa * s.tau * s.light_temperature_factor * s.lux_hours for s in segments
+    )
     thermal = k_ref_per_hour * sum(s.reference_hours for s in segments)
     return PotencyEstimate(
         percent=initial_percent * math.exp(-(light + thermal)),

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime, time
 
 from monitor.config import Settings
-from monitor.store import sites
+from monitor.store import location_light, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 
@@ -19,7 +19,8 @@ def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
     """
     with transaction(conn):
         for loc in settings.locations:
-            sites.upsert_location(conn, loc.key, loc.name, loc.kind)
+            loc_id = sites.upsert_location(conn, loc.key, loc.name, loc.kind)
+            location_light.configure(conn, loc_id, loc.lamp, loc.worst_case_lux)
         for s in settings.sensors:
             cal = s.calibration
             due = None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import State
 from api.schemas import Health
+from monitor.errors import StoreError
 from monitor.store import health
 
 router = APIRouter()
@@ -20,8 +21,9 @@ STALE_HEARTBEAT_SECONDS = 15.0
 @router.get("/healthz", response_model=Health, tags=["health"])
 def healthz(state: State, response: Response) -> Health:
     try:
-        beat = health.read(state.connection())
-    except sqlite3.Error as exc:
+        with state.checkout() as conn:
+            beat = health.read(conn)
+    except (sqlite3.Error, StoreError) as exc:
         response.status_code = 503
         return Health(
             status="degraded",

@@ -1,15 +1,33 @@
-"""Vials: list with estimated potency, one vial, register a new one."""
+"""Vials: list with estimated potency, one vial with its model parameters, register, record events."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
 from api.deps import Conn, State
-from api.schemas import Vial, VialRegistration, iso
+from api.schemas import (
+    Bounds,
+    ModelParameter,
+    PotencyPoint,
+    TimeToThreshold,
+    Vial,
+    VialEventIn,
+    VialEventOut,
+    VialEventRecorded,
+    VialRegistration,
+    iso,
+)
+from monitor import lifecycle
+from monitor.bounds import Interval
+from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
+from monitor.parameters import model_parameters
 from monitor.profiles import Catalog
+from monitor.site_view import SiteView
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot, transaction
@@ -17,9 +35,47 @@ from monitor.store.database import snapshot, transaction
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 
 
-def to_schema(conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord) -> Vial:
-    p = vial_potency(conn, catalog, vial)
+def _bounds(i: Interval, digits: int) -> Bounds:
+    return Bounds(best=round(i.best, digits), low=round(i.low, digits), high=round(i.high, digits))
+
+
+def _hours(h: float) -> float | None:
+    return None if math.isinf(h) else round(h, 4)
+
+
+def to_schema(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: vial_store.VialRecord,
+    threshold_percent: float = 90.0,
+    with_parameters: bool = False,
+    now: float | None = None,
+    site: SiteView | None = None,
+) -> Vial:
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now, site=site)
     location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
+    ttt = p.time_to_threshold
+    parameters = None
+    if with_parameters:
+        drug = catalog.drug(vial.drug)
+        parameters = [
+            ModelParameter(
+                name=x.name,
+                symbol=x.symbol,
+                value=x.value,
+                low=x.low,
+                high=x.high,
+                unit=x.unit,
+                provenance=x.provenance,  # type: ignore[arg-type]  # a Provenance literal from the catalog
+                source=x.source,
+            )
+            for x in model_parameters(
+                drug,
+                drug.forms[vial.form],
+                None if p.packaging is None else catalog.packaging_state(p.packaging),
+                None if p.lamp is None else catalog.lamp(p.lamp),
+            )
+        ]
     return Vial(
         id=vial.id,
         key=vial.key,
@@ -35,19 +91,46 @@ def to_schema(conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialR
         potency_percent=round(p.percent, 4),
         effective_lux_hours=round(p.effective_lux_hours, 6),
         potency_as_of=iso(p.as_of),
+        potency_bounds_percent=_bounds(p.percent_range, 4),
+        effective_lux_hours_bounds=_bounds(p.effective_lux_hours_range, 6),
+        potency_uncertainty=list(p.uncertainty),
+        lamp=p.lamp,
+        reconstituted_at=iso(p.reconstituted_ts),
+        time_to_threshold=None
+        if ttt is None
+        else TimeToThreshold(
+            threshold_percent=ttt.threshold_percent,
+            hours=_hours(ttt.hours),
+            hours_best=_hours(ttt.hours_best),
+            hours_low=_hours(ttt.hours_low),
+            label_deadline_at=iso(ttt.label_deadline_ts),
+            limited_by="label" if ttt.limited_by == "label" else "model",
+        ),
+        model_parameters=parameters,
     )
+
+
+def _threshold(state: State) -> float:
+    return state.settings.rules.potency_critical_percent
 
 
 @router.get("", response_model=list[Vial])
 def list_vials(conn: Conn, state: State) -> list[Vial]:
     with snapshot(conn):
-        return [to_schema(conn, state.catalog, v) for v in vial_store.list_all(conn)]
+        site, now = SiteView(conn), state.clock.wall()
+        return [
+            to_schema(conn, state.catalog, v, _threshold(state), now=now, site=site)
+            for v in vial_store.list_all(conn)
+        ]
 
 
 @router.get("/{vial_id}", response_model=Vial)
 def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
-        return to_schema(conn, state.catalog, vial_store.get(conn, vial_id))
+        vial = vial_store.get(conn, vial_id)
+        return to_schema(
+            conn, state.catalog, vial, _threshold(state), with_parameters=True, now=state.clock.wall()
+        )
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
@@ -56,6 +139,9 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
     state.catalog.form(body.drug, body.form)  # refuses an unknown drug or form, naming the known ones
     state.catalog.tau(body.packaging)
     now = state.clock.wall()
+    ts = now if body.registered_at is None else body.registered_at.timestamp()
+    if ts > now + lifecycle.FUTURE_TOLERANCE_SECONDS:
+        raise InvalidRequest(f"registered_at: {iso(ts)} is in the future (now {iso(now)})")
     with transaction(conn):
         location = sites.location_by_key(conn, body.location)
         vial_id = vial_store.register(
@@ -68,7 +154,76 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
             initial_potency_percent=body.initial_potency_percent,
             location_id=location.id,
             packaging=body.packaging,
-            ts=now,
+            ts=ts,
             recorded_ts=now,
         )
-    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id))
+    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now)
+
+
+@router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
+def potency_history(
+    vial_id: int, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
+) -> list[PotencyPoint]:
+    """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
+    with snapshot(conn):
+        vial = vial_store.get(conn, vial_id)
+        site = SiteView(conn)
+        end = vial_potency(conn, state.catalog, vial, site=site).as_of
+        out = []
+        for i in range(points):
+            at = vial.registered_ts + (end - vial.registered_ts) * i / (points - 1)
+            p = vial_potency(conn, state.catalog, vial, as_of=at, site=site)
+            out.append(
+                PotencyPoint(
+                    at=iso(at),
+                    potency_percent=_bounds(p.percent_range, 4),
+                    effective_lux_hours=round(p.effective_lux_hours, 6),
+                )
+            )
+        return out
+
+
+def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
+    location = None if e.location_id is None else sites.location_by_id(conn, e.location_id).key
+    return VialEventOut(
+        id=e.id,
+        kind=e.kind,
+        at=iso(e.ts),
+        location=location,
+        packaging=e.packaging,
+        detail=e.detail,
+        recorded_at=iso(e.recorded_ts),
+    )
+
+
+@router.get("/{vial_id}/events", response_model=list[VialEventOut])
+def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
+    """The vial's life in the order it happened (``at``), with when each was recorded."""
+    with snapshot(conn):
+        vial_store.get(conn, vial_id)
+        return [_event(conn, e) for e in vial_store.events(conn, vial_id)]
+
+
+@router.post("/{vial_id}/events", response_model=VialEventRecorded, status_code=status.HTTP_201_CREATED)
+def add_event(vial_id: int, body: VialEventIn, conn: Conn, state: State) -> VialEventRecorded:
+    """Record a move, a packaging change, reconstitution, administration or discard at its true time.
+
+    An event in the past recomputes the potency from that time on; a refusal is a 422 naming the field.
+    """
+    now = state.clock.wall()
+    new = lifecycle.NewEvent(
+        kind=body.kind,
+        ts=now if body.at is None else body.at.timestamp(),
+        location=body.location,
+        packaging=body.packaging,
+        detail=body.detail,
+    )
+    with transaction(conn):
+        vial = vial_store.get(conn, vial_id)
+        event_id = lifecycle.record_event(conn, state.catalog, vial, new, now)
+    with snapshot(conn):
+        recorded = next(e for e in vial_store.events(conn, vial_id) if e.id == event_id)
+        return VialEventRecorded(
+            event=_event(conn, recorded),
+            vial=to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now),
+        )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Protocol
 
 from monitor import ledger
 from monitor.quantities import Quantity, ledger_integrand_one
@@ -18,55 +17,76 @@ _TABLES: dict[Quantity, tuple[str, str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LightRow:
-    ts: float
-    lux: float
-    saturated: bool
-    raw_counts: tuple[int, ...]
-    gain: float | None
-    integration_ms: float | None
-    cum_lux_hours: float
+class LightSample(Protocol):
+    """A lux reading as the engine holds it (``monitor.engine.LightReading``)."""
+
+    @property
+    def ts(self) -> float: ...
+    @property
+    def lux(self) -> float: ...
+    @property
+    def saturated(self) -> bool: ...
+    @property
+    def raw_counts(self) -> tuple[int, ...]: ...
+    @property
+    def gain(self) -> float | None: ...
+    @property
+    def integration_ms(self) -> float | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TemperatureRow:
-    ts: float
-    celsius: float
-    relative_humidity_percent: float | None
-    cum_equivalent_hours: float
+class TemperatureSample(Protocol):
+    """A temperature reading as the engine holds it (``monitor.engine.TemperatureReading``)."""
+
+    @property
+    def ts(self) -> float: ...
+    @property
+    def celsius(self) -> float: ...
+    @property
+    def relative_humidity_percent(self) -> float | None: ...
 
 
-def insert_light(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightRow]) -> int:
-    """Insert rows; a row already stored (same sensor and time) is left as it was. Returns rows added."""
+def _counts_json(counts: tuple[int, ...]) -> str | None:
+    # A JSON array written by hand: json.dumps costs several times more, once per reading.
+    return f"[{','.join(map(str, counts))}]" if counts else None
+
+
+def insert_light(
+    conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightSample], cum_lux_hours: Sequence[float]
+) -> int:
+    """Insert readings with the ledger's value at each; a reading already stored (same sensor and time)
+    is left as it was. Returns the rows added.
+
+    Rows go straight from the readings to ``executemany``, with no object in between: on a back-fill of
+    a microcontroller's buffer this is the innermost loop of ingest.
+    """
     before = conn.total_changes
     conn.executemany(
         "INSERT OR IGNORE INTO light_readings"
         " (sensor_id, ts, lux, saturated, raw_counts, gain, integration_ms, cum_lux_hours)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (
-                sensor_id,
-                r.ts,
-                r.lux,
-                int(r.saturated),
-                json.dumps(r.raw_counts) if r.raw_counts else None,
-                r.gain,
-                r.integration_ms,
-                r.cum_lux_hours,
-            )
-            for r in rows
+            (sensor_id, r.ts, r.lux, r.saturated, _counts_json(r.raw_counts), r.gain, r.integration_ms, c)
+            for r, c in zip(rows, cum_lux_hours, strict=True)
         ],
     )
     return conn.total_changes - before
 
 
-def insert_temperature(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[TemperatureRow]) -> int:
+def insert_temperature(
+    conn: sqlite3.Connection,
+    sensor_id: int,
+    rows: Sequence[TemperatureSample],
+    cum_equivalent_hours: Sequence[float],
+) -> int:
+    """As :func:`insert_light`, for temperature readings and the thermal ledger."""
     before = conn.total_changes
     conn.executemany(
         "INSERT OR IGNORE INTO temperature_readings"
         " (sensor_id, ts, celsius, relative_humidity_percent, cum_equivalent_hours) VALUES (?, ?, ?, ?, ?)",
-        [(sensor_id, r.ts, r.celsius, r.relative_humidity_percent, r.cum_equivalent_hours) for r in rows],
+        [
+            (sensor_id, r.ts, r.celsius, r.relative_humidity_percent, c)
+            for r, c in zip(rows, cum_equivalent_hours, strict=True)
+        ],
     )
     return conn.total_changes - before
 

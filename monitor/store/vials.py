@@ -1,4 +1,5 @@
-"""Vials and their lifecycle events (registered, moved, packaging changed, administered, discarded)."""
+"""Vials and their lifecycle events (registered, moved, packaging changed, reconstituted, administered,
+discarded), each at its true time."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from typing import Literal
 from monitor.errors import InvalidRequest, NotFound
 
 VialStatus = Literal["active", "administered", "discarded"]
-EventKind = Literal["registered", "moved", "packaging-changed", "administered", "discarded"]
-EVENT_KINDS: tuple[EventKind, ...] = ("registered", "moved", "packaging-changed", "administered", "discarded")
+EventKind = Literal["registered", "moved", "packaging-changed", "reconstituted", "administered", "discarded"]
+EVENT_KINDS: tuple[EventKind, ...] = (
+    "registered",
+    "moved",
+    "packaging-changed",
+    "reconstituted",
+    "administered",
+    "discarded",
+)
+END_KINDS: tuple[EventKind, ...] = ("administered", "discarded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +107,12 @@ def add_event(
     if kind in ("administered", "discarded"):
         conn.execute("UPDATE vials SET status = ? WHERE id = ?", (kind, vial_id))
     return int(cur.lastrowid or 0)
+
+
+def change_stamp(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The newest vial and vial event ids: it moves whenever a vial is registered or an event recorded."""
+    row = conn.execute("SELECT (SELECT MAX(id) FROM vials), (SELECT MAX(id) FROM vial_events)").fetchone()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def _vial(row: tuple[object, ...]) -> VialRecord:

@@ -106,3 +106,24 @@ def test_fault_kind_comes_from_the_exception_class() -> None:
     )
     run(loop, clock, 1)
     assert engine.batches[0].faults[0].kind == "out-of-range"
+
+
+def test_first_poll_is_flushed_at_once_then_every_batch_window() -> None:
+    """The first readings are stored right after start; later ones wait for the 2 s batch window."""
+    clock = ManualClock()
+    engine = RecordingEngine()
+    loop = AcquisitionLoop(
+        [ScheduledSensor("s", FlakySensor((1e9, 1e9), clock), 1.0)],
+        clock,
+        engine,  # type: ignore[arg-type]
+        real_monotonic=clock.monotonic,
+    )
+    loop.poll_once()
+    assert loop.due_for_flush()
+    loop.flush()
+    assert [len(b.light) for b in engine.batches] == [1]
+    clock.advance(1.0)
+    loop.poll_once()
+    assert not loop.due_for_flush()
+    clock.advance(1.0)
+    assert loop.due_for_flush()

@@ -52,3 +52,24 @@ def test_dark_vials_keep_full_potency() -> None:
         np.array([98.0]),
     )
     assert percent.tolist() == [98.0]
+
+
+def test_fleet_gives_the_bounds_with_weights_at_the_ends_of_their_ranges() -> None:
+    """κ_s·τ_pkg weights and k at their high ends through the fleet equal monitor.bounds' low potency."""
+    from monitor import bounds
+    from monitor.bounds import Interval, SegmentRange
+
+    t = np.arange(0.0, 3601.0)
+    cum, _ = ledger.integrate(None, t, np.full(t.size, 500.0), 3.0)
+    edges = np.array([[0.0, 1200.0, 3600.0]])
+    tau, kappa, k = Interval(0.3, 0.1, 0.6), Interval(1.0, 0.63, 1.77), Interval(1.4e-3, 1.3e-3, 1.5e-3)
+    low, _ = fleet.potencies(
+        t, cum, edges, np.full((1, 2), tau.high * kappa.high), np.array([k.high]), np.array([100.0])
+    )
+    segs = []
+    for a, b in ((0.0, 1200.0), (1200.0, 3600.0)):
+        d = float(np.interp(b, t, cum) - np.interp(a, t, cum))
+        segs.append(
+            SegmentRange(kinetics.ExposureSegment(a, b, tau.best, d, 0.0), tau, kappa, Interval.exact(d))
+        )
+    assert low[0] == pytest.approx(bounds.potency_range(100.0, k, 0.0, segs).percent.low, rel=1e-12)

@@ -59,6 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
     message = (
         f"vialguard is running ({mode}).\n"
+        f"  dashboard:  {url}/\n"
         f"  API:        {url}/api/v1/alerts   {url}/api/v1/vials   {url}/api/v1/locations\n"
         f"  API docs:   {url}/docs\n"
         f"  health:     {url}/healthz\n"
@@ -88,13 +89,11 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.app import create_app
+    from api.server import serve
 
     settings = settings_from(args)
-    app = create_app(settings, clock_from(args))
-    uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="warning")
+    serve(create_app(settings, clock_from(args)), settings.api.host, settings.api.port)
     return 0
 
 

@@ -1,0 +1,86 @@
+"""Chart series: a location's lux and °C over a window with its cumulative lux·h; a vial's potency curve."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import Conn, State
+from api.glance_schemas import LightPoint, LocationSeries, PotencyPoint, PotencySeries, TemperaturePoint
+from api.schemas import iso
+from monitor import series
+from monitor.store import sites
+from monitor.store import vials as vial_store
+from monitor.store.database import snapshot
+
+router = APIRouter(prefix="/api/v1", tags=["series"])
+
+
+@router.get("/locations/{key}/series", response_model=LocationSeries)
+def location_series(
+    key: str,
+    conn: Conn,
+    state: State,
+    hours: Annotated[float, Query(gt=0, le=24 * 366, description="window ending now")] = 24.0,
+    buckets: Annotated[int, Query(ge=1, le=series.MAX_BUCKETS)] = 288,
+) -> LocationSeries:
+    """Lux (min and max per bucket, so short door openings show), °C, and lux·h since the window start."""
+    end = state.clock.wall()
+    with snapshot(conn):
+        s = series.location_series(conn, sites.location_by_key(conn, key), end - hours * 3600.0, end, buckets)
+    return LocationSeries(
+        location=key,
+        start=iso(s.start),
+        end=iso(s.end),
+        bucket_seconds=s.bucket_seconds,
+        window_lux_hours=s.window_lux_hours,
+        light=[
+            LightPoint(
+                at=iso(p.ts),
+                lux_min=p.lux_min,
+                lux_max=p.lux_max,
+                window_lux_hours=p.window_lux_hours,
+                saturated=p.saturated,
+            )
+            for p in s.light
+        ],
+        temperature=[
+            TemperaturePoint(
+                at=iso(p.ts),
+                celsius_min=p.celsius_min,
+                celsius_max=p.celsius_max,
+                celsius_mean=p.celsius_mean,
+            )
+            for p in s.temperature
+        ],
+    )
+
+
+@router.get("/vials/{vial_id}/potency-series", response_model=PotencySeries)
+def potency_series(
+    vial_id: int,
+    conn: Conn,
+    state: State,
+    points: Annotated[int, Query(ge=2, le=series.MAX_CURVE_POINTS)] = 120,
+) -> PotencySeries:
+    """The vial's estimated potency from registration to now."""
+    rules = state.settings.rules
+    with snapshot(conn):
+        vial = vial_store.get(conn, vial_id)
+        curve = series.potency_curve(conn, state.catalog, vial, points)
+    return PotencySeries(
+        vial=vial.key,
+        threshold_warning_percent=rules.potency_warning_percent,
+        threshold_critical_percent=rules.potency_critical_percent,
+        points=[
+            PotencyPoint(
+                at=iso(p.ts),
+                potency_percent=round(p.percent, 4),
+                potency_low_percent=None if p.low_percent is None else round(p.low_percent, 4),
+                potency_high_percent=None if p.high_percent is None else round(p.high_percent, 4),
+                effective_lux_hours=p.effective_lux_hours,
+            )
+            for p in curve
+        ],
+    )

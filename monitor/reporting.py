@@ -1,0 +1,257 @@
+"""What the reports hold, assembled from the store: excursions, a location's period, a vial's history.
+
+Pure assembly, no rendering: the API turns these into CSV and PDF. A temperature excursion is every run of
+readings outside the rules' range, however short (an inspector wants each one, with its duration); a light
+excursion is a run of light at or above ``light_lux`` that lasted at least the light rule's hold time (the
+shorter ones are the ordinary door openings, listed as such in the location report).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from typing import Literal
+
+from monitor import locations
+from monitor.episodes import Episode, episodes, join_seconds_for
+from monitor.glance import VialGlance, light_episodes, vial_glance
+from monitor.profiles import Catalog
+from monitor.rules import RuleThresholds
+from monitor.series import PotencyPoint, potency_curve
+from monitor.store import alerts as alert_store
+from monitor.store import history, readings, sites
+from monitor.store import vials as vial_store
+from monitor.store.sites import LocationRecord, SensorRecord
+from monitor.store.vials import VialEvent, VialRecord
+
+ExcursionKind = Literal["temperature-high", "temperature-low", "light"]
+MAX_PERIOD_SECONDS = 366 * 86_400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Excursion:
+    location: LocationRecord
+    kind: ExcursionKind
+    episode: Episode
+    bound: float
+    unit: Literal["°C", "lx"]
+
+
+def _temperature_excursions(
+    conn: sqlite3.Connection, location: LocationRecord, start: float, end: float, rules: RuleThresholds
+) -> list[Excursion]:
+    sensor = sites.primary_sensor(conn, location.id, "temperature")
+    if sensor is None:
+        return []
+    below, above = history.temperature_outside(
+        conn, sensor, start, end, rules.temperature_low_celsius, rules.temperature_high_celsius
+    )
+    join = join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds)
+    out = [
+        Excursion(location, "temperature-high", e, rules.temperature_high_celsius, "°C")
+        for e in episodes(
+            above, join_seconds=join, interval_seconds=sensor.interval_seconds, direction="above"
+        )
+    ]
+    out += [
+        Excursion(location, "temperature-low", e, rules.temperature_low_celsius, "°C")
+        for e in episodes(
+            below, join_seconds=join, interval_seconds=sensor.interval_seconds, direction="below"
+        )
+    ]
+    return out
+
+
+def excursions(
+    conn: sqlite3.Connection,
+    start: float,
+    end: float,
+    rules: RuleThresholds,
+    location: LocationRecord | None = None,
+) -> list[Excursion]:
+    """Temperature and light excursions in ``[start, end]``, oldest first."""
+    out: list[Excursion] = []
+    for loc in [location] if location is not None else sites.list_locations(conn):
+        out += _temperature_excursions(conn, loc, start, end, rules)
+        out += [
+            Excursion(loc, "light", e, rules.light_lux, "lx")
+            for e in light_episodes(conn, loc, start, end, rules.light_lux)
+            if e.seconds >= rules.light_hold_seconds
+        ]
+    return sorted(out, key=lambda x: (x.episode.start, x.location.key, x.kind))
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    day: int  # days since 1970-01-01 in the report's time zone
+    celsius_min: float | None
+    celsius_max: float | None
+    lux_max: float | None
+    lux_hours: float
+    door_openings: int
+    temperature_readings: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertHistory:
+    alert: alert_store.AlertRecord
+    events: tuple[alert_store.AlertEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LocationReport:
+    location: LocationRecord
+    start: float
+    end: float
+    utc_offset_seconds: float
+    rules: RuleThresholds
+    days: tuple[DayRow, ...]
+    excursions: tuple[Excursion, ...]
+    openings: tuple[Episode, ...]
+    lux_hours: float
+    mean_kinetic_temperature_celsius: float | None
+    alerts: tuple[AlertHistory, ...]
+    gap_seconds: dict[str, float]  # per sensor key: time without data in the period
+
+
+def _dose(conn: sqlite3.Connection, sensor: SensorRecord | None, start: float, end: float) -> float:
+    if sensor is None:
+        return 0.0
+    return max(readings.cumulative_at(conn, sensor, end) - readings.cumulative_at(conn, sensor, start), 0.0)
+
+
+def check_period(start: float, end: float) -> None:
+    if not end > start:
+        raise ValueError("the report period must end after it starts")
+    if end - start > MAX_PERIOD_SECONDS:
+        raise ValueError("the report period must be at most 366 days")
+
+
+def _alerts(conn: sqlite3.Connection, ids: list[int]) -> tuple[AlertHistory, ...]:
+    return tuple(AlertHistory(alert_store.get(conn, i), tuple(alert_store.events(conn, i))) for i in ids)
+
+
+def location_report(
+    conn: sqlite3.Connection,
+    location: LocationRecord,
+    start: float,
+    end: float,
+    utc_offset_seconds: float,
+    rules: RuleThresholds,
+) -> LocationReport:
+    check_period(start, end)
+    light = sites.primary_sensor(conn, location.id, "light")
+    temp = sites.primary_sensor(conn, location.id, "temperature")
+    openings = light_episodes(conn, location, start, end, rules.light_lux)
+    temps = (
+        {}
+        if temp is None
+        else {d.day: d for d in history.daily_extremes(conn, temp, start, end, utc_offset_seconds)}
+    )
+    luxes = (
+        {}
+        if light is None
+        else {d.day: d for d in history.daily_extremes(conn, light, start, end, utc_offset_seconds)}
+    )
+    first_day = int((start + utc_offset_seconds) // history.SECONDS_PER_DAY)
+    last_day = int((end + utc_offset_seconds) // history.SECONDS_PER_DAY)
+    days: list[DayRow] = []
+    for day in range(first_day, last_day + 1):
+        d0 = max(day * history.SECONDS_PER_DAY - utc_offset_seconds, start)
+        d1 = min((day + 1) * history.SECONDS_PER_DAY - utc_offset_seconds, end)
+        t, lx = temps.get(day), luxes.get(day)
+        days.append(
+            DayRow(
+                day=day,
+                celsius_min=None if t is None else t.minimum,
+                celsius_max=None if t is None else t.maximum,
+                lux_max=None if lx is None else lx.maximum,
+                lux_hours=_dose(conn, light, d0, d1),
+                door_openings=sum(1 for e in openings if d0 <= e.start < d1),
+                temperature_readings=0 if t is None else t.readings,
+            )
+        )
+    mkt = None if temp is None else locations.mean_kinetic_temperature(conn, temp, end, end - start)
+    gaps = {s.key: history.gap_seconds(conn, s, start, end) for s in sites.list_sensors(conn, location.id)}
+    return LocationReport(
+        location=location,
+        start=start,
+        end=end,
+        utc_offset_seconds=utc_offset_seconds,
+        rules=rules,
+        days=tuple(days),
+        excursions=tuple(excursions(conn, start, end, rules, location)),
+        openings=tuple(openings),
+        lux_hours=_dose(conn, light, start, end),
+        mean_kinetic_temperature_celsius=mkt,
+        alerts=_alerts(conn, history.alert_ids_between(conn, start, end, location_id=location.id)),
+        gap_seconds=gaps,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRow:
+    """One stretch of a vial's life between events: where it was, how packed, and the dose it took."""
+
+    start: float
+    end: float
+    location: LocationRecord
+    packaging: str
+    tau: float
+    location_lux_hours: float
+
+    @property
+    def effective_lux_hours(self) -> float:
+        return self.tau * self.location_lux_hours
+
+
+@dataclass(frozen=True, slots=True)
+class VialReport:
+    vial: VialRecord
+    glance: VialGlance
+    events: tuple[tuple[VialEvent, LocationRecord | None], ...]
+    exposure: tuple[ExposureRow, ...]
+    curve: tuple[PotencyPoint, ...]
+    alerts: tuple[AlertHistory, ...]
+    rules: RuleThresholds
+
+
+def _exposure(
+    conn: sqlite3.Connection, catalog: Catalog, events: list[VialEvent], as_of: float
+) -> list[ExposureRow]:
+    rows: list[ExposureRow] = []
+    location: int | None = None
+    packaging: str | None = None
+    since: float | None = None
+    for event in [*events, None]:
+        ts = as_of if event is None else min(event.ts, as_of)
+        if since is not None and location is not None and packaging is not None and ts > since:
+            loc = sites.location_by_id(conn, location)
+            dose = _dose(conn, sites.primary_sensor(conn, location, "light"), since, ts)
+            rows.append(ExposureRow(since, ts, loc, packaging, catalog.tau(packaging), dose))
+        if event is None or event.ts >= as_of or event.kind in ("administered", "discarded"):
+            break
+        location = event.location_id if event.location_id is not None else location
+        packaging = event.packaging if event.packaging is not None else packaging
+        since = event.ts
+    return rows
+
+
+def vial_report(
+    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, points: int = 60
+) -> VialReport:
+    g = vial_glance(conn, catalog, vial, rules)
+    events = vial_store.events(conn, vial.id)
+    named = tuple(
+        (e, None if e.location_id is None else sites.location_by_id(conn, e.location_id)) for e in events
+    )
+    return VialReport(
+        vial=vial,
+        glance=g,
+        events=named,
+        exposure=tuple(_exposure(conn, catalog, events, g.potency.as_of)),
+        curve=potency_curve(conn, catalog, vial, points),
+        alerts=_alerts(conn, history.alert_ids_between(conn, vial.registered_ts, math.inf, vial_id=vial.id)),
+        rules=rules,
+    )

@@ -1,0 +1,113 @@
+"""Series for charts: a location's light and temperature over a window, a vial's potency over its life.
+
+A day of 1 Hz readings is 86,400 points; a chart needs a few hundred. Light is kept as the minimum and
+maximum of each bucket, so a door opened for ten seconds still shows as a spike; temperature as the
+minimum, maximum and mean. The cumulative lux·h is counted from the window's start, from the ledger.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from monitor.exposure import vial_potency
+from monitor.profiles import Catalog
+from monitor.site_view import SiteView
+from monitor.store import history, readings, sites
+from monitor.store import vials as vial_store
+from monitor.store.sites import LocationRecord
+from monitor.store.vials import VialRecord
+
+MAX_BUCKETS = 2_000
+MAX_CURVE_POINTS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LightPoint:
+    ts: float  # bucket start
+    lux_min: float
+    lux_max: float
+    window_lux_hours: float  # dose since the window's start, at the bucket's last reading
+    saturated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TemperaturePoint:
+    ts: float
+    celsius_min: float
+    celsius_max: float
+    celsius_mean: float
+
+
+@dataclass(frozen=True, slots=True)
+class LocationSeries:
+    location: LocationRecord
+    start: float
+    end: float
+    bucket_seconds: float
+    light: tuple[LightPoint, ...]
+    temperature: tuple[TemperaturePoint, ...]
+    window_lux_hours: float  # the dose over the whole window
+
+
+def location_series(
+    conn: sqlite3.Connection, location: LocationRecord, start: float, end: float, buckets: int
+) -> LocationSeries:
+    if not end > start:
+        raise ValueError("a series needs end after start")
+    buckets = max(1, min(buckets, MAX_BUCKETS))
+    width = (end - start) / buckets
+    light_sensor = sites.primary_sensor(conn, location.id, "light")
+    temp_sensor = sites.primary_sensor(conn, location.id, "temperature")
+    light: list[LightPoint] = []
+    window_dose = 0.0
+    if light_sensor is not None:
+        base = readings.cumulative_at(conn, light_sensor, start)
+        for b in history.light_buckets(conn, light_sensor, start, end, width):
+            light.append(
+                LightPoint(b.start, b.lux_min, b.lux_max, max(b.cum_lux_hours - base, 0.0), b.saturated)
+            )
+        window_dose = max(readings.cumulative_at(conn, light_sensor, end) - base, 0.0)
+    temperature = (
+        []
+        if temp_sensor is None
+        else [
+            TemperaturePoint(b.start, b.celsius_min, b.celsius_max, b.celsius_mean)
+            for b in history.temperature_buckets(conn, temp_sensor, start, end, width)
+        ]
+    )
+    return LocationSeries(location, start, end, width, tuple(light), tuple(temperature), window_dose)
+
+
+@dataclass(frozen=True, slots=True)
+class PotencyPoint:
+    ts: float
+    percent: float
+    effective_lux_hours: float
+    low_percent: float | None = None  # the model's bounds at that time (see monitor.bounds)
+    high_percent: float | None = None
+
+
+def potency_curve(
+    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, points: int
+) -> tuple[PotencyPoint, ...]:
+    """The vial's estimated potency at ``points`` evenly spaced times from registration to now.
+
+    The times of its events are added, so a step (a window opened, a move) lands where it happened.
+    """
+    points = max(2, min(points, MAX_CURVE_POINTS))
+    site = SiteView(conn)  # shared lookups across the curve's points
+    end = vial_potency(conn, catalog, vial, site=site).as_of
+    start = vial.registered_ts
+    if end <= start:
+        return (PotencyPoint(start, vial.initial_potency_percent, 0.0),)
+    step = (end - start) / (points - 1)
+    times = {start + i * step for i in range(points)}
+    times |= {e.ts for e in vial_store.events(conn, vial.id) if start <= e.ts <= end}
+    out: list[PotencyPoint] = []
+    for ts in sorted(times):
+        p = vial_potency(conn, catalog, vial, as_of=ts, site=site)
+        out.append(
+            PotencyPoint(ts, p.percent, p.effective_lux_hours, p.percent_range.low, p.percent_range.high)
+        )
+    return tuple(out)

@@ -1,0 +1,194 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against a running simulation.
+
+`vialguard run --simulate` runs in a subprocess (bridge and API, as a user starts them) with the door left
+open, so light and potency alerts fire. The page must show its tiles and charts, take an acknowledgement
+through its form (from the keyboard, by its labels), and look right in a screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The page's status colours (dashboard.css): a screenshot of a working page holds each of them.
+RED, AMBER, GREEN = (0xB3, 0x26, 0x1E), (0xF2, 0xB6, 0x00), (0x17, 0x6B, 0x32)
+
+pytestmark = pytest.mark.slow
+
+
+def _need_browser() -> None:
+    if platform.machine() == "armv7l":
+        pytest.skip("Playwright has no armv7 build; the browser test runs on the development machines")
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} missing: run scripts/system-deps.sh (make test does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[str]:
+    """A running simulated system whose door is left open; yields its base URL once an alert is firing."""
+    _need_browser()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vialguard",
+            "run",
+            "--simulate",
+            "--speed",
+            "600",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "v.db"),
+            "--scenario",
+            "door-left-open@10m+2h",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=5) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                assert time.monotonic() < deadline, "no alert fired within 60 s"
+                assert proc.poll() is None, "vialguard run exited early"
+                try:
+                    firing = client.get("/api/v1/alerts", params={"since": 0, "state": "firing"}).json()
+                except httpx.TransportError:
+                    firing = {"alerts": []}
+                if firing["alerts"]:
+                    break
+                time.sleep(0.2)  # a real process on a real clock: nothing here to drive time
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode()
+    assert f"dashboard:  {base}/" in out.decode()  # `vialguard run` says where the page is
+
+
+def _colour_share(png: Path, rgb: tuple[int, int, int]) -> float:
+    """The share of the picture's pixels within a small distance of ``rgb``."""
+    from PIL import Image
+
+    with Image.open(png) as img:
+        pixels = np.asarray(img.convert("RGB"), dtype=np.int16)
+    near = np.all(np.abs(pixels - np.array(rgb, dtype=np.int16)) <= 12, axis=-1)
+    return float(near.mean())
+
+
+def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, tmp_path: Path) -> None:
+    """Tiles, charts, alerts; an alert acknowledged from the page; fits a tablet; the screenshot shows it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    shot = tmp_path / "dashboard.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
+            page.goto(system + "/")
+
+            expect(page.locator("#connection")).to_have_text("Live", timeout=15_000)
+            expect(page.locator("h1")).to_have_text("Simulated pharmacy")
+            location = page.locator("article.location")
+            expect(location).to_have_count(1)
+            expect(location.get_by_role("heading")).to_have_text("Pharmacy fridge 1")
+            expect(location.locator("dd").first).to_contain_text("°C", timeout=10_000)  # MKT has arrived
+            expect(page.locator("article.vial")).to_have_count(4)
+            # 2 charts per location and 1 per vial, each an SVG with an accessible name
+            expect(page.locator("svg.chart[role=img]")).to_have_count(6, timeout=15_000)
+            assert "cumulative" in (location.locator("svg.chart").nth(1).get_attribute("aria-label") or "")
+            expect(page.locator("article.vial[data-key=roze-0001] .badge")).to_have_text("Use")
+            expect(page.locator("article.vial[data-key=infusion-0001] .badge")).to_have_text(
+                "Do not use", timeout=20_000
+            )
+            # The status follows the model's low bound, and the tile says so beside the best and its range.
+            expect(page.locator("article.vial[data-key=infusion-0001]")).to_contain_text(
+                "status from the low bound"
+            )
+            expect(page.locator("article.vial[data-key=infusion-0001] .chart")).to_have_attribute(
+                "aria-label", re.compile("with its uncertainty band"), timeout=40_000
+            )
+
+            card = page.locator("li.alert").filter(has=page.get_by_role("button", name="Acknowledge")).first
+            expect(card).to_be_visible(timeout=10_000)
+            alert_id = card.get_attribute("data-alert-id")
+            card.get_by_role("button", name="Acknowledge").focus()
+            page.keyboard.press("Enter")  # operable from the keyboard
+            card.get_by_label("Your name").fill("K. Sato")
+            card.get_by_role("button", name="Submit acknowledgement").click()
+            expect(card.get_by_role("alert")).to_have_text("A comment is required: say what was done.")
+            card.get_by_label("Comment: what was done (required)").fill("Door closed; infusion discarded.")
+            card.get_by_label("Comment: what was done (required)").press("Tab")
+            page.keyboard.press("Tab")  # past the token disclosure to the submit button
+            page.keyboard.press("Enter")
+            acknowledged = page.locator(f"li.alert[data-alert-id='{alert_id}'] .ackd")
+            expect(acknowledged).to_contain_text("Acknowledged by K. Sato", timeout=10_000)
+            expect(acknowledged).to_contain_text("Door closed; infusion discarded.")
+
+            page.wait_for_timeout(500)  # let the charts' last frame settle before the picture
+            page.screenshot(path=str(shot), full_page=True)
+
+            tablet = browser.new_page(viewport={"width": 820, "height": 1180}, has_touch=True)
+            tablet.goto(system + "/")
+            expect(tablet.locator("svg.chart[role=img]")).to_have_count(6, timeout=15_000)
+            assert tablet.evaluate("document.documentElement.scrollWidth") <= 820  # no sideways scrolling
+            heights = tablet.locator("li.alert button:visible").evaluate_all(
+                "bs => bs.map(b => b.offsetHeight)"
+            )
+            assert heights
+            assert min(heights) >= 44  # touch targets
+            assert errors == []
+        finally:
+            browser.close()
+
+    alert = httpx.get(f"{system}/api/v1/alerts/{alert_id}", timeout=5).json()
+    assert alert["acknowledged_by"] == "K. Sato"
+    assert alert["acknowledgement_comment"] == "Door closed; infusion discarded."
+    assert [e["kind"] for e in alert["events"]].count("acknowledged") == 1
+
+    assert shot.stat().st_size > 50_000
+    for name, rgb in (("red", RED), ("amber", AMBER), ("green", GREEN)):
+        assert _colour_share(shot, rgb) > 0.0005, f"no {name} in the screenshot"
+    keep = os.environ.get("VIALGUARD_SCREENSHOT")
+    if keep:
+        shutil.copyfile(shot, keep)

@@ -1,0 +1,74 @@
+"""Episodes out of bounds, vial status and time left to a threshold: the pure functions."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from monitor.episodes import Episode, episodes, join_seconds_for
+from monitor.outlook import hours_to_threshold, loss_rate_per_hour, vial_status
+
+
+def test_consecutive_readings_form_one_episode_lasting_one_interval_more() -> None:
+    """Readings 1 s apart are one episode; it lasts from the first to the last plus one interval."""
+    run = [(100.0 + i, 500.0 + i) for i in range(30)]
+    assert episodes(run, join_seconds=1.5, interval_seconds=1.0, direction="above") == [
+        Episode(100.0, 130.0, 529.0, 30)
+    ]
+
+
+def test_one_reading_back_inside_splits_the_run() -> None:
+    """A missing second (a reading back inside the bound) between two readings splits them."""
+    run = [(0.0, 20.0), (1.0, 30.0), (3.0, 40.0)]
+    got = episodes(run, join_seconds=1.5, interval_seconds=1.0, direction="above")
+    assert [(e.start, e.end, e.peak) for e in got] == [(0.0, 2.0, 30.0), (3.0, 4.0, 40.0)]
+
+
+def test_below_a_bound_the_peak_is_the_lowest() -> None:
+    """For a cold excursion the reported extreme is the minimum."""
+    run = [(0.0, 1.5), (10.0, 0.5), (20.0, 1.0)]
+    (only,) = episodes(run, join_seconds=15.0, interval_seconds=10.0, direction="below")
+    assert (only.peak, only.seconds) == (0.5, 30.0)
+
+
+def test_no_readings_no_episode_and_bad_arguments_are_refused() -> None:
+    """Nothing out of bounds gives no episode; a non-positive interval is an error naming it."""
+    assert episodes([], join_seconds=1.5, interval_seconds=1.0, direction="above") == []
+    with pytest.raises(ValueError, match="interval_seconds"):
+        episodes([(0.0, 1.0)], join_seconds=1.5, interval_seconds=0.0, direction="above")
+
+
+def test_join_is_just_over_an_interval_but_never_past_the_gap_threshold() -> None:
+    """The join window is 1.5 intervals, capped at the sensor's gap threshold."""
+    assert join_seconds_for(1.0, 5.0) == 1.5
+    assert join_seconds_for(10.0, 12.0) == 12.0
+
+
+@pytest.mark.parametrize(
+    ("percent", "expected"),
+    [(100.0, "green"), (95.0, "green"), (94.99, "amber"), (90.0, "amber"), (89.99, "red")],
+    ids=["full", "at-warning", "below-warning", "at-critical", "below-critical"],
+)
+def test_vial_status_reads_like_a_vial_monitor(percent: float, expected: str) -> None:
+    """Green down to the warning threshold, amber down to the critical one, red below it."""
+    assert vial_status(percent, 95.0, 90.0) == expected
+
+
+def test_hours_to_threshold_follows_first_order_loss() -> None:
+    """At rate ln(100/90) per hour, 100 % reaches 90 % in one hour; reached is 0; no loss is never."""
+    assert hours_to_threshold(100.0, 90.0, math.log(100 / 90)) == pytest.approx(1.0)
+    assert hours_to_threshold(89.0, 90.0, 0.1) == 0.0
+    assert hours_to_threshold(100.0, 90.0, 0.0) is None
+
+
+def test_loss_rate_adds_light_through_packaging_and_heat() -> None:
+    """r = k_L · τ · E + k_ref · Arrhenius; negative lux counts as dark."""
+    r = loss_rate_per_hour(
+        k_light_per_lux_hour=1e-3, tau=0.3, lux=500.0, k_ref_per_hour=2e-6, arrhenius_factor=0.5
+    )
+    assert r == pytest.approx(0.15 + 1e-6)
+    dark = loss_rate_per_hour(
+        k_light_per_lux_hour=1e-3, tau=1.0, lux=-3.0, k_ref_per_hour=0.0, arrhenius_factor=1.0
+    )
+    assert dark == 0.0

@@ -1,0 +1,238 @@
+"""`vialguard predict`: the §7 test vectors, the label rule, CSV input, the same numbers as the live model."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hardware.clock import ManualClock
+from monitor.exposure import vial_potency
+from monitor.profiles import Catalog
+from monitor.store import vials as vial_store
+from tests.monitor.test_lamps import open_site
+from tests.monitor.test_uncertainty import feed, site
+from vialguard.cli import main
+
+THIN = ["--concentration-mg-ml", "0", "--path-cm", "1", "--lamp", "fluorescent-cool-white"]
+
+
+def predict(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert main(["predict", *args, "--json"]) == 0, capsys.readouterr().err
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return result
+
+
+def test_vector_1_thin_solution_at_500_lux(capsys: pytest.CaptureFixture[str]) -> None:
+    """§7 vector 1: κ = τ = F = 1, 500 lx, 25 °C: 69.5/48.3/23.3 % at 0.5/1/2 h (data 67.4/48.3/23.5)."""
+    out = predict(capsys, *THIN, "--lux", "500", "--hours", "2", "--points", "5")
+    by_hour = {p["hours"]: p["potency_percent"]["best"] for p in out["trajectory"]}
+    assert by_hour[0.5] == pytest.approx(69.5, abs=0.05)
+    assert by_hour[1.0] == pytest.approx(48.3, abs=0.05)
+    assert by_hour[2.0] == pytest.approx(23.3, abs=0.05)
+    for hours, measured in ((0.5, 67.4), (1.0, 48.3), (2.0, 23.5)):  # V1-V3, within the fit's scatter
+        assert by_hour[hours] == pytest.approx(measured, abs=2.5)
+    assert out["parameters"]["F(A)"]["value"] == 1.0
+    assert out["effective_lux_hours"] == pytest.approx(1000.0)
+
+
+def test_vector_2_ten_times_the_concentration_is_several_times_slower(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """§7 vector 2: an ampoule solution ten times as concentrated takes several times longer to lose 10 %."""
+    base = ["--lamp", "fluorescent-cool-white", "--path-cm", "1", "--lux", "500", "--hours", "1"]
+    dilute = predict(capsys, *base, "--concentration-mg-ml", "0.5")
+    strong = predict(capsys, *base, "--concentration-mg-ml", "5")
+    assert strong["hours_to_90_percent"] / dilute["hours_to_90_percent"] > 3
+
+
+def test_vector_3_dark_and_isothermal_follows_k_ref(capsys: pytest.CaptureFixture[str]) -> None:
+    """§7 vector 3: in the dark at T_ref, f = exp(−k_ref·t)."""
+    out = predict(capsys, *THIN, "--lux", "0", "--hours", "1000", "--celsius", "25")
+    assert out["potency_percent"]["best"] == pytest.approx(100 * math.exp(-1.9e-6 * 1000), abs=1e-4)
+    assert out["potency_percent"]["low"] == out["potency_percent"]["best"]
+
+
+def test_warmth_speeds_the_dark_loss_by_the_arrhenius_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+    """§3: at Ea = 83.144 kJ/mol, k(40 °C)/k(25 °C) = 4.99, so the dark time to 90 % shrinks by it."""
+    at25 = predict(capsys, *THIN, "--lux", "0", "--hours", "1", "--celsius", "25")
+    at40 = predict(capsys, *THIN, "--lux", "0", "--hours", "1", "--celsius", "40")
+    assert at25["hours_to_90_percent"] / at40["hours_to_90_percent"] == pytest.approx(4.99, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("form", "low", "high"),
+    [
+        ("dilute-infusion", 70, 76),
+        ("methycobal-500ug-ampoule", 450, 550),
+        ("rozebalamin-25mg", 16_000, 19_000),
+    ],
+)
+def test_lux_hours_to_90_percent_per_form(
+    capsys: pytest.CaptureFixture[str], form: str, low: float, high: float
+) -> None:
+    """§7: 10 % loss at ≈72 lx·h (thin), ≈500 (0.5 mg/mL), ≈16,000-19,000 (reconstituted), bare, 1000 lx."""
+    out = predict(
+        capsys,
+        "--form",
+        form,
+        "--packaging",
+        "infusion-container",
+        "--lamp",
+        "fluorescent-cool-white",
+        "--lux",
+        "1000",
+        "--hours",
+        "1",
+        "--celsius",
+        "5",
+    )
+    assert low <= out["hours_to_90_percent"] * 1000 <= high
+    bounds = out["hours_to_threshold"]
+    assert bounds["low"] <= bounds["best"] <= bounds["high"]
+
+
+def test_reconstituted_vial_is_limited_by_the_label(capsys: pytest.CaptureFixture[str]) -> None:
+    """A reconstituted Rozebalamin vial, window open at 500 lx: the model gives days, the label 60 minutes."""
+    out = predict(
+        capsys,
+        "--form",
+        "rozebalamin-25mg",
+        "--state",
+        "window-open",
+        "--lux",
+        "500",
+        "--hours",
+        "1",
+        "--reconstituted",
+    )
+    assert out["hours_to_threshold"]["best"] > 10
+    assert out["hours_to_90_percent"] == 1.0
+    assert out["hours_to_threshold"]["limited_by"] == "label"
+
+
+def test_readings_csv_gives_the_same_as_constant_conditions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV of 500 lx at 25 °C for an hour (ISO times) predicts what --lux 500 --hours 1 does."""
+    csv = tmp_path / "day.csv"
+    rows = (
+        ["time,lux,celsius"]
+        + [f"2026-11-25T09:{m:02d}:00Z,500,25" for m in range(60)]
+        + ["2026-11-25T10:00:00Z,500,25"]
+    )
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    from_csv = predict(capsys, *THIN, "--readings", str(csv))
+    constant = predict(capsys, *THIN, "--lux", "500", "--hours", "1")
+    assert from_csv["potency_percent"] == constant["potency_percent"]
+    assert from_csv["hours_to_90_percent"] == pytest.approx(constant["hours_to_90_percent"], rel=1e-9)
+
+
+def test_predict_agrees_with_the_live_model(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same hour of 500 lx through the engine and through predict gives the same best, low and high."""
+    conn, engine = open_site(site(tmp_path), catalog, clock)
+    feed(engine, clock.wall(), 0, 3601, 500.0)
+    vial = vial_store.by_key(conn, "infusion-0001")
+    assert vial is not None
+    live = vial_potency(conn, catalog, vial).percent_range
+    out = predict(
+        capsys,
+        "--form",
+        "dilute-infusion",
+        "--packaging",
+        "infusion-container",
+        "--lamp",
+        "fluorescent-cool-white",
+        "--lux",
+        "500",
+        "--hours",
+        "1",
+        "--celsius",
+        "25",
+    )
+    offline = out["potency_percent"]
+    assert offline["best"] == pytest.approx(live.best, abs=1e-3)
+    assert offline["low"] == pytest.approx(live.low, abs=1e-3)
+    assert offline["high"] == pytest.approx(live.high, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--form", "rozebalamin-25mg", "--lux", "5", "--hours", "1"], "--packaging (or --state) is needed"),
+        (["--lux", "5", "--hours", "1"], "--form, or both --concentration-mg-ml and --path-cm"),
+        ([*THIN, "--lux", "-5", "--hours", "1"], "--lux must not be negative"),
+        ([*THIN, "--lux", "5"], "--lux and --hours are needed"),
+        (
+            ["--form", "rozebalamin-25mg", "--state", "reconstituted", "--lux", "5", "--hours", "1"],
+            "unknown packaging state 'reconstituted'",
+        ),
+        ([*THIN[:4], "--lamp", "sodium", "--lux", "5", "--hours", "1"], "unknown lamp type 'sodium'"),
+    ],
+    ids=[
+        "form-without-packaging",
+        "nothing-to-model",
+        "negative-lux",
+        "no-hours",
+        "state-not-packaging",
+        "unknown-lamp",
+    ],
+)
+def test_bad_arguments_exit_2_naming_the_problem(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """Bad what-if input exits 2 with a message naming the option."""
+    assert main(["predict", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_csv_names_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed readings file is refused naming the file and the line."""
+    csv = tmp_path / "bad.csv"
+    csv.write_text("time,lux\n0,100\n60,lots\n", encoding="utf-8")
+    assert main(["predict", *THIN, "--readings", str(csv)]) == 2
+    assert f"{csv}:3: lux 'lots' is not a number" in capsys.readouterr().err
+
+
+def test_text_output_in_a_subprocess() -> None:
+    """`vialguard predict` prints the trajectory, the time to 90 % and the parameters with provenance."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vialguard",
+            "predict",
+            "--form",
+            "methycobal-500ug-ampoule",
+            "--packaging",
+            "amber-glass",
+            "--lux",
+            "500",
+            "--hours",
+            "4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "time to 90 %:" in done.stdout
+    assert "τ_pkg" in done.stdout
+    assert "assumed" in done.stdout
+
+
+def test_activation_energy_range_brackets_the_cold_dark_loss(capsys: pytest.CaptureFixture[str]) -> None:
+    """At 5 °C in the dark the Ea range 60-130 kJ/mol widens the bounds; at T_ref it cannot matter."""
+    cold = predict(capsys, *THIN, "--lux", "0", "--hours", "10000", "--celsius", "5")
+    b = cold["potency_percent"]
+    assert b["low"] < b["best"] < b["high"]
+    h = cold["hours_to_threshold"]
+    assert h["low"] < h["best"] < h["high"]

@@ -1,0 +1,150 @@
+"""``vialguard vials list`` and ``vials event``: each vial's potency, and what happened to it, when.
+
+They work on the database directly, with the same model and the same checks as the API, so a pharmacist
+at the Pi's console can record "reconstituted at 09:10" without a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from hardware.clock import SystemClock
+from monitor import lifecycle
+from monitor.config import Settings
+from monitor.errors import ConfigError, NotFound
+from monitor.exposure import vial_potency
+from monitor.profiles import Catalog, load_catalog
+from monitor.site_sync import sync_site
+from monitor.store import Database, sites
+from monitor.store import vials as vial_store
+from monitor.store.database import transaction
+from vialguard.options import add_common, parse_duration, settings_from
+
+
+def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
+    settings = settings_from(args)
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, SystemClock().wall())  # idempotent: seeds configured vials on a new database
+    return settings, conn, load_catalog(settings.drug_profiles_file)
+
+
+def _hours(h: float | None) -> float | None:
+    return None if h is None or math.isinf(h) else round(h, 3)
+
+
+def _row(
+    conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord, threshold: float
+) -> dict[str, Any]:
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold, now=SystemClock().wall())
+    ttt = p.time_to_threshold
+    return {
+        "key": vial.key,
+        "form": vial.form,
+        "status": vial.status,
+        "location": None if p.location_id is None else sites.location_by_id(conn, p.location_id).key,
+        "packaging": p.packaging,
+        "potency_percent": {
+            "best": round(p.percent_range.best, 3),
+            "low": round(p.percent_range.low, 3),
+            "high": round(p.percent_range.high, 3),
+        },
+        "effective_lux_hours": round(p.effective_lux_hours, 3),
+        "hours_to_threshold": None if ttt is None else _hours(ttt.hours),
+        "limited_by": None if ttt is None else ttt.limited_by,
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    settings, conn, catalog = _open(args)
+    threshold = settings.rules.potency_critical_percent
+    try:
+        rows = [_row(conn, catalog, v, threshold) for v in vial_store.list_all(conn)]
+    finally:
+        conn.close()
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))  # noqa: T201  # command output
+        return 0
+    print(  # noqa: T201  # command output
+        f"{'vial':<16} {'status':<12} {'location':<12} {'packaging':<22} {'potency % best (low-high)':<26}"
+        f" {'lux·h':>9}  time to {threshold:g} %"
+    )
+    for r in rows:
+        p = r["potency_percent"]
+        left = "-" if r["status"] != "active" else "never at current light"
+        if r["hours_to_threshold"] is not None:
+            left = f"{r['hours_to_threshold']:.2f} h ({r['limited_by']})"
+        print(  # noqa: T201
+            f"{r['key']:<16} {r['status']:<12} {r['location'] or '-':<12} {r['packaging'] or '-':<22}"
+            f" {p['best']:7.2f} ({p['low']:.2f}-{p['high']:.2f}){'':<4}"
+            f" {r['effective_lux_hours']:>9.1f}  {left}"
+        )
+    return 0
+
+
+def _when(args: argparse.Namespace, now: float) -> float:
+    if args.at is not None and args.ago is not None:
+        raise ConfigError("--at and --ago: give one of them")
+    if args.ago is not None:
+        return now - parse_duration(args.ago)
+    if args.at is None:
+        return now
+    try:
+        at = datetime.fromisoformat(args.at)
+    except ValueError:
+        raise ConfigError(f"--at: {args.at!r} is not an ISO 8601 time (e.g. 2026-11-25T09:10:00Z)") from None
+    if at.tzinfo is None:
+        raise ConfigError(f"--at: {args.at!r} needs a time zone (e.g. 2026-11-25T09:10:00Z or +09:00)")
+    return at.timestamp()
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    settings, conn, catalog = _open(args)
+    now = SystemClock().wall()
+    try:
+        vial = vial_store.by_key(conn, args.vial)
+        if vial is None:
+            raise NotFound(f"no vial with key {args.vial!r}")
+        event = lifecycle.NewEvent(args.kind, _when(args, now), args.location, args.packaging, args.detail)
+        with transaction(conn):
+            lifecycle.record_event(conn, catalog, vial, event, now)
+        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings.rules.potency_critical_percent)
+    finally:
+        conn.close()
+    p = row["potency_percent"]
+    print(  # noqa: T201  # command output
+        f"{args.vial}: {args.kind} recorded; potency {p['best']:.2f} %"
+        f" (low {p['low']:.2f}, high {p['high']:.2f})"
+    )
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    vials = sub.add_parser("vials", help="vials: potency with bounds, and lifecycle events")
+    inner = vials.add_subparsers(dest="vials_command", required=True)
+    listing = inner.add_parser("list", help="every vial: potency best (low-high), dose, time to threshold")
+    add_common(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_list)
+    event = inner.add_parser("event", help="record what happened to a vial, at the time it happened")
+    add_common(event)
+    event.add_argument("vial", help="the vial's key, e.g. roze-0001")
+    event.add_argument(
+        "kind",
+        choices=["moved", "packaging-changed", "reconstituted", "administered", "discarded"],
+        help="what happened",
+    )
+    event.add_argument("--at", help="when, ISO 8601 with a zone (default now)")
+    event.add_argument("--ago", help="when, as a time before now: 90, 10m, 2h")
+    event.add_argument("--location", help="the location key after the event (needed by moved)")
+    event.add_argument(
+        "--packaging", help="the packaging state after it (needed by packaging-changed), e.g. syringe"
+    )
+    event.add_argument("--detail", default="", help="free text, e.g. who and why")
+    event.set_defaults(func=cmd_event)
