@@ -197,9 +197,11 @@ class AcquisitionLoop:
         """Poll and flush until ``stop`` is set; then flush what is left."""
         try:
             while not stop.is_set():
-                self.poll_once()
+                taken = self.poll_once()
                 if self.due_for_flush():
                     self.flush()
+                if self.sources and taken:
+                    continue  # frames are arriving: more are likely waiting, read on before sleeping
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
                 # Sleep until the next reading is due, but no longer than a batch window: each wake-up
                 # costs CPU on a Pi all day, and SIGTERM's handler only sets ``stop``, seen on waking.

@@ -199,7 +199,7 @@ QUERY = "Q"
 
 
 def _int(text: str, name: str, low: int = 0, high: int = 0xFFFFFFFF) -> int:
-    if not text or len(text) > 10 or any(c < "0" or c > "9" for c in text):
+    if not text or len(text) > 10 or not text.isdigit():  # the body is ASCII: isdigit means 0-9
         raise MalformedError(f"{name} {text[:16]!r} is not an unsigned integer")
     value = int(text)
     if value < low or value > high:
@@ -221,7 +221,7 @@ _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
 
 
 def _name(text: str, what: str) -> str:
-    if not 0 < len(text) <= 64 or any(c not in _NAME_CHARS for c in text):
+    if not 0 < len(text) <= 64 or text.strip(_NAME_CHARS):  # strip stops at the first other character
         raise MalformedError(f"{what} {text[:16]!r} is not lowercase letters, digits, '.', '_' or '-'")
     return text
 

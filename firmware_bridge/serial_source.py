@@ -54,12 +54,14 @@ class BootState:
     pending: set[int] = field(default_factory=set)  # in the batch not yet committed
     recent: OrderedDict[int, float] = field(default_factory=OrderedDict)  # seq -> reading time
     last_seen: float = 0.0
+    frontier: int = 0  # the last prospective mark: it only moves forward, so each search starts there
 
     def prospective_mark(self) -> int:
         """How far the ack will reach once the pending frames commit."""
-        mark = self.acked_through
+        mark = max(self.frontier, self.acked_through)
         while mark + 1 in self.stored or mark + 1 in self.pending:
             mark += 1
+        self.frontier = mark
         return mark
 
     def record(self) -> BootRecord:
