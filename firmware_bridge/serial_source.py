@@ -233,6 +233,13 @@ class SerialSource:
             self._ack_due.discard(key)
 
     def close(self) -> None:
+        bad = {k: n for k, n in sorted(self.counts.items()) if k != "stored"}
+        log.info(
+            "serial %s closed: %d frames stored; %s",
+            self.config.url,
+            self.counts["stored"],
+            ", ".join(f"{k} {n}" for k, n in bad.items()) or "nothing rejected",
+        )
         self.link.close()
 
     # -- frames ------------------------------------------------------------------------------------

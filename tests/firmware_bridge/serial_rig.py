@@ -4,6 +4,7 @@ all on one manual clock."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import sqlite3
@@ -151,9 +152,14 @@ class Rig:
     def reboot(self) -> None:
         self.device = self._boot()
 
-    def inject(self, data: bytes) -> None:
-        """Bytes on the line from the device's side (a noisy cable)."""
-        os.write(self.port.fd, data)
+    def inject(self, data: bytes, *, partial: bool = False) -> None:
+        """Bytes on the line from the device's side (a noisy cable); ``partial``: what fits in the pty."""
+        if partial:
+            select.select([], [self.port.fd], [], 0.2)
+            with contextlib.suppress(BlockingIOError):  # the pty is full: these bytes are lost
+                os.write(self.port.fd, data)
+            return
+        assert os.write(self.port.fd, data) == len(data), "the pty took only part of the bytes"
 
     # -- time --------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import random
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,18 +51,31 @@ def test_garbage_on_the_line_costs_no_reading(rig: Rig, caplog: pytest.LogCaptur
             rig.inject(b"$1,T,e6614103e7,00000001,1,1,1,1,1,4.0,*0000\n")
             rig.inject(b"Z" * 5000 + b"\n")
             rig.inject(frames.encode_fields(["7", "L", "x"]))
+            rig.inject(b"$1,L,e6614103e7,00000001,5,1\n")  # a frame cut off by a reset
             rig.run(2.0)
     rig.run(5.0)
     assert_every_seq_once(rig)
-    assert {k: rig.source.counts[k] for k in ("noise", "checksum", "overlong", "version")} == {
-        "noise": 3,
-        "checksum": 3,
-        "overlong": 3,
-        "version": 3,
-    }
+    kinds = ("noise", "checksum", "overlong", "version", "truncated")
+    assert {k: rig.source.counts[k] for k in kinds} == dict.fromkeys(kinds, 3)
     rejected = [r for r in caplog.records if "rejected" in r.getMessage()]
-    assert len(rejected) <= 4 * 3
+    assert len(rejected) <= 5 * 3
     assert len(rig.light_times()) == 16  # one a second, none lost
+
+
+def test_a_megabyte_of_garbage_costs_no_reading(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    """A flood of random bytes while the device streams: no crash, a handful of log lines, nothing lost."""
+    rng = random.Random(4)
+    rig.run(5.0)
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge.serial_source"):
+        for _ in range(256):
+            rig.inject(rng.randbytes(4096), partial=True)
+            rig._await_delivery()
+            rig.loop.poll_once()
+        rig.run(15.0)
+    assert_every_seq_once(rig)
+    assert sum(rig.source.counts[k] for k in ("noise", "checksum", "overlong", "truncated")) > 100
+    assert len(caplog.records) < 20  # logged when a kind first appears, not once per bad line
+    assert len(rig.light_times()) == 20  # one a second, none lost
 
 
 def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> None:
@@ -173,3 +187,41 @@ def test_empty_serial_url_is_rejected_at_load(tmp_path: Path) -> None:
     """An empty url fails naming bridge.serial[0].url."""
     with pytest.raises(ConfigError, match=r"bridge\.serial\[0\]\.url"):
         serial_settings(tmp_path, "")
+
+
+def fired_rules(rig: Rig) -> dict[str, float]:
+    """Alerts fired so far (any state but pending), by rule, with the time each episode started."""
+    conn = rig.db()
+    try:
+        rows = conn.execute("SELECT rule, started_ts FROM alerts WHERE fired_ts IS NOT NULL").fetchall()
+    finally:
+        conn.close()
+    return {str(r): float(t) for r, t in rows}
+
+
+def dose_lux_hours(rig: Rig) -> float:
+    conn = rig.db()
+    try:
+        return float(conn.execute("SELECT MAX(cum_lux_hours) FROM light_readings").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_light_seen_only_by_the_device_buffer_reaches_the_ledger_and_alerts(rig: Rig) -> None:
+    """The fridge light on for two minutes while unplugged: after the replug the buffered readings add the
+    dose to the ledger and raise the light alert, dated when the light came on."""
+    rig.room.lux = 0.0
+    rig.run(10.0)
+    rig.unplug()
+    rig.run(10.0)
+    lit_at = rig.clock.wall()
+    rig.room.lux = 20_000.0
+    rig.run(120.0)
+    rig.room.lux = 0.0
+    rig.run(10.0)
+    assert "light-exposure" not in fired_rules(rig)  # the host has heard nothing of it yet
+    rig.replug()
+    rig.run(40.0)
+    assert fired_rules(rig)["light-exposure"] == pytest.approx(lit_at, abs=1.5)
+    assert dose_lux_hours(rig) == pytest.approx(20_000.0 * 120.0 / 3600.0, rel=0.03)
+    assert_every_seq_once(rig)
