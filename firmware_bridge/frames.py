@@ -25,7 +25,7 @@ except ImportError:
     pass
 
 VERSION = 1
-MAX_LINE = 240  # bytes before the newline; a longer run is dropped up to the next frame start
+MAX_LINE = 480  # bytes before the newline (a hello of about ten sensors); a longer run is dropped
 DETAIL_CHARS = 60  # fault details are cut to this many characters
 
 

@@ -43,7 +43,27 @@ def parse_sensors(text: str) -> "list[tuple[str, str, int, int]]":
         out.append((key, driver, address, interval_ms))
     if not out:
         raise ValueError("no sensors configured")
+    _check_hello_fits(out)
     return out
+
+
+def _check_hello_fits(sensors: "list[tuple[str, str, int, int]]") -> None:
+    """The hello lists every sensor on one line: refuse, at start, an inventory a host would reject as
+    overlong (every counter at its widest, a 16-byte board id)."""
+    widest = 0xFFFFFFFF
+    inventory = [
+        frames.SensorInfo(i, key, driver, PROBES[driver].quantity, ms)
+        for i, (key, driver, _, ms) in enumerate(sensors)
+    ]
+    hello = frames.Hello(
+        "f" * 32, "ffffffff", widest, widest, widest, FIRMWARE_VERSION, 32, widest, inventory
+    )
+    length = len(hello.encode()) - 1
+    if length > frames.MAX_LINE:
+        raise ValueError(
+            f"{len(sensors)} sensors make a hello of {length} bytes, over the line limit of"
+            f" {frames.MAX_LINE}: use shorter keys or fewer sensors"
+        )
 
 
 def build_probes(

@@ -254,8 +254,9 @@ def test_default_buffer_holds_an_hour_at_default_rates_in_under_100_kib() -> Non
         ("Bad Key:tsl2591", "sensor key"),
         ("a:tsl2591:0x29:0", "interval_ms"),
         ("a", "expected key:driver"),
+        (";".join(f"fridge-{i}-light-sensor:tsl2591" for i in range(12)), "over the line limit of 480"),
     ],
-    ids=["empty", "unknown-driver", "bad-key", "zero-interval", "no-driver"],
+    ids=["empty", "unknown-driver", "bad-key", "zero-interval", "no-driver", "hello-too-long"],
 )
 def test_bad_sensor_setting_names_the_problem(spec: str, message: str) -> None:
     """A bad VIALGUARD_SENSORS entry fails at start with a message naming what is wrong."""
