@@ -587,4 +587,10 @@ def decode(line: bytes) -> "Message":
         raise MalformedError(f"unknown frame type {fields[1][:8]!r}")
     if fields[1] not in (ACK, QUERY) and len(fields) < 7:
         raise MalformedError(f"{fields[1]} frame has {len(fields)} fields, too few for its header")
-    return parser(fields)
+    message = parser(fields)
+    if isinstance(message, DeviceFrame):
+        # A data frame's own number is held, so oldest <= seq; a hello's seq is the last used.
+        newest = message.seq + 1 if isinstance(message, Hello) else message.seq
+        if not 1 <= message.oldest <= newest:
+            raise MalformedError(f"oldest {message.oldest} is outside 1..{newest}")
+    return message

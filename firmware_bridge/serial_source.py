@@ -36,6 +36,13 @@ log = logging.getLogger(__name__)
 
 READ_CHUNK = 65536
 QUERY_INTERVAL_SECONDS = 1.0  # at most one query a second while frames arrive from an unknown boot
+# Checks on frames whose CRC passed but whose numbers cannot be true (a CRC-16 lets one corrupted line in
+# 65,536 through): a sequence number beyond what the sensors could have made, or a counter ahead of the
+# host's clock by more than transit jitter and crystal drift allow. Either would cost data if believed:
+# a number far ahead announces every frame before it lost, a counter far ahead shifts every later time.
+SEQ_SLACK = 256  # frames beyond the inventory's rate still believed
+CLOCK_AHEAD_MS = 10_000  # plus ...
+CLOCK_AHEAD_PER_MS = 1e-3  # ... 1,000 ppm of the uptime
 RECENT_FRAME_TIMES = 20_000  # per boot, to date the start of a loss
 
 
@@ -55,10 +62,14 @@ class BootState:
     recent: OrderedDict[int, float] = field(default_factory=OrderedDict)  # seq -> reading time
     last_seen: float = 0.0
     frontier: int = 0  # the last prospective mark: it only moves forward, so each search starts there
+    lost_below: int = 0  # every number below this not stored is known lost (a gap in the batch)
+    seq_high: int = 0  # the highest number heard of (a hello's last used, or a frame's) ...
+    seq_high_wall: float = 0.0  # ... and when, on the host's clock
+    frames_per_second: float = 0.0  # what the inventory's sensors make at most
 
     def prospective_mark(self) -> int:
         """How far the ack will reach once the pending frames commit."""
-        mark = max(self.frontier, self.acked_through)
+        mark = max(self.frontier, self.acked_through, self.lost_below - 1)
         while mark + 1 in self.stored or mark + 1 in self.pending:
             mark += 1
         self.frontier = mark
@@ -300,6 +311,9 @@ class SerialSource:
             self._boots[key] = boot
         boot.offset = min(boot.offset, now - uptime / 1000.0)
         boot.sensors = {s.index: s for s in hello.sensors}
+        boot.frames_per_second = sum(1000.0 / s.interval_ms for s in hello.sensors)
+        if hello.seq >= boot.seq_high:
+            boot.seq_high, boot.seq_high_wall = hello.seq, now
         boot.last_seen = now
         self._current = boot
         for s in hello.sensors:
@@ -337,11 +351,15 @@ class SerialSource:
             return 0
         now = self._clock.wall()
         sent = self._unwrap(boot, frame.uptime_ms, now)
+        if not self._plausible(boot, frame, sent, now):
+            return 0
         boot.offset = min(boot.offset, now - sent / 1000.0)
         boot.last_seen = now
         captured = sent - (frame.uptime_ms - frame.captured_ms) % boot.wrap_ms
         ts = boot.offset + captured / 1000.0
         seq = frame.seq
+        if seq > boot.seq_high:
+            boot.seq_high, boot.seq_high_wall = seq, now
         if seq <= boot.acked_through or seq in boot.stored or seq in boot.pending:
             self.counts["duplicate"] += 1
             self._ack_due.add(key)
@@ -378,25 +396,52 @@ class SerialSource:
         self.counts["stored"] += 1
         return 1
 
+    def _plausible(self, boot: BootState, frame: frames.Reading, sent_ms: int, now: float) -> bool:
+        """Whether a frame's numbers can be true; one that cannot is refused, counted and logged."""
+        elapsed = max(now - boot.seq_high_wall, 0.0)
+        most = boot.seq_high + SEQ_SLACK + 2.0 * boot.frames_per_second * elapsed
+        if frame.seq > most:
+            self._refuse(
+                "implausible",
+                f"frame {frame.seq} of device {boot.device_id} boot {boot.boot_id} is beyond the {most:.0f}"
+                " its sensors could have made: refused",
+            )
+            return False
+        expected_ms = (now - boot.offset) * 1000.0
+        if sent_ms > expected_ms + CLOCK_AHEAD_MS + CLOCK_AHEAD_PER_MS * expected_ms:
+            self._refuse(
+                "implausible",
+                f"frame {frame.seq} of device {boot.device_id} boot {boot.boot_id}: its counter is"
+                f" {(sent_ms - expected_ms) / 1000.0:.0f} s ahead of the host's clock: refused",
+            )
+            return False
+        return True
+
     def _losses(self, boot: BootState, frame: frames.Reading, ts: float, batch: Batch) -> None:
-        """Numbers below the frame's ``oldest`` that never arrived will never come: a gap for each sensor."""
+        """Numbers below the frame's ``oldest`` that never arrived will never come: a gap for each sensor.
+
+        Counted without walking the range: only the numbers held (stored or pending) are looked at.
+        """
         mark = boot.prospective_mark()
         if frame.oldest <= mark + 1:
             return
-        lost = [s for s in range(mark + 1, frame.oldest) if s not in boot.stored and s not in boot.pending]
-        if not lost:
-            return
-        first = lost[0]
+        held = sum(1 for s in boot.stored if mark < s < frame.oldest)
+        held += sum(1 for s in boot.pending if mark < s < frame.oldest)
+        lost_count = frame.oldest - 1 - mark - held
+        first = mark + 1  # not held, or the mark would be past it
+        last = frame.oldest - 1
+        while last in boot.stored or last in boot.pending:
+            last -= 1
         start = boot.recent.get(first - 1)
         if start is None:
             start = serial_links.frame_ts(self._conn, boot.device_id, boot.boot_id, first)
         if start is None:
             start = boot.offset  # the boot itself
-        reason = f"lost frames {first}-{lost[-1]} of device {boot.device_id} boot {boot.boot_id}"
+        reason = f"lost frames {first}-{last} of device {boot.device_id} boot {boot.boot_id}"
         log.warning("serial %s: %s (device buffer overflowed)", self.config.url, reason)
-        self.counts["lost"] += len(lost)
+        self.counts["lost"] += lost_count
         for info in boot.sensors.values():
             if self._sensors.get(info.key) == info.quantity:
                 batch.gaps.append(DataGap(info.key, start, ts, reason))
-        boot.pending.update(lost)
+        boot.lost_below = frame.oldest
         batch.boots[(boot.device_id, boot.boot_id)] = boot.record()

@@ -185,7 +185,7 @@ def test_splitter_then_decode_never_raises_foreign_errors(chunks: list[bytes]) -
 @given(
     st.builds(
         light,
-        st.integers(min_value=0, max_value=2**32 - 1),
+        st.integers(min_value=1, max_value=2**32 - 1),
     ),
     st.binary(max_size=60).map(lambda b: b.replace(b"$", b"").replace(b"\n", b"")),
 )
@@ -229,3 +229,18 @@ def test_one_field_of_a_good_frame_changed_raises_only_its_own_error(
     line = back.encode()[:-1]
     if len(line) <= f.MAX_LINE:  # "1e9" °C is accepted, and written back out in full it can be longer
         assert type(f.decode(line)) is type(back)
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        (f.LightData("p", "0a1b2c3d", 5, 9, 6, 0, 9, 1.0, False, 1.0, 100.0, ()), "oldest 6 is outside 1..5"),
+        (f.LightData("p", "0a1b2c3d", 5, 9, 0, 0, 9, 1.0, False, 1.0, 100.0, ()), "oldest 0 is outside"),
+        (f.Hello("pico-1", "0a1b2c3d", 4, 9, 6, "0.1.0", 29, 0, []), "oldest 6 is outside 1..5"),
+    ],
+    ids=["data-oldest-past-its-own-seq", "oldest-zero", "hello-oldest-past-next"],
+)  # fmt: skip
+def test_oldest_that_cannot_be_true_is_malformed(message: f.LightData, problem: str) -> None:
+    """A device holds the frame it sends: an ``oldest`` past it is refused, not read as a loss."""
+    with pytest.raises(f.MalformedError, match=problem):
+        f.decode(message.encode()[:-1])

@@ -78,6 +78,36 @@ def test_a_megabyte_of_garbage_costs_no_reading(rig: Rig, caplog: pytest.LogCapt
     assert len(rig.light_times()) == 20  # one a second, none lost
 
 
+@pytest.mark.parametrize(
+    ("seq_ahead", "uptime_ms", "why"),
+    [
+        (10**9, 30_000, "beyond the"),
+        (50, 100_000_000, "ahead of the host's clock"),
+    ],
+    ids=["sequence-number-far-ahead", "counter-a-day-ahead"],
+)
+def test_frame_whose_numbers_cannot_be_true_is_refused(
+    rig: Rig, caplog: pytest.LogCaptureFixture, seq_ahead: int, uptime_ms: int, why: str
+) -> None:
+    """A frame with a good CRC but an impossible number: refused and counted; no gap announced, no
+    reading moved in time, nothing freed on the device."""
+    rig.run(30.0)
+    seq = rig.device.ring.next_seq + seq_ahead
+    forged = frames.LightData(
+        "e6614103e7", "00000001", seq, uptime_ms, seq, 0, uptime_ms, 5.0, False, 1.0, 100.0, (1, 1)
+    )
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge.serial_source"):
+        rig.inject(forged.encode())
+        rig.run(30.0)
+    assert rig.source.counts["implausible"] == 1
+    assert any(why in r.getMessage() for r in caplog.records)
+    assert_every_seq_once(rig)
+    assert rig.gaps() == []
+    times = rig.light_times()
+    assert len(times) == 60
+    assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
+
+
 def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> None:
     """A frame dropped on the cable: later ones are stored, the device resends it, no gap remains."""
     rig.cable.drop_writes = {5}
