@@ -242,6 +242,11 @@ class SerialSource:
             if boot is self._current and boot.acked_through > 0:
                 self._send(frames.Ack(boot.device_id, boot.boot_id, boot.acked_through).encode())
             self._ack_due.discard(key)
+        current = self._current
+        if current is not None:  # a device runs one boot at a time: the ones before it send no more
+            for key, boot in list(self._boots.items()):
+                if boot is not current and boot.device_id == current.device_id and not boot.pending:
+                    del self._boots[key]
 
     def close(self) -> None:
         bad = {k: n for k, n in sorted(self.counts.items()) if k != "stored"}
@@ -343,6 +348,10 @@ class SerialSource:
         key = (frame.device_id, frame.boot_id)
         boot = self._boots.get(key)
         if boot is None:
+            wanted = self.config.device_id
+            if wanted is not None and frame.device_id != wanted:
+                self._refuse("other-device", f"device {frame.device_id} is not the configured {wanted}")
+                return 0  # asking it for a hello would only bring its whole buffer again
             self.counts["before-hello"] += 1
             now_mono = self._clock.monotonic()
             if now_mono - self._last_query >= QUERY_INTERVAL_SECONDS:

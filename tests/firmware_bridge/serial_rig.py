@@ -54,6 +54,7 @@ class LossyPort:
         self.inner = inner
         self.drop_writes: set[int] = set()
         self.writes = 0
+        self.hellos = 0
 
     @property
     def connected(self) -> bool:
@@ -68,6 +69,7 @@ class LossyPort:
 
     def write(self, data: bytes) -> int:
         self.writes += 1
+        self.hellos += data.startswith(b"$1,H,")
         if self.writes in self.drop_writes:
             return len(data)  # sent, never arrives
         return self.inner.write(data)

@@ -164,6 +164,7 @@ def test_device_reboot_is_a_new_boot_and_time_stays_right(rig: Rig) -> None:
     assert boots == {"00000001", "00000002"}
     assert_every_seq_once(rig, "00000001")
     assert_every_seq_once(rig, "00000002")
+    assert list(rig.source._boots) == [("e6614103e7", "00000002")]  # the old boot is forgotten
     times = rig.light_times()
     after = [t for t in times if t >= rebooted_at - 0.5]
     assert after[0] == pytest.approx(rebooted_at, abs=0.3)
@@ -192,6 +193,21 @@ def test_counter_wrap_keeps_time_monotonic(tmp_path: Path) -> None:
         assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
     finally:
         rig.close()
+
+
+def test_another_device_on_the_port_is_refused_without_asking_it_again(rig: Rig) -> None:
+    """A bridge configured for one board hears another: nothing stored, counted, and no query that would
+    make it send its whole buffer again and again."""
+    rig.stop_host()
+    bridge = rig.settings.bridge
+    only = bridge.serial[0].model_copy(update={"device_id": "0123456789"})
+    rig.settings = rig.settings.model_copy(update={"bridge": bridge.model_copy(update={"serial": [only]})})
+    rig.start_host()
+    rig.run(30.0)
+    assert rig.cable.hellos <= 2  # at boot, and for the one query sent when the port opened
+    assert rig.frames_stored() == []
+    assert rig.source.counts["before-hello"] == 0
+    assert rig.source.counts["other-device"] >= 33  # its hello and every reading: counted, not stored
 
 
 def test_frames_before_a_hello_are_queried_not_stored(rig: Rig) -> None:
