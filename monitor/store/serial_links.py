@@ -89,3 +89,12 @@ def count(conn: sqlite3.Connection, device_id: str | None = None) -> int:
     return int(
         conn.execute("SELECT COUNT(*) FROM serial_frames WHERE device_id = ?", (device_id,)).fetchone()[0]
     )
+
+
+def list_boots(conn: sqlite3.Connection) -> list[BootRecord]:
+    """Every boot heard of, by device, the most recently heard first."""
+    rows = conn.execute(
+        "SELECT device_id, boot_id, wall_offset_seconds, acked_through, firmware_version, last_seen_ts"
+        " FROM serial_boots ORDER BY device_id, last_seen_ts DESC"
+    ).fetchall()
+    return [BootRecord(str(d), str(b), float(o), int(a), str(f), float(t)) for d, b, o, a, f, t in rows]
