@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import tty
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -159,3 +160,33 @@ def test_bad_option_exits_2_naming_it(
     """Each bad option stops firmware-sim before it starts, naming the option and the reason."""
     assert main(["firmware-sim", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_port_url_mode_streams_to_the_other_end(tmp_path: Path) -> None:
+    """--port opens an existing port by URL (here a pty the test holds): the test, as host, hears it."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vialguard", "firmware-sim", "--port", os.ttyname(slave), "--duration", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    splitter = frames.LineSplitter()
+    got: list[frames.Message] = []
+    try:
+        deadline = time.monotonic() + 20
+        while len(got) < 2 and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                for item in splitter.feed(os.read(master, 4096)):
+                    assert isinstance(item, bytes), item
+                    got.append(frames.decode(item))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        text = proc.communicate(timeout=20)[0].decode()
+        os.close(master)
+        os.close(slave)
+    assert len(got) >= 2, text
+    assert isinstance(got[0], frames.Hello), text
+    assert isinstance(got[1], frames.Reading)
+    assert proc.returncode == 0, text
