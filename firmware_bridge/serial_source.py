@@ -43,6 +43,12 @@ QUERY_INTERVAL_SECONDS = 1.0  # at most one query a second while frames arrive f
 SEQ_SLACK = 256  # frames beyond the inventory's rate still believed
 CLOCK_AHEAD_MS = 10_000  # plus ...
 CLOCK_AHEAD_PER_MS = 1e-3  # ... 1,000 ppm of the uptime
+# The host's own clock can step (NTP, or a Pi without a real-time clock booting on a stale time). Frames that
+# keep placing the boot elsewhere than its offset, agreeing with each other, for long enough and in
+# enough numbers, are that step: the boot is re-anchored. One frame, or a burst read late, never is.
+STEP_CONFIRM_FRAMES = 5
+STEP_CONFIRM_SECONDS = 5.0
+STEP_AGREE_SECONDS = 2.0
 RECENT_FRAME_TIMES = 20_000  # per boot, to date the start of a loss
 
 
@@ -66,6 +72,8 @@ class BootState:
     seq_high: int = 0  # the highest number heard of (a hello's last used, or a frame's) ...
     seq_high_wall: float = 0.0  # ... and when, on the host's clock
     frames_per_second: float = 0.0  # what the inventory's sensors make at most
+    # (host time, implied offset) of consecutive frames far from the offset: a step of the host's clock?
+    step_votes: list[tuple[float, float]] = field(default_factory=list)
 
     def prospective_mark(self) -> int:
         """How far the ack will reach once the pending frames commit."""
@@ -360,6 +368,7 @@ class SerialSource:
             return 0
         now = self._clock.wall()
         sent = self._unwrap(boot, frame.uptime_ms, now)
+        self._follow_clock_step(boot, sent, now)
         if not self._plausible(boot, frame, sent, now):
             return 0
         boot.offset = min(boot.offset, now - sent / 1000.0)
@@ -404,6 +413,30 @@ class SerialSource:
         batch.boots[key] = boot.record()
         self.counts["stored"] += 1
         return 1
+
+    def _follow_clock_step(self, boot: BootState, sent_ms: int, now: float) -> None:
+        """Re-anchor the boot when frames agree, for long enough, that the host's clock has stepped."""
+        implied = now - sent_ms / 1000.0
+        tolerance = CLOCK_AHEAD_MS / 1000.0 + CLOCK_AHEAD_PER_MS * sent_ms / 1000.0
+        if abs(implied - boot.offset) <= tolerance:
+            boot.step_votes.clear()
+            return
+        votes = boot.step_votes
+        votes.append((now, implied))
+        while max(v for _, v in votes) - min(v for _, v in votes) > STEP_AGREE_SECONDS:
+            votes.pop(0)
+        if len(votes) < STEP_CONFIRM_FRAMES or now - votes[0][0] < STEP_CONFIRM_SECONDS:
+            return
+        offset = min(v for _, v in votes)
+        log.warning(
+            "serial %s: device %s boot %s: the host's clock stepped by %+.0f s; its times follow from now",
+            self.config.url,
+            boot.device_id,
+            boot.boot_id,
+            offset - boot.offset,
+        )
+        boot.offset = offset
+        votes.clear()
 
     def _plausible(self, boot: BootState, frame: frames.Reading, sent_ms: int, now: float) -> bool:
         """Whether a frame's numbers can be true; one that cannot is refused, counted and logged."""

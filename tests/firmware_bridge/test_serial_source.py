@@ -108,6 +108,27 @@ def test_frame_whose_numbers_cannot_be_true_is_refused(
     assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
 
 
+@pytest.mark.parametrize("step", [3600.0, -3600.0], ids=["host-clock-forward-an-hour", "back-an-hour"])
+def test_a_step_of_the_hosts_clock_is_followed(
+    rig: Rig, caplog: pytest.LogCaptureFixture, step: float
+) -> None:
+    """NTP steps the host's clock: within seconds the device's readings are dated on the new clock again,
+    and none is lost or stored twice."""
+    rig.run(30.0)
+    rig.clock.step_wall(step)
+    with caplog.at_level(logging.WARNING, logger="firmware_bridge.serial_source"):
+        rig.run(30.0)
+    assert_every_seq_once(rig)
+    conn = rig.db()
+    try:
+        newest = conn.execute("SELECT ts FROM serial_frames ORDER BY seq DESC LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+    assert newest == pytest.approx(rig.clock.wall(), abs=1.5)
+    assert len(rig.light_times()) == 60
+    assert any("the host's clock stepped by" in r.getMessage() for r in caplog.records)
+
+
 def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> None:
     """A frame dropped on the cable: later ones are stored, the device resends it, no gap remains."""
     rig.cable.drop_writes = {5}
