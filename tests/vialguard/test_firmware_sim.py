@@ -147,11 +147,13 @@ def test_sigusr1_unplugs_and_the_device_comes_back_with_its_backlog(
         (["--pty", "/tmp/x", "--sensors", "lux:nosuchchip"], "--sensors: sensor 'lux': unknown driver"),
         (["--pty", "/tmp/x", "--boot-id", "xyz"], "--boot-id 'xyz': 8 lowercase hex digits"),
         (["--pty", "/tmp/x", "--device-id", "Pico 1"], "--device-id 'Pico 1'"),
+        (["--pty", "/tmp/x", "--device-id", "a" * 33], "at most 32"),
         (["--pty", "/tmp/x", "--capacity", "0"], "--capacity 0"),
         (["--pty", "/tmp/x", "--wrap-bits", "64"], "--wrap-bits 64"),
         (["--port", "/nonexistent/ttyACM9"], "--port /nonexistent/ttyACM9: cannot open"),
     ],
-    ids=["no-port", "both-ports", "unknown-driver", "bad-boot-id", "bad-device-id", "zero-capacity",
+    ids=["no-port", "both-ports", "unknown-driver", "bad-boot-id", "bad-device-id", "long-device-id",
+         "zero-capacity",
          "wrap-bits", "missing-device"],
 )  # fmt: skip
 def test_bad_option_exits_2_naming_it(

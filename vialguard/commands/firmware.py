@@ -69,6 +69,9 @@ class _Unplugged:
     def write(self, data: bytes) -> int:
         raise OSError("unplugged")
 
+    def close(self) -> None:
+        """Nothing is open while unplugged."""
+
 
 def _open_port(args: argparse.Namespace) -> Any:
     if args.pty is not None:
@@ -95,8 +98,8 @@ def _check(args: argparse.Namespace) -> None:
         parse_sensors(args.sensors)
     except ValueError as exc:
         raise ConfigError(f"--sensors: {exc}") from exc
-    if not 0 < len(args.device_id) <= 64 or not set(args.device_id) <= _HEX:
-        raise ConfigError(f"--device-id {args.device_id!r}: lowercase hex digits, at most 64")
+    if not 0 < len(args.device_id) <= 32 or not set(args.device_id) <= _HEX:
+        raise ConfigError(f"--device-id {args.device_id!r}: lowercase hex digits, at most 32 (16 bytes)")
     if args.boot_id is not None and (len(args.boot_id) != 8 or not set(args.boot_id) <= _HEX):
         raise ConfigError(f"--boot-id {args.boot_id!r}: 8 lowercase hex digits")
     if args.capacity < 1:
@@ -133,7 +136,10 @@ def cmd_firmware_sim(args: argparse.Namespace) -> int:
     replug_at: list[float] = []
 
     def should_stop() -> bool:
-        if unplug.is_set() and args.pty is not None and not replug_at:
+        if unplug.is_set() and args.pty is None:
+            unplug.clear()
+            print("firmware-sim: SIGUSR1 unplugs a --pty port only; ignored", flush=True)  # noqa: T201
+        if unplug.is_set() and not replug_at:
             unplug.clear()
             with cable.lock:
                 cable.port.close()
@@ -163,6 +169,7 @@ def cmd_firmware_sim(args: argparse.Namespace) -> int:
             should_stop=should_stop,
         )
     finally:
+        cable.port.close()
         if args.pty is not None:
             args.pty.unlink(missing_ok=True)  # a dangling name would look like a device to the bridge
     print(  # noqa: T201  # command output
