@@ -157,16 +157,19 @@ def bridge(config: Path, db: Path, n: int) -> Process:
 def test_sigkill_and_unplug_store_every_sequence_number_exactly_once(
     site: tuple[Path, Path, Process],
 ) -> None:
-    """Bridge SIGKILLed mid-stream and restarted, then the cable pulled and replugged: frames 1..N stored
-    once each, each reading stored once at its own time, and no gap left behind."""
+    """Bridge SIGKILLed mid-stream three times and restarted, then the cable pulled and replugged: frames
+    1..N stored once each, each reading stored once at its own time, and no gap left behind."""
     config, db, device = site
-    first = bridge(config, db, 1)
-    wait_stored(db, 60, first)  # seen just after a commit: half a batch window later, a batch is in memory
-    time.sleep(0.5)
-    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
-    killed_at = frames_stored(db)
-    time.sleep(1.0)  # the device keeps sampling into its buffer while no host listens
-    second = bridge(config, db, 2)
+    killed_at = 0
+    for run, into_batch in enumerate((0.5, 0.2, 0.8), start=1):
+        host = bridge(config, db, run)
+        # Seen just after a commit: this far into the next batch window, a batch is in memory.
+        wait_stored(db, killed_at + 60, host)
+        time.sleep(into_batch)
+        assert host.stop(signal.SIGKILL) == -signal.SIGKILL
+        killed_at = frames_stored(db)
+        time.sleep(0.5)  # the device keeps sampling into its buffer while no host listens
+    second = bridge(config, db, 4)
     try:
         wait_stored(db, killed_at + 60, second)
         device.proc.send_signal(signal.SIGUSR1)
