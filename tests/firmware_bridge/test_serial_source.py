@@ -129,6 +129,34 @@ def test_a_step_of_the_hosts_clock_is_followed(
     assert any("the host's clock stepped by" in r.getMessage() for r in caplog.records)
 
 
+def test_a_store_failure_withholds_the_ack_until_the_frames_commit(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database locked by another writer for 20 s: batches fail and stay in memory, the device frees
+    nothing meanwhile; once the lock goes, every frame is stored once and only then acknowledged."""
+    rig.run(10.0)
+    acked = max(s for _, s in rig.frames_stored())
+    assert rig.conn is not None
+    rig.conn.execute("PRAGMA busy_timeout = 0")  # fail at once instead of waiting 10 real seconds
+    blocker = rig.db()
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with caplog.at_level(logging.ERROR, logger="firmware_bridge.acquisition"):
+            rig.run(20.0)
+        assert any("kept in memory for retry" in r.getMessage() for r in caplog.records)
+        assert max(s for _, s in rig.frames_stored()) == acked  # nothing new committed ...
+        assert rig.device.ring.oldest <= acked + 1  # ... so nothing new freed on the device
+        assert len(rig.device.ring) >= 20
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    rig.run(10.0)
+    assert_every_seq_once(rig)
+    assert rig.gaps() == []
+    assert len(rig.light_times()) == 40
+    assert len(rig.device.ring) <= 2
+
+
 def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> None:
     """A frame dropped on the cable: later ones are stored, the device resends it, no gap remains."""
     rig.cable.drop_writes = {5}
