@@ -16,7 +16,18 @@ from starlette.exceptions import HTTPException
 
 from api.conditional import NotModified
 from api.deps import AppState
-from api.routes import alerts, dashboard, health, profiles, reports, series, silences, sites, vials
+from api.routes import (
+    alerts,
+    dashboard,
+    health,
+    profiles,
+    reports,
+    serial_devices,
+    series,
+    silences,
+    sites,
+    vials,
+)
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
@@ -66,6 +77,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         reports.router,
         dashboard.router,
         profiles.router,
+        serial_devices.router,
     ):
         app.include_router(router)
     app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})

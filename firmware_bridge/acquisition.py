@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
@@ -28,6 +29,23 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 MAX_BATCH_READINGS = 20_000  # flush early when a fast simulation fills a batch
+
+
+class BatchSource(Protocol):
+    """Readings that arrive by themselves (a serial microcontroller) rather than by polling a sensor."""
+
+    def poll(self, batch: Batch) -> int:
+        """Add what has arrived to ``batch`` without blocking; returns how many items were added."""
+        ...
+
+    def committed(self) -> None:
+        """The batch holding what :meth:`poll` added is committed: acknowledge it."""
+        ...
+
+    def close(self) -> None: ...
+
+
+SOURCE_POLL_SECONDS = 0.02  # how often arriving data is read when there are sources
 
 
 class SampleTime:
@@ -99,6 +117,7 @@ class AcquisitionLoop:
         sample_time: SampleTime | None = None,
         real_monotonic: Callable[[], float] = time.monotonic,
         real_wall: Callable[[], float] = time.time,
+        sources: list[BatchSource] | None = None,
     ) -> None:
         self.sensors = sensors
         self.clock = clock
@@ -117,6 +136,7 @@ class AcquisitionLoop:
         for s in sensors:
             s.next_due = start
         self.last_result: IngestResult | None = None
+        self.sources = sources or []
 
     # -- sampling ------------------------------------------------------------------------------------
 
@@ -167,6 +187,8 @@ class AcquisitionLoop:
             while s.next_due <= now and len(self._batch) < MAX_BATCH_READINGS:
                 self._sample(s, s.next_due)
                 taken += 1
+        for source in self.sources:
+            taken += source.poll(self._batch)
         return taken
 
     # -- batching ------------------------------------------------------------------------------------
@@ -188,6 +210,8 @@ class AcquisitionLoop:
             return None
         self._batch = Batch()
         self.last_result = result
+        for source in self.sources:
+            source.committed()
         return result
 
     def due_for_flush(self) -> bool:
@@ -200,17 +224,23 @@ class AcquisitionLoop:
         """Poll and flush until ``stop`` is set; then flush what is left."""
         try:
             while not stop.is_set():
-                self.poll_once()
+                taken = self.poll_once()
                 if self.due_for_flush():
                     self.flush()
+                if self.sources and taken:
+                    continue  # frames are arriving: more are likely waiting, read on before sleeping
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
                 # Sleep until the next reading is due, but no longer than a batch window: each wake-up
                 # costs CPU on a Pi all day, and SIGTERM's handler only sets ``stop``, seen on waking.
                 wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
+                if self.sources:  # a serial port is read often so its small buffer never fills
+                    wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
                 if wait > 0:
                     self.clock.sleep(wait)
         finally:
             self.flush()
+            for source in self.sources:
+                source.close()
 
 
 def _clock_speed(clock: Clock) -> float:

@@ -99,6 +99,12 @@ def build_fridge(sim: SimulationConfig, origin: float) -> SimulatedFridge:
 def check_drivers(settings: Settings, *, simulate: bool) -> None:
     """Every sensor names a known driver for its quantity and place; ``simulated`` needs --simulate."""
     for i, s in enumerate(settings.sensors):
+        if s.driver == "serial":
+            if not settings.bridge.serial:
+                raise ConfigError(
+                    f"sensors[{i}].driver: 'serial' needs a serial source: add [[bridge.serial]] url = ..."
+                )
+            continue
         if s.driver == "simulated":
             if not simulate:
                 raise ConfigError(
@@ -109,7 +115,7 @@ def check_drivers(settings: Settings, *, simulate: bool) -> None:
         if spec is None:
             raise ConfigError(
                 f"sensors[{i}].driver: unknown driver {s.driver!r}; "
-                f"known: simulated, {', '.join(sorted(DRIVERS))}"
+                f"known: simulated, serial, {', '.join(sorted(DRIVERS))}"
             )
         if spec.quantity != s.quantity:
             raise ConfigError(f"sensors[{i}].driver: {s.driver!r} measures {spec.quantity}, not {s.quantity}")
@@ -154,7 +160,7 @@ def build_simulated_sensors(
     Chip drivers run genuine driver code on emulated buses; ``simulated`` sensors read the fridge directly.
     """
     check_drivers(settings, simulate=True)
-    chips = [s for s in settings.sensors if s.driver != "simulated"]
+    chips = [s for s in settings.sensors if s.driver not in ("simulated", "serial")]
     seed = settings.simulation.seed * 100
     i2c: dict[int, EmulatedI2C] = {}
     w1 = EmulatedW1()
@@ -171,6 +177,8 @@ def build_simulated_sensors(
         w1.chips.update(probes.chips)
     out: list[ScheduledSensor] = []
     for s in settings.sensors:
+        if s.driver == "serial":
+            continue  # read by the microcontroller, arriving through a serial source
         if s.driver != "simulated":
             out.append(_scheduled(s, w1 if DRIVERS[s.driver].bus_kind == "w1" else i2c[s.bus]))
         elif s.quantity == "light":
@@ -202,7 +210,8 @@ def _dropout_schedule(
 def build_real_sensors(settings: Settings) -> list[ScheduledSensor]:
     """Sensors on the machine's own buses: I2C through Blinka, 1-Wire through sysfs."""
     check_drivers(settings, simulate=False)
-    kinds = {s.key: DRIVERS[s.driver].bus_kind for s in settings.sensors}
-    i2c = {n: open_i2c_bus(n) for n in sorted({s.bus for s in settings.sensors if kinds[s.key] == "i2c"})}
+    local = [s for s in settings.sensors if s.driver != "serial"]
+    kinds = {s.key: DRIVERS[s.driver].bus_kind for s in local}
+    i2c = {n: open_i2c_bus(n) for n in sorted({s.bus for s in local if kinds[s.key] == "i2c"})}
     w1 = SysfsW1()
-    return [_scheduled(s, w1 if kinds[s.key] == "w1" else i2c[s.bus]) for s in settings.sensors]
+    return [_scheduled(s, w1 if kinds[s.key] == "w1" else i2c[s.bus]) for s in local]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, BatchSource, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
+from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.engine import Engine
@@ -38,6 +39,10 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             sensors, _ = build_simulated_sensors(settings, fridge, sample_time)
         else:
             sensors = build_real_sensors(settings)
+        serial_sensors = {s.key: s.quantity for s in settings.sensors if s.driver == "serial"}
+        sources: list[BatchSource] = [
+            SerialSource(cfg, conn, serial_sensors, clock) for cfg in settings.bridge.serial
+        ]
         loop = AcquisitionLoop(
             sensors,
             clock,
@@ -45,8 +50,14 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             batch_seconds=settings.bridge.batch_seconds,
             stamp_at_due_time=simulate,
             sample_time=sample_time,
+            sources=sources,
         )
-        log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
+        log.info(
+            "bridge started: %d sensors, %d serial sources, database %s",
+            len(sensors),
+            len(sources),
+            settings.db_path,
+        )
         loop.run(stop)
         log.info("bridge stopped cleanly")
     finally:

@@ -128,9 +128,20 @@ class SimulationConfig(_Strict):
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
 
 
+class SerialSourceConfig(_Strict):
+    """A microcontroller streaming readings over serial (docs/serial-protocol.md); its sensors are the
+    site's sensors with ``driver = "serial"``, matched by key."""
+
+    url: str = Field(min_length=1)  # a pyserial URL: /dev/ttyACM0, /dev/serial/by-id/..., socket://...
+    baudrate: Annotated[int, Field(gt=0)] = 115200
+    device_id: str | None = None  # accept only this device; default: any
+    reconnect_seconds: Seconds = 1.0
+
+
 class BridgeConfig(_Strict):
     batch_seconds: Seconds = 2.0
     heartbeat_seconds: Seconds = 5.0
+    serial: list[SerialSourceConfig] = Field(default_factory=list)
 
 
 class AlertsConfig(_Strict):

@@ -11,8 +11,9 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 
@@ -24,12 +25,15 @@ from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule
 from monitor.site_view import SiteView
 from monitor.spectral import SpectralCounts
-from monitor.store import alerts, health, readings, silences, sites, spectral
+from monitor.store import alerts, health, readings, serial_links, silences, sites, spectral
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
 
 R = TypeVar("R", "LightReading", "TemperatureReading")
+Reading: TypeAlias = "LightReading | TemperatureReading"
+
+NO_READINGS = "no readings"  # the reason of gaps the ledger finds itself (an interval over max_gap_seconds)
 
 PURGE_EVERY_SECONDS = 3600.0
 
@@ -64,11 +68,25 @@ class SensorFault:
     detail: str
 
 
+@dataclass(frozen=True, slots=True)
+class DataGap:
+    """An interval of a sensor's series known to have lost readings: the ledger adds nothing across it."""
+
+    sensor_key: str
+    start_ts: float
+    end_ts: float
+    reason: str
+
+
 @dataclass
 class Batch:
     light: list[LightReading] = field(default_factory=list)
     temperature: list[TemperatureReading] = field(default_factory=list)
     faults: list[SensorFault] = field(default_factory=list)
+    gaps: list[DataGap] = field(default_factory=list)
+    # Serial frames the readings came in, and per device boot its state: committed with the readings.
+    frames: list[serial_links.FrameKey] = field(default_factory=list)
+    boots: dict[tuple[str, str], serial_links.BootRecord] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.light) + len(self.temperature) + len(self.faults)
@@ -124,6 +142,7 @@ class Engine:
         try:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
+                serial_links.record(self._conn, batch.frames, batch.boots.values())
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
                 changes += silences.reconcile(self._conn, now)
@@ -155,52 +174,105 @@ class Engine:
             light_by_sensor[lr.sensor_key].append(lr)
         for tr in batch.temperature:
             temp_by_sensor[tr.sensor_key].append(tr)
-        for key, lights in light_by_sensor.items():
+        gaps_by_sensor: dict[str, list[ledger.Gap]] = defaultdict(list)
+        for g in batch.gaps:
+            sensor = self._sensor(g.sensor_key)
+            gap = ledger.Gap(g.start_ts, g.end_ts)
+            readings.insert_gaps(self._conn, sensor.id, [gap], g.reason)
+            gaps_by_sensor[g.sensor_key].append(gap)
+        for key in sorted({*light_by_sensor, *temp_by_sensor, *gaps_by_sensor}):
             sensor = self._sensor(key)
-            kept = self._in_order(key, sorted(lights, key=lambda r: r.ts))
-            rejected += len(lights) - len(kept)
-            if not kept:
-                continue
-            cum, gaps = self._integrate(sensor, [r.ts for r in kept], [r.lux for r in kept])
-            stored += readings.insert_light(self._conn, sensor.id, kept, cum.tolist())
-            spectra = [spectral.SpectralRow(r.ts, r.lux, r.spectrum) for r in kept if r.spectrum is not None]
-            if spectra:
-                spectral.insert(self._conn, sensor, spectra)
-            readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
-            gap_count += len(gaps)
-            observed[key] = [Observation(r.ts, r.lux) for r in kept]
-        for key, temps in temp_by_sensor.items():
-            sensor = self._sensor(key)
-            kept_t = self._in_order(key, sorted(temps, key=lambda r: r.ts))
-            rejected += len(temps) - len(kept_t)
-            if not kept_t:
-                continue
-            cum, gaps = self._integrate(sensor, [r.ts for r in kept_t], [r.celsius for r in kept_t])
-            stored += readings.insert_temperature(self._conn, sensor.id, kept_t, cum.tolist())
-            readings.insert_gaps(self._conn, sensor.id, gaps, "no readings")
-            gap_count += len(gaps)
-            observed[key] = [Observation(r.ts, r.celsius) for r in kept_t]
+            late: Sequence[Reading]
+            forward: Sequence[Reading]
+            if sensor.quantity == "light":
+                lights = sorted(light_by_sensor.get(key, []), key=_ts)
+                late, light_forward = self._split(key, lights)
+                values = [r.lux for r in light_forward]
+                forward, arrived = light_forward, len(lights)
+            else:
+                temps = sorted(temp_by_sensor.get(key, []), key=_ts)
+                late, temp_forward = self._split(key, temps)
+                values = [r.celsius for r in temp_forward]
+                forward, arrived = temp_forward, len(temps)
+            rejected += arrived - len(late) - len(forward)
+            # A reading at or before the last stored one (a microcontroller's buffer arriving late) or a
+            # gap known only now changes the ledger from that instant: insert, then integrate again.
+            added_late = self._insert(sensor, late, [0.0] * len(late)) if late else 0
+            stored += added_late
+            last = self._last_ts.get(key)
+            starts = [late[0].ts] if added_late else []
+            starts += [g.start for g in gaps_by_sensor.get(key, []) if last is not None and g.start < last]
+            ts = [r.ts for r in forward]
+            if starts:
+                stored += self._insert(sensor, forward, [0.0] * len(forward))
+                gap_count += self._rewrite(sensor, min(starts))
+            elif forward:
+                cum, gaps = self._integrate(sensor, self._tails.get(key), ts, values)
+                stored += self._insert(sensor, forward, cum.tolist())
+                gap_count += len(gaps)
+            if forward:
+                observed[key] = [Observation(t, v) for t, v in zip(ts, values, strict=True)]
+            if sensor.quantity == "light":
+                spectra = [
+                    spectral.SpectralRow(r.ts, r.lux, r.spectrum)
+                    for r in cast("Sequence[LightReading]", forward)
+                    if r.spectrum is not None
+                ]
+                if spectra:
+                    spectral.insert(self._conn, sensor, spectra)
         return stored, rejected, gap_count, observed
 
-    def _in_order(self, key: str, rows: list[R]) -> list[R]:
-        """Drop rows at or before the last stored time: the ledger only grows forward."""
+    def _insert(self, sensor: SensorRecord, rows: Sequence[Reading], cum: Sequence[float]) -> int:
+        """Insert rows with their cumulative ledger values; a row already stored is left as it was."""
+        if sensor.quantity == "light":
+            return readings.insert_light(self._conn, sensor.id, cast("Sequence[LightReading]", rows), cum)
+        return readings.insert_temperature(
+            self._conn, sensor.id, cast("Sequence[TemperatureReading]", rows), cum
+        )
+
+    def _split(self, key: str, rows: list[R]) -> tuple[list[R], list[R]]:
+        """Sorted rows at or before the last stored time (late: they rewrite the ledger) and after it."""
         last = self._last_ts.get(key)
-        kept: list[R] = []
+        late: list[R] = []
+        forward: list[R] = []
+        previous: float | None = None
         for r in rows:
-            if last is None or r.ts > last:
-                kept.append(r)
-                last = r.ts
-        return kept
+            if r.ts == previous:
+                continue  # the same instant twice in one batch: the first stands
+            previous = r.ts
+            (forward if last is None or r.ts > last else late).append(r)
+        return late, forward
 
     def _integrate(
-        self, sensor: SensorRecord, ts: list[float], values: list[float]
+        self, sensor: SensorRecord, tail: ledger.Tail | None, ts: list[float], values: list[float]
     ) -> tuple[np.ndarray, list[ledger.Gap]]:
         t = np.asarray(ts, dtype=np.float64)
         rate = ledger_integrand(sensor.quantity, np.asarray(values, dtype=np.float64))
-        cum, gaps = ledger.integrate(self._tails.get(sensor.key), t, rate, sensor.max_gap_seconds)
-        self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
-        self._last_ts[sensor.key] = float(t[-1])
+        after = tail.ts if tail is not None else -math.inf
+        unknown = readings.known_gaps(self._conn, sensor.id, after, NO_READINGS)
+        cum, gaps = ledger.integrate(tail, t, rate, sensor.max_gap_seconds, unknown)
+        readings.insert_gaps(self._conn, sensor.id, gaps, NO_READINGS)
+        last = self._last_ts.get(sensor.key)
+        if last is None or float(t[-1]) >= last:
+            self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
+            self._last_ts[sensor.key] = float(t[-1])
         return cum, gaps
+
+    def _rewrite(self, sensor: SensorRecord, start: float) -> int:
+        """Integrate the stored series again from ``start``: a late reading, or a gap known only now.
+
+        The ledger from that instant on was computed without it. It restarts from the stored point before
+        ``start``; the gaps the ledger found itself after that point are found afresh.
+        """
+        tail = readings.anchor_before(self._conn, sensor, start)
+        readings.delete_gaps_after(self._conn, sensor.id, tail.ts if tail else -math.inf, NO_READINGS)
+        points = readings.series(self._conn, sensor, start, math.inf, limit=10_000_000)
+        if not points:
+            return 0
+        ts = [t for t, _ in points]
+        cum, gaps = self._integrate(sensor, tail, ts, [v for _, v in points])
+        readings.set_cumulative(self._conn, sensor, list(zip(ts, cum.tolist(), strict=True)))
+        return len(gaps)
 
     # -- sensor status -------------------------------------------------------------------------------
 
@@ -468,6 +540,10 @@ def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
     if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
         return None
     return state.timer_json()
+
+
+def _ts(reading: Reading) -> float:
+    return reading.ts
 
 
 def _with_status(sensor: SensorRecord, status: sites.SensorStatus, detail: str, ts: float) -> SensorRecord:

@@ -8,6 +8,7 @@ a chord across an hour without data would invent an exposure nobody measured.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,12 +34,18 @@ class Gap:
 
 
 def integrate(
-    tail: Tail | None, seconds: FloatArray, rate: FloatArray, max_gap_seconds: float
+    tail: Tail | None,
+    seconds: FloatArray,
+    rate: FloatArray,
+    max_gap_seconds: float,
+    unknown: Sequence[Gap] = (),
 ) -> tuple[FloatArray, list[Gap]]:
     """Cumulative integral (in rate·hours) at each of ``seconds``, continuing from ``tail``.
 
     ``seconds`` must be strictly increasing and later than ``tail.ts``. Returns the cumulative values and the
-    gaps found, including one between the tail and the first new sample.
+    gaps found, including one between the tail and the first new sample. ``unknown`` are intervals already
+    known to be gaps (readings known lost): nothing is added across a sample interval overlapping one, and
+    they are not reported again.
 
     Written as a few in-place passes: on a year of 1 Hz readings this runs at a small multiple of one
     numpy pass over the array (``bench/bench_model.py``).
@@ -66,6 +73,9 @@ def integrate(
         gap_index = np.flatnonzero(dt > max_gap_seconds)
         body[gap_index] = 0.0  # nothing is added across a gap
         gaps = [Gap(float(t[k]), float(t[k + 1])) for k in gap_index]
+    for window in unknown:
+        if dt.size:
+            body[(t[:-1] < window.end) & (t[1:] > window.start)] = 0.0
     np.cumsum(body, out=body)
     out *= 1.0 / (2.0 * SECONDS_PER_HOUR)
     out += start
@@ -88,9 +98,9 @@ def value_at(
     t0, y0, c0 = before
     if after is None or ts <= t0:
         return c0
-    t1, y1, _ = after
-    if t1 - t0 > max_gap_seconds:
+    t1, y1, c1 = after
+    if t1 - t0 > max_gap_seconds or c1 <= c0:  # a gap, or an interval the ledger adds nothing across
         return c0
     frac = (ts - t0) / (t1 - t0)
     y = y0 + (y1 - y0) * frac
-    return c0 + (ts - t0) * (y0 + y) / (2.0 * SECONDS_PER_HOUR)
+    return min(c0 + (ts - t0) * (y0 + y) / (2.0 * SECONDS_PER_HOUR), c1)

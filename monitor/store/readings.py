@@ -155,3 +155,47 @@ def series(
 def count(conn: sqlite3.Connection, sensor: SensorRecord) -> int:
     table, _, _ = _TABLES[sensor.quantity]
     return int(conn.execute(f"SELECT COUNT(*) FROM {table} WHERE sensor_id = ?", (sensor.id,)).fetchone()[0])
+
+
+# -- rewriting a stretch of the ledger (late readings, readings known lost) ------------------------------
+
+
+def anchor_before(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> ledger.Tail | None:
+    """The last stored point strictly before ``ts``: where a re-integration from ``ts`` starts."""
+    table, value, cum = _TABLES[sensor.quantity]
+    row = conn.execute(
+        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1",
+        (sensor.id, ts),
+    ).fetchone()
+    if row is None:
+        return None
+    return ledger.Tail(float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2]))
+
+
+def set_cumulative(
+    conn: sqlite3.Connection, sensor: SensorRecord, points: Sequence[tuple[float, float]]
+) -> None:
+    """Overwrite the cumulative column at each ``(ts, cumulative)``."""
+    table, _, cum = _TABLES[sensor.quantity]
+    conn.executemany(
+        f"UPDATE {table} SET {cum} = ? WHERE sensor_id = ? AND ts = ?",
+        [(c, sensor.id, t) for t, c in points],
+    )
+
+
+def delete_gaps_after(conn: sqlite3.Connection, sensor_id: int, ts: float, reason: str) -> None:
+    """Drop gaps of ``reason`` ending after ``ts``: a re-integration finds them again."""
+    conn.execute(
+        "DELETE FROM gaps WHERE sensor_id = ? AND end_ts > ? AND reason = ?", (sensor_id, ts, reason)
+    )
+
+
+def known_gaps(
+    conn: sqlite3.Connection, sensor_id: int, after_ts: float, except_reason: str
+) -> list[ledger.Gap]:
+    """Recorded gaps ending after ``after_ts`` other than ``except_reason`` (e.g. frames known lost)."""
+    rows = conn.execute(
+        "SELECT start_ts, end_ts FROM gaps WHERE sensor_id = ? AND end_ts > ? AND reason != ?",
+        (sensor_id, after_ts, except_reason),
+    ).fetchall()
+    return [ledger.Gap(float(a), float(b)) for a, b in rows]

@@ -125,6 +125,27 @@ _SPECTRAL = """
     CREATE INDEX spectral_readings_with_kappa ON spectral_readings(sensor_id, ts) WHERE kappa IS NOT NULL;
 """
 
+# 6: readings from serial microcontrollers: every frame stored once, per device boot the clock offset and
+# the sequence number acknowledged through (docs/serial-protocol.md)
+_SERIAL_FRAMES = """
+    CREATE TABLE serial_boots (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        wall_offset_seconds REAL NOT NULL,
+        acked_through INTEGER NOT NULL,
+        firmware_version TEXT NOT NULL,
+        last_seen_ts REAL NOT NULL,
+        PRIMARY KEY (device_id, boot_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE serial_frames (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        PRIMARY KEY (device_id, boot_id, seq)
+    ) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -252,6 +273,7 @@ MIGRATIONS: tuple[str, ...] = (
     _LOCATION_LIGHT,
     _ALERT_LIFECYCLE,
     _SPECTRAL,
+    _SERIAL_FRAMES,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

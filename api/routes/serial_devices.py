@@ -1,0 +1,43 @@
+"""GET /api/v1/serial-devices: the microcontrollers the bridge has heard over serial, and when last."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import Conn, State
+from monitor.store import serial_links
+
+router = APIRouter(prefix="/api/v1", tags=["sensors"])
+
+
+class SerialDevice(BaseModel):
+    device_id: str
+    boot_id: str  # the boot heard from last; a new one at every reboot
+    firmware_version: str
+    last_seen_ts: float
+    last_seen_age_seconds: float
+    frames_acknowledged: int  # of that boot: stored (or known lost) and acknowledged to the device
+    boots: int  # boots of this device heard of since the database was made
+
+
+@router.get("/serial-devices", response_model=list[SerialDevice])
+def list_serial_devices(conn: Conn, state: State) -> list[SerialDevice]:
+    """One entry per device: its latest boot. An old ``last_seen`` with a live bridge: unplugged or hung."""
+    now = state.clock.wall()
+    out: dict[str, SerialDevice] = {}
+    for boot in serial_links.list_boots(conn):
+        seen = out.get(boot.device_id)
+        if seen is not None:
+            seen.boots += 1
+            continue
+        out[boot.device_id] = SerialDevice(
+            device_id=boot.device_id,
+            boot_id=boot.boot_id,
+            firmware_version=boot.firmware_version,
+            last_seen_ts=boot.last_seen_ts,
+            last_seen_age_seconds=round(max(now - boot.last_seen_ts, 0.0), 3),
+            frames_acknowledged=boot.acked_through,
+            boots=1,
+        )
+    return list(out.values())

@@ -1,0 +1,1 @@
+"""The microcontroller firmware (CircuitPython), also run under CPython against the emulated bus."""
