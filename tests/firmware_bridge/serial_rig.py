@@ -55,6 +55,7 @@ class LossyPort:
         self.drop_writes: set[int] = set()
         self.writes = 0
         self.hellos = 0
+        self.delivered = 0  # writes that reached the pty
 
     @property
     def connected(self) -> bool:
@@ -72,7 +73,9 @@ class LossyPort:
         self.hellos += data.startswith(b"$1,H,")
         if self.writes in self.drop_writes:
             return len(data)  # sent, never arrives
-        return self.inner.write(data)
+        written = self.inner.write(data)
+        self.delivered += written > 0
+        return written
 
 
 class Rig:
@@ -167,9 +170,9 @@ class Rig:
 
     def run(self, seconds: float, step: float = 0.25, *, host: bool = True) -> None:
         for _ in range(round(seconds / step)):
-            sent = self.device.sent
+            delivered = self.cable.delivered
             self.device.step()
-            if host and self.device.sent != sent:
+            if host and self.cable.delivered != delivered:
                 self._await_delivery()
             self.clock.advance(step)
             if host and self.conn is not None:

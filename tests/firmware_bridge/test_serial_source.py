@@ -167,6 +167,29 @@ def test_frame_lost_in_transit_is_sent_again_and_fills_the_ledger(rig: Rig) -> N
     assert rig.gaps() == []
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3], ids=lambda s: f"seed-{s}")
+def test_a_lossy_cable_costs_no_reading(rig: Rig, seed: int) -> None:
+    """One write in ten lost on the way (hellos and readings alike): later frames arrive first, the lost
+    ones come again, and in the end every number is stored once, the ledger whole, no gap."""
+    rng = random.Random(seed)
+    rig.cable.drop_writes = {n for n in range(2, 400) if rng.random() < 0.1}
+    rig.room.lux = 50.0
+    rig.run(60.0)
+    rig.cable.drop_writes = set()
+    rig.run(15.0)
+    assert_every_seq_once(rig)
+    assert rig.gaps() == []
+    times = rig.light_times()
+    assert len(times) == 75
+    assert all(b - a == pytest.approx(1.0, abs=1e-3) for a, b in itertools.pairwise(times))
+    conn = rig.db()
+    try:
+        dose = conn.execute("SELECT MAX(cum_lux_hours) FROM light_readings").fetchone()[0]
+    finally:
+        conn.close()
+    assert dose == pytest.approx(50.0 * 74 / 3600.0, rel=0.02)  # late readings rewrote the ledger
+
+
 def test_unplug_and_replug_delivers_the_buffered_readings(rig: Rig) -> None:
     """Unplugged for two minutes: the readings taken meanwhile arrive after the replug, none twice."""
     rig.run(10.0)
