@@ -496,8 +496,9 @@
     const form = el("form", { class: "ack", novalidate: true, "aria-label": `Acknowledge alert ${id}` },
       el("label", { for: byId, text: "Your name" }), by,
       el("label", { for: commentId, text: "Comment: what was done (required)" }), comment,
-      el("details", {}, el("summary", { text: "API token (only if this server asks for one)" }),
-        el("label", { for: tokenId, text: "Token" }), token),
+      el("details", { open: !token.value }, el("summary", { text: "API token" }),
+        el("label", { for: tokenId, text: "API token (write scope)" }), token,
+        el("p", { class: "hint", text: "Acknowledging needs a write token: vialguard token create --scope write --name NAME" })),
       err, el("div", { class: "row" }, submit, cancel));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
