@@ -9,11 +9,13 @@ from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
 from hardware.clock import Clock
 from monitor.config import Settings
+from monitor.config_audit import record_config
 from monitor.engine import Engine
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,8 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     conn = db.connect()
     try:
         sync_site(conn, settings, clock.wall())
+        with transaction(conn):
+            record_config(conn, settings, clock.wall(), "system:bridge")
         catalog = load_catalog(settings.drug_profiles_file)
         engine = Engine(
             conn,
