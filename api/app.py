@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api import metrics
 from api.auth import caller
 from api.conditional import NotModified
 from api.deps import AppState
@@ -60,9 +61,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.vialguard = state
+    app.state.metrics = metrics.registry_for(state)
     # The health check and the dashboard's page and assets are open; its data route checks the caller.
     app.include_router(health.router)
     app.include_router(dashboard.router)
+    app.include_router(metrics.router)  # checks the caller itself: a read
     for router in (
         alerts.router,
         silences.router,

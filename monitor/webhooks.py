@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -74,3 +75,11 @@ def encode(message: dict[str, Any]) -> bytes:
 def signature(secret: str, payload: bytes) -> str:
     """``sha256=<hex HMAC>`` of the exact bytes sent, for a receiver that shares the secret."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
+
+
+def loggable(url: str) -> str:
+    """The URL without user, password or query string, which may carry a receiver's secret."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"

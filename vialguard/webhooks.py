@@ -18,7 +18,6 @@ import logging
 import sqlite3
 import threading
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from monitor.config import WebhookConfig
 from monitor.store import Database
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from monitor.webhooks import loggable
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +51,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 _OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def loggable(url: str) -> str:
-    """The URL without user, password or query string, which may carry a receiver's secret."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def post(hook: WebhookConfig, payload: bytes, headers: dict[str, str]) -> None:

@@ -156,3 +156,9 @@ def test_no_token_reaches_a_log(served: Served, caplog: pytest.LogCaptureFixture
     text = caplog.text
     for token in (*served.tokens.values(), wrong):
         assert token not in text
+
+
+def test_metrics_are_a_read(exposed: Served) -> None:
+    """/metrics follows the read rule: a scraper beyond loopback sends a read token."""
+    assert exposed.client.get("/metrics").status_code == 401
+    assert exposed.client.get("/metrics", headers=exposed.auth("read")).status_code == 200
