@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from api.audit_schemas import AuditCheck, AuditEntry, AuditPage
 from api.auth import AdminDep
 from api.deps import Conn
+from api.params import SINCE_MAX
 from api.schemas import iso
 from monitor.store import audit as audit_store
 from monitor.store.database import snapshot
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 def list_audit(
     conn: Conn,
     who: AdminDep,
-    after: Annotated[int, Query(ge=0, description="the cursor of the previous page; 0 from the start")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=SINCE_MAX, description="the cursor of the previous page; 0 from the start")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> AuditPage:
     """Audit rows after ``after``, oldest first: acknowledgements, silences, tokens, vial events, config."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
 from api.deps import Conn, State
+from api.params import RowId
 from api.schemas import iso
 from api.silence_schemas import Silence, SilenceCreate, SilenceExpire
 from monitor.store import audit as audit_store
@@ -66,12 +67,14 @@ def list_silences(
 
 
 @router.get("/{silence_id}", response_model=Silence)
-def get_silence(silence_id: int, conn: Conn, state: State) -> Silence:
+def get_silence(silence_id: RowId, conn: Conn, state: State) -> Silence:
     return to_schema(silence_store.get(conn, silence_id), state.clock.wall())
 
 
 @router.post("/{silence_id}/expire", response_model=Silence)
-def expire_silence(silence_id: int, body: SilenceExpire, conn: Conn, state: State, who: CallerDep) -> Silence:
+def expire_silence(
+    silence_id: RowId, body: SilenceExpire, conn: Conn, state: State, who: CallerDep
+) -> Silence:
     """End a silence now; the alerts it covered are flagged unsilenced (a change pollers see)."""
     now = state.clock.wall()
     with transaction(conn):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
 from api.deps import Conn, State
+from api.params import RowId
 from api.schemas import (
     Bounds,
     ModelParameter,
@@ -127,7 +128,7 @@ def list_vials(conn: Conn, state: State) -> list[Vial]:
 
 
 @router.get("/{vial_id}", response_model=Vial)
-def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
+def get_vial(vial_id: RowId, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
         return to_schema(
@@ -166,7 +167,7 @@ def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerD
 
 @router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
 def potency_history(
-    vial_id: int, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
+    vial_id: RowId, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
 ) -> list[PotencyPoint]:
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with snapshot(conn):
@@ -201,7 +202,7 @@ def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
 
 
 @router.get("/{vial_id}/events", response_model=list[VialEventOut])
-def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
+def list_events(vial_id: RowId, conn: Conn) -> list[VialEventOut]:
     """The vial's life in the order it happened (``at``), with when each was recorded."""
     with snapshot(conn):
         vial_store.get(conn, vial_id)
@@ -209,7 +210,9 @@ def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
 
 
 @router.post("/{vial_id}/events", response_model=VialEventRecorded, status_code=status.HTTP_201_CREATED)
-def add_event(vial_id: int, body: VialEventIn, conn: Conn, state: State, who: CallerDep) -> VialEventRecorded:
+def add_event(
+    vial_id: RowId, body: VialEventIn, conn: Conn, state: State, who: CallerDep
+) -> VialEventRecorded:
     """Record a move, a packaging change, reconstitution, administration or discard at its true time.
 
     An event in the past recomputes the potency from that time on; a refusal is a 422 naming the field.
