@@ -136,7 +136,8 @@ _AUDIT_LOG = """
 # 7: webhooks. A trigger copies every alert change (a new seq on an alert row) into the outbox in the same
 # transaction as the change, so no change can be committed without its message: the transactional outbox.
 # It copies only while an endpoint is configured, so a site without webhooks keeps no outbox. Each endpoint
-# keeps how far it has been delivered and when to try next.
+# keeps how far it has been delivered and when to try next. An infinite value (a silent sensor's) is written
+# as null, as the API writes it: JSON has no infinity.
 _WEBHOOK_OUTBOX = """
     CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,
@@ -165,7 +166,9 @@ _WEBHOOK_OUTBOX = """
             'vial', (SELECT key FROM vials WHERE id = NEW.vial_id),
             'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id),
             'started_ts', NEW.started_ts, 'fired_ts', NEW.fired_ts, 'ended_ts', NEW.ended_ts,
-            'value', NEW.value, 'worst_value', NEW.worst_value, 'message', NEW.message,
+            'value', CASE WHEN abs(NEW.value) < 9e999 THEN NEW.value END,
+            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN NEW.worst_value END,
+            'message', NEW.message,
             'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment,
             'ack_ts', NEW.ack_ts, 'escalated_ts', NEW.escalated_ts, 'silence_id', NEW.silence_id)
         FROM alert_events AS e WHERE e.seq = NEW.seq;

@@ -187,6 +187,22 @@ def test_a_rejected_change_is_sent_again_with_the_same_key(site: Site) -> None:
     assert [json.loads(b)["alert"]["id"] for _, b in receiver.received] == [first, first, second]
 
 
+def test_an_infinite_value_is_delivered_as_null(site: Site) -> None:
+    """A silent sensor's alert has value inf; JSON has none, so it goes as null, as the API writes it."""
+    receiver = Receiver()
+    loc = site.location_id
+    new = alert_store.NewAlert(
+        "s", "sensor-stale", "warning", loc, None, None, 0.0, 0.0, float("inf"), "silent"
+    )
+    with transaction(site.conn):
+        alert_store.open_alert(site.conn, new)
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 1
+    alert = json.loads(receiver.received[0][1])["alert"]
+    assert alert["value"] is None
+    assert alert["worst_value"] is None
+
+
 def test_a_site_without_webhooks_keeps_no_outbox(settings: Settings, clock: ManualClock) -> None:
     """With no endpoint registered, alert changes leave nothing in the outbox."""
     database = Database(settings.db_path)
