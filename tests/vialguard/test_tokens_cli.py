@@ -1,4 +1,4 @@
-"""`vialguard token`: a token printed once, usable at once, never shown again; every change audited."""
+"""`vialguard token`: printed once, usable at once, never shown again; console changes are audited."""
 
 from __future__ import annotations
 
@@ -55,3 +55,18 @@ def test_create_refuses_an_unknown_scope(settings: Settings, capsys: pytest.Capt
             ["token", "create", "--simulate", "--db", str(settings.db_path), "--scope", "root", "--name", "x"]
         )
     assert "invalid choice: 'root'" in capsys.readouterr().err
+
+
+def test_a_vial_event_at_the_console_is_audited(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`vialguard vials event` appends a row naming the console user, and the chain stays intact."""
+    db = ["--simulate", "--db", str(settings.db_path)]
+    assert main(["vials", "event", *db, "roze-0002", "packaging-changed", "--packaging", "syringe"]) == 0
+    conn = Database(settings.db_path).connect()
+    rows = audit_store.entries(conn)
+    assert [(r.action, r.subject) for r in rows] == [("vial.packaging-changed", "vial:roze-0002")]
+    assert rows[0].actor.startswith("console:")
+    assert '"packaging":"syringe"' in rows[0].detail
+    assert audit_store.check(conn).intact
+    conn.close()
