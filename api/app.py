@@ -19,7 +19,19 @@ from api.auth import caller
 from api.conditional import NotModified
 from api.deps import AppState
 from api.limits import BodyLimit
-from api.routes import alerts, audit, dashboard, health, profiles, reports, series, silences, sites, vials
+from api.routes import (
+    alerts,
+    audit,
+    dashboard,
+    health,
+    profiles,
+    reports,
+    series,
+    silences,
+    sites,
+    tokens,
+    vials,
+)
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
@@ -75,6 +87,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         reports.router,
         profiles.router,
         audit.router,
+        tokens.router,
     ):
         app.include_router(router, dependencies=[Depends(caller)])
     app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
