@@ -38,8 +38,12 @@ class Served:
 
 
 @contextmanager
-def serve(settings: Settings, clock: ManualClock) -> Iterator[Served]:
-    """The API of ``settings`` on uvicorn at an ephemeral 127.0.0.1 port, with a token of each scope."""
+def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = False) -> Iterator[Served]:
+    """The API of ``settings`` on uvicorn at an ephemeral 127.0.0.1 port, with a token of each scope.
+
+    ``log_everything``: uvicorn leaves logging alone, so its access and error records reach the root
+    logger (and pytest's caplog) at every level.
+    """
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
@@ -50,7 +54,9 @@ def serve(settings: Settings, clock: ManualClock) -> Iterator[Served]:
         }
     conn.close()
     app = create_app(settings, clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    logs: dict[str, object] = {"log_config": None, "log_level": "debug"} if log_everything else {}
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", **{"log_level": "warning", **logs})
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
