@@ -15,6 +15,7 @@ from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
         sync_site(conn, settings, clock.wall())
         with transaction(conn):
             record_config(conn, settings, clock.wall(), "system:bridge")
+            # The bridge always runs, the webhook deliverer only while webhooks are configured: the bridge
+            # drops endpoints taken out of the config, so their outbox stops filling with nobody to empty it.
+            webhook_store.sync_endpoints(conn, [hook.url for hook in settings.webhooks])
         catalog = load_catalog(settings.drug_profiles_file)
         engine = Engine(
             conn,

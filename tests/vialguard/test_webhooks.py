@@ -203,6 +203,17 @@ def test_an_infinite_value_is_delivered_as_null(site: Site) -> None:
     assert alert["worst_value"] is None
 
 
+def test_an_endpoint_taken_out_of_the_config_stops_the_outbox(site: Site) -> None:
+    """Syncing to no endpoints (what the bridge does at start) empties the outbox and stops its filling."""
+    site.fire()
+    assert webhook_store.pending(site.conn) == 1
+    with transaction(site.conn):
+        webhook_store.sync_endpoints(site.conn, [])
+    assert webhook_store.pending(site.conn) == 0
+    site.fire()
+    assert webhook_store.pending(site.conn) == 0
+
+
 def test_a_site_without_webhooks_keeps_no_outbox(settings: Settings, clock: ManualClock) -> None:
     """With no endpoint registered, alert changes leave nothing in the outbox."""
     database = Database(settings.db_path)
