@@ -137,7 +137,8 @@ _AUDIT_LOG = """
 # transaction as the change, so no change can be committed without its message: the transactional outbox.
 # It copies only while an endpoint is configured, so a site without webhooks keeps no outbox. Each endpoint
 # keeps how far it has been delivered and when to try next. An infinite value (a silent sensor's) is written
-# as null, as the API writes it: JSON has no infinity.
+# as null, as the API writes it: JSON has no infinity. A later migration that rebuilds the alerts table must
+# create this trigger again: dropping a table drops its triggers.
 _WEBHOOK_OUTBOX = """
     CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,

@@ -102,7 +102,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     for name, helptext, func in (
-        ("run", "start the bridge and the API, supervised (Ctrl-C stops both)", cmd_run),
+        ("run", "start the bridge, the API and any webhook deliverer (Ctrl-C stops all)", cmd_run),
         ("bridge", "the sensor-bridge process alone", cmd_bridge),
         ("api", "the API process alone", cmd_api),
     ):
