@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from api import metrics
+from api.auth import caller
 from api.conditional import NotModified
 from api.deps import AppState
+from api.limits import BodyLimit
 from api.routes import (
     alerts,
+    audit,
     dashboard,
     health,
     profiles,
@@ -26,15 +30,18 @@ from api.routes import (
     series,
     silences,
     sites,
+    tokens,
     vials,
 )
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
-from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
+from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.profiles import load_catalog
 from monitor.store import Database
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
+    (Unauthorized, 401, "unauthorized"),
+    (Forbidden, 403, "forbidden"),
     (NotFound, 404, "not found"),
     (InvalidRequest, 422, "invalid request"),
     (StoreError, 503, "storage unavailable"),
@@ -67,26 +74,35 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.vialguard = state
+    app.state.metrics = metrics.registry_for(state)
+    # The health check and the dashboard's page and assets are open; its data route checks the caller.
+    app.include_router(health.router)
+    app.include_router(dashboard.router)
+    app.include_router(metrics.router)  # checks the caller itself: a read
     for router in (
-        health.router,
         alerts.router,
         silences.router,
         vials.router,
         sites.router,
         series.router,
         reports.router,
-        dashboard.router,
         profiles.router,
         serial_devices.router,
+        audit.router,
+        tokens.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(caller)])
     app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_bytes)
 
     @app.exception_handler(VialguardError)
     async def domain_error(request: Request, exc: VialguardError) -> JSONResponse:
         for kind, status, name in _STATUS:
             if isinstance(exc, kind):
-                return _error(status, name, str(exc))
+                response = _error(status, name, str(exc))
+                if status == 401:
+                    response.headers["WWW-Authenticate"] = "Bearer"
+                return response
         return _error(500, "internal error", str(exc))
 
     @app.exception_handler(RequestValidationError)

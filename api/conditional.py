@@ -17,8 +17,9 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import authorize
 from api.deps import AppState
-from monitor.errors import StoreError
+from monitor.errors import VialguardError
 
 EtagOf = Callable[[sqlite3.Connection, bytes], str]
 
@@ -43,9 +44,11 @@ class NotModified:
         if etag_of is not None and header and not _long_poll(query):
             try:
                 with self.state.checkout() as conn:
+                    # The caller must be allowed to read before learning that nothing changed.
+                    authorize(self.state, conn, _header(scope, b"authorization"), "read")
                     current = etag_of(conn, query)
-            except (sqlite3.Error, StoreError):
-                current = None  # the application reports the database problem properly
+            except (sqlite3.Error, VialguardError):
+                current = None  # the application reports the refusal or the database problem properly
             if current is not None and current in if_none_match(header):
                 await send(
                     {"type": "http.response.start", "status": 304, "headers": [(b"etag", current.encode())]}

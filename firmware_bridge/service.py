@@ -10,11 +10,14 @@ from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simu
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
 from monitor.config import Settings
+from monitor.config_audit import record_config
 from monitor.engine import Engine
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store import webhooks as webhook_store
+from monitor.store.database import transaction
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +29,11 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     conn = db.connect()
     try:
         sync_site(conn, settings, clock.wall())
+        with transaction(conn):
+            record_config(conn, settings, clock.wall(), "system:bridge")
+            # The bridge always runs, the webhook deliverer only while webhooks are configured: the bridge
+            # drops endpoints taken out of the config, so their outbox stops filling with nobody to empty it.
+            webhook_store.sync_endpoints(conn, [hook.url for hook in settings.webhooks])
         catalog = load_catalog(settings.drug_profiles_file)
         engine = Engine(
             conn,

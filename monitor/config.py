@@ -151,6 +151,18 @@ class AlertsConfig(_Strict):
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    # Reads without a token, only while the server binds to loopback alone; writes always need one.
+    anonymous_loopback_reads: bool = True
+    max_request_bytes: Annotated[int, Field(ge=1024)] = 65_536
+
+
+class WebhookConfig(_Strict):
+    """An endpoint that receives every alert change as a JSON POST (see vialguard/webhooks.py)."""
+
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
+    # When set, each POST carries X-Vialguard-Signature: sha256=<HMAC of the body with this secret>.
+    secret: str | None = Field(default=None, min_length=16, repr=False)
+    timeout_seconds: Seconds = 10.0
 
 
 class Settings(_Strict):
@@ -165,6 +177,7 @@ class Settings(_Strict):
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:

@@ -6,6 +6,8 @@
      |    +-- SchemaError     the database's schema is newer than this code, or a migration failed
      +-- NotFound             a vial, alert, location or sensor that does not exist
      +-- InvalidRequest       a well-formed request the domain refuses (unknown drug, empty comment)
+     +-- Unauthorized         no API token, or one that is unknown or revoked (HTTP 401)
+     +-- Forbidden            a valid API token whose scope does not cover the request (HTTP 403)
 
 Hardware failures have their own tree in :mod:`hardware.errors`; the bridge translates those into sensor
 statuses. The API maps ``NotFound`` to 404 and ``InvalidRequest`` to 422, always with the message.
@@ -36,3 +38,11 @@ class NotFound(VialguardError):
 
 class InvalidRequest(VialguardError):
     """A request that is well formed but that the domain refuses; the message says why."""
+
+
+class Unauthorized(VialguardError):
+    """The request carries no API token, or one that is malformed, unknown or revoked."""
+
+
+class Forbidden(VialguardError):
+    """The request's API token is valid but its scope does not cover what was asked."""

@@ -1,4 +1,4 @@
-"""`vialguard run`: start the bridge and the API as two processes, watch them, stop both cleanly.
+"""`vialguard run`: start the bridge, the API and any webhook deliverer; watch them; stop all cleanly.
 
 A child that dies is restarted with backoff (at most ``MAX_RESTARTS`` in ``RESTART_WINDOW_SECONDS``; past
 that the supervisor stops everything and exits non-zero, leaving restarts to systemd). Ctrl-C or SIGTERM

@@ -11,11 +11,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import CallerDep
 from api.conditional import if_none_match
 from api.deps import AppState, Conn, State
+from api.params import SINCE_MAX, RowId
 from api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, AlertPage, iso
 from monitor.errors import NotFound
 from monitor.store import alerts as alert_store
+from monitor.store import audit as audit_store
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.alerts import AlertClass, AlertState, Severity
@@ -65,7 +68,9 @@ AlertStateParam = Literal["pending", "firing", "acknowledged", "resolved"]
 async def list_alerts(
     state_: State,
     request: Request,
-    since: Annotated[int, Query(ge=0, description="cursor from the previous page; 0 for everything")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=SINCE_MAX, description="cursor from the previous page; 0 for everything")
+    ] = 0,
     wait: Annotated[
         float,
         Query(
@@ -164,7 +169,7 @@ def _etag(latest_seq: int, query: bytes) -> str:
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)
-def get_alert(alert_id: int, conn: Conn) -> AlertDetail:
+def get_alert(alert_id: RowId, conn: Conn) -> AlertDetail:
     a = alert_store.get(conn, alert_id)
     events = [
         AlertEvent(seq=e.seq, at=iso(e.ts), kind=e.kind, detail=e.detail)
@@ -174,8 +179,12 @@ def get_alert(alert_id: int, conn: Conn) -> AlertDetail:
 
 
 @router.post("/{alert_id}/ack", response_model=Alert)
-def acknowledge(alert_id: int, body: Acknowledgement, conn: Conn, state: State) -> Alert:
-    """Acknowledge an alert: who, and a comment saying what was done. Both are required."""
+def acknowledge(alert_id: RowId, body: Acknowledgement, conn: Conn, state: State, who: CallerDep) -> Alert:
+    """Acknowledge an alert: who, and a comment saying what was done. Both are required (a write token)."""
+    now = state.clock.wall()
+    by, comment = body.by.strip(), body.comment.strip()
     with transaction(conn):
-        a = alert_store.acknowledge(conn, alert_id, body.by.strip(), body.comment.strip(), state.clock.wall())
+        a = alert_store.acknowledge(conn, alert_id, by, comment, now)
+        detail = {"by": by, "comment": comment, "fingerprint": a.fingerprint}
+        audit_store.append(conn, now, who.actor, "alert.acknowledged", f"alert:{alert_id}", detail)
     return to_schema(a, conn)

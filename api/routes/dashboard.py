@@ -6,9 +6,10 @@ import math
 from importlib import resources
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
+from api.auth import caller
 from api.deps import Conn, State
 from api.glance_schemas import Dashboard, LocationGlance, Thresholds, VialGlance
 from api.routes import vials as vial_routes
@@ -52,7 +53,7 @@ def day_start(now: float, utc_offset_minutes: int) -> float:
     return math.floor((now + offset) / SECONDS_PER_DAY) * SECONDS_PER_DAY - offset
 
 
-@router.get("/api/v1/dashboard", response_model=Dashboard)
+@router.get("/api/v1/dashboard", response_model=Dashboard, dependencies=[Depends(caller)])
 def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Dashboard:
     """Everything the dashboard shows at a glance, from one consistent snapshot of the store."""
     rules = state.settings.rules

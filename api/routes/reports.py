@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import Conn, State
+from api.params import RowId
 from api.reports.csv_export import excursions_csv
 from api.routes.dashboard import OffsetMinutes
 from monitor import reporting
@@ -98,7 +99,7 @@ def location_report(
 @router.get(
     "/vials/{vial_id}.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}}
 )
-def vial_report(vial_id: int, conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Response:
+def vial_report(vial_id: RowId, conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Response:
     """One vial's exposure history between its events, its potency curve and its alerts."""
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)

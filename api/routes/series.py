@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Conn, State
 from api.glance_schemas import LightPoint, LocationSeries, PotencyPoint, PotencySeries, TemperaturePoint
+from api.params import RowId
 from api.schemas import iso
 from monitor import series
 from monitor.store import sites
@@ -59,7 +60,7 @@ def location_series(
 
 @router.get("/vials/{vial_id}/potency-series", response_model=PotencySeries)
 def potency_series(
-    vial_id: int,
+    vial_id: RowId,
     conn: Conn,
     state: State,
     points: Annotated[int, Query(ge=2, le=series.MAX_CURVE_POINTS)] = 120,

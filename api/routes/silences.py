@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import CallerDep
 from api.deps import Conn, State
+from api.params import RowId
 from api.schemas import iso
 from api.silence_schemas import Silence, SilenceCreate, SilenceExpire
+from monitor.store import audit as audit_store
 from monitor.store import silences as silence_store
 from monitor.store.database import transaction
 
@@ -31,7 +34,7 @@ def to_schema(s: silence_store.SilenceRecord, now: float) -> Silence:
 
 
 @router.post("", response_model=Silence, status_code=status.HTTP_201_CREATED)
-def create_silence(body: SilenceCreate, conn: Conn, state: State) -> Silence:
+def create_silence(body: SilenceCreate, conn: Conn, state: State, who: CallerDep) -> Silence:
     """Silence the alerts matching every matcher, from ``starts_at`` (default now) to the end given."""
     now = state.clock.wall()
     starts = now if body.starts_at is None else body.starts_at.timestamp()
@@ -42,6 +45,14 @@ def create_silence(body: SilenceCreate, conn: Conn, state: State) -> Silence:
         record = silence_store.create(
             conn, dict(body.matchers), starts, ends, body.created_by.strip(), body.comment.strip(), now
         )
+        detail = {
+            "matchers": record.matchers,
+            "starts_ts": record.starts_ts,
+            "ends_ts": record.ends_ts,
+            "created_by": record.created_by,
+            "comment": record.comment,
+        }
+        audit_store.append(conn, now, who.actor, "silence.created", f"silence:{record.id}", detail)
     return to_schema(record, now)
 
 
@@ -56,14 +67,18 @@ def list_silences(
 
 
 @router.get("/{silence_id}", response_model=Silence)
-def get_silence(silence_id: int, conn: Conn, state: State) -> Silence:
+def get_silence(silence_id: RowId, conn: Conn, state: State) -> Silence:
     return to_schema(silence_store.get(conn, silence_id), state.clock.wall())
 
 
 @router.post("/{silence_id}/expire", response_model=Silence)
-def expire_silence(silence_id: int, body: SilenceExpire, conn: Conn, state: State) -> Silence:
+def expire_silence(
+    silence_id: RowId, body: SilenceExpire, conn: Conn, state: State, who: CallerDep
+) -> Silence:
     """End a silence now; the alerts it covered are flagged unsilenced (a change pollers see)."""
     now = state.clock.wall()
     with transaction(conn):
         record = silence_store.expire(conn, silence_id, body.by.strip(), now)
+        detail = {"by": record.expired_by}
+        audit_store.append(conn, now, who.actor, "silence.expired", f"silence:{silence_id}", detail)
     return to_schema(record, now)

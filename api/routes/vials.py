@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from api.auth import CallerDep
 from api.deps import Conn, State
+from api.params import RowId
 from api.schemas import (
     Bounds,
     ModelParameter,
@@ -28,6 +30,7 @@ from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
 from monitor.profiles import Catalog, LampModel
 from monitor.site_view import SiteView
+from monitor.store import audit as audit_store
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot, transaction
@@ -139,7 +142,7 @@ def list_vials(conn: Conn, state: State) -> list[Vial]:
 
 
 @router.get("/{vial_id}", response_model=Vial)
-def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
+def get_vial(vial_id: RowId, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
         return to_schema(
@@ -148,7 +151,7 @@ def get_vial(vial_id: int, conn: Conn, state: State) -> Vial:
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
-def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
+def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerDep) -> Vial:
     """Register a vial (drug, form, lot, location, packaging state) from now on."""
     state.catalog.form(body.drug, body.form)  # refuses an unknown drug or form, naming the known ones
     state.catalog.tau(body.packaging)
@@ -171,12 +174,14 @@ def register_vial(body: VialRegistration, conn: Conn, state: State) -> Vial:
             ts=ts,
             recorded_ts=now,
         )
+        detail = body.model_dump(mode="json")
+        audit_store.append(conn, now, who.actor, "vial.registered", f"vial:{body.key}", detail)
     return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now)
 
 
 @router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
 def potency_history(
-    vial_id: int, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
+    vial_id: RowId, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
 ) -> list[PotencyPoint]:
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with snapshot(conn):
@@ -211,7 +216,7 @@ def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
 
 
 @router.get("/{vial_id}/events", response_model=list[VialEventOut])
-def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
+def list_events(vial_id: RowId, conn: Conn) -> list[VialEventOut]:
     """The vial's life in the order it happened (``at``), with when each was recorded."""
     with snapshot(conn):
         vial_store.get(conn, vial_id)
@@ -219,7 +224,9 @@ def list_events(vial_id: int, conn: Conn) -> list[VialEventOut]:
 
 
 @router.post("/{vial_id}/events", response_model=VialEventRecorded, status_code=status.HTTP_201_CREATED)
-def add_event(vial_id: int, body: VialEventIn, conn: Conn, state: State) -> VialEventRecorded:
+def add_event(
+    vial_id: RowId, body: VialEventIn, conn: Conn, state: State, who: CallerDep
+) -> VialEventRecorded:
     """Record a move, a packaging change, reconstitution, administration or discard at its true time.
 
     An event in the past recomputes the potency from that time on; a refusal is a 422 naming the field.
@@ -235,6 +242,8 @@ def add_event(vial_id: int, body: VialEventIn, conn: Conn, state: State) -> Vial
     with transaction(conn):
         vial = vial_store.get(conn, vial_id)
         event_id = lifecycle.record_event(conn, state.catalog, vial, new, now)
+        detail = {"event_id": event_id, **body.model_dump(mode="json")}
+        audit_store.append(conn, now, who.actor, f"vial.{body.kind}", f"vial:{vial.key}", detail)
     with snapshot(conn):
         recorded = next(e for e in vial_store.events(conn, vial_id) if e.id == event_id)
         return VialEventRecorded(

@@ -69,9 +69,24 @@
     return "more than a year";
   }
 
+  // Reads send the token this tab was given (in an acknowledgement form) when there is one: a server not
+  // bound to loopback alone asks for a read token on every read.
+  function withToken(headers) {
+    const token = sessionStorage.getItem("vialguard.token");
+    if (token) headers.Authorization = "Bearer " + token;
+    return headers;
+  }
+
+  class Refused extends Error {}
+
+  function check(r, what) {
+    if (r.status === 401 || r.status === 403) throw new Refused(what + ": HTTP " + r.status);
+    if (!r.ok) throw new Error(what + ": HTTP " + r.status);
+  }
+
   async function getJSON(url) {
-    const r = await fetch(url, { headers: { Accept: "application/json" } });
-    if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+    const r = await fetch(url, { headers: withToken({ Accept: "application/json" }) });
+    check(r, url);
     return r.json();
   }
 
@@ -394,11 +409,11 @@
 
   async function refreshAlerts() {
     for (;;) {
-      const headers = { Accept: "application/json" };
+      const headers = withToken({ Accept: "application/json" });
       if (alertEtag) headers["If-None-Match"] = alertEtag;
       const r = await fetch(`api/v1/alerts?since=${alertCursor}&limit=500`, { headers, cache: "no-store" });
       if (r.status === 304) return;
-      if (!r.ok) throw new Error("alerts: HTTP " + r.status);
+      check(r, "alerts");
       alertEtag = r.headers.get("ETag");
       const page = await r.json();
       for (const a of page.alerts) {
@@ -496,8 +511,9 @@
     const form = el("form", { class: "ack", novalidate: true, "aria-label": `Acknowledge alert ${id}` },
       el("label", { for: byId, text: "Your name" }), by,
       el("label", { for: commentId, text: "Comment: what was done (required)" }), comment,
-      el("details", {}, el("summary", { text: "API token (only if this server asks for one)" }),
-        el("label", { for: tokenId, text: "Token" }), token),
+      el("details", { open: !token.value }, el("summary", { text: "API token" }),
+        el("label", { for: tokenId, text: "API token (write scope)" }), token,
+        el("p", { class: "hint", text: "Acknowledging needs a write token: vialguard token create --scope write --name NAME" })),
       err, el("div", { class: "row" }, submit, cancel));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
@@ -538,7 +554,7 @@
         await fn();
         setConnection(true, "Live");
       } catch (e) {
-        setConnection(false, "Offline: retrying");
+        setConnection(false, e instanceof Refused ? "This server needs an API token to read" : "Offline: retrying");
       }
       setTimeout(tick, ms);
     };

@@ -146,6 +146,81 @@ _SERIAL_FRAMES = """
     ) WITHOUT ROWID;
 """
 
+# 7: API tokens: only a SHA-256 digest of each token is kept (tokens are 256 random bits, so a plain digest
+# cannot be searched backwards; a slow hash would only slow every request). token_id is the public part of
+# the token, looked up by index before the digest is compared in constant time. One live token per name.
+_API_TOKENS = """
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        sha256 TEXT NOT NULL,
+        created_ts REAL NOT NULL,
+        revoked_ts REAL
+    );
+    CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_ts IS NULL;
+"""
+
+# 8: the audit trail. Each row's hash covers the previous row's hash and the row's own fields, so an edited
+# row breaks the chain from there on; AUTOINCREMENT never reuses an id, so a deleted row leaves a gap (or,
+# for the last row, sqlite_sequence ahead of the last id). detail is canonical JSON.
+_AUDIT_LOG = """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+"""
+
+# 9: webhooks. A trigger copies every alert change (a new seq on an alert row) into the outbox in the same
+# transaction as the change, so no change can be committed without its message: the transactional outbox.
+# It copies only while an endpoint is configured, so a site without webhooks keeps no outbox. Each endpoint
+# keeps how far it has been delivered and when to try next. An infinite value (a silent sensor's) is written
+# as null, as the API writes it: JSON has no infinity. A later migration that rebuilds the alerts table must
+# create this trigger again: dropping a table drops its triggers.
+_WEBHOOK_OUTBOX = """
+    CREATE TABLE webhook_endpoints (
+        url TEXT PRIMARY KEY,
+        delivered_seq INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ts REAL NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        delivered_ts REAL
+    );
+    CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL,
+        event_kind TEXT NOT NULL,
+        event_ts REAL NOT NULL,
+        event_detail TEXT NOT NULL,
+        alert TEXT NOT NULL
+    );
+    CREATE TRIGGER alert_change_to_outbox AFTER UPDATE OF seq ON alerts
+    WHEN NEW.seq > OLD.seq AND EXISTS (SELECT 1 FROM webhook_endpoints)
+    BEGIN
+        INSERT OR IGNORE INTO webhook_outbox (seq, alert_id, event_kind, event_ts, event_detail, alert)
+        SELECT NEW.seq, NEW.id, e.kind, e.ts, e.detail, json_object(
+            'id', NEW.id, 'fingerprint', NEW.fingerprint, 'rule', NEW.rule, 'severity', NEW.severity,
+            'state', NEW.state, 'alert_class', NEW.alert_class,
+            'location', (SELECT key FROM locations WHERE id = NEW.location_id),
+            'vial', (SELECT key FROM vials WHERE id = NEW.vial_id),
+            'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id),
+            'started_ts', NEW.started_ts, 'fired_ts', NEW.fired_ts, 'ended_ts', NEW.ended_ts,
+            'value', CASE WHEN abs(NEW.value) < 9e999 THEN NEW.value END,
+            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN NEW.worst_value END,
+            'message', NEW.message,
+            'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment,
+            'ack_ts', NEW.ack_ts, 'escalated_ts', NEW.escalated_ts, 'silence_id', NEW.silence_id)
+        FROM alert_events AS e WHERE e.seq = NEW.seq;
+    END;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -274,6 +349,9 @@ MIGRATIONS: tuple[str, ...] = (
     _ALERT_LIFECYCLE,
     _SPECTRAL,
     _SERIAL_FRAMES,
+    _API_TOKENS,
+    _AUDIT_LOG,
+    _WEBHOOK_OUTBOX,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

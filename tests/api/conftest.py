@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -17,26 +18,45 @@ from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store import tokens as token_store
+from monitor.store.database import transaction
+from monitor.tokens import SCOPES
 
 
 @dataclass
 class Served:
-    client: httpx.Client
+    client: httpx.Client  # no token: reads are anonymous on a loopback-only server
+    writer: httpx.Client  # the same server with a write token
     settings: Settings
     clock: ManualClock
     database: Database
     app: FastAPI
+    tokens: dict[str, str]  # a token per scope: read, write, admin
+
+    def auth(self, scope: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[scope]}"}
 
 
-@pytest.fixture
-def served(settings: Settings, clock: ManualClock) -> Iterator[Served]:
+@contextmanager
+def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = False) -> Iterator[Served]:
+    """The API of ``settings`` on uvicorn at an ephemeral 127.0.0.1 port, with a token of each scope.
+
+    ``log_everything``: uvicorn leaves logging alone, so its access and error records reach the root
+    logger (and pytest's caplog) at every level.
+    """
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
     sync_site(conn, settings, clock.wall())
+    with transaction(conn):
+        tokens = {
+            scope: token_store.create(conn, f"test-{scope}", scope, clock.wall())[1] for scope in SCOPES
+        }
     conn.close()
     app = create_app(settings, clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    logs: dict[str, object] = {"log_config": None, "log_level": "debug"} if log_everything else {}
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", **{"log_level": "warning", **logs})
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -45,7 +65,20 @@ def served(settings: Settings, clock: ManualClock) -> Iterator[Served]:
             raise RuntimeError("uvicorn did not start within 10 s")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-        yield Served(client, settings, clock, db, app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    base = f"http://127.0.0.1:{port}"
+    write = {"Authorization": f"Bearer {tokens['write']}"}
+    try:
+        with (
+            httpx.Client(base_url=base, timeout=10) as client,
+            httpx.Client(base_url=base, timeout=10, headers=write) as writer,
+        ):
+            yield Served(client, writer, settings, clock, db, app, tokens)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def served(settings: Settings, clock: ManualClock) -> Iterator[Served]:
+    with serve(settings, clock) as s:
+        yield s

@@ -52,13 +52,13 @@ def test_register_vial_and_reject_unknown_drug(served: Served) -> None:
         "location": "fridge-1",
         "packaging": "in-carton",
     }
-    created = served.client.post("/api/v1/vials", json=body)
+    created = served.writer.post("/api/v1/vials", json=body)
     assert created.status_code == 201
     assert created.json()["potency_percent"] == 100.0
-    bad = served.client.post("/api/v1/vials", json={**body, "key": "x-1", "drug": "aspirin"})
+    bad = served.writer.post("/api/v1/vials", json={**body, "key": "x-1", "drug": "aspirin"})
     assert bad.status_code == 422
     assert bad.json() == {"error": "invalid request", "message": "unknown drug 'aspirin'; known: mecobalamin"}
-    dup = served.client.post("/api/v1/vials", json=body)
+    dup = served.writer.post("/api/v1/vials", json=body)
     assert dup.status_code == 422
     assert "already registered" in dup.json()["message"]
 
@@ -82,12 +82,12 @@ def test_acknowledge_requires_both_fields_and_is_a_change(served: Served, catalo
     feed_light(served, catalog, 120, 800.0)
     page = served.client.get("/api/v1/alerts").json()
     alert = next(a for a in page["alerts"] if a["rule"] == "light-exposure")
-    missing = served.client.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "pharmacist"})
+    missing = served.writer.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "pharmacist"})
     assert missing.status_code == 422
     assert "body.comment: Field required" in missing.json()["message"]
-    blank = served.client.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "a", "comment": "  "})
+    blank = served.writer.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "a", "comment": "  "})
     assert blank.status_code == 422
-    ok = served.client.post(
+    ok = served.writer.post(
         f"/api/v1/alerts/{alert['id']}/ack",
         json={"by": "pharmacist", "comment": "door closed, vials checked"},
     )

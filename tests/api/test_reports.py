@@ -88,7 +88,7 @@ def test_location_pdf_holds_its_sections(served: Served, catalog: Catalog, tmp_p
     alerts = served.client.get("/api/v1/alerts", params={"since": 0, "state": "firing"}).json()["alerts"]
     light = next(a for a in alerts if a["rule"] == "light-exposure")
     ack = {"by": "K. Sato", "comment": "door closed, vials checked"}
-    assert served.client.post(f"/api/v1/alerts/{light['id']}/ack", json=ack).status_code == 200
+    assert served.writer.post(f"/api/v1/alerts/{light['id']}/ack", json=ack).status_code == 200
     feed_timeline(served.database, catalog, served.settings, t0, begin=3700)
     served.clock.advance(DURATION)
     fed = served

@@ -28,7 +28,7 @@ def test_silence_flags_matching_alerts_which_stay_visible(served: Served) -> Non
     light = writer.open("light-exposure")
     other = writer.open("temperature-high")
     cursor = served.client.get("/api/v1/alerts").json()["cursor"]
-    created = served.client.post("/api/v1/silences", json=SILENCE)
+    created = served.writer.post("/api/v1/silences", json=SILENCE)
     assert created.status_code == 201, created.text
     silence = created.json()
     assert silence["active"] is True
@@ -46,8 +46,8 @@ def test_silence_flags_matching_alerts_which_stay_visible(served: Served) -> Non
 def test_expiring_a_silence_unflags_its_alerts(served: Served) -> None:
     """Expiry ends the silence now, lists it as inactive, and flags its alerts unsilenced."""
     light = Writer(served).open("light-exposure")
-    silence = served.client.post("/api/v1/silences", json=SILENCE).json()
-    expired = served.client.post(f"/api/v1/silences/{silence['id']}/expire", json={"by": "pharmacist"})
+    silence = served.writer.post("/api/v1/silences", json=SILENCE).json()
+    expired = served.writer.post(f"/api/v1/silences/{silence['id']}/expire", json={"by": "pharmacist"})
     assert expired.status_code == 200
     assert expired.json()["active"] is False
     assert expired.json()["expired_by"] == "pharmacist"
@@ -56,13 +56,13 @@ def test_expiring_a_silence_unflags_its_alerts(served: Served) -> None:
     alert = served.client.get(f"/api/v1/alerts/{light}").json()
     assert alert["silenced"] is False
     assert [e["kind"] for e in alert["events"]][-2:] == ["silenced", "unsilenced"]
-    again = served.client.post(f"/api/v1/silences/{silence['id']}/expire", json={"by": "pharmacist"})
+    again = served.writer.post(f"/api/v1/silences/{silence['id']}/expire", json={"by": "pharmacist"})
     assert again.status_code == 422
 
 
 def test_silence_end_time_and_new_alerts_are_applied_by_the_engine(served: Served, catalog: Catalog) -> None:
     """An alert opened under a silence is flagged at the next batch; when the silence ends it is unflagged."""
-    served.client.post("/api/v1/silences", json={**SILENCE, "duration_seconds": 600})
+    served.writer.post("/api/v1/silences", json={**SILENCE, "duration_seconds": 600})
     writer = Writer(served)
     light = writer.open("light-exposure")
     engine = Engine(writer.conn, catalog, default_rules(served.settings.rules.thresholds()))
@@ -88,7 +88,7 @@ def test_bad_silences_are_refused_naming_the_problem(
 ) -> None:
     """A silence without a comment, author or matchers, or with a bad label or end, is a 422 saying which."""
     body = {k: v for k, v in {**SILENCE, **change}.items() if v is not None}
-    r = served.client.post("/api/v1/silences", json=body)
+    r = served.writer.post("/api/v1/silences", json=body)
     assert r.status_code == 422
     assert message in r.json()["message"]
 

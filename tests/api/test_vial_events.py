@@ -46,7 +46,7 @@ def test_event_recorded_late_recomputes_potency(served: Served, catalog: Catalog
     feed_light(served, catalog, 3601, 500.0)
     infusion = vial(served, "infusion-0001")
     assert infusion["effective_lux_hours"] == pytest.approx(500.0, rel=1e-3)
-    r = served.client.post(
+    r = served.writer.post(
         f"/api/v1/vials/{infusion['id']}/events",
         json={
             "kind": "packaging-changed",
@@ -73,7 +73,7 @@ def test_moved_to_a_dark_cabinet_stops_the_dose(served: Served, catalog: Catalog
     t0 = served.clock.wall()
     feed_light(served, catalog, 3601, 500.0)
     v = vial(served, "infusion-0001")
-    r = served.client.post(
+    r = served.writer.post(
         f"/api/v1/vials/{v['id']}/events", json={"kind": "moved", "location": "cabinet", "at": at(t0 + 600)}
     )
     assert r.status_code == 201, r.text
@@ -87,7 +87,7 @@ def test_reconstituted_vial_has_at_most_the_labels_60_minutes(served: Served, ca
     t0 = served.clock.wall()
     roze = vial(served, "roze-0002")
     assert roze["time_to_threshold"]["limited_by"] == "model"
-    r = served.client.post(f"/api/v1/vials/{roze['id']}/events", json={"kind": "reconstituted", "at": at(t0)})
+    r = served.writer.post(f"/api/v1/vials/{roze['id']}/events", json={"kind": "reconstituted", "at": at(t0)})
     assert r.status_code == 201, r.text
     feed_light(served, catalog, 45 * 60, 0.0)
     one = served.client.get(f"/api/v1/vials/{roze['id']}").json()
@@ -104,7 +104,7 @@ def test_administered_vial_stops_and_has_no_time_left(served: Served, catalog: C
     t0 = served.clock.wall()
     feed_light(served, catalog, 3601, 500.0)
     v = vial(served, "infusion-0001")
-    r = served.client.post(
+    r = served.writer.post(
         f"/api/v1/vials/{v['id']}/events", json={"kind": "administered", "at": at(t0 + 1200)}
     )
     assert r.status_code == 201, r.text
@@ -161,7 +161,7 @@ def test_administered_vial_stops_and_has_no_time_left(served: Served, catalog: C
 def test_bad_events_are_422_naming_the_field(served: Served, body: dict[str, Any], message: str) -> None:
     """A refused event answers 422 with a message naming the field, and records nothing."""
     v = vial(served, "methy-0001")
-    r = served.client.post(f"/api/v1/vials/{v['id']}/events", json=body)
+    r = served.writer.post(f"/api/v1/vials/{v['id']}/events", json=body)
     assert r.status_code == 422
     assert r.json()["error"] == "invalid request"
     assert message in r.json()["message"]
@@ -175,14 +175,14 @@ def test_nothing_happens_after_a_discard(served: Served) -> None:
     v = vial(served, "methy-0001")
     url = f"/api/v1/vials/{v['id']}/events"
     assert (
-        served.client.post(url, json={"kind": "moved", "location": "cabinet", "at": at(t0 + 300)}).status_code
+        served.writer.post(url, json={"kind": "moved", "location": "cabinet", "at": at(t0 + 300)}).status_code
         == 201
     )
-    early = served.client.post(url, json={"kind": "administered", "at": at(t0 + 100)})
+    early = served.writer.post(url, json={"kind": "administered", "at": at(t0 + 100)})
     assert early.status_code == 422
     assert "at: the vial was moved later" in early.json()["message"]
-    assert served.client.post(url, json={"kind": "discarded", "at": at(t0 + 400)}).status_code == 201
-    late = served.client.post(url, json={"kind": "moved", "location": "fridge-1"})
+    assert served.writer.post(url, json={"kind": "discarded", "at": at(t0 + 400)}).status_code == 201
+    late = served.writer.post(url, json={"kind": "moved", "location": "fridge-1"})
     assert late.status_code == 422
     assert "kind: the vial was discarded at" in late.json()["message"]
 
@@ -201,11 +201,11 @@ def test_register_with_true_time(served: Served) -> None:
         "initial_potency_percent": 99.2,
         "registered_at": at(t0 - 3600),
     }
-    r = served.client.post("/api/v1/vials", json=body)
+    r = served.writer.post("/api/v1/vials", json=body)
     assert r.status_code == 201, r.text
     assert r.json()["registered_at"].startswith(at(t0 - 3600)[:19])
     assert r.json()["potency_percent"] == pytest.approx(99.2, rel=1e-6)
-    future = served.client.post(
+    future = served.writer.post(
         "/api/v1/vials", json={**body, "key": "roze-0201", "registered_at": at(t0 + 86400)}
     )
     assert future.status_code == 422
@@ -214,7 +214,7 @@ def test_register_with_true_time(served: Served) -> None:
 
 def test_events_of_an_unknown_vial_are_404(served: Served) -> None:
     """Posting or listing events of a vial that does not exist answers 404 naming its id."""
-    posted = served.client.post("/api/v1/vials/999/events", json={"kind": "discarded"})
+    posted = served.writer.post("/api/v1/vials/999/events", json={"kind": "discarded"})
     listed = served.client.get("/api/v1/vials/999/events")
     for r in (posted, listed):
         assert r.status_code == 404

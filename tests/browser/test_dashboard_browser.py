@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -56,11 +57,37 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class System:
+    base: str
+    write_token: str  # acknowledging is a write: the page must be given a write token
+
+
 @pytest.fixture
-def system(tmp_path: Path) -> Iterator[str]:
-    """A running simulated system whose door is left open; yields its base URL once an alert is firing."""
+def system(tmp_path: Path) -> Iterator[System]:
+    """A running simulated system whose door is left open, once an alert is firing, and a write token."""
     _need_browser()
     port = _free_port()
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vialguard",
+            "token",
+            "create",
+            "--simulate",
+            "--db",
+            str(tmp_path / "v.db"),
+            "--scope",
+            "write",
+            "--name",
+            "dashboard",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    write_token = created.stdout.strip()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -95,7 +122,7 @@ def system(tmp_path: Path) -> Iterator[str]:
                 if firing["alerts"]:
                     break
                 time.sleep(0.2)  # a real process on a real clock: nothing here to drive time
-        yield base
+        yield System(base, write_token)
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=20)
@@ -113,7 +140,7 @@ def _colour_share(png: Path, rgb: tuple[int, int, int]) -> float:
     return float(near.mean())
 
 
-def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, tmp_path: Path) -> None:
+def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: System, tmp_path: Path) -> None:
     """Tiles, charts, alerts; an alert acknowledged from the page; fits a tablet; the screenshot shows it."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -125,7 +152,7 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-            page.goto(system + "/")
+            page.goto(system.base + "/")
 
             expect(page.locator("#connection")).to_have_text("Live", timeout=15_000)
             expect(page.locator("h1")).to_have_text("Simulated pharmacy")
@@ -158,8 +185,12 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
             card.get_by_role("button", name="Submit acknowledgement").click()
             expect(card.get_by_role("alert")).to_have_text("A comment is required: say what was done.")
             card.get_by_label("Comment: what was done (required)").fill("Door closed; infusion discarded.")
+            # Tab to the token disclosure (open while no token is remembered), Tab into its field
             card.get_by_label("Comment: what was done (required)").press("Tab")
-            page.keyboard.press("Tab")  # past the token disclosure to the submit button
+            page.keyboard.press("Tab")
+            page.keyboard.type(system.write_token)
+            expect(card.get_by_label("API token (write scope)")).to_be_focused()
+            page.keyboard.press("Tab")  # to the submit button
             page.keyboard.press("Enter")
             acknowledged = page.locator(f"li.alert[data-alert-id='{alert_id}'] .ackd")
             expect(acknowledged).to_contain_text("Acknowledged by K. Sato", timeout=10_000)
@@ -169,7 +200,7 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
             page.screenshot(path=str(shot), full_page=True)
 
             tablet = browser.new_page(viewport={"width": 820, "height": 1180}, has_touch=True)
-            tablet.goto(system + "/")
+            tablet.goto(system.base + "/")
             expect(tablet.locator("svg.chart[role=img]")).to_have_count(6, timeout=15_000)
             assert tablet.evaluate("document.documentElement.scrollWidth") <= 820  # no sideways scrolling
             heights = tablet.locator("li.alert button:visible").evaluate_all(
@@ -181,7 +212,7 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
         finally:
             browser.close()
 
-    alert = httpx.get(f"{system}/api/v1/alerts/{alert_id}", timeout=5).json()
+    alert = httpx.get(f"{system.base}/api/v1/alerts/{alert_id}", timeout=5).json()
     assert alert["acknowledged_by"] == "K. Sato"
     assert alert["acknowledgement_comment"] == "Door closed; infusion discarded."
     assert [e["kind"] for e in alert["events"]].count("acknowledged") == 1

@@ -66,10 +66,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  database:   {settings.db_path}\n"
         f"Press Ctrl-C to stop."
     )
-    return supervise(
-        [Child("bridge", child_argv("bridge", passthrough)), Child("api", child_argv("api", passthrough))],
-        message,
-    )
+    children = [
+        Child("bridge", child_argv("bridge", passthrough)),
+        Child("api", child_argv("api", passthrough)),
+    ]
+    if settings.webhooks:  # a third process, so a slow receiver never delays the bridge or the API
+        children.append(Child("webhooks", child_argv("webhooks", passthrough)))
+    return supervise(children, message)
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
@@ -99,7 +102,7 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     for name, helptext, func in (
-        ("run", "start the bridge and the API, supervised (Ctrl-C stops both)", cmd_run),
+        ("run", "start the bridge, the API and any webhook deliverer (Ctrl-C stops all)", cmd_run),
         ("bridge", "the sensor-bridge process alone", cmd_bridge),
         ("api", "the API process alone", cmd_api),
     ):

@@ -21,8 +21,10 @@ from monitor.exposure import vial_potency
 from monitor.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
+from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
+from vialguard.actor import console_actor
 from vialguard.options import add_common, parse_duration, settings_from
 
 
@@ -113,7 +115,10 @@ def cmd_event(args: argparse.Namespace) -> int:
             raise NotFound(f"no vial with key {args.vial!r}")
         event = lifecycle.NewEvent(args.kind, _when(args, now), args.location, args.packaging, args.detail)
         with transaction(conn):
-            lifecycle.record_event(conn, catalog, vial, event, now)
+            event_id = lifecycle.record_event(conn, catalog, vial, event, now)
+            detail = {"event_id": event_id, "kind": args.kind, "at": event.ts, "location": args.location}
+            detail |= {"packaging": args.packaging, "detail": args.detail}
+            audit_store.append(conn, now, console_actor(), f"vial.{args.kind}", f"vial:{vial.key}", detail)
         row = _row(conn, catalog, vial_store.get(conn, vial.id), settings.rules.potency_critical_percent)
     finally:
         conn.close()

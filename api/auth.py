@@ -1,0 +1,97 @@
+"""Who may call what: API tokens by scope, and anonymous reads on a loopback-only server.
+
+Every route under ``/api/v1`` passes :func:`caller`: a read (GET, HEAD) needs a ``read`` token, anything
+else a ``write`` token; routes that need more (the audit trail: ``admin``) ask for it on top. Reads need no
+token when the server binds only to loopback and ``[api] anonymous_loopback_reads`` is on (the default):
+then only programs on this machine can connect at all. Writes always need a token.
+
+401 means no usable token (missing, malformed, unknown or revoked); 403 means a valid token whose scope is
+too small. Tokens come only in the ``Authorization`` header, never in the URL, so no access log holds one;
+this module logs nothing about them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sqlite3
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.deps import AppState, State
+from monitor import tokens
+from monitor.errors import Forbidden, Unauthorized
+from monitor.store import tokens as token_store
+from monitor.tokens import Scope
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a token's name and scope, or nobody (an anonymous loopback read)."""
+
+    name: str | None
+    scope: Scope | None
+
+    @property
+    def actor(self) -> str:
+        """How the audit trail names the caller."""
+        return "anonymous" if self.name is None else f"token:{self.name}"
+
+
+ANONYMOUS = Caller(name=None, scope=None)
+
+
+def loopback_only(host: str) -> bool:
+    """Whether a bind address accepts connections from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
+def anonymous_reads(state: AppState) -> bool:
+    api = state.settings.api
+    return api.anonymous_loopback_reads and loopback_only(api.host)
+
+
+def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, needed: Scope) -> Caller:
+    """The caller, or :class:`Unauthorized` / :class:`Forbidden` saying what is missing."""
+    text = tokens.bearer(header)
+    if text is None:
+        if needed == "read" and anonymous_reads(state):
+            return ANONYMOUS
+        raise Unauthorized(
+            f"this request needs an API token of scope {needed!r}: Authorization: Bearer <token>"
+        )
+    if text == "":
+        raise Unauthorized("the Authorization header is not a bearer token: Authorization: Bearer <token>")
+    record = token_store.authenticate(conn, text)
+    if record is None:
+        raise Unauthorized("the API token is not valid: unknown, revoked or mistyped")
+    if not tokens.covers(record.scope, needed):
+        raise Forbidden(f"token {record.name!r} has scope {record.scope!r}; this request needs {needed!r}")
+    return Caller(name=record.name, scope=record.scope)
+
+
+def _check(state: AppState, header: str | None, needed: Scope) -> Caller:
+    with state.checkout() as conn:
+        return authorize(state, conn, header, needed)
+
+
+async def caller(request: Request, state: State) -> Caller:
+    # ``async`` and no thread hop: a loopback anonymous read touches nothing; a token costs one indexed read.
+    needed: Scope = "read" if request.method in _READ_METHODS else "write"
+    return _check(state, request.headers.get("authorization"), needed)
+
+
+async def admin(request: Request, state: State) -> Caller:
+    return _check(state, request.headers.get("authorization"), "admin")
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+AdminDep = Annotated[Caller, Depends(admin)]

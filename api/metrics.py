@@ -1,0 +1,113 @@
+"""Prometheus metrics at ``GET /metrics``, read from the store when scraped.
+
+The bridge counts and the API serves, in two processes, so the figures are read from the database at each
+scrape by a collector rather than kept in this process's memory: any API process gives the same answer,
+and a restart of either loses nothing.
+
+    vialguard_readings_ingested_total                      readings the bridge has stored
+    vialguard_readings_rejected_total{sensor,kind}         sensor reads refused (CRC, out of range, ...)
+    vialguard_alerts{state,severity}                       alerts kept, by state and severity
+    vialguard_bridge_lag_seconds                           since the bridge last committed a batch
+    vialguard_webhook_outbox_changes                       alert changes not yet accepted by every URL
+    vialguard_webhook_failures{url}                        failed attempts in a row per URL (0: healthy)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import caller
+from api.deps import AppState
+from monitor.store import health
+from monitor.store.database import snapshot
+from monitor.webhooks import loggable
+
+
+class StoreCollector(Collector):
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        with self.state.checkout() as conn, snapshot(conn):
+            yield from _collect(conn)
+
+
+def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
+    beat = health.read(conn)
+    ingested = CounterMetricFamily("vialguard_readings_ingested", "Readings the bridge has stored.")
+    ingested.add_metric([], 0 if beat is None else beat.readings_total)
+    yield ingested
+
+    rejected = CounterMetricFamily(
+        "vialguard_readings_rejected",
+        "Sensor reads refused before storage (bad CRC, value outside the chip's range, bus errors).",
+        labels=["sensor", "kind"],
+    )
+    for sensor, kind, n in conn.execute(
+        "SELECT s.key, f.kind, COUNT(*) FROM sensor_faults AS f JOIN sensors AS s ON s.id = f.sensor_id"
+        " GROUP BY s.key, f.kind ORDER BY s.key, f.kind"
+    ):
+        rejected.add_metric([str(sensor), str(kind)], int(n))
+    yield rejected
+
+    alerts = GaugeMetricFamily(
+        "vialguard_alerts", "Alerts kept, by state and severity.", labels=["state", "severity"]
+    )
+    counts = {
+        (str(st), str(sv)): int(n)
+        for st, sv, n in conn.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
+    }
+    for state in ("pending", "firing", "acknowledged", "resolved"):
+        for severity in ("info", "warning", "critical"):
+            alerts.add_metric([state, severity], counts.get((state, severity), 0))
+    yield alerts
+
+    if beat is not None:
+        lag = GaugeMetricFamily(
+            "vialguard_bridge_lag_seconds", "Seconds since the bridge last committed a batch of readings."
+        )
+        lag.add_metric([], max(time.time() - beat.real_ts, 0.0))
+        yield lag
+
+    outbox = GaugeMetricFamily(
+        "vialguard_webhook_outbox_changes", "Alert changes not yet accepted by every webhook URL."
+    )
+    outbox.add_metric([], int(conn.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0]))
+    yield outbox
+    failures = GaugeMetricFamily(
+        "vialguard_webhook_failures", "Failed delivery attempts in a row per webhook URL.", labels=["url"]
+    )
+    for url, attempts in conn.execute("SELECT url, attempts FROM webhook_endpoints ORDER BY url"):
+        failures.add_metric([loggable(str(url))], int(attempts))
+    yield failures
+
+
+router = APIRouter(tags=["metrics"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[Depends(caller)],
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition (a read: open on a loopback-only server, else a read token)."""
+    registry: CollectorRegistry = request.app.state.metrics
+    body = await run_in_threadpool(generate_latest, registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def registry_for(state: AppState) -> CollectorRegistry:
+    """A registry of this app's own (not the process-global one), so each app reads its own store."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(StoreCollector(state))
+    return registry

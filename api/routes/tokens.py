@@ -1,0 +1,56 @@
+"""API tokens over the API, for an admin token: list, create (the text shown once), revoke; all audited."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
+
+from api.auth import AdminDep
+from api.deps import Conn, State
+from api.schemas import iso
+from api.token_schemas import Token, TokenCreate, TokenCreated
+from monitor.store import audit as audit_store
+from monitor.store import tokens as token_store
+from monitor.store.database import transaction
+
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+
+
+def to_schema(t: token_store.TokenRecord) -> Token:
+    return Token(
+        name=t.name,
+        scope=t.scope,
+        token_id=t.token_id,
+        created_at=iso(t.created_ts) or "",
+        revoked_at=iso(t.revoked_ts),
+    )
+
+
+@router.get("", response_model=list[Token])
+def list_tokens(conn: Conn, who: AdminDep) -> list[Token]:
+    return [to_schema(t) for t in token_store.list_all(conn)]
+
+
+@router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
+def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> TokenCreated:
+    """A new token; its text is in this answer only."""
+    now = state.clock.wall()
+    with transaction(conn):
+        record, text = token_store.create(conn, body.name, body.scope, now)
+        detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+        audit_store.append(conn, now, who.actor, "token.created", f"token:{record.name}", detail)
+    return TokenCreated(**to_schema(record).model_dump(), token=text)
+
+
+@router.post("/{name}/revoke", response_model=Token)
+def revoke_token(
+    name: Annotated[str, Path(max_length=100)], conn: Conn, state: State, who: AdminDep
+) -> Token:
+    """Revoke the live token of this name: refused with 401 from now on."""
+    now = state.clock.wall()
+    with transaction(conn):
+        record = token_store.revoke(conn, name, now)
+        detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+        audit_store.append(conn, now, who.actor, "token.revoked", f"token:{record.name}", detail)
+    return to_schema(record)

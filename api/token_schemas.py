@@ -1,0 +1,25 @@
+"""API tokens as the API shows them: never their text, except once in the answer that created one."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.tokens import Scope
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, description="who or what uses it, e.g. nurse-station")
+    scope: Scope
+
+
+class Token(BaseModel):
+    name: str
+    scope: Scope
+    token_id: str = Field(description="the public part of the token: vg_<token_id>_...")
+    created_at: str
+    revoked_at: str | None
+
+
+class TokenCreated(Token):
+    token: str = Field(description="the token itself: shown this once, never stored or shown again")

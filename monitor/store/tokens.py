@@ -1,0 +1,80 @@
+"""API tokens in the store: create (returning the token's text once), list, revoke, authenticate."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from monitor import tokens
+from monitor.errors import InvalidRequest, NotFound
+from monitor.tokens import Scope
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    id: int
+    token_id: str
+    name: str
+    scope: Scope
+    created_ts: float
+    revoked_ts: float | None
+
+
+_COLUMNS = "id, token_id, name, scope, created_ts, revoked_ts"
+
+
+def _record(row: tuple[object, ...]) -> TokenRecord:
+    return TokenRecord(*row)  # type: ignore[arg-type]  # columns listed in field order
+
+
+def create(conn: sqlite3.Connection, name: str, scope: Scope, ts: float) -> tuple[TokenRecord, str]:
+    """A new token; returns its record and its text, which is not kept and cannot be shown again."""
+    name = name.strip()
+    if not name:
+        raise InvalidRequest("token name: must not be empty")
+    if scope not in tokens.SCOPES:
+        raise InvalidRequest(f"token scope: {scope!r} is not one of {', '.join(tokens.SCOPES)}")
+    if conn.execute("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_ts IS NULL", (name,)).fetchone():
+        raise InvalidRequest(f"token name: a live token named {name!r} exists; revoke it first")
+    issued = tokens.issue()
+    cur = conn.execute(
+        "INSERT INTO api_tokens (token_id, name, scope, sha256, created_ts) VALUES (?, ?, ?, ?, ?)",
+        (issued.token_id, name, scope, issued.sha256, ts),
+    )
+    return get(conn, int(cur.lastrowid or 0)), issued.text
+
+
+def get(conn: sqlite3.Connection, row_id: int) -> TokenRecord:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM api_tokens WHERE id = ?", (row_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no token with id {row_id}")
+    return _record(row)
+
+
+def list_all(conn: sqlite3.Connection) -> list[TokenRecord]:
+    return [_record(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM api_tokens ORDER BY id")]
+
+
+def revoke(conn: sqlite3.Connection, name: str, ts: float) -> TokenRecord:
+    """Revoke the live token of this name: from now on it is refused with 401."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM api_tokens WHERE name = ? AND revoked_ts IS NULL", (name,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no live token named {name!r}")
+    record = _record(row)
+    conn.execute("UPDATE api_tokens SET revoked_ts = ? WHERE id = ?", (ts, record.id))
+    return get(conn, record.id)
+
+
+def authenticate(conn: sqlite3.Connection, text: str) -> TokenRecord | None:
+    """The live token whose text this is, or None (malformed, unknown, revoked or wrong secret)."""
+    token_id = tokens.token_id_of(text)
+    if token_id is None:
+        return None
+    row = conn.execute(
+        f"SELECT {_COLUMNS}, sha256 FROM api_tokens WHERE token_id = ? AND revoked_ts IS NULL", (token_id,)
+    ).fetchone()
+    if row is None or not tokens.matches(text, str(row[-1])):
+        return None
+    return _record(row[:-1])

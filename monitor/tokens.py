@@ -1,0 +1,68 @@
+"""API tokens: their scopes, their text and how a presented token is checked against a stored digest.
+
+A token reads ``vg_<token_id>_<secret>``. ``token_id`` (12 hex digits) is public: it names the stored row,
+found by index, so the secret itself never drives a lookup whose timing could leak it. Only the SHA-256 of
+the whole token is stored; it is compared with :func:`hmac.compare_digest`. The secret has 256 random bits,
+so a digest cannot be searched backwards and a deliberately slow hash would only slow every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+
+# Each scope includes those before it: a write token reads, an admin token writes.
+_RANK: dict[Scope, int] = {scope: rank for rank, scope in enumerate(SCOPES)}
+
+_FORMAT = re.compile(r"^vg_(?P<token_id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token_id: str
+    text: str  # shown once, never stored
+    sha256: str
+
+
+def covers(held: Scope, needed: Scope) -> bool:
+    """Whether a token of scope ``held`` may do what needs ``needed``."""
+    return _RANK[held] >= _RANK[needed]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def issue() -> IssuedToken:
+    """A new random token and the digest to store for it."""
+    token_id = secrets.token_hex(6)
+    text = f"vg_{token_id}_{secrets.token_urlsafe(32)}"
+    return IssuedToken(token_id=token_id, text=text, sha256=digest(text))
+
+
+def token_id_of(text: str) -> str | None:
+    """The public id of a well-formed token, or None for anything else."""
+    match = _FORMAT.match(text)
+    return None if match is None else match["token_id"]
+
+
+def matches(text: str, stored_sha256: str) -> bool:
+    """Whether ``text`` is the token whose digest was stored, in time independent of where they differ."""
+    return hmac.compare_digest(digest(text), stored_sha256)
+
+
+def bearer(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None when there is no such header."""
+    if not header:
+        return None
+    kind, _, value = header.strip().partition(" ")
+    if kind.lower() != "bearer" or not value.strip():
+        return ""  # a header that is there but not a bearer token: refused as malformed, not as missing
+    return value.strip()

@@ -1,0 +1,237 @@
+"""Webhooks: a real receiver on 127.0.0.1 that is down, then up, gets every alert change, in order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from hardware.clock import ManualClock
+from monitor import webhooks
+from monitor.config import Settings, WebhookConfig
+from monitor.site_sync import sync_site
+from monitor.store import Database, sites
+from monitor.store import alerts as alert_store
+from monitor.store import webhooks as webhook_store
+from monitor.store.database import transaction
+from vialguard.webhooks import Deliverer
+
+SECRET = "s3cret-s3cret-s3cret"
+
+
+@dataclass
+class Receiver:
+    """What a receiver got: each request's headers and JSON body; answers from ``statuses`` then 200."""
+
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def receiving(port: int, receiver: Receiver) -> Iterator[None]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            payload = self.rfile.read(int(self.headers["Content-Length"]))
+            receiver.received.append((dict(self.headers.items()), payload))
+            self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # keep the test output quiet
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Site:
+    conn: sqlite3.Connection
+    clock: ManualClock
+    deliverer: Deliverer
+    port: int
+    location_id: int
+    n: int = 0
+
+    def fire(self, pending: bool = False) -> int:
+        self.n += 1
+        now = self.clock.wall()
+        new = alert_store.NewAlert(
+            fingerprint=f"light-exposure:fridge-1:{self.n}",
+            rule="light-exposure",
+            severity="warning",
+            location_id=self.location_id,
+            vial_id=None,
+            sensor_id=None,
+            started_ts=now,
+            fired_ts=None if pending else now,
+            value=600.0,
+            message="light on",
+        )
+        with transaction(self.conn):
+            return alert_store.open_alert(self.conn, new)
+
+
+@pytest.fixture
+def site(settings: Settings, clock: ManualClock) -> Iterator[Site]:
+    port = _free_port()  # nothing listens here until a test starts its receiver
+    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret", secret=SECRET)
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    deliverer = Deliverer(database, [hook], clock, site_name="Test pharmacy")
+    yield Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+    deliverer.close()
+    conn.close()
+
+
+def test_a_receiver_down_then_up_gets_every_change_in_order(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Changes made while the receiver is down are retried with backoff and all arrive, in seq order."""
+    caplog.set_level(logging.INFO)
+    a = site.fire()
+    with transaction(site.conn):
+        alert_store.acknowledge(site.conn, a, "K. Sato", "door closed", site.clock.wall())
+    b = site.fire(pending=True)
+    with transaction(site.conn):
+        alert_store.withdraw(site.conn, b, site.clock.wall(), "light off before 60 s")
+        alert_store.resolve(site.conn, a, site.clock.wall(), "light off for 120 s")
+    url = site.deliverer.hooks[0].url
+
+    assert site.deliverer.run_once() == 0  # connection refused
+    assert webhook_store.endpoint(site.conn, url).attempts == 1
+    assert site.deliverer.run_once() == 0  # not yet due: no new attempt
+    assert webhook_store.endpoint(site.conn, url).attempts == 1
+    site.clock.advance(2.0)
+    assert site.deliverer.run_once() == 0
+    state = webhook_store.endpoint(site.conn, url)
+    assert state.attempts == 2
+    assert state.next_attempt_ts == site.clock.wall() + 4.0  # backoff doubles
+    assert "ConnectionRefusedError" in state.last_error
+
+    receiver = Receiver()
+    with receiving(site.port, receiver):
+        site.clock.advance(4.0)
+        assert site.deliverer.run_once() == 5
+        bodies = [json.loads(body) for _, body in receiver.received]
+        assert [(m["alert"]["id"], m["event"]["kind"]) for m in bodies] == [
+            (a, "fired"),
+            (a, "acknowledged"),
+            (b, "pending"),
+            (b, "withdrawn"),
+            (a, "resolved"),
+        ]
+        assert [m["alert"]["state"] for m in bodies] == [
+            "firing",
+            "acknowledged",
+            "pending",
+            "resolved",
+            "resolved",
+        ]
+        assert bodies[1]["alert"]["acknowledged_by"] == "K. Sato"
+        assert bodies[0]["alert"]["location"] == "fridge-1"
+        seqs = [m["seq"] for m in bodies]
+        assert seqs == sorted(seqs)
+        for headers, body in receiver.received:
+            message = json.loads(body)
+            assert (
+                headers["Idempotency-Key"]
+                == message["idempotency_key"]
+                == f"Test pharmacy:alert-change:{message['seq']}"
+            )
+            assert headers["X-Vialguard-Signature"] == webhooks.signature(SECRET, body)
+        assert webhook_store.pending(site.conn) == 0  # delivered rows are purged
+
+        c = site.fire()
+        assert site.deliverer.run_once() == 1
+        assert json.loads(receiver.received[-1][1])["alert"]["id"] == c
+    failing = [r for r in caplog.records if "failing" in r.getMessage()]
+    assert len(failing) == 1  # one warning when it went down, not one per retry
+    assert any("accepting again" in r.getMessage() for r in caplog.records)
+    assert "receiver-secret" not in caplog.text
+    assert SECRET not in caplog.text
+
+
+def test_a_rejected_change_is_sent_again_with_the_same_key(site: Site) -> None:
+    """A 500 is a failure: the same change comes again, same idempotency key, and nothing after it first."""
+    receiver = Receiver(statuses=[500])
+    first, second = site.fire(), site.fire()
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 0
+        site.clock.advance(2.0)
+        assert site.deliverer.run_once() == 2
+    keys = [h["Idempotency-Key"] for h, _ in receiver.received]
+    assert keys[0] == keys[1] != keys[2]
+    assert [json.loads(b)["alert"]["id"] for _, b in receiver.received] == [first, first, second]
+
+
+def test_an_infinite_value_is_delivered_as_null(site: Site) -> None:
+    """A silent sensor's alert has value inf; JSON has none, so it goes as null, as the API writes it."""
+    receiver = Receiver()
+    loc = site.location_id
+    new = alert_store.NewAlert(
+        "s", "sensor-stale", "warning", loc, None, None, 0.0, 0.0, float("inf"), "silent"
+    )
+    with transaction(site.conn):
+        alert_store.open_alert(site.conn, new)
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 1
+    alert = json.loads(receiver.received[0][1])["alert"]
+    assert alert["value"] is None
+    assert alert["worst_value"] is None
+
+
+def test_an_endpoint_taken_out_of_the_config_stops_the_outbox(site: Site) -> None:
+    """Syncing to no endpoints (what the bridge does at start) empties the outbox and stops its filling."""
+    site.fire()
+    assert webhook_store.pending(site.conn) == 1
+    with transaction(site.conn):
+        webhook_store.sync_endpoints(site.conn, [])
+    assert webhook_store.pending(site.conn) == 0
+    site.fire()
+    assert webhook_store.pending(site.conn) == 0
+
+
+def test_a_site_without_webhooks_keeps_no_outbox(settings: Settings, clock: ManualClock) -> None:
+    """With no endpoint registered, alert changes leave nothing in the outbox."""
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    Deliverer(database, [], clock).close()
+    loc = sites.location_by_key(conn, "fridge-1").id
+    new = alert_store.NewAlert("f", "light-exposure", "warning", loc, None, None, 0.0, 0.0, 600.0, "m")
+    with transaction(conn):
+        alert_store.open_alert(conn, new)
+    assert webhook_store.pending(conn) == 0
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("failures", "seconds"), [(1, 2.0), (2, 4.0), (5, 32.0), (9, 300.0), (1000, 300.0)], ids=lambda v: str(v)
+)
+def test_backoff_doubles_up_to_five_minutes(failures: int, seconds: float) -> None:
+    """2 s, 4 s, 8 s ... capped at 300 s."""
+    assert webhooks.backoff_seconds(failures) == seconds

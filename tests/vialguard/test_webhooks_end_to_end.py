@@ -1,0 +1,69 @@
+"""`vialguard run` with [[webhooks]] starts the deliverer: a real receiver hears of the door left open."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from tests.vialguard.test_end_to_end import free_port
+from tests.vialguard.test_webhooks import Receiver, receiving
+
+SCENARIO = ("--scenario", "door-left-open@10m+2h")
+
+
+@pytest.mark.slow
+def test_run_delivers_alert_changes_to_a_configured_receiver(tmp_path: Path) -> None:
+    """The supervisor starts a third process that posts the light alert to the receiver."""
+    hook_port, api_port = free_port(), free_port()
+    shipped = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(
+        shipped + f'\n[[webhooks]]\nurl = "http://127.0.0.1:{hook_port}/hook"\n', encoding="utf-8"
+    )
+    receiver = Receiver()
+    with receiving(hook_port, receiver):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vialguard",
+                "run",
+                "--simulate",
+                "--config",
+                str(config),
+                "--speed",
+                "600",
+                "--port",
+                str(api_port),
+                "--db",
+                str(tmp_path / "v.db"),
+                *SCENARIO,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            deadline = time.monotonic() + 60
+            kinds: set[tuple[str, str]] = set()
+            while ("light-exposure", "fired") not in kinds:
+                assert time.monotonic() < deadline, f"no light alert delivered; got {sorted(kinds)}"
+                assert proc.poll() is None, "vialguard run exited early"
+                time.sleep(0.2)  # a real process on a real clock: nothing here to drive time
+                messages = [json.loads(body) for _, body in list(receiver.received)]
+                kinds = {(m["alert"]["rule"], m["event"]["kind"]) for m in messages}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode()
+    assert "started webhooks" in out.decode()
+    seqs = [json.loads(body)["seq"] for _, body in receiver.received]
+    assert seqs == sorted(set(seqs))  # in order, none twice

@@ -1,0 +1,98 @@
+"""``vialguard token create|list|revoke``: API tokens, managed at the console of the data's machine.
+
+``create`` prints the token once: only its digest is stored, so it cannot be shown again (revoke it and
+create another). Every change is appended to the audit trail, naming the console user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from hardware.clock import SystemClock
+from monitor.store import Database
+from monitor.store import audit as audit_store
+from monitor.store import tokens as token_store
+from monitor.store.database import transaction
+from monitor.tokens import SCOPES
+from vialguard.actor import console_actor
+from vialguard.options import add_common, settings_from
+
+
+def _database(args: argparse.Namespace) -> Database:
+    database = Database(settings_from(args).db_path)
+    database.initialise()
+    return database
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    conn = _database(args).connect()
+    now = SystemClock().wall()
+    try:
+        with transaction(conn):
+            record, text = token_store.create(conn, args.name, args.scope, now)
+            detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+            audit_store.append(conn, now, console_actor(), "token.created", f"token:{record.name}", detail)
+    finally:
+        conn.close()
+    # The token goes to standard output only, for the user to copy; it is never logged.
+    print(text)  # noqa: T201  # command output
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    conn = _database(args).connect()
+    try:
+        records = token_store.list_all(conn)
+    finally:
+        conn.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "name": r.name,
+            "scope": r.scope,
+            "token_id": r.token_id,
+            "created_ts": r.created_ts,
+            "revoked_ts": r.revoked_ts,
+        }
+        for r in records
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))  # noqa: T201  # command output
+        return 0
+    for r in records:
+        state = "live" if r.revoked_ts is None else "revoked"
+        print(f"{r.name:<24} {r.scope:<6} vg_{r.token_id}_…  {state}")  # noqa: T201  # command output
+    return 0
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    conn = _database(args).connect()
+    now = SystemClock().wall()
+    try:
+        with transaction(conn):
+            record = token_store.revoke(conn, args.name, now)
+            detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+            audit_store.append(conn, now, console_actor(), "token.revoked", f"token:{record.name}", detail)
+    finally:
+        conn.close()
+    print(f"token {record.name!r} revoked")  # noqa: T201  # command output
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    token = sub.add_parser("token", help="API tokens: create (printed once), list, revoke")
+    inner = token.add_subparsers(dest="token_command", required=True)
+    create = inner.add_parser("create", help="create a token and print it once")
+    add_common(create)
+    create.add_argument("--name", required=True, help="who or what uses it, e.g. nurse-station")
+    create.add_argument("--scope", required=True, choices=SCOPES, help="read, write (includes read), admin")
+    create.set_defaults(func=cmd_create)
+    listing = inner.add_parser("list", help="every token: name, scope, public id, live or revoked")
+    add_common(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=cmd_list)
+    revoke = inner.add_parser("revoke", help="revoke the live token of a name")
+    add_common(revoke)
+    revoke.add_argument("--name", required=True)
+    revoke.set_defaults(func=cmd_revoke)

@@ -1,0 +1,38 @@
+"""``vialguard webhooks``: the webhook deliverer process alone (``vialguard run`` starts it when needed)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from monitor.store import Database
+from vialguard.options import add_common, clock_from, settings_from
+from vialguard.webhooks import Deliverer
+
+
+def cmd_webhooks(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    database = Database(settings.db_path)
+    database.initialise()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    deliverer = Deliverer(database, settings.webhooks, clock_from(args), site_name=settings.site_name)
+    try:
+        deliverer.run(stop)
+    finally:
+        deliverer.close()
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    parser = sub.add_parser("webhooks", help="deliver alert changes to the configured [[webhooks]] URLs")
+    add_common(parser)
+    parser.set_defaults(func=cmd_webhooks)

@@ -1,0 +1,143 @@
+"""The webhook deliverer: posts every alert change from the outbox to each configured URL, at least once.
+
+It runs as its own process (``vialguard webhooks``, started by ``vialguard run`` when ``[[webhooks]]`` are
+configured), not inside the bridge or the API: a receiver that is slow or hangs for its whole timeout must
+never delay the acquisition loop, which timestamps the readings, nor hold the API's threads; a crash here
+restarts this process alone; and one process per database means no change is posted twice at once.
+
+Per endpoint, changes go in ``seq`` order. A failure (connection refused, timeout, any answer but 2xx) is
+retried after :func:`monitor.webhooks.backoff_seconds`, and the changes behind it wait, so the receiver
+never sees a later change before an earlier one. Only a 2xx moves the endpoint's ``delivered_seq``, in its
+own transaction after the POST: a crash between the two sends that change again (at least once, with the
+same ``Idempotency-Key``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hardware.clock import Clock
+from monitor import webhooks
+from monitor.config import WebhookConfig
+from monitor.store import Database
+from monitor.store import webhooks as webhook_store
+from monitor.store.database import transaction
+from monitor.webhooks import loggable
+
+log = logging.getLogger(__name__)
+
+# At most this many changes to one endpoint per pass, so one busy endpoint cannot starve the others.
+MAX_PER_PASS = 200
+IDLE_SECONDS = 1.0
+
+
+class DeliveryFailed(Exception):
+    """One POST was not accepted; the message says why (never the secret)."""
+
+
+Poster = Callable[[WebhookConfig, bytes, dict[str, str]], None]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # A redirect would turn the POST into a GET somewhere else: report it as a failure instead.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post(hook: WebhookConfig, payload: bytes, headers: dict[str, str]) -> None:
+    """POST with urllib (no dependency to install on a Pi); anything but 2xx raises DeliveryFailed."""
+    request = urllib.request.Request(hook.url, data=payload, headers=headers, method="POST")
+    try:
+        with _OPENER.open(request, timeout=hook.timeout_seconds) as response:
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise DeliveryFailed(f"HTTP {exc.code}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise DeliveryFailed(f"{type(reason).__name__}: {reason}") from exc
+    if not 200 <= status < 300:
+        raise DeliveryFailed(f"HTTP {status}")
+
+
+@dataclass
+class Deliverer:
+    database: Database
+    hooks: Sequence[WebhookConfig]
+    clock: Clock
+    site_name: str = "vialguard"
+    poster: Poster = post
+    _conn: sqlite3.Connection = field(init=False)
+    _down: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._conn = self.database.connect()
+        with transaction(self._conn):
+            webhook_store.sync_endpoints(self._conn, [h.url for h in self.hooks])
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def run_once(self) -> int:
+        """Deliver what is due now to every endpoint; returns how many changes were accepted."""
+        accepted = 0
+        for hook in self.hooks:
+            accepted += self._deliver(hook)
+        if accepted:
+            with transaction(self._conn):
+                webhook_store.purge_delivered(self._conn)
+        return accepted
+
+    def _deliver(self, hook: WebhookConfig) -> int:
+        accepted = 0
+        state = webhook_store.endpoint(self._conn, hook.url)
+        if self.clock.wall() < state.next_attempt_ts:
+            return 0
+        delivered, attempts = state.delivered_seq, state.attempts
+        while accepted < MAX_PER_PASS:
+            row = webhook_store.next_change(self._conn, delivered)
+            if row is None:
+                break
+            message = webhooks.encode(webhooks.body(self.site_name, row))
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "vialguard-webhooks",
+                "Idempotency-Key": webhooks.idempotency_key(self.site_name, row),
+            }
+            if hook.secret is not None:
+                headers["X-Vialguard-Signature"] = webhooks.signature(hook.secret, message)
+            try:
+                self.poster(hook, message, headers)
+            except DeliveryFailed as exc:
+                attempts += 1
+                wait = webhooks.backoff_seconds(attempts)
+                with transaction(self._conn):
+                    webhook_store.mark_failed(
+                        self._conn, hook.url, attempts, self.clock.wall() + wait, str(exc)
+                    )
+                if hook.url not in self._down:  # logged on the edge, not on every retry
+                    self._down.add(hook.url)
+                    log.warning("webhook %s failing (%s); retrying with backoff", loggable(hook.url), exc)
+                break
+            with transaction(self._conn):
+                webhook_store.mark_delivered(self._conn, hook.url, row.seq, self.clock.wall())
+            delivered, attempts = row.seq, 0
+            accepted += 1
+            if hook.url in self._down:
+                self._down.discard(hook.url)
+                log.info("webhook %s accepting again", loggable(hook.url))
+        return accepted
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver until ``stop`` is set; a pass that delivered a full batch goes again at once."""
+        while not stop.is_set():
+            if self.run_once() < MAX_PER_PASS:
+                stop.wait(IDLE_SECONDS)
