@@ -33,12 +33,20 @@ class Gap:
 
 
 def integrate(
-    tail: Tail | None, seconds: FloatArray, rate: FloatArray, max_gap_seconds: float
+    tail: Tail | None,
+    seconds: FloatArray,
+    rate: FloatArray,
+    max_gap_seconds: float,
+    breaks: NDArray[np.bool_] | None = None,
 ) -> tuple[FloatArray, list[Gap]]:
     """Cumulative integral (in rate·hours) at each of ``seconds``, continuing from ``tail``.
 
     ``seconds`` must be strictly increasing and later than ``tail.ts``. Returns the cumulative values and the
     gaps found, including one between the tail and the first new sample.
+
+    ``breaks`` marks intervals (one per consecutive pair, the tail's included) already known to be gaps,
+    such as the outage after a crash, however short: nothing is added across them and, being known, they are
+    not reported again.
 
     Written as a few in-place passes: on a year of 1 Hz readings this runs at a small multiple of one
     numpy pass over the array (``bench/bench_model.py``).
@@ -62,10 +70,16 @@ def integrate(
     np.add(y[1:], y[:-1], out=body)
     body *= dt
     gaps: list[Gap] = []
+    if breaks is not None:
+        if len(breaks) != dt.size:
+            raise ValueError(f"breaks has {len(breaks)} entries for {dt.size} intervals")
+        body[breaks] = 0.0
     if dt.size and dt.max() > max_gap_seconds:
-        gap_index = np.flatnonzero(dt > max_gap_seconds)
-        body[gap_index] = 0.0  # nothing is added across a gap
-        gaps = [Gap(float(t[k]), float(t[k + 1])) for k in gap_index]
+        long_gap = dt > max_gap_seconds
+        body[long_gap] = 0.0  # nothing is added across a gap
+        if breaks is not None:
+            long_gap &= ~breaks
+        gaps = [Gap(float(t[k]), float(t[k + 1])) for k in np.flatnonzero(long_gap)]
     np.cumsum(body, out=body)
     out *= 1.0 / (2.0 * SECONDS_PER_HOUR)
     out += start

@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from hardware.errors import HardwareError
 from monitor.errors import VialguardError
-from vialguard.commands import predict, processes, sensors, vials
+from vialguard.commands import db, predict, processes, sensors, vials
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
-COMMAND_GROUPS = (processes, sensors, vials, predict)
+COMMAND_GROUPS = (processes, sensors, vials, predict, db)
 
 
 def build_parser() -> argparse.ArgumentParser:
