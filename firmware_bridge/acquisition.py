@@ -163,6 +163,11 @@ class AcquisitionLoop:
         self.last_result = result
         return result
 
+    @property
+    def unflushed(self) -> int:
+        """Readings and faults taken but not yet committed."""
+        return len(self._batch)
+
     def due_for_flush(self) -> bool:
         return (
             self._real_monotonic() - self._last_flush >= self.batch_seconds
@@ -178,10 +183,11 @@ class AcquisitionLoop:
                     self.flush()
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
                 # Sleep until the next reading is due, but no longer than a batch window: each wake-up
-                # costs CPU on a Pi all day, and SIGTERM's handler only sets ``stop``, seen on waking.
+                # costs CPU on a Pi all day. SIGTERM's handler sets ``stop``, which ends the wait at once,
+                # so systemd's stop is answered within a flush, whatever the batch window.
                 wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
                 if wait > 0:
-                    self.clock.sleep(wait)
+                    self.clock.wait(stop, wait)
         finally:
             self.flush()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
@@ -10,6 +11,7 @@ from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simu
 from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.engine import Engine
+from monitor.outages import iso, start_run, stop_run
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
@@ -41,8 +43,16 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             stamp_at_due_time=simulate,
             sample_time=sample_time,
         )
+        run_id, outage = start_run(conn, engine, os.getpid(), clock.wall())
+        if outage is not None and not outage.clean:
+            start, end = iso(outage.start_ts), iso(outage.end_ts)
+            log.warning("the last run ended uncleanly: no data from %s to %s", start, end)
         log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
         loop.run(stop)
-        log.info("bridge stopped cleanly")
+        if loop.unflushed:
+            log.error("bridge stopped with %d readings it could not store", loop.unflushed)
+        else:
+            stop_run(conn, run_id, clock.wall())
+            log.info("bridge stopped cleanly")
     finally:
         conn.close()

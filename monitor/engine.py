@@ -90,6 +90,12 @@ class Engine:
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
         self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
         self._site_view = SiteView(conn)
+        self._breaks: dict[str, str] = {}  # sensor key -> why its series broke after its tail
+
+    def break_series(self, reason: str) -> None:
+        """Nothing was observed since each sensor's last stored reading (the bridge was down): the next
+        reading starts after a recorded gap with ``reason``, however short, never bridged by the ledger."""
+        self._breaks = {key: reason for key, tail in self._tails.items() if tail is not None}
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -98,6 +104,7 @@ class Engine:
     def ingest(self, batch: Batch, now: float, heartbeat: health.Heartbeat | None = None) -> IngestResult:
         """Store ``batch`` and evaluate every rule as of ``now`` (the clock that stamps readings)."""
         tails, last_ts, sensors = dict(self._tails), dict(self._last_ts), dict(self._sensors)
+        breaks = dict(self._breaks)
         try:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
@@ -109,6 +116,7 @@ class Engine:
             # Nothing of the batch was committed: put the in-memory ledger tails back so a retry of the
             # same batch continues from what the database holds.
             self._tails, self._last_ts, self._sensors = tails, last_ts, sensors
+            self._breaks = breaks
             raise StoreError(f"could not store a batch of {len(batch)} readings: {exc}") from exc
         self.readings_total += stored
         return IngestResult(stored, rejected, gaps, changes)
@@ -169,7 +177,14 @@ class Engine:
     ) -> tuple[np.ndarray, list[ledger.Gap]]:
         t = np.asarray(ts, dtype=np.float64)
         rate = ledger_integrand(sensor.quantity, np.asarray(values, dtype=np.float64))
-        cum, gaps = ledger.integrate(self._tails.get(sensor.key), t, rate, sensor.max_gap_seconds)
+        tail = self._tails.get(sensor.key)
+        breaks = None
+        reason = self._breaks.pop(sensor.key, None)
+        if reason is not None and tail is not None:
+            breaks = np.zeros(len(t), dtype=bool)
+            breaks[0] = True
+            readings.insert_gaps(self._conn, sensor.id, [ledger.Gap(tail.ts, float(t[0]))], reason)
+        cum, gaps = ledger.integrate(tail, t, rate, sensor.max_gap_seconds, breaks)
         self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
         self._last_ts[sensor.key] = float(t[-1])
         return cum, gaps

@@ -96,15 +96,17 @@ def value_at(
 
     Within an interval the rate is linear, so the integral from the earlier sample is exact for a linear
     rate. Before the first sample it is 0; after the last, or inside a gap, it stays at the earlier value.
+    It never passes the later sample's value: across a recorded break (an outage shorter than
+    ``max_gap_seconds``) the ledger added nothing, and neither does this.
     """
     if before is None:
         return 0.0
     t0, y0, c0 = before
     if after is None or ts <= t0:
         return c0
-    t1, y1, _ = after
+    t1, y1, c1 = after
     if t1 - t0 > max_gap_seconds:
         return c0
     frac = (ts - t0) / (t1 - t0)
     y = y0 + (y1 - y0) * frac
-    return c0 + (ts - t0) * (y0 + y) / (2.0 * SECONDS_PER_HOUR)
+    return min(c0 + (ts - t0) * (y0 + y) / (2.0 * SECONDS_PER_HOUR), max(c1, c0))

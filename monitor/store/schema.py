@@ -24,6 +24,23 @@ _LOCATION_LIGHT = """
     CREATE INDEX light_readings_saturated ON light_readings(sensor_id, ts) WHERE saturated = 1;
 """
 
+# 4: durability: each bridge run (a run without stopped_ts ended uncleanly) and system events (clock jumps,
+# outages, disk and database trouble) that belong to no sensor
+_DURABILITY = """
+    CREATE TABLE bridge_runs (
+        id INTEGER PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        started_ts REAL NOT NULL,
+        stopped_ts REAL
+    );
+    CREATE TABLE system_events (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -149,6 +166,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     _SENSOR_CALIBRATION,
     _LOCATION_LIGHT,
+    _DURABILITY,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

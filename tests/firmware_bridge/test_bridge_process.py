@@ -1,0 +1,79 @@
+"""The bridge process stopped by systemd (SIGTERM) and killed outright (SIGKILL), then started again."""
+
+from __future__ import annotations
+
+import signal
+import time
+from contextlib import closing
+from pathlib import Path
+
+from monitor.integrity import check_database
+from monitor.outages import UNCLEAN_SHUTDOWN_RULE
+from monitor.store import Database, alerts, runs
+from tests.firmware_bridge.bridge_process import start_bridge, wait_for_readings
+
+TABLES = ("light_readings", "temperature_readings")
+STOP_SECONDS = 5.0  # systemd's budget in the requirement; its default TimeoutStopSec is longer
+
+
+def test_sigterm_flushes_marks_clean_and_exits_within_5_s(tmp_path: Path) -> None:
+    """SIGTERM: exit 0 within 5 s, the held batch stored, the run marked clean, the database sound."""
+    db = tmp_path / "v.db"
+    proc = start_bridge(db, extra=("--config", str(_slow_batches(tmp_path))))
+    try:
+        wait_for_readings(proc, db, 1)  # the first poll is committed at once, the next batch in 60 s
+        time.sleep(1.0)  # a second of readings (60 s simulated) taken and held in the batch
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=STOP_SECONDS)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert took < STOP_SECONDS
+    assert "bridge stopped cleanly" in text
+    conn = Database(db).connect()
+    with closing(conn):
+        last = runs.last(conn)
+        assert last is not None
+        assert last.stopped_ts is not None
+        stored = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES)
+        assert stored > 2 * 30  # the held batch was flushed: about 60 light and 6 temperature readings
+        assert check_database(conn).problems == []
+
+
+def test_sigkill_then_restart_alerts_the_outage(tmp_path: Path) -> None:
+    """SIGKILL leaves no marker: the next start raises the unclean-shutdown alert and records the gap."""
+    db = tmp_path / "v.db"
+    proc = start_bridge(db)
+    wait_for_readings(proc, db, 20)
+    proc.kill()
+    proc.communicate()
+    proc = start_bridge(db)
+    try:
+        wait_for_readings(proc, db, 20)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert "ended uncleanly" in out.decode()
+    conn = Database(db).connect()
+    with closing(conn):
+        (alert,) = [a for a in alerts.changed_since(conn, 0) if a.rule == UNCLEAN_SHUTDOWN_RULE]
+        assert "nothing was recorded from" in alert.message
+        reasons = {r for (r,) in conn.execute("SELECT reason FROM gaps")}
+        assert "unclean shutdown" in reasons
+        assert check_database(conn).problems == []
+
+
+def _slow_batches(tmp_path: Path) -> Path:
+    """The shipped simulated site with a 60 s batch window: SIGTERM must not wait for it to elapse."""
+    from importlib import resources
+
+    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    assert "[bridge]" not in text
+    path = tmp_path / "site.toml"
+    path.write_text(text + "\n[bridge]\nbatch_seconds = 60.0\n", encoding="utf-8")
+    return path
