@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from api.conditional import NotModified
 from api.deps import AppState
-from api.routes import alerts, dashboard, health, profiles, reports, series, sites, vials
+from api.routes import alerts, dashboard, health, profiles, reports, series, silences, sites, vials
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import InvalidRequest, NotFound, StoreError, VialguardError
@@ -59,6 +59,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     for router in (
         health.router,
         alerts.router,
+        silences.router,
         vials.router,
         sites.router,
         series.router,

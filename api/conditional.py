@@ -5,13 +5,15 @@ parameter validation and dependency resolution cost several times more than the 
 indexed ``MAX()``), so this ASGI middleware answers those polls first. It is safe to skip validation here:
 an ETag is only ever issued for a query string that was valid, and it names that exact query string, so a
 match proves the query was valid. Anything else (no header, no match, a database error) goes on to the
-application, which gives the full answer or the error.
+application, which gives the full answer or the error. A long-poll (``wait`` above zero) goes on too: it
+must wait for a change before it may answer 304, and the route does that waiting.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,10 +39,11 @@ class NotModified:
             self.paths.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
         )
         header = _header(scope, b"if-none-match") if etag_of is not None else None
-        if etag_of is not None and header:
+        query = scope.get("query_string", b"")
+        if etag_of is not None and header and not _long_poll(query):
             try:
                 with self.state.checkout() as conn:
-                    current = etag_of(conn, scope.get("query_string", b""))
+                    current = etag_of(conn, query)
             except (sqlite3.Error, StoreError):
                 current = None  # the application reports the database problem properly
             if current is not None and current in if_none_match(header):
@@ -57,3 +60,14 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return bytes(value).decode("latin-1")
     return None
+
+
+def _long_poll(query: bytes) -> bool:
+    """Whether the query asks to wait: ``wait`` present and not zero (a bad value goes on to be reported)."""
+    for value in parse_qs(query.decode("latin-1"), keep_blank_values=True).get("wait", ()):
+        try:
+            if float(value) != 0:
+                return True
+        except ValueError:
+            return True
+    return False

@@ -12,10 +12,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api.changes import ChangeWatcher
 from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.profiles import Catalog
 from monitor.store import Database
+from monitor.store import alerts as alert_store
 
 
 @dataclass
@@ -24,9 +26,17 @@ class AppState:
     database: Database
     catalog: Catalog
     clock: Clock
+    watcher: ChangeWatcher = field(init=False)
     _idle: queue.SimpleQueue[sqlite3.Connection] = field(default_factory=queue.SimpleQueue)
     _all: list[sqlite3.Connection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.watcher = ChangeWatcher(self._latest_seq)
+
+    def _latest_seq(self) -> int:
+        with self.checkout() as conn:
+            return alert_store.latest_seq(conn)
 
     def acquire(self) -> sqlite3.Connection:
         """A connection no other request holds until :meth:`release`.

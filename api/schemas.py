@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -19,12 +19,17 @@ class Alert(BaseModel):
     fingerprint: str
     rule: str
     severity: Literal["info", "warning", "critical"]
-    state: Literal["firing", "acknowledged", "resolved"]
+    state: Literal["pending", "firing", "acknowledged", "resolved"] = Field(
+        description="pending: an excursion in progress, its time rule not met yet; firing: a breach"
+    )
+    alert_class: Literal["data", "sensor-trust", "system"]
     location: str | None
     vial: str | None
     sensor: str | None
     started_at: str | None = Field(description="when the condition began")
-    fired_at: str | None = Field(description="when the alert fired (the condition's hold time met)")
+    fired_at: str | None = Field(
+        description="when the alert fired (the time rule met); null while pending or if it never breached"
+    )
     ended_at: str | None
     value: float | None = Field(description="the triggering value, in the rule metric's unit")
     worst_value: float | None
@@ -32,12 +37,16 @@ class Alert(BaseModel):
     acknowledged_by: str | None
     acknowledgement_comment: str | None
     acknowledged_at: str | None
+    escalated_at: str | None = Field(description="when it escalated one severity step, unacknowledged")
+    silenced: bool = Field(description="a silence covers it: still recorded and polled, not notified")
+    silence_id: int | None
     seq: int = Field(description="position of the alert's latest change in the change sequence")
 
 
 class AlertPage(BaseModel):
     alerts: list[Alert]
     cursor: int = Field(description="pass as `since` to get only changes after this page")
+    has_more: bool = Field(default=False, description="the page was full: ask again at once with `cursor`")
 
 
 class AlertEvent(BaseModel):
@@ -49,6 +58,9 @@ class AlertEvent(BaseModel):
 
 class AlertDetail(Alert):
     events: list[AlertEvent]
+    snapshot: dict[str, Any] = Field(
+        description="the rule's parameters and the model constants in force when the alert fired"
+    )
 
 
 class Acknowledgement(BaseModel):

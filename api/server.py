@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 from types import FrameType
 
 import uvicorn
@@ -28,6 +29,17 @@ class QuietServer(uvicorn.Server):
         while not await self.on_tick(0):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._exit.wait(), timeout=1.0)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                # uvicorn raises the stop signal again once it has shut down, so that the process dies of
+                # it. Ours has shut down cleanly, and says so with exit status 0: the supervisor and systemd
+                # read a death by SIGTERM as a stop that did not finish on its own.
+                getattr(self, "_captured_signals", []).clear()
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)

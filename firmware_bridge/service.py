@@ -28,7 +28,12 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     try:
         sync_site(conn, settings, clock.wall())
         catalog = load_catalog(settings.drug_profiles_file)
-        engine = Engine(conn, catalog, default_rules(settings.rules.thresholds()))
+        engine = Engine(
+            conn,
+            catalog,
+            default_rules(settings.rules.thresholds()),
+            alert_retention_seconds=settings.alerts.retention_days * 86_400.0,
+        )
         sample_time = SampleTime(clock.wall())
         if simulate:
             fridge = build_fridge(settings.simulation, clock.wall())

@@ -95,6 +95,11 @@ class RulesConfig(_Strict):
     temperature_high_celsius: float = 8.0
     temperature_hold_seconds: Annotated[float, Field(ge=0)] = 900.0
     stale_intervals: Annotated[float, Field(gt=0)] = 3.0
+    temperature_high_hold_seconds: Annotated[float, Field(ge=0)] = 3600.0
+    temperature_cumulative_seconds: Annotated[float, Field(gt=0)] = 7200.0
+    temperature_cumulative_window_seconds: Annotated[float, Field(gt=0)] = 86_400.0
+    clear_seconds: Annotated[float, Field(ge=0)] = 120.0
+    escalate_after_seconds: Annotated[float, Field(gt=0)] = 1800.0
 
     def thresholds(self) -> RuleThresholds:
         return RuleThresholds(**self.model_dump())
@@ -122,6 +127,10 @@ class BridgeConfig(_Strict):
     heartbeat_seconds: Seconds = 5.0
 
 
+class AlertsConfig(_Strict):
+    retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
+
+
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
@@ -135,6 +144,7 @@ class Settings(_Strict):
     sensors: list[SensorConfig] = Field(default_factory=list)
     vials: list[VialConfig] = Field(default_factory=list)
     rules: RulesConfig = Field(default_factory=RulesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)

@@ -7,6 +7,7 @@ half written.
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections import defaultdict
@@ -16,17 +17,20 @@ from typing import TypeVar
 import numpy as np
 
 from monitor import exposure, ledger
+from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
-from monitor.rules import Observation, Rule, RuleState, Transition, evaluate
+from monitor.rules import Observation, Rule
 from monitor.site_view import SiteView
-from monitor.store import alerts, health, readings, sites
+from monitor.store import alerts, health, readings, silences, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.sites import SensorRecord
 
 R = TypeVar("R", "LightReading", "TemperatureReading")
+
+PURGE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +80,25 @@ class IngestResult:
     alert_changes: int
 
 
+# In a dark fridge, how often the vial rules look again (clock seconds): a thermal loss of a few parts per
+# million an hour cannot cross a threshold in between, and a label's 60-minute limit is late by at most this.
+VIAL_RECHECK_SECONDS = 30.0
+
+
 class Engine:
     """Owns the write side of the store for one bridge process (the only writer of readings)."""
 
-    def __init__(self, conn: sqlite3.Connection, catalog: Catalog, rules: tuple[Rule, ...]) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        catalog: Catalog,
+        rules: tuple[Rule, ...],
+        *,
+        alert_retention_seconds: float = 90 * 86_400.0,
+    ) -> None:
         self._conn = conn
+        self._alert_retention_seconds = alert_retention_seconds
+        self._purged_ts: float | None = None
         self._catalog = catalog
         self._rules = rules
         self._sensors = {s.key: s for s in sites.list_sensors(conn)}
@@ -90,6 +108,8 @@ class Engine:
         self.readings_total = sum(readings.count(conn, s) for s in self._sensors.values())
         self._potencies: dict[int, exposure.VialPotency] = {}  # per batch, shared by the vial rules
         self._site_view = SiteView(conn)
+        self._vials_checked_at = -math.inf  # clock time of the last evaluation of the vial rules
+        self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
         self._breaks: dict[str, str] = {}  # sensor key -> why its series broke after its tail
 
     def break_series(self, reason: str) -> None:
@@ -110,6 +130,8 @@ class Engine:
                 stored, rejected, gaps, observed = self._store_readings(batch)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                changes += silences.reconcile(self._conn, now)
+                self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)
         except sqlite3.Error as exc:
@@ -283,29 +305,109 @@ class Engine:
                     out[(sensor.key, sensor.id)] = [Observation(observed[sensor.key][-1].ts, 0.0)]
         return out
 
+    def _vials_due(self, batch: Batch, now: float) -> bool:
+        """Whether the vial rules need a fresh potency this batch.
+
+        A vial's potency is the costliest observation (a walk over its events and its locations' ledgers:
+        most of a quiet batch's CPU, measured with ``bench/bench_footprint.py``), and in a closed, dark
+        fridge it moves only by the slow thermal term. So it is recomputed when light was seen, when a
+        vial was registered or an event recorded (by any process: events are rows, a vial's status moves
+        only with one), and otherwise every ``VIAL_RECHECK_SECONDS``.
+        """
+        stamp = vial_store.change_stamp(self._conn)
+        due = (
+            stamp != self._vials_stamp
+            or now - self._vials_checked_at >= VIAL_RECHECK_SECONDS
+            or any(r.lux > 0.0 for r in batch.light)
+        )
+        self._vials_stamp = stamp
+        if due:
+            self._vials_checked_at = now
+        return due
+
     def _evaluate_rules(self, batch: Batch, observed: dict[str, list[Observation]], now: float) -> int:
         self._potencies = {}
         self._site_view = SiteView(self._conn)
         open_by_fp = alerts.open_alerts(self._conn)
-        since_by_fp = alerts.rule_states(self._conn)
+        timers = alerts.rule_timers(self._conn)
+        vials_due = self._vials_due(batch, now)
         changes = 0
         for rule in self._rules:
+            if rule.subject == "vial" and not vials_due:
+                continue
             for (name, subject_id), series in self._observations(rule, batch, observed, now).items():
                 fp = f"{rule.name}:{rule.subject}:{subject_id}"
                 current = open_by_fp.get(fp)
-                state = RuleState(
-                    since_by_fp.get(fp),
-                    None
-                    if current is None
-                    else (current.worst_value if current.worst_value is not None else current.value),
+                breached = current is not None and current.state != "pending"
+                worst = None
+                if current is not None and breached:
+                    worst = current.worst_value if current.worst_value is not None else current.value
+                state = RuleState.from_timer_json(
+                    timers.get(fp), open_worst=worst, pending=current is not None and not breached
                 )
-                transitions, new_state = evaluate(rule, series, state)
+                transitions, new_state = evaluate(
+                    rule, series, state, max_step_seconds=self._max_step_seconds(rule, subject_id)
+                )
                 for tr in transitions:
                     self._apply(rule, fp, name, subject_id, tr, open_by_fp)
                     changes += 1
-                if new_state.since != state.since:
-                    alerts.set_rule_state(self._conn, fp, new_state.since)
+                timer = _persisted_timer(rule, new_state)
+                if timer != timers.get(fp):
+                    alerts.set_rule_timer(self._conn, fp, timer)
+        return changes + self._escalate(open_by_fp, now)
+
+    def _purge_resolved_alerts(self, now: float) -> None:
+        """Resolved alerts past the retention window go, checked once an hour (and at the first batch)."""
+        if self._purged_ts is not None and now - self._purged_ts < PURGE_EVERY_SECONDS:
+            return
+        self._purged_ts = now
+        alerts.purge_resolved(self._conn, now - self._alert_retention_seconds)
+
+    def _max_step_seconds(self, rule: Rule, subject_id: int) -> float:
+        """How long one reading counts for in a cumulative timer: up to its sensor's gap threshold."""
+        if rule.timer != "cumulative" or rule.subject != "location":
+            return math.inf
+        quantity: Quantity = "light" if rule.metric == "lux" else "temperature"
+        sensor = sites.primary_sensor(self._conn, subject_id, quantity)
+        return math.inf if sensor is None else sensor.max_gap_seconds
+
+    def _escalate(self, open_by_fp: dict[str, alerts.AlertRecord], now: float) -> int:
+        """Firing alerts left unacknowledged past their rule's time go one severity step up."""
+        rules = {r.name: r for r in self._rules}
+        changes = 0
+        for alert in open_by_fp.values():
+            rule = rules.get(alert.rule)
+            if rule is None:
+                continue
+            after = rule.escalate_after_seconds
+            step = escalated_severity(
+                alert.severity, alert.state, alert.fired_ts, alert.escalated_ts, now, after
+            )
+            if step is not None:
+                minutes = rule.escalate_after_seconds / 60.0
+                alerts.escalate(
+                    self._conn,
+                    alert.id,
+                    now,
+                    step,
+                    f"unacknowledged for {minutes:g} min: {alert.severity} escalated to {step}",
+                )
+                changes += 1
         return changes
+
+    def _snapshot(self, rule: Rule, subject_id: int) -> str:
+        """The rule's parameters and, for a vial, the model constants in force, as JSON."""
+        snap: dict[str, object] = {"rule": rule.parameters()}
+        if rule.subject == "vial":
+            vial = vial_store.get(self._conn, subject_id)
+            drug = self._catalog.drug(vial.drug)
+            snap["model"] = {
+                "drug": vial.drug,
+                "form": vial.form,
+                "drug_constants": drug.model_dump(mode="json", exclude={"forms"}),
+                "form_constants": self._catalog.form(vial.drug, vial.form).model_dump(mode="json"),
+            }
+        return json.dumps(snap, separators=(",", ":"), sort_keys=True)
 
     def _apply(
         self,
@@ -317,7 +419,8 @@ class Engine:
         open_by_fp: dict[str, alerts.AlertRecord],
     ) -> None:
         current = open_by_fp.get(fp)
-        if tr.kind == "fire":
+        message = rule.message(name, tr.value)
+        if tr.kind in ("pending", "fire") and current is None:
             ids = {
                 "location": (subject_id, None, None),
                 "vial": (None, subject_id, None),
@@ -326,7 +429,7 @@ class Engine:
             location_id, vial_id, sensor_id = ids
             if sensor_id is not None:
                 location_id = next(s.location_id for s in self._sensors.values() if s.id == sensor_id)
-            alert_id = alerts.fire(
+            alert_id = alerts.open_alert(
                 self._conn,
                 alerts.NewAlert(
                     fingerprint=fp,
@@ -336,17 +439,41 @@ class Engine:
                     vial_id=vial_id,
                     sensor_id=sensor_id,
                     started_ts=tr.started_ts,
-                    fired_ts=tr.ts,
+                    fired_ts=tr.ts if tr.kind == "fire" else None,
                     value=tr.value,
-                    message=rule.message(name, tr.value),
+                    message=message,
+                    alert_class=rule.alert_class,
+                    snapshot=self._snapshot(rule, subject_id),
                 ),
             )
             open_by_fp[fp] = alerts.get(self._conn, alert_id)
-        elif current is not None and tr.kind == "update":
-            alerts.update(self._conn, current.id, tr.ts, tr.value, rule.message(name, tr.value))
-        elif current is not None:
-            alerts.resolve(self._conn, current.id, tr.ts, "condition cleared")
+        elif current is None:
+            return
+        elif tr.kind == "fire":
+            alerts.promote(self._conn, current.id, tr.ts, tr.value, message, self._snapshot(rule, subject_id))
+            open_by_fp[fp] = alerts.get(self._conn, current.id)
+        elif tr.kind == "update":
+            alerts.update(self._conn, current.id, tr.ts, tr.value, message)
+        elif tr.kind == "withdraw":
+            alerts.withdraw(self._conn, current.id, tr.ts, "back in range before the time rule was met")
             del open_by_fp[fp]
+        elif tr.kind == "resolve":
+            detail = f"condition cleared for {rule.clear_seconds / 60.0:g} min"
+            alerts.resolve(self._conn, current.id, tr.ts, detail, ended_ts=tr.started_ts)
+            del open_by_fp[fp]
+
+
+def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
+    """The timer to keep between batches, or None when there is nothing to remember.
+
+    A single-event timer needs no reading history, so it is written only when its excursion or clear
+    delay changes, not on every batch.
+    """
+    if rule.timer == "single":
+        state = replace(state, last_ts=None, last_out=False, out_spans=())
+    if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
+        return None
+    return state.timer_json()
 
 
 def _with_status(sensor: SensorRecord, status: sites.SensorStatus, detail: str, ts: float) -> SensorRecord:

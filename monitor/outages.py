@@ -69,6 +69,7 @@ def start_run(conn: sqlite3.Connection, engine: Engine, pid: int, now: float) ->
                     fired_ts=now,
                     value=outage.seconds,
                     message=message,
+                    alert_class="system",
                 ),
             )
     return run_id, outage

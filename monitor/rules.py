@@ -1,20 +1,26 @@
 """Alert rules as a table, and their evaluation as a pure function of observations.
 
 A rule watches one metric of one kind of subject (a location's lux, a vial's potency, a sensor's silence)
-and fires when the metric has been outside its bounds for ``hold_seconds``. The same condition continuing
-updates the one open alert (only when it worsens by ``update_step``); it never opens a second.
+and fires when the metric has been outside its bounds for ``hold_seconds``, continuously (a single-event
+timer) or in total over ``window_seconds`` (a cumulative timer). The same condition continuing updates the
+one open alert (only when it worsens by ``update_step``); it never opens a second. The lifecycle (pending,
+firing, resolved after a clear delay) is :mod:`monitor.alert_lifecycle`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
+from monitor.alert_lifecycle import RuleState, Transition, evaluate
 from monitor.store.alerts import Severity
 
+__all__ = ["Observation", "Rule", "RuleState", "RuleThresholds", "Transition", "default_rules", "evaluate"]
+
 Subject = Literal["location", "vial", "sensor"]
+Timer = Literal["single", "cumulative"]
+AlertClass = Literal["data", "sensor-trust", "system"]
 Metric = Literal[
     "lux",
     "celsius",
@@ -38,6 +44,22 @@ class Rule:
     update_step: float = math.inf
     template: str = ""
     only_where_vials: bool = False
+    # The time rule and the lifecycle (see monitor.alert_lifecycle): a single-event or cumulative timer over a
+    # window, the time the condition must stay false before a breach resolves, and the time a firing alert
+    # may go unacknowledged before it escalates one severity step.
+    timer: Timer = "single"
+    window_seconds: float = math.inf
+    clear_seconds: float = 0.0
+    escalate_after_seconds: float = math.inf
+    alert_class: AlertClass = "data"
+
+    def parameters(self) -> dict[str, object]:
+        """The rule as it stands, for the snapshot every alert keeps (infinities as null)."""
+        out: dict[str, object] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = None if isinstance(v, float) and math.isinf(v) else v
+        return out
 
     def excess(self, value: float) -> float:
         """How far outside the bounds ``value`` lies (positive) or how far inside (zero or negative)."""
@@ -56,45 +78,6 @@ class Observation:
 
 
 @dataclass(frozen=True, slots=True)
-class Transition:
-    kind: Literal["fire", "update", "resolve"]
-    ts: float
-    value: float
-    started_ts: float
-
-
-@dataclass(frozen=True, slots=True)
-class RuleState:
-    """Since when the condition has held (None: it does not), and the open alert's reported worst value."""
-
-    since: float | None = None
-    open_worst: float | None = None
-
-
-def evaluate(
-    rule: Rule, observations: Sequence[Observation], state: RuleState
-) -> tuple[list[Transition], RuleState]:
-    """Run ``observations`` (in time order) through the rule; returns the transitions and the new state."""
-    since, worst = state.since, state.open_worst
-    out: list[Transition] = []
-    for obs in observations:
-        if rule.excess(obs.value) > 0:
-            since = obs.ts if since is None else since
-            if worst is None:
-                if obs.ts - since >= rule.hold_seconds:
-                    out.append(Transition("fire", obs.ts, obs.value, since))
-                    worst = obs.value
-            elif rule.excess(obs.value) - rule.excess(worst) >= rule.update_step:
-                out.append(Transition("update", obs.ts, obs.value, since))
-                worst = obs.value
-        else:
-            if worst is not None:
-                out.append(Transition("resolve", obs.ts, obs.value, since if since is not None else obs.ts))
-            since, worst = None, None
-    return out, RuleState(since, worst)
-
-
-@dataclass(frozen=True, slots=True)
 class RuleThresholds:
     """The configurable numbers of the default rules (see :class:`monitor.config.RulesConfig`)."""
 
@@ -104,8 +87,13 @@ class RuleThresholds:
     light_hold_seconds: float = 60.0
     temperature_low_celsius: float = 2.0
     temperature_high_celsius: float = 8.0
-    temperature_hold_seconds: float = 900.0
+    temperature_hold_seconds: float = 900.0  # below the low bound, single event
     stale_intervals: float = 3.0
+    temperature_high_hold_seconds: float = 3600.0  # above the high bound, single event
+    temperature_cumulative_seconds: float = 7200.0  # above the high bound, in total ...
+    temperature_cumulative_window_seconds: float = 86_400.0  # ... within this sliding window
+    clear_seconds: float = 120.0  # a breach resolves after its condition stays false this long
+    escalate_after_seconds: float = 1800.0  # firing and unacknowledged this long: one severity step up
 
 
 def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
@@ -148,20 +136,49 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             hold_seconds=t.light_hold_seconds,
             update_step=250.0,
             only_where_vials=True,
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
             template="{subject}: light {value:.0f} lx above {high:g} lx for over {hold_minutes:g} min"
             " with vials present",
         ),
         Rule(
-            "temperature-range",
+            "temperature-high",
+            "location",
+            "celsius",
+            "critical",
+            high=t.temperature_high_celsius,
+            hold_seconds=t.temperature_high_hold_seconds,
+            update_step=1.0,
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
+            template="{subject}: temperature {value:.1f} °C above {high:g} °C for over {hold_minutes:g} min",
+        ),
+        Rule(
+            "temperature-low",
             "location",
             "celsius",
             "critical",
             low=t.temperature_low_celsius,
-            high=t.temperature_high_celsius,
             hold_seconds=t.temperature_hold_seconds,
             update_step=1.0,
-            template="{subject}: temperature {value:.1f} °C outside {low:g}-{high:g} °C"
-            " for over {hold_minutes:g} min",
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
+            template="{subject}: temperature {value:.1f} °C below {low:g} °C for over {hold_minutes:g} min",
+        ),
+        Rule(
+            "temperature-high-cumulative",
+            "location",
+            "celsius",
+            "critical",
+            high=t.temperature_high_celsius,
+            hold_seconds=t.temperature_cumulative_seconds,
+            timer="cumulative",
+            window_seconds=t.temperature_cumulative_window_seconds,
+            update_step=1.0,
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
+            template="{subject}: temperature above {high:g} °C for {hold_minutes:g} min in total"
+            " within the window (now {value:.1f} °C)",
         ),
         Rule(
             "sensor-stale",
@@ -169,6 +186,9 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "silent_intervals",
             "warning",
             high=t.stale_intervals,
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
+            alert_class="sensor-trust",
             template="{subject}: no reading for {value:.0f} polling intervals",
         ),
         Rule(
@@ -177,9 +197,18 @@ def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:
             "calibration_overdue_days",
             "warning",
             high=0.0,
+            alert_class="sensor-trust",
             template="{subject}: calibration was due {value:.0f} days ago",
         ),
         Rule(
-            "sensor-fault", "sensor", "faulted", "warning", high=0.5, template="{subject}: sensor read failed"
+            "sensor-fault",
+            "sensor",
+            "faulted",
+            "warning",
+            high=0.5,
+            clear_seconds=t.clear_seconds,
+            escalate_after_seconds=t.escalate_after_seconds,
+            alert_class="sensor-trust",
+            template="{subject}: sensor read failed",
         ),
     )

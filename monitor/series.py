@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from monitor.exposure import vial_potency
 from monitor.profiles import Catalog
+from monitor.site_view import SiteView
 from monitor.store import history, readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.sites import LocationRecord
@@ -83,6 +84,8 @@ class PotencyPoint:
     ts: float
     percent: float
     effective_lux_hours: float
+    low_percent: float | None = None  # the model's bounds at that time (see monitor.bounds)
+    high_percent: float | None = None
 
 
 def potency_curve(
@@ -93,7 +96,8 @@ def potency_curve(
     The times of its events are added, so a step (a window opened, a move) lands where it happened.
     """
     points = max(2, min(points, MAX_CURVE_POINTS))
-    end = vial_potency(conn, catalog, vial).as_of
+    site = SiteView(conn)  # shared lookups across the curve's points
+    end = vial_potency(conn, catalog, vial, site=site).as_of
     start = vial.registered_ts
     if end <= start:
         return (PotencyPoint(start, vial.initial_potency_percent, 0.0),)
@@ -102,6 +106,8 @@ def potency_curve(
     times |= {e.ts for e in vial_store.events(conn, vial.id) if start <= e.ts <= end}
     out: list[PotencyPoint] = []
     for ts in sorted(times):
-        p = vial_potency(conn, catalog, vial, as_of=ts)
-        out.append(PotencyPoint(ts, p.percent, p.effective_lux_hours))
+        p = vial_potency(conn, catalog, vial, as_of=ts, site=site)
+        out.append(
+            PotencyPoint(ts, p.percent, p.effective_lux_hours, p.percent_range.low, p.percent_range.high)
+        )
     return tuple(out)

@@ -75,7 +75,11 @@ def potency_series(
         threshold_critical_percent=rules.potency_critical_percent,
         points=[
             PotencyPoint(
-                at=iso(p.ts), potency_percent=round(p.percent, 4), effective_lux_hours=p.effective_lux_hours
+                at=iso(p.ts),
+                potency_percent=round(p.percent, 4),
+                potency_low_percent=None if p.low_percent is None else round(p.low_percent, 4),
+                potency_high_percent=None if p.high_percent is None else round(p.high_percent, 4),
+                effective_lux_hours=p.effective_lux_hours,
             )
             for p in curve
         ],

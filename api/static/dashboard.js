@@ -81,17 +81,11 @@
     c.textContent = text;
   }
 
-  // ---- potency fields, read defensively: a best value now, low/high bounds where the model gives them --
+  // ---- potency: best, low and high (potency_bounds_percent); the status follows the low bound ---------
 
   function potencyOf(v) {
-    let best = v.potency_percent, low = null, high = null;
-    if (best && typeof best === "object") { low = num(best.low); high = num(best.high); best = num(best.best); }
-    const nested = v.potency && typeof v.potency === "object" ? v.potency : {};
-    best = first(best, nested.best, nested.best_percent);
-    low = first(low, v.potency_low_percent, v.potency_percent_low, v.low_percent, nested.low, nested.low_percent);
-    high = first(high, v.potency_high_percent, v.potency_percent_high, v.high_percent, nested.high,
-                 nested.high_percent);
-    return { best, low, high };
+    const b = v.potency_bounds_percent || {};
+    return { best: first(num(b.best), num(v.potency_percent)), low: num(b.low), high: num(b.high) };
   }
 
   function statusOf(p) {
@@ -408,7 +402,8 @@
       alertEtag = r.headers.get("ETag");
       const page = await r.json();
       for (const a of page.alerts) {
-        if (a.state === "resolved") alerts.delete(a.id); else alerts.set(a.id, a);
+        // pending: an excursion in progress, not a breach yet; the page shows breaches only
+        if (a.state === "resolved" || a.state === "pending") alerts.delete(a.id); else alerts.set(a.id, a);
       }
       const more = page.alerts.length === 500 && page.cursor > alertCursor;
       alertCursor = page.cursor;

@@ -1,9 +1,9 @@
-"""Alerts, their change events, and the state of rules with a hold time.
+"""Alerts, their change events, and the timers of the rules.
 
-Every change to an alert (fired, updated, acknowledged, resolved) appends a row to ``alert_events`` whose
-AUTOINCREMENT ``seq`` is the one monotonic change sequence; the alert row keeps the seq of its latest
-change. SQLite runs one write transaction at a time, so seqs become visible in order and a poller that asks
-for ``seq > cursor`` neither misses nor re-reads a change.
+Every change to an alert (pending, fired, updated, acknowledged, escalated, withdrawn, resolved) appends a
+row to ``alert_events`` whose AUTOINCREMENT ``seq`` is the one monotonic change sequence; the alert row
+keeps the seq of its latest change. SQLite runs one write transaction at a time, so seqs become visible in
+order and a poller that asks for ``seq > cursor`` neither misses nor re-reads a change.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Literal
 
 from monitor.errors import InvalidRequest, NotFound
 
-AlertState = Literal["firing", "acknowledged", "resolved"]
+AlertState = Literal["pending", "firing", "acknowledged", "resolved"]
 Severity = Literal["info", "warning", "critical"]
+AlertClass = Literal["data", "sensor-trust", "system"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class AlertRecord:
     vial_id: int | None
     sensor_id: int | None
     started_ts: float
-    fired_ts: float
+    fired_ts: float | None  # None while pending: the excursion has not met its time rule
     ended_ts: float | None
     value: float | None
     worst_value: float | None
@@ -38,6 +39,10 @@ class AlertRecord:
     ack_comment: str | None
     ack_ts: float | None
     seq: int
+    alert_class: AlertClass
+    snapshot: str  # JSON: the rule's parameters and the model constants in force when it fired
+    escalated_ts: float | None
+    silence_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +63,17 @@ class NewAlert:
     vial_id: int | None
     sensor_id: int | None
     started_ts: float
-    fired_ts: float
+    fired_ts: float | None
     value: float
     message: str
+    alert_class: AlertClass = "data"
+    snapshot: str = "{}"
 
 
 _COLUMNS = (
     "id, fingerprint, rule, severity, state, location_id, vial_id, sensor_id, started_ts, fired_ts, ended_ts,"
-    " value, worst_value, message, ack_by, ack_comment, ack_ts, seq"
+    " value, worst_value, message, ack_by, ack_comment, ack_ts, seq, alert_class, snapshot, escalated_ts,"
+    " silence_id"
 )
 
 
@@ -89,14 +97,18 @@ def open_alerts(conn: sqlite3.Connection) -> dict[str, AlertRecord]:
     return {a.fingerprint: a for a in map(_alert, rows)}
 
 
-def fire(conn: sqlite3.Connection, new: NewAlert) -> int:
+def open_alert(conn: sqlite3.Connection, new: NewAlert) -> int:
+    """A new episode: ``pending`` when ``new.fired_ts`` is None (an excursion in progress), else firing."""
+    state = "pending" if new.fired_ts is None else "firing"
     cur = conn.execute(
         "INSERT INTO alerts (fingerprint, rule, severity, state, location_id, vial_id, sensor_id, started_ts,"
-        " fired_ts, value, worst_value, message, seq) VALUES (?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        " fired_ts, value, worst_value, message, seq, alert_class, snapshot)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
         (
             new.fingerprint,
             new.rule,
             new.severity,
+            state,
             new.location_id,
             new.vial_id,
             new.sensor_id,
@@ -105,11 +117,31 @@ def fire(conn: sqlite3.Connection, new: NewAlert) -> int:
             new.value,
             new.value,
             new.message,
+            new.alert_class,
+            new.snapshot,
         ),
     )
     alert_id = int(cur.lastrowid or 0)
-    _append_event(conn, alert_id, new.fired_ts, "fired", new.message)
+    ts = new.started_ts if new.fired_ts is None else new.fired_ts
+    _append_event(conn, alert_id, ts, "fired" if state == "firing" else "pending", new.message)
     return alert_id
+
+
+def fire(conn: sqlite3.Connection, new: NewAlert) -> int:
+    """A new alert that breached at once (no pending stage)."""
+    return open_alert(conn, new)
+
+
+def promote(
+    conn: sqlite3.Connection, alert_id: int, ts: float, value: float, message: str, snapshot: str
+) -> None:
+    """A pending alert whose time rule is now met: it fires, keeping its id and start."""
+    conn.execute(
+        "UPDATE alerts SET state = 'firing', fired_ts = ?, value = ?, worst_value = ?, message = ?,"
+        " snapshot = ? WHERE id = ? AND state = 'pending'",
+        (ts, value, value, message, snapshot, alert_id),
+    )
+    _append_event(conn, alert_id, ts, "fired", message)
 
 
 def update(conn: sqlite3.Connection, alert_id: int, ts: float, worst_value: float, message: str) -> None:
@@ -119,15 +151,45 @@ def update(conn: sqlite3.Connection, alert_id: int, ts: float, worst_value: floa
     _append_event(conn, alert_id, ts, "updated", message)
 
 
-def resolve(conn: sqlite3.Connection, alert_id: int, ts: float, detail: str) -> None:
-    conn.execute("UPDATE alerts SET state = 'resolved', ended_ts = ? WHERE id = ?", (ts, alert_id))
+def resolve(
+    conn: sqlite3.Connection, alert_id: int, ts: float, detail: str, ended_ts: float | None = None
+) -> None:
+    """Resolve at ``ts``; ``ended_ts`` is when the condition ended (before ``ts`` by the clear delay)."""
+    conn.execute(
+        "UPDATE alerts SET state = 'resolved', ended_ts = ? WHERE id = ?",
+        (ts if ended_ts is None else ended_ts, alert_id),
+    )
     _append_event(conn, alert_id, ts, "resolved", detail)
+
+
+def withdraw(conn: sqlite3.Connection, alert_id: int, ts: float, detail: str) -> None:
+    """A pending alert whose excursion ended before its time rule was met: resolved with no breach."""
+    conn.execute("UPDATE alerts SET state = 'resolved', ended_ts = ? WHERE id = ?", (ts, alert_id))
+    _append_event(conn, alert_id, ts, "withdrawn", detail)
+
+
+def escalate(conn: sqlite3.Connection, alert_id: int, ts: float, severity: Severity, detail: str) -> None:
+    conn.execute("UPDATE alerts SET severity = ?, escalated_ts = ? WHERE id = ?", (severity, ts, alert_id))
+    _append_event(conn, alert_id, ts, "escalated", detail)
+
+
+def set_silence(conn: sqlite3.Connection, alert_id: int, silence_id: int | None, ts: float) -> None:
+    """Flag an alert as covered by a silence (or by none any more): still recorded, still polled."""
+    conn.execute("UPDATE alerts SET silence_id = ? WHERE id = ?", (silence_id, alert_id))
+    if silence_id is None:
+        _append_event(conn, alert_id, ts, "unsilenced", "no silence covers it any more")
+    else:
+        _append_event(conn, alert_id, ts, "silenced", f"covered by silence {silence_id}")
 
 
 def acknowledge(conn: sqlite3.Connection, alert_id: int, by: str, comment: str, ts: float) -> AlertRecord:
     alert = get(conn, alert_id)
     if alert.state == "resolved":
         raise InvalidRequest(f"alert {alert_id} is already resolved; there is nothing to acknowledge")
+    if alert.state == "pending":
+        raise InvalidRequest(
+            f"alert {alert_id} is pending: an excursion in progress that has not breached its rule yet"
+        )
     conn.execute(
         "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_comment = ?, ack_ts = ? WHERE id = ?",
         (by, comment, ts, alert_id),
@@ -143,6 +205,35 @@ def get(conn: sqlite3.Connection, alert_id: int) -> AlertRecord:
     return _alert(row)
 
 
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """Narrows a page of alerts; None matches everything."""
+
+    state: AlertState | None = None
+    severity: Severity | None = None
+    rule: str | None = None
+    alert_class: AlertClass | None = None
+    location_id: int | None = None
+    vial_id: int | None = None
+    sensor_id: int | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        sql, args = "", list[object]()
+        for column, value in (
+            ("state", self.state),
+            ("severity", self.severity),
+            ("rule", self.rule),
+            ("alert_class", self.alert_class),
+            ("location_id", self.location_id),
+            ("vial_id", self.vial_id),
+            ("sensor_id", self.sensor_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        return sql, args
+
+
 def changed_since(
     conn: sqlite3.Connection,
     cursor: int,
@@ -150,24 +241,35 @@ def changed_since(
     state: AlertState | None = None,
     severity: Severity | None = None,
     limit: int = 500,
+    where: AlertFilter | None = None,
 ) -> list[AlertRecord]:
     """Alerts whose latest change is after ``cursor``, oldest change first."""
-    sql = f"SELECT {_COLUMNS} FROM alerts WHERE seq > ?"
-    args: list[object] = [cursor]
-    if state is not None:
-        sql += " AND state = ?"
-        args.append(state)
-    if severity is not None:
-        sql += " AND severity = ?"
-        args.append(severity)
-    sql += " ORDER BY seq LIMIT ?"
-    args.append(limit)
-    return [_alert(r) for r in conn.execute(sql, args).fetchall()]
+    flt = where if where is not None else AlertFilter(state=state, severity=severity)
+    extra, args = flt.where()
+    sql = f"SELECT {_COLUMNS} FROM alerts WHERE seq > ?{extra} ORDER BY seq LIMIT ?"
+    return [_alert(r) for r in conn.execute(sql, [cursor, *args, limit]).fetchall()]
+
+
+def purge_resolved(conn: sqlite3.Connection, ended_before_ts: float) -> int:
+    """Delete alerts resolved before ``ended_before_ts`` with their events; returns how many went."""
+    ids = [
+        int(r[0])
+        for r in conn.execute(
+            "SELECT id FROM alerts WHERE state = 'resolved' AND ended_ts < ?", (ended_before_ts,)
+        )
+    ]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM alert_events WHERE alert_id IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM alerts WHERE id IN ({marks})", chunk)
+    return len(ids)
 
 
 def latest_seq(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT MAX(seq) FROM alert_events").fetchone()
-    return int(row[0] or 0)
+    """The newest change's seq. Read from AUTOINCREMENT's counter, which purging old alerts never lowers."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'alert_events'").fetchone()
+    return 0 if row is None else int(row[0])
 
 
 def events(conn: sqlite3.Connection, alert_id: int) -> list[AlertEvent]:
@@ -178,16 +280,17 @@ def events(conn: sqlite3.Connection, alert_id: int) -> list[AlertEvent]:
     return [AlertEvent(*r) for r in rows]
 
 
-def rule_states(conn: sqlite3.Connection) -> dict[str, float]:
-    return {str(f): float(t) for f, t in conn.execute("SELECT fingerprint, condition_since FROM rule_state")}
+def rule_timers(conn: sqlite3.Connection) -> dict[str, str]:
+    """Each rule timer's persisted state (JSON, see :class:`monitor.alert_lifecycle.RuleState`)."""
+    return {str(f): str(t) for f, t in conn.execute("SELECT fingerprint, timer FROM rule_timers")}
 
 
-def set_rule_state(conn: sqlite3.Connection, fingerprint: str, since: float | None) -> None:
-    if since is None:
-        conn.execute("DELETE FROM rule_state WHERE fingerprint = ?", (fingerprint,))
+def set_rule_timer(conn: sqlite3.Connection, fingerprint: str, timer: str | None) -> None:
+    if timer is None:
+        conn.execute("DELETE FROM rule_timers WHERE fingerprint = ?", (fingerprint,))
     else:
         conn.execute(
-            "INSERT INTO rule_state (fingerprint, condition_since) VALUES (?, ?)"
-            " ON CONFLICT(fingerprint) DO UPDATE SET condition_since = excluded.condition_since",
-            (fingerprint, since),
+            "INSERT INTO rule_timers (fingerprint, timer) VALUES (?, ?)"
+            " ON CONFLICT(fingerprint) DO UPDATE SET timer = excluded.timer",
+            (fingerprint, timer),
         )

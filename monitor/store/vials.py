@@ -109,6 +109,12 @@ def add_event(
     return int(cur.lastrowid or 0)
 
 
+def change_stamp(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The newest vial and vial event ids: it moves whenever a vial is registered or an event recorded."""
+    row = conn.execute("SELECT (SELECT MAX(id) FROM vials), (SELECT MAX(id) FROM vial_events)").fetchone()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
 def _vial(row: tuple[object, ...]) -> VialRecord:
     return VialRecord(*row)  # type: ignore[arg-type]  # columns listed in field order
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from hardware.clock import ManualClock
@@ -24,6 +25,7 @@ class Served:
     settings: Settings
     clock: ManualClock
     database: Database
+    app: FastAPI
 
 
 @pytest.fixture
@@ -44,6 +46,6 @@ def served(settings: Settings, clock: ManualClock) -> Iterator[Served]:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-        yield Served(client, settings, clock, db)
+        yield Served(client, settings, clock, db, app)
     server.should_exit = True
     thread.join(timeout=10)

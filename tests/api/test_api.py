@@ -66,13 +66,13 @@ def test_register_vial_and_reject_unknown_drug(served: Served) -> None:
 def test_alert_cursor_returns_only_changes_after_it(served: Served, catalog: Catalog) -> None:
     """Polling with the returned cursor yields each change once and then nothing."""
     first = served.client.get("/api/v1/alerts", params={"since": 0}).json()
-    assert first == {"alerts": [], "cursor": 0}
+    assert first == {"alerts": [], "cursor": 0, "has_more": False}
     feed_light(served, catalog, 600, 800.0)
     page = served.client.get("/api/v1/alerts", params={"since": 0}).json()
     rules = {a["rule"] for a in page["alerts"]}
     assert {"light-exposure", "potency-warning"} <= rules
     again = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
-    assert again == {"alerts": [], "cursor": page["cursor"]}
+    assert again == {"alerts": [], "cursor": page["cursor"], "has_more": False}
     critical = served.client.get("/api/v1/alerts", params={"since": 0, "severity": "critical"}).json()
     assert all(a["severity"] == "critical" for a in critical["alerts"])
 
@@ -96,7 +96,7 @@ def test_acknowledge_requires_both_fields_and_is_a_change(served: Served, catalo
     after = served.client.get("/api/v1/alerts", params={"since": page["cursor"]}).json()
     assert [a["id"] for a in after["alerts"]] == [alert["id"]]
     detail = served.client.get(f"/api/v1/alerts/{alert['id']}").json()
-    assert [e["kind"] for e in detail["events"]] == ["fired", "acknowledged"]
+    assert [e["kind"] for e in detail["events"]] == ["pending", "fired", "acknowledged"]
 
 
 def test_unknown_ids_are_json_404(served: Served) -> None:

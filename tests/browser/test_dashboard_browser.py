@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -140,7 +141,13 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: str, 
             expect(page.locator("article.vial[data-key=infusion-0001] .badge")).to_have_text(
                 "Do not use", timeout=20_000
             )
-            expect(page.locator("article.vial[data-key=infusion-0001]")).to_contain_text("best estimate")
+            # The status follows the model's low bound, and the tile says so beside the best and its range.
+            expect(page.locator("article.vial[data-key=infusion-0001]")).to_contain_text(
+                "status from the low bound"
+            )
+            expect(page.locator("article.vial[data-key=infusion-0001] .chart")).to_have_attribute(
+                "aria-label", re.compile("with its uncertainty band"), timeout=40_000
+            )
 
             card = page.locator("li.alert").filter(has=page.get_by_role("button", name="Acknowledge")).first
             expect(card).to_be_visible(timeout=10_000)

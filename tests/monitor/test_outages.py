@@ -81,6 +81,7 @@ def test_unclean_end_is_alerted_with_its_interval_and_is_a_gap(
     assert outage.start_ts == pytest.approx(before.ts, abs=1.0)  # the last committed batch
     (alert,) = [a for a in alerts.open_alerts(conn).values() if a.rule == UNCLEAN_SHUTDOWN_RULE]
     assert alert.severity == "warning"
+    assert alert.alert_class == "system"
     assert alert.location_id is None
     assert iso(outage.start_ts) in alert.message
     assert iso(outage.end_ts) in alert.message

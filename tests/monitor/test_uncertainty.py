@@ -238,3 +238,27 @@ def test_saturation_bound_survives_a_missing_index(
     before = infusion(conn, catalog).effective_lux_hours_range
     conn.execute("DROP INDEX light_readings_saturated")
     assert infusion(conn, catalog).effective_lux_hours_range == before
+
+
+def test_dark_batches_recheck_vials_on_a_timer_and_at_once_on_an_event(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """In the dark the vial rules run every VIAL_RECHECK_SECONDS; a recorded event is seen the next batch."""
+    from monitor import lifecycle
+    from monitor.engine import VIAL_RECHECK_SECONDS
+    from monitor.store.database import transaction
+
+    conn, engine = open_site(site(tmp_path), catalog, clock)
+    t0 = clock.wall()
+    roze = vial_store.by_key(conn, "roze-0002")
+    assert roze is not None
+    with transaction(conn):
+        lifecycle.record_event(conn, catalog, roze, lifecycle.NewEvent("reconstituted", t0), t0)
+    for i in range(3700):  # one dark reading a second, one batch each
+        engine.ingest(Batch(light=[LightReading("fridge-1-lux", t0 + i, 0.0)]), t0 + i + 1)
+    (fired,) = [a for a in alerts.changed_since(conn, 0) if a.rule == "label-time-limit"]
+    assert t0 + 3600 < fired.fired_ts <= t0 + 3600 + VIAL_RECHECK_SECONDS + 1
+    with transaction(conn):
+        lifecycle.record_event(conn, catalog, roze, lifecycle.NewEvent("administered", t0 + 3700), t0 + 3700)
+    engine.ingest(Batch(light=[LightReading("fridge-1-lux", t0 + 3700, 0.0)]), t0 + 3701)
+    assert alerts.get(conn, fired.id).state == "resolved"  # not 30 s later: the event moved the stamp

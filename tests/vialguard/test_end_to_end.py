@@ -76,4 +76,6 @@ def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path) -> Non
     text = out.decode()
     assert proc.returncode == 0, text
     assert "bridge stopped cleanly" in text
+    assert "bridge stopped (exit 0)" in text
+    assert "api stopped (exit 0)" in text  # shut down on the signal, not killed by it
     assert "vialguard is running" in text
