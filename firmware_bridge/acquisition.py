@@ -4,6 +4,10 @@ One thread does all bus IO (``adafruit_register`` shares a module-global buffer)
 :class:`monitor.engine.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
 exponential backoff, and its going down and coming back are each logged once. A batch the store could not
 take stays in memory and is retried with the next one: readings are never dropped on a database error.
+
+With a spool (:mod:`monitor.store.spool`) the loop appends what it took to the spool every
+``batch_seconds`` (the most a crash can lose) and commits to the database every ``commit_seconds`` (fewer,
+larger commits: an SD card is written whole pages at a time). Without one, it commits every batch window.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from hardware.sensor import LightSample, LightSensor, TemperatureSample, Tempera
 from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
 from monitor.store.health import Heartbeat
+from monitor.store.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,8 @@ class AcquisitionLoop:
         sample_time: SampleTime | None = None,
         real_monotonic: Callable[[], float] = time.monotonic,
         real_wall: Callable[[], float] = time.time,
+        spool: Spool | None = None,
+        commit_seconds: float | None = None,
     ) -> None:
         self.sensors = sensors
         self.clock = clock
@@ -83,6 +90,11 @@ class AcquisitionLoop:
         self._real_monotonic = real_monotonic
         self._real_wall = real_wall
         self._batch = Batch()
+        self.spool = spool
+        self.commit_seconds = batch_seconds if spool is None or commit_seconds is None else commit_seconds
+        self._spooled = (0, 0, 0)  # how many light, temperature and fault entries of the batch are spooled
+        self._last_spool = -math.inf
+        self._spool_failing = False
         # The first poll is flushed at once: whoever just started the bridge (or systemd restarted it)
         # sees the readings in the API within a second, not a batch window later.
         self._last_flush = -math.inf
@@ -144,6 +156,29 @@ class AcquisitionLoop:
 
     # -- batching ------------------------------------------------------------------------------------
 
+    def write_spool(self) -> None:
+        """Append to the spool what was taken since the last append; a failure is logged on its edges and
+        the readings stay in memory for the next commit."""
+        self._last_spool = self._real_monotonic()
+        if self.spool is None:
+            return
+        nl, nt, nf = self._spooled
+        b = self._batch
+        try:
+            self.spool.append(b.light[nl:], b.temperature[nt:], b.faults[nf:])
+        except StoreError:
+            if not self._spool_failing:
+                log.exception("cannot spool readings; they are kept in memory until the next commit")
+            self._spool_failing = True
+            return
+        if self._spool_failing:
+            log.info("spooling readings again")
+            self._spool_failing = False
+        self._spooled = (len(b.light), len(b.temperature), len(b.faults))
+
+    def due_for_spool(self) -> bool:
+        return self.spool is not None and self._real_monotonic() - self._last_spool >= self.batch_seconds
+
     def flush(self) -> IngestResult | None:
         """Hand the batch to the engine; on a store error keep it for the next attempt."""
         self._last_flush = self._real_monotonic()
@@ -160,6 +195,13 @@ class AcquisitionLoop:
             log.exception("batch of %d readings kept in memory for retry", len(self._batch))
             return None
         self._batch = Batch()
+        self._spooled = (0, 0, 0)
+        if self.spool is not None:
+            try:
+                self.spool.clear()
+            except StoreError:
+                # Harmless: a replay drops what the database already holds.
+                log.warning("could not empty the spool after a commit", exc_info=True)
         self.last_result = result
         return result
 
@@ -170,7 +212,7 @@ class AcquisitionLoop:
 
     def due_for_flush(self) -> bool:
         return (
-            self._real_monotonic() - self._last_flush >= self.batch_seconds
+            self._real_monotonic() - self._last_flush >= self.commit_seconds
             or len(self._batch) >= MAX_BATCH_READINGS
         )
 
@@ -181,6 +223,8 @@ class AcquisitionLoop:
                 self.poll_once()
                 if self.due_for_flush():
                     self.flush()
+                elif self.due_for_spool():
+                    self.write_spool()
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
                 # Sleep until the next reading is due, but no longer than a batch window: each wake-up
                 # costs CPU on a Pi all day. SIGTERM's handler sets ``stop``, which ends the wait at once,

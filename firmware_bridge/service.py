@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from pathlib import Path
 
 from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
@@ -16,6 +17,7 @@ from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store.spool import Spool, read_spool
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
+    spool: Spool | None = None
     try:
         sync_site(conn, settings, clock.wall())
         catalog = load_catalog(settings.drug_profiles_file)
@@ -40,18 +43,24 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             sensors, _ = build_simulated_sensors(settings, fridge, sample_time)
         else:
             sensors = build_real_sensors(settings)
-        loop = AcquisitionLoop(
-            sensors,
-            clock,
-            engine,
-            batch_seconds=settings.bridge.batch_seconds,
-            stamp_at_due_time=simulate,
-            sample_time=sample_time,
-        )
+        bridge = settings.bridge
+        replay_spool(engine, Spool.beside(settings.db_path), clock.wall())
+        if bridge.commit_seconds > bridge.batch_seconds:
+            spool = Spool(Spool.beside(settings.db_path))
         run_id, outage = start_run(conn, engine, os.getpid(), clock.wall())
         if outage is not None and not outage.clean:
             start, end = iso(outage.start_ts), iso(outage.end_ts)
             log.warning("the last run ended uncleanly: no data from %s to %s", start, end)
+        loop = AcquisitionLoop(
+            sensors,
+            clock,
+            engine,
+            batch_seconds=bridge.batch_seconds,
+            stamp_at_due_time=simulate,
+            sample_time=sample_time,
+            spool=spool,
+            commit_seconds=bridge.commit_seconds,
+        )
         log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
         loop.run(stop)
         if loop.unflushed:
@@ -60,4 +69,18 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             stop_run(conn, run_id, clock.wall())
             log.info("bridge stopped cleanly")
     finally:
+        if spool is not None:
+            spool.close()
         conn.close()
+
+
+def replay_spool(engine: Engine, path: Path, now: float) -> None:
+    """Commit what the last run spooled but never committed (it was killed, or lost power), then remove
+    the spool. Readings the database already holds are dropped by the engine."""
+    replay = read_spool(path)
+    if replay.torn_lines:
+        log.warning("spool %s: %d torn line(s) skipped (a write cut short)", path, replay.torn_lines)
+    if len(replay.batch):
+        result = engine.ingest(replay.batch, now)
+        log.warning("recovered %d readings from the spool %s", result.stored, path)
+    path.unlink(missing_ok=True)

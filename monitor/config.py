@@ -123,7 +123,11 @@ class SimulationConfig(_Strict):
 
 
 class BridgeConfig(_Strict):
-    batch_seconds: Seconds = 2.0
+    batch_seconds: Seconds = 2.0  # readings are spooled at least this often: the most a crash can lose
+    # Readings are committed to the database this often (the API lags behind by as much). Between commits
+    # they wait in the spool beside the database: fewer, larger commits write far less to an SD card.
+    # Set it to batch_seconds to commit every batch and use no spool.
+    commit_seconds: Seconds = 30.0
     heartbeat_seconds: Seconds = 5.0
 
 

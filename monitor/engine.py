@@ -110,12 +110,34 @@ class Engine:
         self._site_view = SiteView(conn)
         self._vials_checked_at = -math.inf  # clock time of the last evaluation of the vial rules
         self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
-        self._breaks: dict[str, str] = {}  # sensor key -> why its series broke after its tail
+        # Sensor key -> end of a gap recorded after its last reading (an outage), which the next readings
+        # must not bridge. Read back from the database, so a run killed before its first commit passes it
+        # on to the next.
+        self._breaks: dict[str, float] = {}
+        for key, t in self._tails.items():
+            if t is not None:
+                row = conn.execute(
+                    "SELECT MAX(end_ts) FROM gaps WHERE sensor_id = ? AND start_ts >= ?",
+                    (self._sensors[key].id, t.ts),
+                ).fetchone()
+                if row[0] is not None:
+                    self._breaks[key] = float(row[0])
 
-    def break_series(self, reason: str) -> None:
-        """Nothing was observed since each sensor's last stored reading (the bridge was down): the next
-        reading starts after a recorded gap with ``reason``, however short, never bridged by the ledger."""
-        self._breaks = {key: reason for key, tail in self._tails.items() if tail is not None}
+    def break_series(self, until_ts: float, reason: str) -> None:
+        """Nothing was observed from each sensor's last stored reading until ``until_ts`` (the bridge was
+        down): record that as a gap with ``reason``, however short, which the ledger never bridges. Runs in
+        the caller's transaction."""
+        for key, tail in self._tails.items():
+            if tail is not None and until_ts > tail.ts:
+                readings.insert_gaps(
+                    self._conn, self._sensors[key].id, [ledger.Gap(tail.ts, until_ts)], reason
+                )
+                self._breaks[key] = until_ts
+
+    @property
+    def last_reading_ts(self) -> float | None:
+        """The newest reading stored, of any sensor: the last moment the bridge is known to have seen."""
+        return max((ts for ts in self._last_ts.values() if ts is not None), default=None)
 
     @property
     def sensors(self) -> dict[str, SensorRecord]:
@@ -201,11 +223,12 @@ class Engine:
         rate = ledger_integrand(sensor.quantity, np.asarray(values, dtype=np.float64))
         tail = self._tails.get(sensor.key)
         breaks = None
-        reason = self._breaks.pop(sensor.key, None)
-        if reason is not None and tail is not None:
-            breaks = np.zeros(len(t), dtype=bool)
-            breaks[0] = True
-            readings.insert_gaps(self._conn, sensor.id, [ledger.Gap(tail.ts, float(t[0]))], reason)
+        until = self._breaks.get(sensor.key)
+        if until is not None and tail is not None:
+            # Every interval that starts inside the recorded outage is a break, as the check reads it.
+            breaks = np.concatenate(([tail.ts], t[:-1])) < until
+            if t[-1] >= until:
+                del self._breaks[sensor.key]
         cum, gaps = ledger.integrate(tail, t, rate, sensor.max_gap_seconds, breaks)
         self._tails[sensor.key] = ledger.Tail(float(t[-1]), float(rate[-1]), float(cum[-1]))
         self._last_ts[sensor.key] = float(t[-1])

@@ -1,11 +1,12 @@
 """The bridge's start and stop: the clean-shutdown marker, and an outage after an unclean end.
 
 At start the previous run is looked up. Either way the bridge saw nothing while it was down, so every
-sensor's series breaks there: the next reading follows a recorded gap (``bridge stopped`` or ``unclean
-shutdown``) that the ledger never bridges and the potency bounds count as time without data. A run that
+sensor's series breaks there: a gap from its last stored reading to this start is recorded (``bridge
+stopped`` or ``unclean shutdown``), which the ledger never bridges and the potency bounds count as time
+without data. Call it before the first reading of the run is taken, and after a spool is replayed. A run that
 ended without marking itself clean (killed, crashed, power lost) also raises a system alert naming the
-outage: from the last batch it committed (the heartbeat) to this start. Readings it held uncommitted, at
-most one batch window, are inside that interval.
+outage: from the last reading it committed or spooled (or its last heartbeat) to this start. Readings it
+held neither committed nor spooled, at most one batch window, are inside that interval.
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def start_run(conn: sqlite3.Connection, engine: Engine, pid: int, now: float) ->
         beat = health.read(conn)
         alive = previous.stopped_ts
         if alive is None:
-            alive = max(previous.started_ts, beat.sim_ts if beat is not None else previous.started_ts)
+            seen = [previous.started_ts, engine.last_reading_ts, beat.sim_ts if beat is not None else None]
+            alive = max(t for t in seen if t is not None)
         outage = Outage(min(alive, now), now, previous.stopped_ts is not None)
-        engine.break_series("bridge stopped" if outage.clean else "unclean shutdown")
+        engine.break_series(now, "bridge stopped" if outage.clean else "unclean shutdown")
         if not outage.clean:
             message = (
                 f"the bridge stopped uncleanly (run {previous.id}, pid {previous.pid}): nothing was recorded"

@@ -8,9 +8,14 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from importlib import resources
 from pathlib import Path
 
+from monitor.store import Database, health
+from monitor.store.spool import Spool, read_spool
+
 START_TIMEOUT_SECONDS = 30.0
+TABLES = {"light": "light_readings", "temperature": "temperature_readings"}
 
 
 def start_bridge(db: Path, *, speed: float = 60.0, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
@@ -31,6 +36,16 @@ def start_bridge(db: Path, *, speed: float = 60.0, extra: tuple[str, ...] = ()) 
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def site_config(tmp_path: Path, *, batch_seconds: float, commit_seconds: float) -> Path:
+    """The shipped simulated site with its own bridge windows."""
+    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    text = text[: text.index("[bridge]")]
+    path = tmp_path / "site.toml"
+    bridge = f"[bridge]\nbatch_seconds = {batch_seconds!r}\ncommit_seconds = {commit_seconds!r}\n"
+    path.write_text(text + bridge, encoding="utf-8")
+    return path
 
 
 def committed_readings(db: Path) -> int:
@@ -57,3 +72,29 @@ def wait_for_readings(proc: subprocess.Popen[bytes], db: Path, at_least: int) ->
             return got
         time.sleep(0.05)
     raise AssertionError(f"the bridge committed {committed_readings(db)} readings, not {target}, in time")
+
+
+def sim_origin(db: Path) -> float:
+    """Where the next run's simulated clock starts: after the last heartbeat, as `vialguard run` resumes."""
+    seen = [time.time()]
+    seen += [r.ts + 1.0 for r in read_spool(Spool.beside(db)).batch.light]
+    if db.exists():
+        conn = Database(db).connect()
+        with closing(conn):
+            try:
+                beat = health.read(conn)
+                seen += [ts + 1.0 for ts in tails(conn).values()]
+            except sqlite3.OperationalError:  # killed before its schema existed
+                beat = None
+        if beat is not None:
+            seen.append(beat.sim_ts + 1.0)
+    return max(seen)
+
+
+def tails(conn: sqlite3.Connection) -> dict[int, float]:
+    """Each sensor's newest stored reading time."""
+    out: dict[int, float] = {}
+    for table in TABLES.values():
+        for sensor_id, ts in conn.execute(f"SELECT sensor_id, MAX(ts) FROM {table} GROUP BY sensor_id"):
+            out[int(sensor_id)] = float(ts)
+    return out

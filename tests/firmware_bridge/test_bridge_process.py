@@ -10,7 +10,7 @@ from pathlib import Path
 from monitor.integrity import check_database
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
 from monitor.store import Database, alerts, runs
-from tests.firmware_bridge.bridge_process import start_bridge, wait_for_readings
+from tests.firmware_bridge.bridge_process import sim_origin, site_config, start_bridge, wait_for_readings
 
 TABLES = ("light_readings", "temperature_readings")
 STOP_SECONDS = 5.0  # systemd's budget in the requirement; its default TimeoutStopSec is longer
@@ -19,7 +19,9 @@ STOP_SECONDS = 5.0  # systemd's budget in the requirement; its default TimeoutSt
 def test_sigterm_flushes_marks_clean_and_exits_within_5_s(tmp_path: Path) -> None:
     """SIGTERM: exit 0 within 5 s, the held batch stored, the run marked clean, the database sound."""
     db = tmp_path / "v.db"
-    proc = start_bridge(db, extra=("--config", str(_slow_batches(tmp_path))))
+    proc = start_bridge(
+        db, extra=("--config", str(site_config(tmp_path, batch_seconds=60.0, commit_seconds=60.0)))
+    )
     try:
         wait_for_readings(proc, db, 1)  # the first poll is committed at once, the next batch in 60 s
         time.sleep(1.0)  # a second of readings (60 s simulated) taken and held in the batch
@@ -52,7 +54,7 @@ def test_sigkill_then_restart_alerts_the_outage(tmp_path: Path) -> None:
     wait_for_readings(proc, db, 20)
     proc.kill()
     proc.communicate()
-    proc = start_bridge(db)
+    proc = start_bridge(db, extra=("--sim-origin", repr(sim_origin(db))))
     try:
         wait_for_readings(proc, db, 20)
     finally:
@@ -66,14 +68,3 @@ def test_sigkill_then_restart_alerts_the_outage(tmp_path: Path) -> None:
         reasons = {r for (r,) in conn.execute("SELECT reason FROM gaps")}
         assert "unclean shutdown" in reasons
         assert check_database(conn).problems == []
-
-
-def _slow_batches(tmp_path: Path) -> Path:
-    """The shipped simulated site with a 60 s batch window: SIGTERM must not wait for it to elapse."""
-    from importlib import resources
-
-    text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
-    assert "[bridge]" not in text
-    path = tmp_path / "site.toml"
-    path.write_text(text + "\n[bridge]\nbatch_seconds = 60.0\n", encoding="utf-8")
-    return path

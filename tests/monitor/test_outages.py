@@ -126,17 +126,17 @@ def test_clean_stop_is_not_alerted_but_still_breaks_the_series(
     assert check_database(conn).problems == []
 
 
-def test_a_break_is_restored_when_the_batch_fails(
+def test_a_break_holds_through_a_failed_batch(
     settings: Settings, catalog: Catalog, clock: ManualClock
 ) -> None:
-    """The outage gap is written with the first batch after it; if that batch fails, its retry writes it."""
+    """A batch after an outage that the database refuses is retried with the outage still unbridged."""
     from monitor.errors import StoreError
     from monitor.store import Database
 
     conn, engine = open_engine(settings, catalog, clock)
     t0 = clock.wall()
     engine.ingest(Batch(light=[LightReading("fridge-1-lux", t0 + i, 3600.0) for i in range(3)]), t0 + 3)
-    engine.break_series("unclean shutdown")
+    engine.break_series(t0 + 4, "unclean shutdown")
     batch = Batch(light=[LightReading("fridge-1-lux", t0 + 4 + i, 3600.0) for i in range(3)])
     blocker = Database(settings.db_path).connect()
     blocker.execute("PRAGMA busy_timeout = 0")
@@ -146,12 +146,31 @@ def test_a_break_is_restored_when_the_batch_fails(
         engine.ingest(batch, t0 + 7)
     blocker.execute("ROLLBACK")
     engine.ingest(batch, t0 + 7)
-    assert conn.execute("SELECT start_ts, end_ts, reason FROM gaps").fetchall() == [
-        (t0 + 2, t0 + 4, "unclean shutdown")
-    ]
+    light = sites.sensor_by_key(conn, "fridge-1-lux").id
+    assert conn.execute(
+        "SELECT start_ts, end_ts, reason FROM gaps WHERE sensor_id = ?", (light,)
+    ).fetchall() == [(t0 + 2, t0 + 4, "unclean shutdown")]
     tail = readings.tail(conn, sites.sensor_by_key(conn, "fridge-1-lux"))
     assert tail is not None
     assert tail.cumulative == pytest.approx(4.0)  # 2 s before the break and 2 s after, 1 lux·h each
+    assert check_database(conn).problems == []
+
+
+def test_an_outage_recorded_by_a_run_that_died_at_once_still_breaks(
+    settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """A run killed after recording the outage but before any reading: the next engine still skips it."""
+    conn, engine = open_engine(settings, catalog, clock)
+    t0 = clock.wall()
+    engine.ingest(Batch(light=[LightReading("fridge-1-lux", t0 + i, 3600.0) for i in range(3)]), t0 + 3)
+    engine.break_series(t0 + 3, "unclean shutdown")  # then killed
+    conn.close()
+    conn, engine = open_engine(settings, catalog, clock)
+    engine.ingest(Batch(light=[LightReading("fridge-1-lux", t0 + 4 + i, 3600.0) for i in range(3)]), t0 + 7)
+    tail = readings.tail(conn, sites.sensor_by_key(conn, "fridge-1-lux"))
+    assert tail is not None
+    assert tail.cumulative == pytest.approx(4.0)
+    assert check_database(conn).problems == []
 
 
 @pytest.mark.parametrize(
