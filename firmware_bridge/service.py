@@ -10,6 +10,8 @@ from pathlib import Path
 from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
 from hardware.clock import Clock
+from hardware.errors import HardwareError
+from hardware.timesync import KernelTimeSync, ManualTimeSync, TimeSync
 from monitor.config import Settings
 from monitor.engine import Engine
 from monitor.outages import iso, start_run, stop_run
@@ -60,6 +62,8 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             sample_time=sample_time,
             spool=spool,
             commit_seconds=bridge.commit_seconds,
+            time_sync=_time_sync(simulate),
+            hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
         )
         log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
         loop.run(stop)
@@ -72,6 +76,17 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
         if spool is not None:
             spool.close()
         conn.close()
+
+
+def _time_sync(simulate: bool) -> TimeSync | None:
+    """The kernel's word on the clock; the simulation's clock is right by construction."""
+    if simulate:
+        return ManualTimeSync(synchronised=True)
+    try:
+        return KernelTimeSync()
+    except HardwareError as exc:
+        log.warning("clock synchronisation cannot be checked here (%s): readings are stamped as read", exc)
+        return None
 
 
 def replay_spool(engine: Engine, path: Path, now: float) -> None:

@@ -128,6 +128,9 @@ class BridgeConfig(_Strict):
     # they wait in the spool beside the database: fewer, larger commits write far less to an SD card.
     # Set it to batch_seconds to commit every batch and use no spool.
     commit_seconds: Seconds = 30.0
+    # While the kernel says the clock is not synchronised, readings wait (spooled) this long for it, to be
+    # re-stamped by the step that fixes the time; after that they are committed as stamped.
+    unsynchronised_hold_seconds: Seconds = 300.0
     heartbeat_seconds: Seconds = 5.0
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from monitor import exposure, ledger
+from monitor import exposure, ledger, timekeeping
 from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
 from monitor.profiles import Catalog
@@ -67,6 +67,7 @@ class Batch:
     light: list[LightReading] = field(default_factory=list)
     temperature: list[TemperatureReading] = field(default_factory=list)
     faults: list[SensorFault] = field(default_factory=list)
+    clock: timekeeping.ClockReport | None = None  # the wall clock's state and steps, from the bridge
 
     def __len__(self) -> int:
         return len(self.light) + len(self.temperature) + len(self.faults)
@@ -153,6 +154,8 @@ class Engine:
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
                 changes += silences.reconcile(self._conn, now)
+                if batch.clock is not None:
+                    changes += timekeeping.apply(self._conn, batch.clock, now)
                 self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)
