@@ -38,6 +38,8 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             catalog,
             default_rules(settings.rules.thresholds()),
             alert_retention_seconds=settings.alerts.retention_days * 86_400.0,
+            db_path=settings.db_path,
+            min_free_bytes=settings.bridge.min_free_megabytes * 1e6,
         )
         sample_time = SampleTime(clock.wall())
         if simulate:

@@ -131,6 +131,8 @@ class BridgeConfig(_Strict):
     # While the kernel says the clock is not synchronised, readings wait (spooled) this long for it, to be
     # re-stamped by the step that fixes the time; after that they are committed as stamped.
     unsynchronised_hold_seconds: Seconds = 300.0
+    # A disk-nearly-full alert below this much room for the database: at about 40 MB a day, days of warning.
+    min_free_megabytes: Annotated[float, Field(ge=0)] = 100.0
     heartbeat_seconds: Seconds = 5.0
 
 

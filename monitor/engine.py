@@ -12,11 +12,12 @@ import math
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
-from monitor import exposure, ledger, timekeeping
+from monitor import exposure, ledger, storage_health, timekeeping
 from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
 from monitor.profiles import Catalog
@@ -96,8 +97,12 @@ class Engine:
         rules: tuple[Rule, ...],
         *,
         alert_retention_seconds: float = 90 * 86_400.0,
+        db_path: Path | None = None,
+        min_free_bytes: float = 0.0,
     ) -> None:
         self._conn = conn
+        self._db_path = db_path  # watched for room left (a disk-nearly-full alert) when given
+        self._min_free_bytes = min_free_bytes
         self._alert_retention_seconds = alert_retention_seconds
         self._purged_ts: float | None = None
         self._catalog = catalog
@@ -156,6 +161,8 @@ class Engine:
                 changes += silences.reconcile(self._conn, now)
                 if batch.clock is not None:
                     changes += timekeeping.apply(self._conn, batch.clock, now)
+                if self._db_path is not None:
+                    changes += storage_health.apply(self._conn, self._db_path, now, self._min_free_bytes)
                 self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)

@@ -10,6 +10,7 @@ import time
 from contextlib import closing
 from importlib import resources
 from pathlib import Path
+from typing import IO
 
 from monitor.store import Database, health
 from monitor.store.spool import Spool, read_spool
@@ -18,7 +19,9 @@ START_TIMEOUT_SECONDS = 30.0
 TABLES = {"light": "light_readings", "temperature": "temperature_readings"}
 
 
-def start_bridge(db: Path, *, speed: float = 60.0, extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+def start_bridge(
+    db: Path, *, speed: float = 60.0, extra: tuple[str, ...] = (), stdout: IO[bytes] | int = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -32,7 +35,7 @@ def start_bridge(db: Path, *, speed: float = 60.0, extra: tuple[str, ...] = ()) 
             str(db),
             *extra,
         ],
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
