@@ -18,6 +18,7 @@ from monitor.outages import iso, start_run, stop_run
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
+from monitor.storage_health import check_soundness
 from monitor.store import Database
 from monitor.store.spool import Spool, read_spool
 
@@ -67,6 +68,10 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             time_sync=_time_sync(simulate),
             hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
         )
+        # The whole file is read: in the background, so readings start at once.
+        threading.Thread(
+            target=check_soundness, args=(settings.db_path, clock.wall()), name="quick-check", daemon=True
+        ).start()
         log.info("bridge started: %d sensors, database %s", len(sensors), settings.db_path)
         loop.run(stop)
         if loop.unflushed:

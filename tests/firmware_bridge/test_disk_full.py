@@ -1,9 +1,10 @@
-"""Running out of room: alerted while there is room to say so; a full disk corrupts nothing."""
+"""Running out of room: alerted while there is room to say so; a full disk corrupts nothing; damage found."""
 
 from __future__ import annotations
 
 import resource
 import signal
+import sqlite3
 import time
 from contextlib import closing
 from importlib import resources
@@ -14,10 +15,10 @@ from monitor.config import Settings
 from monitor.integrity import check_database
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
 from monitor.profiles import Catalog
-from monitor.storage_health import DISK_RULE, apply, free_bytes
+from monitor.storage_health import CORRUPT_RULE, DISK_RULE, apply, check_soundness, free_bytes
 from monitor.store import Database, alerts
 from tests.firmware_bridge.bridge_process import sim_origin, start_bridge, wait_for_readings
-from tests.monitor.test_engine import open_engine
+from tests.monitor.test_engine import open_engine, run_simulation
 
 HEADROOM_BYTES = 400_000
 SPEED = 600.0  # about 300 readings, 25 kB, a commit: the alert has commits to spare before the limit
@@ -95,3 +96,31 @@ def test_a_file_size_limit_alerts_then_fails_commits_without_corruption(tmp_path
         assert check_database(conn).problems == []
         rules = {a.rule for a in alerts.changed_since(conn, 0)}
         assert UNCLEAN_SHUTDOWN_RULE in rules  # the readings it could not store were lost, and said so
+
+
+def _corrupt_a_reading_page(db: Path) -> None:
+    """Overwrite a leaf page of the light readings with garbage, as a failing SD card might."""
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'light_readings'").fetchone()[0]
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    victim = next(p for p in range(pages, 1, -1) if p != root)  # a late page: readings, not the schema
+    with db.open("r+b") as f:
+        f.seek((victim - 1) * page_size)
+        f.write(b"\xa5" * page_size)
+
+
+def test_corruption_is_found_and_alerted(settings: Settings, catalog: Catalog, clock: ManualClock) -> None:
+    """A damaged page: the quick check names it and a critical database-corrupt alert is stored."""
+    run_simulation(settings, catalog, clock, 900.0).close()
+    assert check_soundness(settings.db_path, clock.wall()) == ("ok",)
+    _corrupt_a_reading_page(settings.db_path)
+    found = check_soundness(settings.db_path, clock.wall())
+    assert found != ("ok",)
+    conn = Database(settings.db_path).connect()
+    with closing(conn):
+        (alert,) = [a for a in alerts.changed_since(conn, 0) if a.rule == CORRUPT_RULE]
+    assert alert.severity == "critical"
+    assert alert.alert_class == "system"
+    assert found[0] in alert.message
