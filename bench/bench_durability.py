@@ -11,14 +11,26 @@
   each batch appended to the spool, committed through the engine with its heartbeat, and the spool emptied,
   as the bridge does. Baselines: plain ``sqlite3`` ``executemany`` of the same rows, one transaction a batch;
   and the engine alone (``bench_ingest``'s pipeline), whose difference is what the spool costs.
+- Memory over a simulated month: ``vialguard run --simulate --speed 86400`` (a day a second; the bridge
+  works through the readings as fast as it can, 20,000 a batch), the API polled on its main routes every
+  2 s, until a month of readings (30 × 95,040) is stored. Resident size (VmRSS) of the bridge and of the API
+  at the end, against the same process after the first simulated day (libraries loaded, first full batches
+  committed). Target: at most 10 % more.
+  Smoke mode stops after 40,000 readings.
 """
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
+from bench.bench_footprint import _free_port, _role, _rss_mb, _tree
 from bench.bench_ingest import T0, _settings, _timed, batches, run_engine, run_raw
 from bench.harness import Figure, figure
 from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
@@ -34,6 +46,10 @@ from monitor.store.spool import Spool
 
 DAY_SECONDS = 86_400.0
 TARGET_MB_PER_DAY = 50.0
+READINGS_PER_DAY = 86_400 + 8_640  # the shipped site: lux every second, temperature every ten
+MONTH_SPEED = 86_400.0
+ROLE_NAMES = {"bridge": "Bridge", "api": "API"}
+API_ROUTES = ("/api/v1/locations", "/api/v1/vials", "/api/v1/alerts?since=0", "/api/v1/dashboard")
 
 
 def _bytes_written() -> int:
@@ -113,6 +129,52 @@ def run_durable(data: list[Batch], directory: Path) -> None:
     conn.close()
 
 
+def _stored(db: Path) -> int | None:
+    try:
+        with sqlite3.connect(db, timeout=10.0) as conn:
+            row = conn.execute("SELECT readings_total FROM heartbeat").fetchone()
+    except sqlite3.Error:
+        return None  # not created yet
+    finally:
+        conn.close()
+    return None if row is None else int(row[0])
+
+
+def month_rss(readings: int) -> dict[str, tuple[float, float]]:
+    """Resident MB of the bridge and the API at the start and once ``readings`` are stored."""
+    with tempfile.TemporaryDirectory() as d:
+        db, port = Path(d) / "v.db", _free_port()
+        argv = [sys.executable, "-m", "vialguard", "run", "--simulate", "--speed", repr(MONTH_SPEED)]
+        proc = subprocess.Popen(
+            [*argv, "--db", str(db), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        start: dict[str, float] = {}
+        try:
+            while True:
+                time.sleep(2.0)  # a real system running; its state is only read
+                if proc.poll() is not None:
+                    raise RuntimeError(f"vialguard run exited with {proc.returncode}")
+                stored = _stored(db)
+                if stored is None:
+                    continue
+                for path in API_ROUTES:
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as response:
+                            response.read()
+                    except OSError:
+                        continue  # still starting
+                rss = {_role(p): _rss_mb(p) for p in _tree(proc.pid)[1:]}
+                if not start and stored >= min(READINGS_PER_DAY, readings // 2):
+                    start = rss  # after a simulated day: libraries loaded, first full batches done
+                if stored >= readings:
+                    return {role: (start[role], rss[role]) for role in ("bridge", "api")}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
 def run(smoke: bool) -> list[Figure]:
     span = 3_600.0 if smoke else DAY_SECONDS
     ours = bytes_per_day(span, spool=True)
@@ -124,7 +186,20 @@ def run(smoke: bool) -> list[Figure]:
     durable = count / _timed(run_durable, data, repeats)
     raw = count / _timed(run_raw, data, repeats)
     plain = count / _timed(run_engine, data, repeats)
+    memory = month_rss(40_000 if smoke else 30 * READINGS_PER_DAY)
     return [
+        *(
+            figure(
+                f"{ROLE_NAMES[role]} resident memory after a simulated month at 86,400x",
+                end,
+                begin,
+                "the same process at the start",
+                "MB",
+                "<= start + 10 %",
+                end <= 1.1 * begin,
+            )
+            for role, (begin, end) in memory.items()
+        ),
         figure(
             "SD-card writes per simulated day (one fridge, two sensors, defaults)",
             ours,

@@ -266,11 +266,14 @@ class AcquisitionLoop:
     def due_for_spool(self) -> bool:
         return self.spool is not None and self._real_monotonic() - self._last_spool >= self.batch_seconds
 
-    def flush(self) -> IngestResult | None:
-        """Hand the batch to the engine; on a store error keep it for the next attempt."""
+    def flush(self, *, final: bool = False) -> IngestResult | None:
+        """Hand the batch to the engine; on a store error keep it for the next attempt.
+
+        ``final``: the bridge is stopping; readings held for an unsynchronised clock are committed as
+        stamped rather than lost."""
         self._last_flush = self._real_monotonic()
         self.check_clock()  # a step just before synchronisation re-stamps the held readings first
-        hold = self._update_hold()
+        hold = self._update_hold() and not final
         now = self.clock.wall()
         batch = Batch() if hold else self._batch
         if self.time_sync is not None or self._jumps:
@@ -329,7 +332,7 @@ class AcquisitionLoop:
                 if wait > 0:
                     self.clock.wait(stop, wait)
         finally:
-            self.flush()
+            self.flush(final=True)
 
 
 def _clock_speed(clock: Clock) -> float:

@@ -171,3 +171,16 @@ def test_never_synchronised_commits_after_the_hold(
 def test_the_kernel_can_be_asked(tmp_path: Path) -> None:
     """adjtimex answers on Linux without privilege: synchronised or not, never an error."""
     assert KernelTimeSync().synchronised() in {True, False}
+
+
+def test_stopping_while_unsynchronised_commits_what_is_held(
+    settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """A stop while readings wait for the clock: they are committed as stamped, nothing is left behind."""
+    conn, engine = open_engine(settings, catalog, clock)
+    loop = make_loop(settings, engine, clock, ManualTimeSync(synchronised=False))
+    advance(loop, clock, 30)
+    assert light_ts(conn) == []
+    loop.flush(final=True)
+    assert loop.unflushed == 0
+    assert len(light_ts(conn)) == 30
