@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -14,15 +15,19 @@ from hardware.errors import HardwareError
 from hardware.timesync import KernelTimeSync, ManualTimeSync, TimeSync
 from monitor.config import Settings
 from monitor.engine import Engine
+from monitor.errors import StoreError
 from monitor.outages import iso, start_run, stop_run
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.storage_health import check_soundness
 from monitor.store import Database
+from monitor.store.retention import downsample
 from monitor.store.spool import Spool, read_spool
 
 log = logging.getLogger(__name__)
+
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
@@ -68,6 +73,12 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             time_sync=_time_sync(simulate),
             hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
         )
+        threading.Thread(
+            target=_keep_retention,
+            args=(settings.db_path, clock, bridge.raw_retention_days * 86_400.0, stop),
+            name="retention",
+            daemon=True,
+        ).start()
         # The whole file is read: in the background, so readings start at once.
         threading.Thread(
             target=check_soundness, args=(settings.db_path, clock.wall()), name="quick-check", daemon=True
@@ -82,6 +93,25 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     finally:
         if spool is not None:
             spool.close()
+        conn.close()
+
+
+def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop: threading.Event) -> None:
+    """Aggregate readings older than the retention period, at start and then hourly, on a connection of its
+    own (a day of readings a transaction, so the bridge's commits wait for at most one)."""
+    conn = Database(db_path).connect()
+    try:
+        while True:
+            try:
+                replaced = downsample(conn, clock.wall() - retention_seconds)
+            except (StoreError, sqlite3.Error):
+                log.exception("could not aggregate old readings; retrying in an hour")
+            else:
+                if replaced:
+                    log.info("aggregated %d readings older than the retention period into minutes", replaced)
+            if stop.wait(RETENTION_EVERY_SECONDS):
+                return
+    finally:
         conn.close()
 
 

@@ -133,6 +133,8 @@ class BridgeConfig(_Strict):
     unsynchronised_hold_seconds: Seconds = 300.0
     # A disk-nearly-full alert below this much room for the database: at about 40 MB a day, days of warning.
     min_free_megabytes: Annotated[float, Field(ge=0)] = 100.0
+    # Raw readings are kept this long, then become one-minute aggregates with the exact ledger.
+    raw_retention_days: Annotated[float, Field(gt=0)] = 90.0
     heartbeat_seconds: Seconds = 5.0
 
 

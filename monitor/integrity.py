@@ -1,6 +1,7 @@
 """Checking a database: SQLite's own integrity, the schema version, and every ledger against a recomputation.
 
-The cumulative columns of the readings tables are the location ledgers the potency model reads. They are
+The cumulative columns of the readings tables are the location ledgers the potency model reads (with the
+one-minute aggregates kept past retention, whose doses must chain exactly). They are
 written batch by batch as readings arrive; here they are recomputed from the stored readings alone, with
 :func:`monitor.ledger.integrate` and the recorded gaps, and compared. An interval longer than the sensor's
 ``max_gap_seconds`` with no gap recorded over it is a problem too: a gap must be said, never skipped.
@@ -16,7 +17,7 @@ import numpy as np
 
 from monitor import ledger
 from monitor.quantities import Quantity, ledger_integrand
-from monitor.store import sites
+from monitor.store import retention, sites
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.sites import SensorRecord
 
@@ -143,6 +144,19 @@ def check_ledger(conn: sqlite3.Connection, sensor: SensorRecord) -> LedgerCheck:
     tail: ledger.Tail | None = None
     count = unrecorded = mismatches = 0
     worst, worst_ts = 0.0, None
+    # Minutes aggregated past retention: each dose must be its ledger's step, and the raw readings
+    # continue from the last one.
+    previous = 0.0
+    for minute in retention.aggregates(conn, sensor.id):
+        diff = abs(minute.cum_end - previous - minute.dose)
+        if diff > ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * abs(minute.cum_end) or minute.dose < 0:
+            mismatches += 1
+            if diff >= worst:
+                worst, worst_ts = diff, minute.last_ts
+        previous = minute.cum_end
+        count += minute.readings
+        rate = ledger_integrand(sensor.quantity, np.array([minute.last_value], dtype=np.float64))
+        tail = ledger.Tail(minute.last_ts, float(rate[0]), minute.cum_end)
     for chunk in _chunks(conn, sensor):
         ts, values, stored = chunk[:, 0], chunk[:, 1], chunk[:, 2]
         rate = ledger_integrand(sensor.quantity, values)

@@ -1,10 +1,11 @@
-"""``vialguard db check`` and ``vialguard db backup``: is the database sound, and a safe copy of it."""
+"""``vialguard db check``, ``backup``, ``downsample``: soundness, a safe copy, old readings into minutes."""
 
 from __future__ import annotations
 
 import argparse
 import sqlite3
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from monitor.errors import StoreError
 from monitor.integrity import check_database
 from monitor.store import Database
 from monitor.store.backup import backup
+from monitor.store.retention import downsample
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -72,6 +74,19 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_downsample(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    if args.older_than_days <= 0:
+        raise StoreError(f"--older-than-days must be positive, got {args.older_than_days:g}")
+    conn = Database(path).connect()
+    try:
+        replaced = downsample(conn, time.time() - args.older_than_days * 86_400.0)
+    finally:
+        conn.close()
+    _out(f"aggregated {replaced} readings older than {args.older_than_days:g} days into one-minute rows")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     db = sub.add_parser("db", help="check or back up the database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -79,7 +94,13 @@ def add_parsers(sub: Any) -> None:
         "check", help="SQLite integrity, schema version, every ledger against a recomputation"
     )
     copy = db_sub.add_parser("backup", help="a consistent copy of the live database (SQLite online backup)")
-    for p in (check, copy):
+    down = db_sub.add_parser(
+        "downsample",
+        help="readings older than a period into one-minute aggregates (the bridge does it hourly)",
+    )
+    down.add_argument("--older-than-days", type=float, default=90.0, help="default 90")
+    down.set_defaults(func=cmd_downsample)
+    for p in (check, copy, down):
         p.add_argument("--db", type=Path, help="database (default: the config's, or ./var/vialguard.db)")
         p.add_argument("--config", type=Path, help="TOML settings whose db_path to use")
     copy.add_argument("dest", type=Path, metavar="DEST", help="file to write the backup to (replaced)")
