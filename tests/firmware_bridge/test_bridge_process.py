@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
 
+from hardware.clock import ManualClock
+from monitor.config import Settings
 from monitor.integrity import check_database
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
+from monitor.profiles import Catalog
 from monitor.store import Database, alerts, runs
 from tests.firmware_bridge.bridge_process import sim_origin, site_config, start_bridge, wait_for_readings
+from tests.monitor.test_engine import run_simulation
 
 TABLES = ("light_readings", "temperature_readings")
 STOP_SECONDS = 5.0  # systemd's budget in the requirement; its default TimeoutStopSec is longer
@@ -68,3 +73,32 @@ def test_sigkill_then_restart_alerts_the_outage(tmp_path: Path) -> None:
         reasons = {r for (r,) in conn.execute("SELECT reason FROM gaps")}
         assert "unclean shutdown" in reasons
         assert check_database(conn).problems == []
+
+
+def test_the_bridge_aggregates_readings_past_retention(
+    tmp_path: Path, settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Readings from months ago in the database: the bridge turns them into minutes at start, check clean."""
+    settings = settings.model_copy(update={"db_path": tmp_path / "v.db"})
+    run_simulation(settings, catalog, clock, 600.0).close()  # 2026-01-01, long past 90 days
+    proc = start_bridge(settings.db_path)
+    try:
+        wait_for_readings(proc, settings.db_path, 1)
+        deadline = time.monotonic() + 30.0
+        while not _aggregated(settings.db_path):
+            assert time.monotonic() < deadline, "no aggregates within 30 s"
+            time.sleep(0.05)  # a real process working in the background
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    assert "aggregated 660 readings" in out.decode()
+    conn = Database(settings.db_path).connect()
+    with closing(conn):
+        assert check_database(conn).problems == []
+        old = conn.execute("SELECT COUNT(*) FROM light_readings WHERE ts < ?", (clock.wall(),)).fetchone()[0]
+        assert old == 0
+
+
+def _aggregated(db: Path) -> bool:
+    with closing(sqlite3.connect(db, timeout=10.0)) as conn:
+        return conn.execute("SELECT COUNT(*) FROM minute_aggregates").fetchone()[0] > 0
