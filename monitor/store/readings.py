@@ -101,9 +101,17 @@ def insert_gaps(conn: sqlite3.Connection, sensor_id: int, gaps: Sequence[ledger.
 def tail(conn: sqlite3.Connection, sensor: SensorRecord) -> ledger.Tail | None:
     """The last stored point of a sensor's ledger: time, integrand rate and cumulative value."""
     table, value, cum = _TABLES[sensor.quantity]
-    row = conn.execute(
-        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
-    ).fetchone()
+    row = (
+        conn.execute(
+            f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+        or conn.execute(  # every reading aggregated past retention: the ledger goes on from there
+            "SELECT last_ts, last_value, cum_end FROM minute_aggregates WHERE sensor_id = ?"
+            " ORDER BY minute_ts DESC LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+    )
     if row is None:
         return None
     return ledger.Tail(float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2]))

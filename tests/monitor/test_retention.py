@@ -10,12 +10,13 @@ import pytest
 from hardware.clock import ManualClock
 from monitor import data_bounds
 from monitor.config import Settings
+from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
 from monitor.integrity import check_database
 from monitor.profiles import Catalog
 from monitor.store import readings, retention, sites
 from monitor.store import vials as vial_store
-from tests.monitor.test_engine import run_simulation, with_scenario
+from tests.monitor.test_engine import open_engine, run_simulation, with_scenario
 from vialguard.cli import main
 
 HOUR = 3600.0
@@ -76,6 +77,25 @@ def test_downsampling_is_idempotent(two_hours: sqlite3.Connection, clock: Manual
     retention.downsample(conn, clock.wall() - HOUR)
     assert retention.downsample(conn, clock.wall() - HOUR) == 0
     assert retention.downsample(conn, clock.wall() - HOUR / 2) > 0
+    assert check_database(conn).problems == []
+
+
+def test_a_sensor_aggregated_whole_continues_its_ledger(
+    two_hours: sqlite3.Connection, settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Every reading aggregated (a sensor silent past retention): the next readings continue the ledger."""
+    conn = two_hours
+    lux = sites.sensor_by_key(conn, "fridge-1-lux")
+    total = readings.tail(conn, lux)
+    assert total is not None
+    retention.downsample(conn, clock.wall() + 60.0)
+    assert conn.execute("SELECT COUNT(*) FROM light_readings").fetchone()[0] == 0
+    _, engine = open_engine(settings, catalog, clock)
+    t = clock.wall() + 60.0
+    engine.ingest(Batch(light=[LightReading("fridge-1-lux", t + i, 3600.0) for i in range(3)]), t + 3)
+    tail = readings.tail(conn, lux)
+    assert tail is not None
+    assert tail.cumulative == pytest.approx(total.cumulative + 2.0)  # 2 s at 3600 lx after a gap
     assert check_database(conn).problems == []
 
 
