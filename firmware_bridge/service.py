@@ -98,7 +98,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
 
 def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop: threading.Event) -> None:
     """Aggregate readings older than the retention period, at start and then hourly, on a connection of its
-    own (a day of readings a transaction, so the bridge's commits wait for at most one)."""
+    own (an hour of readings a transaction, so a commit or a stop of the bridge waits for at most one)."""
     conn = Database(db_path).connect()
     try:
         while True:
