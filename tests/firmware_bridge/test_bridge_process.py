@@ -8,12 +8,15 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.integrity import check_database
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
 from monitor.profiles import Catalog
 from monitor.store import Database, alerts, runs
+from monitor.store.spool import Spool, read_spool
 from tests.firmware_bridge.bridge_process import sim_origin, site_config, start_bridge, wait_for_readings
 from tests.monitor.test_engine import run_simulation
 
@@ -21,14 +24,20 @@ TABLES = ("light_readings", "temperature_readings")
 STOP_SECONDS = 5.0  # systemd's budget in the requirement; its default TimeoutStopSec is longer
 
 
-def test_sigterm_flushes_marks_clean_and_exits_within_5_s(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("batch_seconds", "commit_seconds"),
+    [(60.0, 60.0), (2.0, 30.0)],
+    ids=["one-long-batch-no-spool", "spooled-between-commits"],
+)
+def test_sigterm_flushes_marks_clean_and_exits_within_5_s(
+    tmp_path: Path, batch_seconds: float, commit_seconds: float
+) -> None:
     """SIGTERM: exit 0 within 5 s, the held batch stored, the run marked clean, the database sound."""
     db = tmp_path / "v.db"
-    proc = start_bridge(
-        db, extra=("--config", str(site_config(tmp_path, batch_seconds=60.0, commit_seconds=60.0)))
-    )
+    config = site_config(tmp_path, batch_seconds=batch_seconds, commit_seconds=commit_seconds)
+    proc = start_bridge(db, extra=("--config", str(config)))
     try:
-        wait_for_readings(proc, db, 1)  # the first poll is committed at once, the next batch in 60 s
+        wait_for_readings(proc, db, 1)  # the first poll is committed at once, the next in 30 or 60 s
         time.sleep(1.0)  # a second of readings (60 s simulated) taken and held in the batch
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -50,6 +59,7 @@ def test_sigterm_flushes_marks_clean_and_exits_within_5_s(tmp_path: Path) -> Non
         stored = sum(conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in TABLES)
         assert stored > 2 * 30  # the held batch was flushed: about 60 light and 6 temperature readings
         assert check_database(conn).problems == []
+    assert read_spool(Spool.beside(db)).batch.light == []  # nothing left to replay
 
 
 def test_sigkill_then_restart_alerts_the_outage(tmp_path: Path) -> None:
