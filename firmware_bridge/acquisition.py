@@ -4,6 +4,17 @@ One thread does all bus IO (``adafruit_register`` shares a module-global buffer)
 :class:`monitor.engine.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
 exponential backoff, and its going down and coming back are each logged once. A batch the store could not
 take stays in memory and is retried with the next one: readings are never dropped on a database error.
+
+With a spool (:mod:`monitor.store.spool`) the loop appends what it took to the spool every
+``batch_seconds`` (the most a crash can lose) and commits to the database every ``commit_seconds`` (fewer,
+larger commits: an SD card is written whole pages at a time). Without one, it commits every batch window.
+
+Readings are stamped from the monotonic clock plus the wall clock's offset to it, checked at every poll: a
+step of the wall clock (NTP fixing a Pi that booted with a stale time) changes the offset, and is recorded as
+a clock jump. While the kernel says the clock is not synchronised (``time_sync``), readings are held (and
+spooled), not committed, for up to ``hold_unsynchronised_seconds``: a step seen meanwhile re-stamps them, so
+they reach the database on the corrected time. Past that they are committed as stamped; the
+``clock-unsynchronised`` alert says so until synchronisation is confirmed.
 """
 
 from __future__ import annotations
@@ -14,21 +25,27 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
+from hardware.timesync import TimeSync
 from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
 from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
+from monitor.store.spool import Spool
+from monitor.timekeeping import ClockJump, ClockReport
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 MAX_BATCH_READINGS = 20_000  # flush early when a fast simulation fills a batch
+# A change of the wall clock's offset to the monotonic clock larger than this between two polls is a step.
+# NTP slews by at most 0.5 ms a second; a step is what it does past 128 ms, and a boot-time fix is hours.
+CLOCK_STEP_SECONDS = 1.0
 
 
 class BatchSource(Protocol):
@@ -118,6 +135,10 @@ class AcquisitionLoop:
         real_monotonic: Callable[[], float] = time.monotonic,
         real_wall: Callable[[], float] = time.time,
         sources: list[BatchSource] | None = None,
+        spool: Spool | None = None,
+        commit_seconds: float | None = None,
+        time_sync: TimeSync | None = None,
+        hold_unsynchronised_seconds: float = 300.0,
     ) -> None:
         self.sensors = sensors
         self.clock = clock
@@ -128,6 +149,18 @@ class AcquisitionLoop:
         self._real_monotonic = real_monotonic
         self._real_wall = real_wall
         self._batch = Batch()
+        self.spool = spool
+        self.commit_seconds = batch_seconds if spool is None or commit_seconds is None else commit_seconds
+        self._spooled = (0, 0, 0)  # how many light, temperature and fault entries of the batch are spooled
+        self._last_spool = -math.inf
+        self._spool_failing = False
+        self.time_sync = time_sync
+        self.hold_unsynchronised_seconds = hold_unsynchronised_seconds
+        self._synchronised = self._ask_synchronised()
+        self._holding = not self._synchronised
+        self._held_since: float | None = None
+        self._hold_expired = False
+        self._jumps: list[ClockJump] = []
         # The first poll is flushed at once: whoever just started the bridge (or systemd restarted it)
         # sees the readings in the API within a second, not a batch window later.
         self._last_flush = -math.inf
@@ -141,7 +174,72 @@ class AcquisitionLoop:
     # -- sampling ------------------------------------------------------------------------------------
 
     def _stamp(self, due: float) -> float:
-        return due + self._wall_offset if self.stamp_at_due_time else self.clock.wall()
+        return (due if self.stamp_at_due_time else self.clock.monotonic()) + self._wall_offset
+
+    # -- the wall clock ------------------------------------------------------------------------------
+
+    def _ask_synchronised(self) -> bool:
+        if self.time_sync is None:
+            return True
+        try:
+            return self.time_sync.synchronised()
+        except HardwareError:
+            log.warning("cannot tell whether the clock is synchronised; taking it as not", exc_info=True)
+            return False
+
+    def check_clock(self) -> ClockJump | None:
+        """Follow the wall clock's offset; a step is recorded, and re-stamps readings held for it."""
+        offset = self.clock.wall() - self.clock.monotonic()
+        step = offset - self._wall_offset
+        self._wall_offset = offset  # a slew (small, gradual) is followed silently
+        if abs(step) <= CLOCK_STEP_SECONDS:
+            return None
+        restamped = 0
+        if self._holding and len(self._batch):
+            b = self._batch
+            self._batch = Batch(
+                light=[replace(r, ts=r.ts + step) for r in b.light],
+                temperature=[replace(r, ts=r.ts + step) for r in b.temperature],
+                faults=[replace(f, ts=f.ts + step) for f in b.faults],
+            )
+            restamped = len(self._batch)
+            self._respool()
+        jump = ClockJump(self.clock.wall(), step, restamped)
+        self._jumps.append(jump)
+        log.warning("wall clock stepped by %+.3f s; %d held readings re-stamped", step, restamped)
+        return jump
+
+    def _respool(self) -> None:
+        """The spool holds the held readings with their old stamps: write it again."""
+        if self.spool is None:
+            return
+        try:
+            self.spool.clear()
+        except StoreError:
+            log.warning("could not rewrite the spool after a clock step", exc_info=True)
+            return
+        self._spooled = (0, 0, 0)
+        self.write_spool()
+
+    def _update_hold(self) -> bool:
+        """Whether to keep holding readings: not synchronised, and not held too long already."""
+        synced = self._synchronised = self._ask_synchronised()
+        if synced:
+            if self._holding and len(self._batch):
+                log.info("clock synchronised: committing %d held readings", len(self._batch))
+            self._held_since, self._hold_expired = None, False
+        elif self._held_since is None:
+            self._held_since = self._real_monotonic()
+        elif not self._hold_expired and (
+            self._real_monotonic() - self._held_since >= self.hold_unsynchronised_seconds
+        ):
+            log.warning(
+                "clock still unsynchronised after %.0f s: committing readings as stamped",
+                self.hold_unsynchronised_seconds,
+            )
+            self._hold_expired = True
+        self._holding = not synced and not self._hold_expired and len(self._batch) < MAX_BATCH_READINGS
+        return self._holding
 
     def _sample(self, s: ScheduledSensor, due: float) -> None:
         ts = self._stamp(due)
@@ -181,6 +279,7 @@ class AcquisitionLoop:
 
     def poll_once(self) -> int:
         """Take every sample that is due now; returns how many were taken."""
+        self.check_clock()
         now = self.clock.monotonic()
         taken = 0
         for s in self.sensors:
@@ -193,30 +292,77 @@ class AcquisitionLoop:
 
     # -- batching ------------------------------------------------------------------------------------
 
-    def flush(self) -> IngestResult | None:
-        """Hand the batch to the engine; on a store error keep it for the next attempt."""
+    def write_spool(self) -> None:
+        """Append to the spool what was taken since the last append; a failure is logged on its edges and
+        the readings stay in memory for the next commit."""
+        self._last_spool = self._real_monotonic()
+        if self.spool is None:
+            return
+        nl, nt, nf = self._spooled
+        b = self._batch
+        try:
+            self.spool.append(b.light[nl:], b.temperature[nt:], b.faults[nf:])
+        except StoreError:
+            if not self._spool_failing:
+                log.exception("cannot spool readings; they are kept in memory until the next commit")
+            self._spool_failing = True
+            return
+        if self._spool_failing:
+            log.info("spooling readings again")
+            self._spool_failing = False
+        self._spooled = (len(b.light), len(b.temperature), len(b.faults))
+
+    def due_for_spool(self) -> bool:
+        return self.spool is not None and self._real_monotonic() - self._last_spool >= self.batch_seconds
+
+    def flush(self, *, final: bool = False) -> IngestResult | None:
+        """Hand the batch to the engine; on a store error keep it for the next attempt.
+
+        ``final``: the bridge is stopping; readings held for an unsynchronised clock are committed as
+        stamped rather than lost."""
         self._last_flush = self._real_monotonic()
+        self.check_clock()  # a step just before synchronisation re-stamps the held readings first
+        hold = self._update_hold() and not final
         now = self.clock.wall()
+        batch = Batch() if hold else self._batch
+        if self.time_sync is not None or self._jumps:
+            batch.clock = ClockReport(self._synchronised, list(self._jumps))
         beat = Heartbeat(
             pid=os.getpid(),
             real_ts=self._real_wall(),
             sim_ts=now,
-            readings_total=self.engine.readings_total + len(self._batch),
+            readings_total=self.engine.readings_total + len(batch),
         )
         try:
-            result = self.engine.ingest(self._batch, now, beat)
+            result = self.engine.ingest(batch, now, beat)
         except StoreError:
             log.exception("batch of %d readings kept in memory for retry", len(self._batch))
             return None
+        self._jumps = []
+        if hold:
+            self.last_result = result
+            return result
         self._batch = Batch()
+        self._spooled = (0, 0, 0)
+        if self.spool is not None:
+            try:
+                self.spool.clear()
+            except StoreError:
+                # Harmless: a replay drops what the database already holds.
+                log.warning("could not empty the spool after a commit", exc_info=True)
         self.last_result = result
         for source in self.sources:
             source.committed()
         return result
 
+    @property
+    def unflushed(self) -> int:
+        """Readings and faults taken but not yet committed."""
+        return len(self._batch)
+
     def due_for_flush(self) -> bool:
         return (
-            self._real_monotonic() - self._last_flush >= self.batch_seconds
+            self._real_monotonic() - self._last_flush >= self.commit_seconds
             or len(self._batch) >= MAX_BATCH_READINGS
         )
 
@@ -227,18 +373,21 @@ class AcquisitionLoop:
                 taken = self.poll_once()
                 if self.due_for_flush():
                     self.flush()
+                elif self.due_for_spool():
+                    self.write_spool()
                 if self.sources and taken:
                     continue  # frames are arriving: more are likely waiting, read on before sleeping
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
                 # Sleep until the next reading is due, but no longer than a batch window: each wake-up
-                # costs CPU on a Pi all day, and SIGTERM's handler only sets ``stop``, seen on waking.
+                # costs CPU on a Pi all day. SIGTERM's handler sets ``stop``, which ends the wait at once,
+                # so systemd's stop is answered within a flush, whatever the batch window.
                 wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
                 if self.sources:  # a serial port is read often so its small buffer never fills
                     wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
                 if wait > 0:
-                    self.clock.sleep(wait)
+                    self.clock.wait(stop, wait)
         finally:
-            self.flush()
+            self.flush(final=True)
             for source in self.sources:
                 source.close()
 

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import threading
+from pathlib import Path
 
 from firmware_bridge.acquisition import AcquisitionLoop, BatchSource, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
+from hardware.errors import HardwareError
+from hardware.timesync import KernelTimeSync, ManualTimeSync, TimeSync
 from monitor.config import Settings
 from monitor.config_audit import record_config
 from monitor.engine import Engine
+from monitor.errors import StoreError
+from monitor.outages import iso, start_run, stop_run
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
+from monitor.storage_health import check_soundness
 from monitor.store import Database
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from monitor.store.retention import downsample
+from monitor.store.spool import Spool, read_spool
 
 log = logging.getLogger(__name__)
+
+RETENTION_EVERY_SECONDS = 3600.0
 
 
 def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
@@ -27,6 +39,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
+    spool: Spool | None = None
     try:
         sync_site(conn, settings, clock.wall())
         with transaction(conn):
@@ -40,6 +53,8 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             catalog,
             default_rules(settings.rules.thresholds()),
             alert_retention_seconds=settings.alerts.retention_days * 86_400.0,
+            db_path=settings.db_path,
+            min_free_bytes=settings.bridge.min_free_megabytes * 1e6,
         )
         sample_time = SampleTime(clock.wall())
         if simulate:
@@ -51,15 +66,37 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
         sources: list[BatchSource] = [
             SerialSource(cfg, conn, serial_sensors, clock) for cfg in settings.bridge.serial
         ]
+        bridge = settings.bridge
+        replay_spool(engine, Spool.beside(settings.db_path), clock.wall())
+        if bridge.commit_seconds > bridge.batch_seconds:
+            spool = Spool(Spool.beside(settings.db_path))
+        run_id, outage = start_run(conn, engine, os.getpid(), clock.wall())
+        if outage is not None and not outage.clean:
+            start, end = iso(outage.start_ts), iso(outage.end_ts)
+            log.warning("the last run ended uncleanly: no data from %s to %s", start, end)
         loop = AcquisitionLoop(
             sensors,
             clock,
             engine,
-            batch_seconds=settings.bridge.batch_seconds,
+            batch_seconds=bridge.batch_seconds,
             stamp_at_due_time=simulate,
             sample_time=sample_time,
             sources=sources,
+            spool=spool,
+            commit_seconds=bridge.commit_seconds,
+            time_sync=_time_sync(simulate),
+            hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
         )
+        threading.Thread(
+            target=_keep_retention,
+            args=(settings.db_path, clock, bridge.raw_retention_days * 86_400.0, stop),
+            name="retention",
+            daemon=True,
+        ).start()
+        # The whole file is read: in the background, so readings start at once.
+        threading.Thread(
+            target=check_soundness, args=(settings.db_path, clock.wall()), name="quick-check", daemon=True
+        ).start()
         log.info(
             "bridge started: %d sensors, %d serial sources, database %s",
             len(sensors),
@@ -67,6 +104,54 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             settings.db_path,
         )
         loop.run(stop)
-        log.info("bridge stopped cleanly")
+        if loop.unflushed:
+            log.error("bridge stopped with %d readings it could not store", loop.unflushed)
+        else:
+            stop_run(conn, run_id, clock.wall())
+            log.info("bridge stopped cleanly")
+    finally:
+        if spool is not None:
+            spool.close()
+        conn.close()
+
+
+def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop: threading.Event) -> None:
+    """Aggregate readings older than the retention period, at start and then hourly, on a connection of its
+    own (an hour of readings a transaction, so a commit or a stop of the bridge waits for at most one)."""
+    conn = Database(db_path).connect()
+    try:
+        while True:
+            try:
+                replaced = downsample(conn, clock.wall() - retention_seconds)
+            except (StoreError, sqlite3.Error):
+                log.exception("could not aggregate old readings; retrying in an hour")
+            else:
+                if replaced:
+                    log.info("aggregated %d readings older than the retention period into minutes", replaced)
+            if stop.wait(RETENTION_EVERY_SECONDS):
+                return
     finally:
         conn.close()
+
+
+def _time_sync(simulate: bool) -> TimeSync | None:
+    """The kernel's word on the clock; the simulation's clock is right by construction."""
+    if simulate:
+        return ManualTimeSync(synchronised=True)
+    try:
+        return KernelTimeSync()
+    except HardwareError as exc:
+        log.warning("clock synchronisation cannot be checked here (%s): readings are stamped as read", exc)
+        return None
+
+
+def replay_spool(engine: Engine, path: Path, now: float) -> None:
+    """Commit what the last run spooled but never committed (it was killed, or lost power), then remove
+    the spool. Readings the database already holds are dropped by the engine."""
+    replay = read_spool(path)
+    if replay.torn_lines:
+        log.warning("spool %s: %d torn line(s) skipped (a write cut short)", path, replay.torn_lines)
+    if len(replay.batch):
+        result = engine.ingest(replay.batch, now)
+        log.warning("recovered %d readings from the spool %s", result.stored, path)
+    path.unlink(missing_ok=True)

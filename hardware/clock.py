@@ -26,6 +26,10 @@ class Clock(Protocol):
         """Wait ``seconds`` of this clock's time (a warp clock waits less real time)."""
         ...
 
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """As :meth:`sleep`, but return once ``event`` (a stop request) is set; returns whether it is."""
+        ...
+
 
 class SystemClock:
     """The machine's own clocks."""
@@ -39,6 +43,9 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(max(seconds, 0.0))
 
 
 class WarpClock:
@@ -68,6 +75,9 @@ class WarpClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds / self.speed)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(max(seconds, 0.0) / self.speed)
 
 
 class ManualClock:
@@ -105,3 +115,9 @@ class ManualClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self.advance(seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Advance at once, unless a stop is already asked for."""
+        if not event.is_set():
+            self.sleep(seconds)
+        return event.is_set()

@@ -139,7 +139,19 @@ class SerialSourceConfig(_Strict):
 
 
 class BridgeConfig(_Strict):
-    batch_seconds: Seconds = 2.0
+    batch_seconds: Seconds = 2.0  # readings are spooled at least this often: the most a crash can lose
+    # Readings are committed to the database this often (the API lags behind by as much). Between commits
+    # they wait in the spool beside the database: fewer, larger commits write far less to an SD card.
+    # Set it to batch_seconds to commit every batch and use no spool.
+    commit_seconds: Seconds = 30.0
+    # While the kernel says the clock is not synchronised, readings wait (spooled) this long for it, to be
+    # re-stamped by the step that fixes the time; after that they are committed as stamped. 0: never wait
+    # (a machine whose clock is right but that the kernel does not report synchronised).
+    unsynchronised_hold_seconds: Annotated[float, Field(ge=0)] = 300.0
+    # A disk-nearly-full alert below this much room for the database: at about 40 MB a day, days of warning.
+    min_free_megabytes: Annotated[float, Field(ge=0)] = 100.0
+    # Raw readings are kept this long, then become one-minute aggregates with the exact ledger.
+    raw_retention_days: Annotated[float, Field(gt=0)] = 90.0
     heartbeat_seconds: Seconds = 5.0
     serial: list[SerialSourceConfig] = Field(default_factory=list)
 

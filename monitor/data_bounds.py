@@ -34,9 +34,15 @@ def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start:
         (end, start, sensor.id, start, end),
     ).fetchone()[0]
     # Two single-ended queries: SQLite answers each from the primary key, but MIN and MAX together scan.
-    first_row = conn.execute(
-        "SELECT ts FROM light_readings WHERE sensor_id = ? ORDER BY ts LIMIT 1", (sensor.id,)
-    ).fetchone()
+    first_row = (
+        conn.execute(
+            "SELECT first_ts FROM minute_aggregates WHERE sensor_id = ? ORDER BY minute_ts LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+        or conn.execute(  # the oldest readings may be aggregated past retention
+            "SELECT ts FROM light_readings WHERE sensor_id = ? ORDER BY ts LIMIT 1", (sensor.id,)
+        ).fetchone()
+    )
     if first_row is None:
         return end - start
     last_row = conn.execute(
@@ -53,11 +59,17 @@ def _highest_lux(
 ) -> float | None:
     """The highest lux recorded over the segment and the day before it (a bounded scan, not the whole
     history: configure ``worst_case_lux`` for a bound that does not depend on what happened to be seen)."""
+    since = min(start, end - HIGHEST_SEEN_WINDOW_SECONDS)
     row = conn.execute(
         "SELECT MAX(lux) FROM light_readings WHERE sensor_id = ? AND ts BETWEEN ? AND ?",
-        (sensor.id, min(start, end - HIGHEST_SEEN_WINDOW_SECONDS), end),
+        (sensor.id, since, end),
     ).fetchone()
-    return None if row[0] is None else float(row[0])
+    old = conn.execute(  # minutes aggregated past retention keep their maximum
+        "SELECT MAX(max_value) FROM minute_aggregates WHERE sensor_id = ? AND last_ts >= ? AND first_ts <= ?",
+        (sensor.id, since, end),
+    ).fetchone()
+    seen = [float(v) for v in (row[0], old[0]) if v is not None]
+    return max(seen) if seen else None
 
 
 _SATURATED = (
@@ -78,7 +90,12 @@ def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: floa
         row = conn.execute(_SATURATED.format(hint=" INDEXED BY light_readings_saturated"), args).fetchone()
     except sqlite3.OperationalError:
         row = conn.execute(_SATURATED.format(hint=""), args).fetchone()
-    return int(row[0]), float(row[1])
+    old = conn.execute(  # minutes aggregated past retention keep their saturated count and lux sum
+        "SELECT COALESCE(SUM(saturated), 0), COALESCE(SUM(saturated_sum), 0) FROM minute_aggregates"
+        " WHERE sensor_id = ? AND saturated > 0 AND first_ts >= ? AND last_ts <= ?",
+        args,
+    ).fetchone()
+    return int(row[0]) + int(old[0]), float(row[1]) + float(old[1])
 
 
 def dose_range(

@@ -13,11 +13,12 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 
-from monitor import exposure, ledger
+from monitor import exposure, ledger, storage_health, timekeeping
 from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
 from monitor.profiles import Catalog
@@ -33,6 +34,7 @@ from monitor.store.sites import SensorRecord
 R = TypeVar("R", "LightReading", "TemperatureReading")
 Reading: TypeAlias = "LightReading | TemperatureReading"
 
+SERIAL_DRIVER = "serial"  # a sensor read by a microcontroller, its readings arriving as frames
 NO_READINGS = "no readings"  # the reason of gaps the ledger finds itself (an interval over max_gap_seconds)
 
 PURGE_EVERY_SECONDS = 3600.0
@@ -87,6 +89,7 @@ class Batch:
     # Serial frames the readings came in, and per device boot its state: committed with the readings.
     frames: list[serial_links.FrameKey] = field(default_factory=list)
     boots: dict[tuple[str, str], serial_links.BootRecord] = field(default_factory=dict)
+    clock: timekeeping.ClockReport | None = None  # the wall clock's state and steps, from the bridge
 
     def __len__(self) -> int:
         return len(self.light) + len(self.temperature) + len(self.faults)
@@ -115,8 +118,12 @@ class Engine:
         rules: tuple[Rule, ...],
         *,
         alert_retention_seconds: float = 90 * 86_400.0,
+        db_path: Path | None = None,
+        min_free_bytes: float = 0.0,
     ) -> None:
         self._conn = conn
+        self._db_path = db_path  # watched for room left (a disk-nearly-full alert) when given
+        self._min_free_bytes = min_free_bytes
         self._alert_retention_seconds = alert_retention_seconds
         self._purged_ts: float | None = None
         self._catalog = catalog
@@ -132,6 +139,26 @@ class Engine:
         self._vials_stamp: tuple[int, int] | None = None  # newest vial and vial event then
         self._holding: set[int] = set()  # locations holding an active vial, as of that stamp
 
+    def break_series(self, until_ts: float, reason: str) -> None:
+        """Nothing was observed from each sensor's last stored reading until ``until_ts`` (the bridge was
+        down): record that as a gap with ``reason``, however short, which the ledger never bridges (it reads
+        recorded gaps back when it integrates). Runs in the caller's transaction.
+
+        Sensors on a serial microcontroller are left out: the board kept sampling into its buffer while
+        the bridge was down, and what it could not keep it announces, as frames lost, which become gaps."""
+        for key, tail in self._tails.items():
+            if self._sensors[key].driver == SERIAL_DRIVER:
+                continue
+            if tail is not None and until_ts > tail.ts:
+                readings.insert_gaps(
+                    self._conn, self._sensors[key].id, [ledger.Gap(tail.ts, until_ts)], reason
+                )
+
+    @property
+    def last_reading_ts(self) -> float | None:
+        """The newest reading stored, of any sensor: the last moment the bridge is known to have seen."""
+        return max((ts for ts in self._last_ts.values() if ts is not None), default=None)
+
     @property
     def sensors(self) -> dict[str, SensorRecord]:
         return dict(self._sensors)
@@ -146,6 +173,10 @@ class Engine:
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
                 changes += silences.reconcile(self._conn, now)
+                if batch.clock is not None:
+                    changes += timekeeping.apply(self._conn, batch.clock, now)
+                if self._db_path is not None:
+                    changes += storage_health.apply(self._conn, self._db_path, now, self._min_free_bytes)
                 self._purge_resolved_alerts(now)
                 if heartbeat is not None:
                     health.write(self._conn, heartbeat)

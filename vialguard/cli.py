@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 from hardware.errors import HardwareError
 from monitor.errors import VialguardError
-from vialguard.commands import audit, firmware, predict, processes, sensors, tokens, vials, webhooks
+from vialguard.commands import audit, db, firmware, predict, processes, sensors, tokens, vials, webhooks
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
-COMMAND_GROUPS = (processes, sensors, vials, predict, firmware, tokens, audit, webhooks)
+COMMAND_GROUPS = (processes, sensors, vials, predict, firmware, db, tokens, audit, webhooks)
 
 
 def build_parser() -> argparse.ArgumentParser:

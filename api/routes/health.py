@@ -14,7 +14,8 @@ from monitor.store import health
 
 router = APIRouter()
 
-# The bridge writes a heartbeat with every batch (every 2 s by default); three missed batches plus slack.
+# The bridge writes a heartbeat with every commit (every bridge.commit_seconds); stale after three missed
+# commits plus slack, and never sooner than this.
 STALE_HEARTBEAT_SECONDS = 15.0
 
 
@@ -41,7 +42,7 @@ def healthz(state: State, response: Response) -> Health:
             detail="the bridge has not written a heartbeat yet",
         )
     age = max(time.time() - beat.real_ts, 0.0)
-    stale = age > STALE_HEARTBEAT_SECONDS
+    stale = age > max(STALE_HEARTBEAT_SECONDS, 3.0 * state.settings.bridge.commit_seconds + 5.0)
     return Health(
         status="degraded" if stale else "ok",
         database="ok",

@@ -101,9 +101,17 @@ def insert_gaps(conn: sqlite3.Connection, sensor_id: int, gaps: Sequence[ledger.
 def tail(conn: sqlite3.Connection, sensor: SensorRecord) -> ledger.Tail | None:
     """The last stored point of a sensor's ledger: time, integrand rate and cumulative value."""
     table, value, cum = _TABLES[sensor.quantity]
-    row = conn.execute(
-        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
-    ).fetchone()
+    row = (
+        conn.execute(
+            f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+        or conn.execute(  # every reading aggregated past retention: the ledger goes on from there
+            "SELECT last_ts, last_value, cum_end FROM minute_aggregates WHERE sensor_id = ?"
+            " ORDER BY minute_ts DESC LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+    )
     if row is None:
         return None
     return ledger.Tail(float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2]))
@@ -121,7 +129,9 @@ def latest(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float
 
 
 def cumulative_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> float:
-    """The sensor's ledger value at ``ts``, interpolated exactly between the bracketing readings."""
+    """The sensor's ledger value at ``ts``, interpolated exactly between the bracketing readings (in the
+    span aggregated past retention: its value at the last reading of the minute before, see
+    :mod:`monitor.store.retention`)."""
     table, value, cum = _TABLES[sensor.quantity]
     before = conn.execute(
         f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1",
@@ -137,6 +147,17 @@ def cumulative_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> 
             return None
         return float(row[0]), ledger_integrand_one(sensor.quantity, float(row[1])), float(row[2])
 
+    if before is None:  # before the raw readings: the minutes aggregated past retention, if any
+        before = conn.execute(
+            "SELECT last_ts, last_value, cum_end FROM minute_aggregates WHERE sensor_id = ? AND last_ts <= ?"
+            " ORDER BY minute_ts DESC LIMIT 1",
+            (sensor.id, ts),
+        ).fetchone()
+        later_minute = conn.execute(
+            "SELECT 1 FROM minute_aggregates WHERE sensor_id = ? AND last_ts > ? LIMIT 1", (sensor.id, ts)
+        ).fetchone()
+        if later_minute is not None:  # inside the aggregated span: exact at each minute's last reading
+            return 0.0 if before is None else float(before[2])
     return ledger.value_at(ts, point(before), point(after), sensor.max_gap_seconds)
 
 

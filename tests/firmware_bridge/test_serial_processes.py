@@ -51,6 +51,9 @@ packaging = "in-carton"
 
 [bridge]
 batch_seconds = 1.0
+commit_seconds = 3.0  # spooled every second, committed every third: a kill meets both
+# This machine's clock may not be synchronised (a container): store readings as stamped at once.
+unsynchronised_hold_seconds = 0.0
 
 [[bridge.serial]]
 url = "{url}"

@@ -1,0 +1,108 @@
+"""``vialguard db check``, ``backup``, ``downsample``: soundness, a safe copy, old readings into minutes."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from monitor.config import Settings, load_settings
+from monitor.errors import StoreError
+from monitor.integrity import check_database
+from monitor.store import Database
+from monitor.store.backup import backup
+from monitor.store.retention import downsample
+
+
+def _db_path(args: argparse.Namespace) -> Path:
+    if args.db is not None:
+        path: Path = args.db
+    elif args.config is not None:
+        path = load_settings(args.config).db_path
+    else:
+        path = Settings.model_fields["db_path"].default
+    if not path.is_file():
+        raise StoreError(f"no database at {path} (pass --db PATH or --config FILE)")
+    return path
+
+
+def _out(text: str) -> None:
+    print(text)  # noqa: T201  # the command's report, for the terminal
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    conn = Database(path).connect()
+    try:
+        report = check_database(conn)
+    except sqlite3.DatabaseError as exc:
+        print(f"vialguard: {path}: check FAILED: the database cannot be read: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    finally:
+        conn.close()
+    _out(f"database: {path}")
+    _out("integrity: " + "; ".join(report.integrity[:5]))
+    _out(f"schema version: {report.schema_version}")
+    for c in report.ledgers:
+        verdict = "ok" if c.ok else "MISMATCH"
+        _out(
+            f"ledger {c.sensor_key}: {c.readings} readings, {c.gaps} gaps, {verdict}"
+            f" (largest difference {c.max_difference:.3g})"
+        )
+    if not report.ok:
+        for problem in report.problems:
+            print(f"vialguard: {path}: check FAILED: {problem}", file=sys.stderr)  # noqa: T201
+        return 1
+    _out("check passed")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    dest: Path = args.dest
+    if dest.resolve() == path.resolve():
+        raise StoreError(f"backup destination {dest} is the database itself")
+    conn = Database(path).connect()
+    try:
+        size = backup(conn, dest)
+    finally:
+        conn.close()
+    _out(f"backed up {path} to {dest} ({size} bytes, integrity ok)")
+    return 0
+
+
+def cmd_downsample(args: argparse.Namespace) -> int:
+    path = _db_path(args)
+    if args.older_than_days <= 0:
+        raise StoreError(f"--older-than-days must be positive, got {args.older_than_days:g}")
+    conn = Database(path).connect()
+    try:
+        replaced = downsample(conn, time.time() - args.older_than_days * 86_400.0)
+    finally:
+        conn.close()
+    _out(f"aggregated {replaced} readings older than {args.older_than_days:g} days into one-minute rows")
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    db = sub.add_parser("db", help="check or back up the database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    check = db_sub.add_parser(
+        "check", help="SQLite integrity, schema version, every ledger against a recomputation"
+    )
+    copy = db_sub.add_parser("backup", help="a consistent copy of the live database (SQLite online backup)")
+    down = db_sub.add_parser(
+        "downsample",
+        help="readings older than a period into one-minute aggregates (the bridge does it hourly)",
+    )
+    down.add_argument("--older-than-days", type=float, default=90.0, help="default 90")
+    down.set_defaults(func=cmd_downsample)
+    for p in (check, copy, down):
+        p.add_argument("--db", type=Path, help="database (default: the config's, or ./var/vialguard.db)")
+        p.add_argument("--config", type=Path, help="TOML settings whose db_path to use")
+    copy.add_argument("dest", type=Path, metavar="DEST", help="file to write the backup to (replaced)")
+    check.set_defaults(func=cmd_check)
+    copy.set_defaults(func=cmd_backup)
