@@ -6,6 +6,8 @@ run on the event loop. Errors are JSON ``{"error": ..., "message": ...}`` whose 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import metrics
+from api import metrics, system_watch
 from api.auth import caller
 from api.conditional import NotModified
 from api.deps import AppState
@@ -64,7 +66,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checks = asyncio.create_task(system_watch.watch(state))
         yield
+        checks.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checks
         state.close()
 
     app = FastAPI(

@@ -4,6 +4,7 @@ It runs as its own process (``vialguard webhooks``, started by ``vialguard run``
 configured), not inside the bridge or the API: a receiver that is slow or hangs for its whole timeout must
 never delay the acquisition loop, which timestamps the readings, nor hold the API's threads; a crash here
 restarts this process alone; and one process per database means no change is posted twice at once.
+Each endpoint has its own thread and connection in :meth:`Deliverer.run`, so one that hangs delays no other.
 
 Per endpoint, changes go in ``seq`` order. A failure (connection refused, timeout, any answer but 2xx) is
 retried after :func:`monitor.webhooks.backoff_seconds`, and the changes behind it wait, so the receiver
@@ -88,22 +89,23 @@ class Deliverer:
 
     def run_once(self) -> int:
         """Deliver what is due now to every endpoint; returns how many changes were accepted."""
-        accepted = 0
-        for hook in self.hooks:
-            accepted += self._deliver(hook)
+        return sum(self._pass(self._conn, hook) for hook in self.hooks)
+
+    def _pass(self, conn: sqlite3.Connection, hook: WebhookConfig) -> int:
+        accepted = self._deliver(conn, hook)
         if accepted:
-            with transaction(self._conn):
-                webhook_store.purge_delivered(self._conn)
+            with transaction(conn):
+                webhook_store.purge_delivered(conn)
         return accepted
 
-    def _deliver(self, hook: WebhookConfig) -> int:
+    def _deliver(self, conn: sqlite3.Connection, hook: WebhookConfig) -> int:
         accepted = 0
-        state = webhook_store.endpoint(self._conn, hook.url)
+        state = webhook_store.endpoint(conn, hook.url)
         if self.clock.wall() < state.next_attempt_ts:
             return 0
         delivered, attempts = state.delivered_seq, state.attempts
         while accepted < MAX_PER_PASS:
-            row = webhook_store.next_change(self._conn, delivered)
+            row = webhook_store.next_change(conn, delivered)
             if row is None:
                 break
             message = webhooks.encode(webhooks.body(self.site_name, row))
@@ -119,16 +121,14 @@ class Deliverer:
             except DeliveryFailed as exc:
                 attempts += 1
                 wait = webhooks.backoff_seconds(attempts)
-                with transaction(self._conn):
-                    webhook_store.mark_failed(
-                        self._conn, hook.url, attempts, self.clock.wall() + wait, str(exc)
-                    )
+                with transaction(conn):
+                    webhook_store.mark_failed(conn, hook.url, attempts, self.clock.wall() + wait, str(exc))
                 if hook.url not in self._down:  # logged on the edge, not on every retry
                     self._down.add(hook.url)
                     log.warning("webhook %s failing (%s); retrying with backoff", loggable(hook.url), exc)
                 break
-            with transaction(self._conn):
-                webhook_store.mark_delivered(self._conn, hook.url, row.seq, self.clock.wall())
+            with transaction(conn):
+                webhook_store.mark_delivered(conn, hook.url, row.seq, self.clock.wall())
             delivered, attempts = row.seq, 0
             accepted += 1
             if hook.url in self._down:
@@ -137,7 +137,22 @@ class Deliverer:
         return accepted
 
     def run(self, stop: threading.Event) -> None:
-        """Deliver until ``stop`` is set; a pass that delivered a full batch goes again at once."""
-        while not stop.is_set():
-            if self.run_once() < MAX_PER_PASS:
-                stop.wait(IDLE_SECONDS)
+        """Deliver until ``stop`` is set: a thread per endpoint, so one that hangs for its whole timeout
+        delays no other receiver."""
+        threads = [
+            threading.Thread(target=self._run_endpoint, args=(hook, stop), name=f"webhook-{i}", daemon=True)
+            for i, hook in enumerate(self.hooks)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def _run_endpoint(self, hook: WebhookConfig, stop: threading.Event) -> None:
+        conn = self.database.connect()  # a connection per thread: SQLite's are not shared across threads
+        try:
+            while not stop.is_set():
+                if self._pass(conn, hook) < MAX_PER_PASS:  # a full batch goes again at once
+                    stop.wait(IDLE_SECONDS)
+        finally:
+            conn.close()

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 
 from tests.api.conftest import Served
 
-EXAMPLES_PER_OPERATION = 20
+EXAMPLES_PER_OPERATION = 15
 MAX_WAIT_SECONDS = 0.2
 
 

@@ -175,7 +175,7 @@ class _Nothing:
 
 
 AlertChanges.TestCase.settings = settings(
-    max_examples=12, stateful_step_count=14, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=8, stateful_step_count=14, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 TestAlertChanges = AlertChanges.TestCase
 TestAlertChanges.__doc__ = (

@@ -33,6 +33,7 @@ class Receiver:
 
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
+    gate: threading.Event | None = None  # when set, each answer waits for it: a receiver that hangs
 
 
 @contextmanager
@@ -41,6 +42,8 @@ def receiving(port: int, receiver: Receiver) -> Iterator[None]:
         def do_POST(self) -> None:
             payload = self.rfile.read(int(self.headers["Content-Length"]))
             receiver.received.append((dict(self.headers.items()), payload))
+            if receiver.gate is not None:
+                receiver.gate.wait(10.0)
             self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -212,6 +215,40 @@ def test_an_endpoint_taken_out_of_the_config_stops_the_outbox(site: Site) -> Non
     assert webhook_store.pending(site.conn) == 0
     site.fire()
     assert webhook_store.pending(site.conn) == 0
+
+
+def test_a_hanging_receiver_delays_no_other(settings: Settings, clock: ManualClock) -> None:
+    """Each endpoint has its own thread: while one receiver holds its request, the other gets the change."""
+    hanging, healthy = Receiver(gate=threading.Event()), Receiver()
+    ports = _free_port(), _free_port()
+    hooks = [WebhookConfig(url=f"http://127.0.0.1:{p}/hook", timeout_seconds=30.0) for p in ports]
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    deliverer = Deliverer(database, hooks, clock)
+    stop = threading.Event()
+    loc = sites.location_by_key(conn, "fridge-1").id
+    with transaction(conn):
+        new = alert_store.NewAlert("f", "light-exposure", "warning", loc, None, None, 0.0, 0.0, 600.0, "m")
+        alert_store.open_alert(conn, new)
+    with receiving(ports[0], hanging), receiving(ports[1], healthy):
+        runner = threading.Thread(target=deliverer.run, args=(stop,))
+        runner.start()
+        try:
+            for _ in range(500):  # real threads and sockets: wait for them, at most 5 s
+                if healthy.received and hanging.received:
+                    break
+                stop.wait(0.01)
+            assert len(healthy.received) == 1
+            assert len(hanging.received) == 1  # its request is still open
+        finally:
+            assert hanging.gate is not None
+            hanging.gate.set()
+            stop.set()
+            runner.join(timeout=10)
+    deliverer.close()
+    conn.close()
 
 
 def test_a_site_without_webhooks_keeps_no_outbox(settings: Settings, clock: ManualClock) -> None:

@@ -65,5 +65,7 @@ def test_run_delivers_alert_changes_to_a_configured_receiver(tmp_path: Path) -> 
             out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out.decode()
     assert "started webhooks" in out.decode()
+    # `vialguard run` says how to get a token for the same settings and database
+    assert f"vialguard token create --config {config} --db {tmp_path / 'v.db'} --scope write" in out.decode()
     seqs = [json.loads(body)["seq"] for _, body in receiver.received]
     assert seqs == sorted(set(seqs))  # in order, none twice

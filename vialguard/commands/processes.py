@@ -41,6 +41,12 @@ def _passthrough(args: argparse.Namespace, sim_origin: float, real_origin: float
     return out
 
 
+def _where(args: argparse.Namespace) -> str:
+    """The options that point another command at the same settings and database."""
+    out = f" --config {args.config}" if args.config is not None else " --simulate" if args.simulate else ""
+    return out + (f" --db {args.db}" if args.db is not None else "")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     db = Database(settings.db_path)
@@ -64,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  API docs:   {url}/docs\n"
         f"  health:     {url}/healthz\n"
         f"  database:   {settings.db_path}\n"
+        f"  a token:    vialguard token create{_where(args)} --scope write --name NAME"
+        f"   (writes, such as acknowledging, need one)\n"
         f"Press Ctrl-C to stop."
     )
     children = [

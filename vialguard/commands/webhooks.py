@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import threading
 from types import FrameType
@@ -11,6 +12,8 @@ from typing import Any
 from monitor.store import Database
 from vialguard.options import add_common, clock_from, settings_from
 from vialguard.webhooks import Deliverer
+
+log = logging.getLogger(__name__)
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
@@ -24,6 +27,8 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if not settings.webhooks:
+        log.info("no [[webhooks]] in the configuration: nothing to deliver")
     deliverer = Deliverer(database, settings.webhooks, clock_from(args), site_name=settings.site_name)
     try:
         deliverer.run(stop)
