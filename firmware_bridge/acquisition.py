@@ -332,6 +332,8 @@ class AcquisitionLoop:
             real_ts=self._real_wall(),
             sim_ts=now,
             readings_total=self.engine.readings_total + len(batch),
+            # Readers see readings up to a commit window late (spooled between commits); plus one batch.
+            report_lag_seconds=(self.commit_seconds + self.batch_seconds) * _clock_speed(self.clock),
         )
         try:
             result = self.engine.ingest(batch, now, beat)

@@ -162,7 +162,6 @@ class AlertsConfig(_Strict):
     # the free share of the database's disk below which storage is nearly full.
     system_check_seconds: Seconds = 15.0
     bridge_down_seconds: Seconds = 60.0
-    storage_free_percent_min: Annotated[float, Field(ge=0, le=100)] = 10.0
 
 
 class ApiConfig(_Strict):

@@ -17,7 +17,7 @@ import numpy as np
 from monitor import kinetics
 from monitor.bounds import Interval
 from monitor.profiles import DrugModel
-from monitor.store import readings, sites
+from monitor.store import health, readings, sites
 
 SECONDS_PER_HOUR = 3600.0
 # Without a configured worst case, light in a gap is bounded by the highest lux seen over the segment and at
@@ -27,7 +27,8 @@ HIGHEST_SEEN_WINDOW_SECONDS = 86_400.0
 
 def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start: float, end: float) -> float:
     """Time in [start, end] the sensor did not cover: recorded gaps, and before its first or after its
-    last reading when that is longer than a gap."""
+    last reading when that is longer than a gap (after it, a gap beyond the bridge's commit window: readings
+    spooled but not yet committed are not a silence)."""
     gap = conn.execute(
         "SELECT COALESCE(SUM(MIN(end_ts, ?) - MAX(start_ts, ?)), 0) FROM gaps"
         " WHERE sensor_id = ? AND end_ts > ? AND start_ts < ?",
@@ -50,7 +51,8 @@ def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start:
     ).fetchone()
     first, last = float(first_row[0]), float(last_row[0])
     head = min(end, first) - start if first - start > sensor.max_gap_seconds else 0.0
-    tail = end - max(start, last) if end - last > sensor.max_gap_seconds else 0.0
+    tolerance = sensor.max_gap_seconds + health.report_lag_seconds(conn)
+    tail = end - max(start, last) if end - last > tolerance else 0.0
     return min(float(gap) + max(head, 0.0) + max(tail, 0.0), end - start)
 
 

@@ -256,6 +256,11 @@ _DURABILITY = """
     ) WITHOUT ROWID;
 """
 
+# 11: the bridge's commit window in its heartbeat, so a reader tells readings not yet committed from a silence
+_HEARTBEAT_LAG = """
+    ALTER TABLE heartbeat ADD COLUMN report_lag_seconds REAL NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -388,6 +393,7 @@ MIGRATIONS: tuple[str, ...] = (
     _AUDIT_LOG,
     _WEBHOOK_OUTBOX,
     _DURABILITY,
+    _HEARTBEAT_LAG,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -172,6 +172,29 @@ def test_silent_light_sensor_widens_the_low_bound_until_it_speaks(
     assert any("without data at the worst case 50 lx" in n for n in silent.uncertainty)
 
 
+def test_readings_within_the_bridges_commit_window_are_not_a_silence(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """The bridge commits every 30 s: 20 s after the last committed reading is no silence; 60 s is."""
+    from monitor.store import health
+
+    conn, engine = open_site(site(tmp_path, location={"worst_case_lux": 50.0}), catalog, clock)
+    t0 = clock.wall()
+    beat = health.Heartbeat(pid=1, real_ts=t0, sim_ts=t0 + 600, readings_total=0, report_lag_seconds=32.0)
+    engine.ingest(
+        Batch(light=[LightReading("fridge-1-lux", t0 + i, 0.0) for i in range(600)]), t0 + 600, beat
+    )
+    v = vial_store.by_key(conn, "infusion-0001")
+    assert v is not None
+    as_of_data = vial_potency(conn, catalog, v, now=t0 + 599)
+    waiting = vial_potency(conn, catalog, v, now=t0 + 620)  # 21 s: over the 5 s gap, within the window
+    assert waiting.percent_range.low == as_of_data.percent_range.low
+    assert not any("without data" in n for n in waiting.uncertainty)
+    silent = vial_potency(conn, catalog, v, now=t0 + 660)  # 61 s: beyond 5 s + 32 s
+    assert silent.percent_range.low < as_of_data.percent_range.low
+    assert any("without data at the worst case 50 lx" in n for n in silent.uncertainty)
+
+
 def test_reconstituted_vial_past_the_label_limit_fires_then_resolves_when_given(
     tmp_path: Path, catalog: Catalog, clock: ManualClock
 ) -> None:
