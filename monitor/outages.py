@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.engine import Engine
-from monitor.store import alerts, health, runs
+from monitor.store import alerts, health, runs, system_alerts
 from monitor.store.database import transaction
 
 UNCLEAN_SHUTDOWN_RULE = "unclean-shutdown"
@@ -58,22 +58,11 @@ def start_run(conn: sqlite3.Connection, engine: Engine, pid: int, now: float) ->
                 " the dose model counts it as a gap"
             )
             runs.record_event(conn, now, UNCLEAN_SHUTDOWN_RULE, message)
-            alerts.fire(
-                conn,
-                alerts.NewAlert(
-                    fingerprint=f"{UNCLEAN_SHUTDOWN_RULE}:system:{run_id}",
-                    rule=UNCLEAN_SHUTDOWN_RULE,
-                    severity="warning",
-                    location_id=None,
-                    vial_id=None,
-                    sensor_id=None,
-                    started_ts=outage.start_ts,
-                    fired_ts=now,
-                    value=outage.seconds,
-                    message=message,
-                    alert_class="system",
-                ),
+            fp = f"{UNCLEAN_SHUTDOWN_RULE}:system:{run_id}"
+            alert = system_alerts.system_alert(
+                fp, UNCLEAN_SHUTDOWN_RULE, "warning", outage.seconds, message, now, started_ts=outage.start_ts
             )
+            alerts.fire(conn, alert)
     return run_id, outage
 
 

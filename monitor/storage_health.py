@@ -20,7 +20,7 @@ import sqlite3
 from pathlib import Path
 
 from monitor.errors import StoreError
-from monitor.store import alerts
+from monitor.store import system_alerts
 from monitor.store.database import Database, transaction
 
 log = logging.getLogger(__name__)
@@ -50,32 +50,12 @@ def _files(db_path: Path) -> tuple[Path, ...]:
 def apply(conn: sqlite3.Connection, db_path: Path, now: float, min_free_bytes: float) -> int:
     """Open or resolve the alert for ``db_path``'s room; returns the alert changes made."""
     free = free_bytes(db_path)
-    current = alerts.open_alerts(conn).get(_FINGERPRINT)
-    if free < min_free_bytes and current is None:
-        alerts.fire(
-            conn,
-            alerts.NewAlert(
-                fingerprint=_FINGERPRINT,
-                rule=DISK_RULE,
-                severity="critical",
-                location_id=None,
-                vial_id=None,
-                sensor_id=None,
-                started_ts=now,
-                fired_ts=now,
-                value=free / _MB,
-                message=(
-                    f"disk nearly full: {free / _MB:.1f} MB left for the database {db_path} (alert below"
-                    f" {min_free_bytes / _MB:g} MB); when it is full, readings are kept in memory only"
-                ),
-                alert_class="system",
-            ),
-        )
-        return 1
-    if free >= min_free_bytes and current is not None:
-        alerts.resolve(conn, current.id, now, f"{free / _MB:.1f} MB free")
-        return 1
-    return 0
+    message = (
+        f"disk nearly full: {free / _MB:.1f} MB left for the database {db_path} (alert below"
+        f" {min_free_bytes / _MB:g} MB); when it is full, readings are kept in memory only"
+    )
+    alert = system_alerts.system_alert(_FINGERPRINT, DISK_RULE, "critical", free / _MB, message, now)
+    return system_alerts.hold(conn, free < min_free_bytes, alert, f"{free / _MB:.1f} MB free", now)
 
 
 def quick_check(conn: sqlite3.Connection) -> tuple[str, ...]:
@@ -102,23 +82,9 @@ def check_soundness(db_path: Path, now: float) -> tuple[str, ...]:
         try:
             with transaction(conn):
                 fp = f"{CORRUPT_RULE}:system:0"
-                if fp not in alerts.open_alerts(conn):
-                    alerts.fire(
-                        conn,
-                        alerts.NewAlert(
-                            fingerprint=fp,
-                            rule=CORRUPT_RULE,
-                            severity="critical",
-                            location_id=None,
-                            vial_id=None,
-                            sensor_id=None,
-                            started_ts=now,
-                            fired_ts=now,
-                            value=float(len(found)),
-                            message=message,
-                            alert_class="system",
-                        ),
-                    )
+                count = float(len(found))
+                alert = system_alerts.system_alert(fp, CORRUPT_RULE, "critical", count, message, now)
+                system_alerts.hold(conn, True, alert, "", now)
         except sqlite3.Error:
             log.critical("the corruption alert could not be stored either", exc_info=True)
         return found

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from monitor.store import alerts, runs
+from monitor.store import runs, system_alerts
 
 CLOCK_JUMP_EVENT = "clock-jump"
 UNSYNCHRONISED_RULE = "clock-unsynchronised"
@@ -51,29 +51,9 @@ def apply(conn: sqlite3.Connection, report: ClockReport, now: float) -> int:
     """Record the jumps and open or resolve the unsynchronised alert; returns the alert changes made."""
     for jump in report.jumps:
         runs.record_event(conn, jump.ts, CLOCK_JUMP_EVENT, jump_detail(jump))
-    current = alerts.open_alerts(conn).get(_FINGERPRINT)
-    if not report.synchronised and current is None:
-        alerts.fire(
-            conn,
-            alerts.NewAlert(
-                fingerprint=_FINGERPRINT,
-                rule=UNSYNCHRONISED_RULE,
-                severity="warning",
-                location_id=None,
-                vial_id=None,
-                sensor_id=None,
-                started_ts=now,
-                fired_ts=now,
-                value=1.0,
-                message=(
-                    "clock unsynchronised: the system clock has not been confirmed by a time server;"
-                    " readings are held (and spooled) to be re-stamped once it is"
-                ),
-                alert_class="system",
-            ),
-        )
-        return 1
-    if report.synchronised and current is not None:
-        alerts.resolve(conn, current.id, now, "clock synchronised")
-        return 1
-    return 0
+    message = (
+        "clock unsynchronised: the system clock has not been confirmed by a time server;"
+        " readings are held (and spooled) to be re-stamped once it is"
+    )
+    alert = system_alerts.system_alert(_FINGERPRINT, UNSYNCHRONISED_RULE, "warning", 1.0, message, now)
+    return system_alerts.hold(conn, not report.synchronised, alert, "clock synchronised", now)

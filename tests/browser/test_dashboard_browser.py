@@ -12,7 +12,6 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+
+from tests.system_process import free_port, start_system
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,12 +52,6 @@ def _need_browser() -> None:
         pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class System:
     base: str
@@ -67,7 +62,7 @@ class System:
 def system(tmp_path: Path) -> Iterator[System]:
     """A running simulated system whose door is left open, once an alert is firing, and a write token."""
     _need_browser()
-    port = _free_port()
+    port = free_port()
     created = subprocess.run(
         [
             sys.executable,
@@ -88,26 +83,7 @@ def system(tmp_path: Path) -> Iterator[System]:
         check=True,
     )
     write_token = created.stdout.strip()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vialguard",
-            "run",
-            "--simulate",
-            "--speed",
-            "600",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "v.db"),
-            "--scenario",
-            "door-left-open@10m+2h",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start_system(tmp_path / "v.db", port, "--scenario", "door-left-open@10m+2h")
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, timeout=5) as client:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import httpx
 import pytest
 
 from monitor.errors import ConfigError
-from tests.vialguard.test_end_to_end import free_port
+from tests.system_process import free_port, start_system
 from vialguard.cli import main
 from vialguard.options import parse_duration, parse_scenario
 
@@ -95,24 +93,7 @@ def _cmdline(pid: int) -> str:
 def test_supervisor_restarts_a_killed_child(tmp_path: Path) -> None:
     """The bridge killed with SIGKILL is restarted by `vialguard run`, and data keeps flowing."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vialguard",
-            "run",
-            "--simulate",
-            "--speed",
-            "60",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "v.db"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start_system(tmp_path / "v.db", port, speed=60)
     try:
         deadline = time.monotonic() + 30
         bridge = None

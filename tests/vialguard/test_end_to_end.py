@@ -2,50 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.system_process import free_port, start_system
+
 UNPROTECTED = {"infusion-container", "clear-glass", "window-open", "syringe", "amber-glass"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.slow
 def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path) -> None:
     """Door left open: pollers see the light alert, then an exposed vial's potency alert; SIGTERM stops."""
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vialguard",
-            "run",
-            "--simulate",
-            "--speed",
-            "600",
-            "--port",
-            str(port),
-            "--db",
-            str(tmp_path / "v.db"),
-            "--scenario",
-            "door-left-open@10m+2h",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start_system(tmp_path / "v.db", port, "--scenario", "door-left-open@10m+2h")
     seen: dict[str, dict[str, object]] = {}
     cursor = 0
     try:

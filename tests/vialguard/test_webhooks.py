@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from monitor.store import Database, sites
 from monitor.store import alerts as alert_store
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from tests.system_process import free_port
 from vialguard.webhooks import Deliverer
 
 SECRET = "s3cret-s3cret-s3cret"
@@ -61,12 +61,6 @@ def receiving(port: int, receiver: Receiver) -> Iterator[None]:
         server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Site:
     conn: sqlite3.Connection
@@ -97,7 +91,7 @@ class Site:
 
 @pytest.fixture
 def site(settings: Settings, clock: ManualClock) -> Iterator[Site]:
-    port = _free_port()  # nothing listens here until a test starts its receiver
+    port = free_port()  # nothing listens here until a test starts its receiver
     hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret", secret=SECRET)
     database = Database(settings.db_path)
     database.initialise()
@@ -220,7 +214,7 @@ def test_an_endpoint_taken_out_of_the_config_stops_the_outbox(site: Site) -> Non
 def test_a_hanging_receiver_delays_no_other(settings: Settings, clock: ManualClock) -> None:
     """Each endpoint has its own thread: while one receiver holds its request, the other gets the change."""
     hanging, healthy = Receiver(gate=threading.Event()), Receiver()
-    ports = _free_port(), _free_port()
+    ports = free_port(), free_port()
     hooks = [WebhookConfig(url=f"http://127.0.0.1:{p}/hook", timeout_seconds=30.0) for p in ports]
     database = Database(settings.db_path)
     database.initialise()

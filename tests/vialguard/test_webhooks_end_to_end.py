@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from tests.vialguard.test_end_to_end import free_port
+from tests.system_process import free_port, start_system
 from tests.vialguard.test_webhooks import Receiver, receiving
 
 SCENARIO = ("--scenario", "door-left-open@10m+2h")
@@ -30,27 +27,7 @@ def test_run_delivers_alert_changes_to_a_configured_receiver(tmp_path: Path) -> 
     )
     receiver = Receiver()
     with receiving(hook_port, receiver):
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "vialguard",
-                "run",
-                "--simulate",
-                "--config",
-                str(config),
-                "--speed",
-                "600",
-                "--port",
-                str(api_port),
-                "--db",
-                str(tmp_path / "v.db"),
-                *SCENARIO,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        proc = start_system(tmp_path / "v.db", api_port, "--config", str(config), *SCENARIO)
         try:
             deadline = time.monotonic() + 60
             kinds: set[tuple[str, str]] = set()

@@ -1,0 +1,27 @@
+"""The whole system as a real process: ``vialguard run --simulate`` on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (the kernel's pick)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_system(db: Path, port: int, *args: str, speed: int = 600) -> subprocess.Popen[bytes]:
+    """``vialguard run --simulate`` at ``speed`` on ``port`` with ``db``; output unbuffered on stdout."""
+    command = [sys.executable, "-m", "vialguard", "run", "--simulate", "--speed", str(speed)]
+    return subprocess.Popen(
+        [*command, "--port", str(port), "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
