@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
-from firmware_bridge.sensors import build_fridge, build_simulated_sensors
+from firmware_bridge.acquisition import AcquisitionLoop
 from hardware.clock import ManualClock
 from hardware.timesync import KernelTimeSync, ManualTimeSync
 from monitor.config import Settings
@@ -19,7 +18,7 @@ from monitor.profiles import Catalog
 from monitor.store import alerts, readings, runs, sites
 from monitor.store.spool import Spool, read_spool
 from monitor.timekeeping import CLOCK_JUMP_EVENT, UNSYNCHRONISED_RULE
-from tests.monitor.test_engine import open_engine
+from tests.monitor.test_engine import open_engine, simulated_loop
 
 HOURS = 3600.0
 
@@ -34,18 +33,14 @@ def make_loop(
     stamp_at_due_time: bool = False,
     hold_seconds: float = 300.0,
 ) -> AcquisitionLoop:
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
-    return AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
+    return simulated_loop(
+        settings,
         clock,
         engine,
-        batch_seconds=2.0,
+        2.0,
         commit_seconds=10.0,
         spool=spool,
         stamp_at_due_time=stamp_at_due_time,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
         time_sync=sync,
         hold_unsynchronised_seconds=hold_seconds,
     )

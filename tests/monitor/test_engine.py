@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from typing import Any
 
 import pytest
 
@@ -30,22 +31,30 @@ def open_engine(
     return conn, Engine(conn, catalog, default_rules(settings.rules.thresholds()))
 
 
+def simulated_loop(
+    settings: Settings, clock: ManualClock, engine: Engine, batch_seconds: float, **options: Any
+) -> AcquisitionLoop:
+    """The real acquisition loop on a fresh simulated fridge, on ``clock``; ``options`` go to the loop."""
+    sample_time = SampleTime()
+    fridge = build_fridge(settings.simulation, clock.wall())
+    options.setdefault("stamp_at_due_time", True)
+    return AcquisitionLoop(
+        build_simulated_sensors(settings, fridge, sample_time)[0],
+        clock,
+        engine,
+        batch_seconds=batch_seconds,
+        sample_time=sample_time,
+        real_monotonic=clock.monotonic,
+        **options,
+    )
+
+
 def run_simulation(
     settings: Settings, catalog: Catalog, clock: ManualClock, seconds: float
 ) -> sqlite3.Connection:
     """Run the real acquisition loop on the simulated fridge for ``seconds`` of manual-clock time."""
     conn, engine = open_engine(settings, catalog, clock)
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
-    loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
-        clock,
-        engine,
-        batch_seconds=120.0,
-        stamp_at_due_time=True,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
-    )
+    loop = simulated_loop(settings, clock, engine, 120.0)
     end = clock.monotonic() + seconds
     while clock.monotonic() < end:
         loop.poll_once()
@@ -173,17 +182,7 @@ def test_fault_edges_are_recorded_once(settings: Settings, catalog: Catalog, clo
 def test_loop_stops_on_event_and_flushes(settings: Settings, catalog: Catalog, clock: ManualClock) -> None:
     """run() returns once stop is set, with the last samples flushed to the store."""
     conn, engine = open_engine(settings, catalog, clock)
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
-    loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
-        clock,
-        engine,
-        batch_seconds=1e9,
-        stamp_at_due_time=True,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
-    )
+    loop = simulated_loop(settings, clock, engine, 1e9)
     stop = threading.Event()
     original_sleep = clock.sleep
 

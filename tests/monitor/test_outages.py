@@ -6,8 +6,6 @@ import sqlite3
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
-from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor import ledger
 from monitor.config import Settings
@@ -16,24 +14,14 @@ from monitor.integrity import check_database
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE, iso, start_run, stop_run
 from monitor.profiles import Catalog
 from monitor.store import alerts, readings, runs, sites
-from tests.monitor.test_engine import open_engine
+from tests.monitor.test_engine import open_engine, simulated_loop
 
 
 def run_for(
     conn: sqlite3.Connection, engine: Engine, settings: Settings, clock: ManualClock, seconds: int
 ) -> None:
     """The real acquisition loop on the simulated fridge, flushing every 10 s of clock time."""
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
-    loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
-        clock,
-        engine,
-        batch_seconds=10.0,
-        stamp_at_due_time=True,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
-    )
+    loop = simulated_loop(settings, clock, engine, 10.0)
     for _ in range(seconds):
         loop.poll_once()
         if loop.due_for_flush():

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
-from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
 from monitor.config import Settings
@@ -17,7 +15,7 @@ from monitor.profiles import Catalog
 from monitor.store import readings, sites
 from monitor.store.database import PAGE_SIZE_BYTES
 from monitor.store.spool import Spool, read_spool
-from tests.monitor.test_engine import open_engine
+from tests.monitor.test_engine import open_engine, simulated_loop
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
@@ -73,20 +71,8 @@ def test_readings_between_commits_are_recovered_after_a_crash(
     conn, engine = open_engine(settings, catalog, clock)
     assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE_BYTES
     spool_path = Spool.beside(settings.db_path)
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
     spool = Spool(spool_path)
-    loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
-        clock,
-        engine,
-        batch_seconds=2.0,
-        commit_seconds=30.0,
-        spool=spool,
-        stamp_at_due_time=True,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
-    )
+    loop = simulated_loop(settings, clock, engine, 2.0, commit_seconds=30.0, spool=spool)
     t0 = clock.wall()
     for _ in range(29):  # 0 .. 28 s; the first poll is committed at once, then spooled at 1, 3, .. 27 s
         loop.poll_once()
@@ -114,17 +100,6 @@ def test_without_a_longer_commit_window_every_batch_commits(
 ) -> None:
     """No spool, or a commit window no longer than the batch: the loop commits every batch window."""
     _, engine = open_engine(settings, catalog, clock)
-    sample_time = SampleTime()
-    fridge = build_fridge(settings.simulation, clock.wall())
-    loop = AcquisitionLoop(
-        build_simulated_sensors(settings, fridge, sample_time)[0],
-        clock,
-        engine,
-        batch_seconds=2.0,
-        commit_seconds=commit_seconds,
-        stamp_at_due_time=True,
-        sample_time=sample_time,
-        real_monotonic=clock.monotonic,
-    )
+    loop = simulated_loop(settings, clock, engine, 2.0, commit_seconds=commit_seconds)
     assert loop.commit_seconds == 2.0
     assert not loop.due_for_spool()
