@@ -12,9 +12,8 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-import uvicorn
-
 from api.app import create_app
+from api.server import serve
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading
 from monitor.profiles import load_catalog
@@ -50,7 +49,7 @@ def main() -> None:
     async def bare() -> dict[str, bool]:
         return {"ok": True}
 
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    serve(app, "127.0.0.1", args.port)  # as `vialguard api` serves it
 
 
 if __name__ == "__main__":

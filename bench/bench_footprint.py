@@ -2,7 +2,9 @@
 
 ``vialguard run --simulate`` runs at speed 1 (the shipped site: one fridge, a TSL2591 read every second and
 an MCP9808 every ten, through the genuine drivers on emulated chips), as three processes: supervisor,
-bridge, API. Figures and their baselines, all measured in this run:
+bridge, API, with the bridge's default commit window as a Pi runs it (spooled every 2 s, committed every
+30 s), and again as shipped for the live demo (committed every 2 s). Figures and their baselines, all
+measured in this run:
 
 - CPU seconds per simulated day: the CPU time of all three processes over a steady-state window, scaled
   to a day, against the CPU time of reading the same sensors through the same drivers at the same rates
@@ -24,6 +26,7 @@ import tempfile
 import time
 import tomllib
 import urllib.request
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -156,19 +159,19 @@ def _floor_cpu_per_day(reads: int) -> float:
     return per_day
 
 
-def run(smoke: bool) -> list[Figure]:
-    window = 3.0 if smoke else 60.0
+@dataclass(frozen=True)
+class _Run:
+    first_served: float  # seconds from start to the first reading served
+    cpu_per_day: float  # CPU seconds of all processes per day, scaled from the window
+    rss_mb: dict[str, float]  # by role
+
+
+def _measure(window: float, config: Path | None) -> _Run:
+    """``vialguard run --simulate`` (with ``config``, else the shipped site) for ``window`` seconds."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as d:
-        cmd = [
-            str(_VENV_BIN / "vialguard"),
-            "run",
-            "--simulate",
-            "--db",
-            str(Path(d) / "v.db"),
-            "--port",
-            str(port),
-        ]
+        cmd = [str(_VENV_BIN / "vialguard"), "run", "--simulate", "--db", str(Path(d) / "v.db")]
+        cmd += ["--port", str(port), *(["--config", str(config)] if config is not None else [])]
         start = time.monotonic()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -182,42 +185,72 @@ def run(smoke: bool) -> list[Figure]:
         finally:
             proc.terminate()
             proc.wait(timeout=15)
-    cpu_per_day = cpu / window * 86_400
+    return _Run(first, cpu / window * 86_400, rss)
+
+
+def _deployment_config(directory: Path) -> Path:
+    """The shipped simulated site with the bridge's default commit window (30 s, spooled every 2 s).
+
+    The shipped site commits every 2 s batch so that its dashboard is live at any ``--speed``; a Pi in a
+    pharmacy runs the defaults, and that is what its CPU pays for.
+    """
+    shipped = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    lines = [line for line in shipped.splitlines() if not line.startswith("commit_seconds")]
+    path = directory / "deployment.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert "commit_seconds" not in tomllib.loads(path.read_text("utf-8"))["bridge"]
+    return path
+
+
+def run(smoke: bool) -> list[Figure]:
+    window = 3.0 if smoke else 60.0
+    with tempfile.TemporaryDirectory() as d:
+        deployed = _measure(window, _deployment_config(Path(d)))
+    demo = _measure(window / 2, None)
     floor_cpu = _floor_cpu_per_day(20 if smoke else 500)
     floor_rss = _floor_rss_mb()
     bare_start = median_time(_bare_start_seconds, 1 if smoke else 3)
     figures = [
         figure(
-            "Footprint: CPU per simulated day, one fridge, all processes",
-            cpu_per_day,
+            "Footprint: CPU per simulated day, one fridge, all processes (default commit window, 30 s)",
+            deployed.cpu_per_day,
             floor_cpu,
             "reading the same sensors alone",
             "CPU s",
             "< 60 CPU s",
-            cpu_per_day < 60.0,
+            deployed.cpu_per_day < 60.0,
+        ),
+        figure(
+            "Footprint: the same, as shipped for the live demo (a commit every 2 s)",
+            demo.cpu_per_day,
+            floor_cpu,
+            "reading the same sensors alone",
+            "CPU s",
+            "reported",
+            True,
         ),
     ]
     for role in ("bridge", "api", "supervisor"):
         figures.append(
             figure(
                 f"Footprint: resident memory, {role}",
-                rss[role],
+                deployed.rss_mb[role],
                 floor_rss,
                 "python + numpy, fastapi, uvicorn imported",
                 "MB",
                 "< 80 MB",
-                rss[role] < 80.0,
+                deployed.rss_mb[role] < 80.0,
             )
         )
     figures.append(
         figure(
             "Footprint: start to first reading served",
-            first,
+            deployed.first_served,
             bare_start,
             "bare FastAPI app's first answer",
             "s",
             "< 2 s",
-            first < 2.0,
+            deployed.first_served < 2.0,
         )
     )
     return figures

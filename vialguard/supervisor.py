@@ -7,7 +7,10 @@ sends SIGTERM to both children and waits up to ``STOP_TIMEOUT_SECONDS`` before k
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import select
 import signal
 import subprocess
 import sys
@@ -36,21 +39,58 @@ class Child:
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
 
+# A wake-up even without a signal, should one ever be lost: rare enough to cost nothing on a Pi.
+_SAFETY_WAKE_SECONDS = 60.0
+
+
 def supervise(children: list[Child], ready_message: str) -> int:
+    """Start ``children``, restart any that ends, stop them all on SIGINT or SIGTERM; the exit status.
+
+    Between events the supervisor sleeps on a pipe that signals write to (``signal.set_wakeup_fd``):
+    SIGCHLD when a child ends, SIGINT or SIGTERM to stop. A process that watches two others all day on a
+    Pi should not wake up to look at them: a once-a-second poll cost about 12 CPU s a day here
+    (``bench/bench_footprint.py``). Whichever thread the kernel hands a signal to, its byte reaches the
+    pipe, so an extension's thread (numpy's BLAS pool) cannot swallow it.
+    """
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    wake_read, wake_write = os.pipe()  # not inherited by the children
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    previous_fd = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGCHLD, _child_ended)  # the default disposition would write no byte
+    try:
+        return _watch(children, ready_message, stop, wake_read)
+    finally:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.set_wakeup_fd(previous_fd)
+        os.close(wake_read)
+        os.close(wake_write)
+
+
+def _child_ended(signum: int, frame: FrameType | None) -> None:
+    """Nothing to do here: the byte on the wake-up pipe wakes the watch loop, which polls every child."""
+
+
+def _sleep(wake_fd: int, seconds: float) -> None:
+    """Until a signal arrives or ``seconds`` pass."""
+    select.select([wake_fd], [], [], seconds)
+    with contextlib.suppress(BlockingIOError):
+        os.read(wake_fd, 512)
+
+
+def _watch(children: list[Child], ready_message: str, stop: threading.Event, wake_fd: int) -> int:
     for child in children:
         child.start()
     print(ready_message, flush=True)  # noqa: T201  # the user asked `vialguard run` where to look
     status = 0
-    # Once a second is soon enough to restart a crashed child, and each wake-up costs a Pi CPU all day.
-    # A signal interrupts the wait at once, so stopping is not delayed.
-    while not stop.wait(1.0):
+    while not stop.is_set():
+        restarted = False
         for child in children:
             assert child.process is not None
             code = child.process.poll()
@@ -72,8 +112,15 @@ def supervise(children: list[Child], ready_message: str) -> int:
                 break
             log.warning("%s exited with %d; restarting", child.name, code)
             child.restarts.append(now)
-            time.sleep(min(2.0 ** len(child.restarts) * 0.25, 8.0))
+            deadline = now + min(2.0 ** len(child.restarts) * 0.25, 8.0)  # backoff, cut short by a stop
+            while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                _sleep(wake_fd, left)
+            if stop.is_set():
+                break
             child.start()
+            restarted = True  # others may have ended during the backoff: poll them all again at once
+        if not restarted and not stop.is_set():
+            _sleep(wake_fd, _SAFETY_WAKE_SECONDS)
     _stop_all(children)
     return status
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
@@ -127,6 +128,40 @@ def test_supervisor_restarts_a_killed_child(tmp_path: Path) -> None:
         out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out.decode()
     assert "bridge exited with -9; restarting" in out.decode()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_everything_at_once_and_responses_carry_the_date(tmp_path: Path) -> None:
+    """SIGINT reaches the sleeping supervisor and the tickless API: all stop with exit 0 within 5 s.
+
+    The API's Date header, which uvicorn would refresh every second, is formatted per response.
+    """
+    port = free_port()
+    proc = start_system(tmp_path / "v.db", port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    response = client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    assert time.monotonic() < deadline, "the API did not answer within 30 s"
+                    time.sleep(0.1)  # another process starting: nothing of ours to drive
+            time.sleep(2.5)  # the Date must follow the clock, not stay at the server's start
+            response = client.get("/healthz")
+        sent = parsedate_to_datetime(response.headers["date"]).timestamp()
+        assert abs(sent - time.time()) < 2.0
+        assert len(response.headers.get_list("date")) == 1
+    finally:
+        stop_at = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=20)
+    text = out.decode()
+    assert time.monotonic() - stop_at < 5.0, text
+    assert proc.returncode == 0, text
+    assert "bridge stopped (exit 0)" in text
+    assert "api stopped (exit 0)" in text
 
 
 def test_sensors_read_simulated_reads_through_genuine_drivers(
