@@ -26,7 +26,8 @@ from monitor.store import alerts as alert_store
 from monitor.store import audit as audit_store
 from monitor.store.database import transaction
 from tests.conftest import simulated_raw
-from tests.vialguard.test_webhooks import Receiver, _free_port, receiving
+from tests.system_process import free_port
+from tests.vialguard.test_webhooks import Receiver, receiving
 from vialguard.webhooks import Deliverer
 
 # What may follow each event of one alert (None: its first event).
@@ -57,7 +58,7 @@ class AlertChanges(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        self.port = _free_port()
+        self.port = free_port()
         hook = WebhookConfig(url=f"http://127.0.0.1:{self.port}/hook")
         settings_ = parse_settings(
             simulated_raw(),
