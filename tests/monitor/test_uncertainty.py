@@ -95,6 +95,24 @@ def test_gap_is_bounded_by_worst_case_or_highest_seen(
     assert any("without data" in n for n in p.uncertainty)
 
 
+def test_time_before_the_first_reading_is_bounded_by_light_seen_after_it(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """A vial registered 30 s before its fridge's first reading: asked about those seconds afterwards, its
+    low bound counts them at the highest lux seen (300 lx), instead of falling to zero as unbounded."""
+    conn, engine = open_site(site(tmp_path), catalog, clock)
+    t0 = clock.wall()  # the vials' registration
+    feed(engine, t0, 30, 630, 300.0)
+    v = vial_store.by_key(conn, "infusion-0001")
+    assert v is not None
+    early = vial_potency(conn, catalog, v, as_of=t0 + 20)
+    assert early.percent == pytest.approx(100.0)
+    drug = catalog.drug("mecobalamin")
+    _, fast = kinetics.photolysis_rate_range(drug, drug.forms["dilute-infusion"])
+    assert early.percent_range.low == pytest.approx(100.0 * math.exp(-fast * 300.0 * 20 / 3600), rel=1e-3)
+    assert any("without data at the highest seen 300 lx" in n for n in early.uncertainty)
+
+
 def test_saturated_readings_only_lower_the_low_bound(
     tmp_path: Path, catalog: Catalog, clock: ManualClock
 ) -> None:
