@@ -6,6 +6,7 @@ and a restart of either loses nothing.
 
     vialguard_readings_ingested_total                      readings the bridge has stored
     vialguard_readings_rejected_total{sensor,kind}         sensor reads refused (CRC, out of range, ...)
+    vialguard_serial_input_rejected_total{port,kind}       serial input refused (noise, bad CRC, ...)
     vialguard_alerts{state,severity}                       alerts kept, by state and severity
     vialguard_bridge_lag_seconds                           since the bridge last committed a batch
     vialguard_webhook_outbox_changes                       alert changes not yet accepted by every URL
@@ -26,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import caller
 from api.deps import AppState
-from monitor.store import health
+from monitor.store import health, serial_links
 from monitor.store.database import snapshot
 from monitor.webhooks import loggable
 
@@ -57,6 +58,15 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
     ):
         rejected.add_metric([str(sensor), str(kind)], int(n))
     yield rejected
+
+    serial = CounterMetricFamily(
+        "vialguard_serial_input_rejected",
+        "Serial input refused or set aside per port (line noise, bad CRC, duplicates, frames lost).",
+        labels=["port", "kind"],
+    )
+    for r in serial_links.list_rejects(conn):
+        serial.add_metric([r.port, r.kind], r.count)  # as configured and logged by the bridge
+    yield serial
 
     alerts = GaugeMetricFamily(
         "vialguard_alerts", "Alerts kept, by state and severity.", labels=["state", "severity"]

@@ -115,12 +115,23 @@ class SerialSource:
         self._last_query = -float("inf")
         self._bad_run: set[str] = set()
         self._refused_keys: set[tuple[str, str, str]] = set()
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # this run's, for the log; "stored" among them
+        self._uncommitted: Counter[str] = Counter()  # refused since the last batch took them
 
     # -- the loop's interface ----------------------------------------------------------------------
 
     def poll(self, batch: Batch) -> int:
-        """Read what is waiting; add its readings to ``batch``. Returns how many frames were taken."""
+        """Read what is waiting; add its readings, and counts of what was refused, to ``batch``. Returns
+        how many frames were taken."""
+        try:
+            return self._poll(batch)
+        finally:
+            for kind, n in self._uncommitted.items():
+                key = (self.config.url, kind)
+                batch.serial_rejects[key] = batch.serial_rejects.get(key, 0) + n
+            self._uncommitted.clear()
+
+    def _poll(self, batch: Batch) -> int:
         data, opened = self.link.read()
         if opened:
             self._splitter = frames.LineSplitter()  # a half line from before the replug is noise
@@ -185,14 +196,19 @@ class SerialSource:
 
     # -- frames ------------------------------------------------------------------------------------
 
+    def _count(self, kind: str, n: int = 1) -> None:
+        """Count input that was refused or set aside: in this run's totals, and for the next commit."""
+        self.counts[kind] += n
+        self._uncommitted[kind] += n
+
     def _bad(self, exc: frames.FrameError) -> None:
-        self.counts[exc.kind] += 1
+        self._count(exc.kind)
         if exc.kind not in self._bad_run:
             self._bad_run.add(exc.kind)
             log.warning("serial %s: rejected %s frame: %s", self.config.url, exc.kind, exc)
 
     def _refuse(self, kind: str, detail: str) -> None:
-        self.counts[kind] += 1
+        self._count(kind)
         if kind not in self._bad_run:
             self._bad_run.add(kind)
             log.warning("serial %s: %s", self.config.url, detail)
@@ -277,7 +293,7 @@ class SerialSource:
             if wanted is not None and frame.device_id != wanted:
                 self._refuse("other-device", f"device {frame.device_id} is not the configured {wanted}")
                 return 0  # asking it for a hello would only bring its whole buffer again
-            self.counts["before-hello"] += 1
+            self._count("before-hello")
             now_mono = self._clock.monotonic()
             if now_mono - self._last_query >= QUERY_INTERVAL_SECONDS:
                 self._last_query = now_mono
@@ -296,7 +312,7 @@ class SerialSource:
         if seq > boot.seq_high:
             boot.seq_high, boot.seq_high_wall = seq, now
         if seq <= boot.acked_through or seq in boot.stored or seq in boot.pending:
-            self.counts["duplicate"] += 1
+            self._count("duplicate")
             self._ack_due.add(key)
             return 0
         self._losses(boot, frame, ts, batch)
@@ -308,7 +324,7 @@ class SerialSource:
         info = boot.sensors.get(frame.sensor_index)
         sensor_key = info.key if info is not None else None
         if sensor_key is None or self._sensors.get(sensor_key) != (info.quantity if info else None):
-            self.counts["unknown-sensor"] += 1
+            self._count("unknown-sensor")
         elif isinstance(frame, frames.LightData):
             batch.light.append(
                 LightReading(
@@ -398,7 +414,7 @@ class SerialSource:
             start = boot.offset  # the boot itself
         reason = f"lost frames {first}-{last} of device {boot.device_id} boot {boot.boot_id}"
         log.warning("serial %s: %s (device buffer overflowed)", self.config.url, reason)
-        self.counts["lost"] += lost_count
+        self._count("lost", lost_count)
         for info in boot.sensors.values():
             if self._sensors.get(info.key) == info.quantity:
                 batch.gaps.append(DataGap(info.key, start, ts, reason))

@@ -89,6 +89,8 @@ class Batch:
     # Serial frames the readings came in, and per device boot its state: committed with the readings.
     frames: list[serial_links.FrameKey] = field(default_factory=list)
     boots: dict[tuple[str, str], serial_links.BootRecord] = field(default_factory=dict)
+    # Serial input refused or set aside since the last batch, by (port URL, kind): committed as totals.
+    serial_rejects: dict[tuple[str, str], int] = field(default_factory=dict)
     clock: timekeeping.ClockReport | None = None  # the wall clock's state and steps, from the bridge
 
     def __len__(self) -> int:
@@ -170,6 +172,8 @@ class Engine:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
                 serial_links.record(self._conn, batch.frames, batch.boots.values())
+                if batch.serial_rejects:
+                    serial_links.add_rejects(self._conn, batch.serial_rejects, now)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
                 changes += silences.reconcile(self._conn, now)

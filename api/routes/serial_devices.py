@@ -1,4 +1,4 @@
-"""GET /api/v1/serial-devices: the microcontrollers the bridge has heard over serial, and when last."""
+"""The serial path: the microcontrollers the bridge has heard and when last, and what each port refused."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ class SerialDevice(BaseModel):
     boots: int  # boots of this device heard of since the database was made
 
 
+class SerialReject(BaseModel):
+    port: str  # the port's pyserial URL, as configured
+    kind: str  # noise, truncated, checksum, overlong, version, malformed, before-hello, duplicate, lost, ...
+    count: int  # since the database began, as of the bridge's last commit
+    first_ts: float  # the bridge's commit that first counted one
+    last_ts: float  # and the latest that added to it
+
+
 @router.get("/serial-devices", response_model=list[SerialDevice])
 def list_serial_devices(conn: Conn, state: State) -> list[SerialDevice]:
     """One entry per device: its latest boot. An old ``last_seen`` with a live bridge: unplugged or hung."""
@@ -41,3 +49,17 @@ def list_serial_devices(conn: Conn, state: State) -> list[SerialDevice]:
             boots=1,
         )
     return list(out.values())
+
+
+@router.get("/serial-rejects", response_model=list[SerialReject])
+def list_serial_rejects(conn: Conn) -> list[SerialReject]:
+    """Serial input each port refused or set aside, by kind (docs/serial-protocol.md, "Bad input").
+
+    A count that keeps growing names a noisy cable or a board speaking another protocol; ``duplicate``
+    (a frame sent again after a lost acknowledgement) and ``lost`` (frames the board's buffer dropped,
+    recorded as gaps) are counted here too.
+    """
+    return [
+        SerialReject(port=r.port, kind=r.kind, count=r.count, first_ts=r.first_ts, last_ts=r.last_ts)
+        for r in serial_links.list_rejects(conn)
+    ]

@@ -261,6 +261,18 @@ _HEARTBEAT_LAG = """
     ALTER TABLE heartbeat ADD COLUMN report_lag_seconds REAL NOT NULL DEFAULT 0;
 """
 
+# 12: serial input refused, by port and kind, so an integrator sees a noisy cable without the bridge's log
+_SERIAL_REJECTS = """
+    CREATE TABLE serial_rejects (
+        port TEXT NOT NULL,  -- the port's pyserial URL, as configured
+        kind TEXT NOT NULL,  -- noise, truncated, checksum, overlong, version, malformed, before-hello, ...
+        count INTEGER NOT NULL,
+        first_ts REAL NOT NULL,  -- the commit that first counted one, and the latest
+        last_ts REAL NOT NULL,
+        PRIMARY KEY (port, kind)
+    ) WITHOUT ROWID;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -394,6 +406,7 @@ MIGRATIONS: tuple[str, ...] = (
     _WEBHOOK_OUTBOX,
     _DURABILITY,
     _HEARTBEAT_LAG,
+    _SERIAL_REJECTS,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,7 +6,7 @@ acknowledged frame is always a stored one and a frame sent again is recognised (
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -51,6 +51,31 @@ def record(conn: sqlite3.Connection, frames: Sequence[FrameKey], boots: Iterable
             for b in boots
         ],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RejectCount:
+    port: str
+    kind: str
+    count: int
+    first_ts: float
+    last_ts: float
+
+
+def add_rejects(conn: sqlite3.Connection, rejects: Mapping[tuple[str, str], int], ts: float) -> None:
+    """Add counts of refused serial input, by ``(port, kind)``, to the totals kept since the start."""
+    conn.executemany(
+        "INSERT INTO serial_rejects (port, kind, count, first_ts, last_ts) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (port, kind) DO UPDATE SET count = count + excluded.count, last_ts = excluded.last_ts",
+        [(port, kind, n, ts, ts) for (port, kind), n in rejects.items() if n > 0],
+    )
+
+
+def list_rejects(conn: sqlite3.Connection) -> list[RejectCount]:
+    rows = conn.execute(
+        "SELECT port, kind, count, first_ts, last_ts FROM serial_rejects ORDER BY port, kind"
+    ).fetchall()
+    return [RejectCount(str(p), str(k), int(n), float(f), float(t)) for p, k, n, f, t in rows]
 
 
 def load_boot(conn: sqlite3.Connection, device_id: str, boot_id: str) -> BootRecord | None:

@@ -1,4 +1,4 @@
-"""GET /api/v1/serial-devices over a real server: the boots the bridge recorded, newest per device."""
+"""GET /api/v1/serial-devices and /serial-rejects over a real server: what the bridge recorded."""
 
 from __future__ import annotations
 
@@ -48,3 +48,21 @@ def test_lists_each_device_once_with_its_latest_boot_and_age(served: Served) -> 
 def test_no_device_heard_is_an_empty_list(served: Served) -> None:
     """A site without a microcontroller answers an empty list, not an error."""
     assert served.client.get("/api/v1/serial-devices").json() == []
+
+
+def test_refused_serial_input_is_listed_and_exported_per_port_and_kind(served: Served) -> None:
+    """Counts the bridge committed in two batches: summed per port and kind, in the API and in /metrics."""
+    now = served.clock.wall()
+    port = "/dev/serial/by-id/usb-Raspberry_Pi_Pico_E6614103E7-if00"
+    conn = served.database.connect()
+    with conn:
+        serial_links.add_rejects(conn, {(port, "noise"): 4, (port, "checksum"): 1}, now - 60.0)
+        serial_links.add_rejects(conn, {(port, "noise"): 2}, now)
+    conn.close()
+    got = served.client.get("/api/v1/serial-rejects").json()
+    assert got == [
+        {"port": port, "kind": "checksum", "count": 1, "first_ts": now - 60.0, "last_ts": now - 60.0},
+        {"port": port, "kind": "noise", "count": 6, "first_ts": now - 60.0, "last_ts": now},
+    ]
+    metrics = served.client.get("/metrics").text
+    assert f'vialguard_serial_input_rejected_total{{kind="noise",port="{port}"}} 6.0' in metrics

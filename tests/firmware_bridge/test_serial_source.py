@@ -13,6 +13,7 @@ import pytest
 from firmware_bridge import frames
 from firmware_bridge.sensors import check_drivers
 from monitor.errors import ConfigError
+from monitor.store import serial_links
 from tests.firmware_bridge.serial_rig import Rig, serial_settings
 
 
@@ -60,6 +61,28 @@ def test_garbage_on_the_line_costs_no_reading(rig: Rig, caplog: pytest.LogCaptur
     rejected = [r for r in caplog.records if "rejected" in r.getMessage()]
     assert len(rejected) <= 5 * 3
     assert len(rig.light_times()) == 16  # one a second, none lost
+
+
+def test_refused_input_is_committed_by_port_and_kind_and_adds_up_over_restarts(rig: Rig) -> None:
+    """Counts of what the host refused go into the database with the readings (for the API and /metrics),
+    and a restarted host adds to them instead of starting again from zero."""
+    rig.run(3.0)
+    for _ in range(2):
+        rig.inject(b"\x00\xffnoise\n")
+        rig.inject(b"$1,T,e6614103e7,00000001,1,1,1,1,1,4.0,*0000\n")
+        rig.run(3.0)
+    rig.stop_host()
+    rig.start_host()
+    rig.run(2.0)  # the new host has opened the port and heard the board again
+    rig.inject(b"\x00\xffnoise\n")
+    rig.run(3.0)
+    assert rig.conn is not None
+    url = rig.source.config.url
+    got = {(r.port, r.kind): r.count for r in serial_links.list_rejects(rig.conn)}
+    assert got[(url, "noise")] == 3
+    assert got[(url, "checksum")] == 2
+    assert (url, "stored") not in got  # the readings themselves are counted by what is stored
+    assert_every_seq_once(rig)
 
 
 def test_a_megabyte_of_garbage_costs_no_reading(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
