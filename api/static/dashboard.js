@@ -279,7 +279,9 @@
       openings: fact(dl, "Door openings today"),
       longest: fact(dl, "Longest opening today"),
       cum: fact(dl, "Cumulative light dose"),
+      kappa: fact(dl, "Lamp spectrum factor κ_s"),
       asOf: fact(dl, "Last reading"),
+      dl, nearUv: null,
       tempChart: el("div", {}), lightChart: el("div", {}),
     };
     const id = "loc-" + loc.key;
@@ -312,7 +314,24 @@
     refs.openings.textContent = String(g.door_openings_today) + (g.last_opening_at ? ` (last ${clock(t(g.last_opening_at))})` : "");
     refs.longest.textContent = seconds(g.longest_opening_seconds);
     refs.cum.textContent = fmt(loc.cumulative_lux_hours, 1, "lux·h");
+    refs.kappa.textContent = spectrumFactor(loc);
+    if (loc.near_uv) {
+      // only where a UV sensor is installed; the estimate rests on an assumption the API names
+      refs.nearUv = refs.nearUv || fact(refs.dl, "Near-UV dose (estimate)");
+      const uv = loc.near_uv;
+      refs.nearUv.textContent = `${uv.wh_per_m2.toFixed(2)} W·h/m² · ${(100 * uv.fraction_of_ich_q1b).toFixed(2)} % of ICH Q1B's ${uv.ich_q1b_wh_per_m2} W·h/m²`;
+      refs.nearUv.title = uv.assumption;
+    }
     refs.asOf.textContent = stamp(t(loc.as_of));
+  }
+
+  // κ_s as the model uses it: measured by a spectral sensor when one saw light, else the configured lamp's.
+  function spectrumFactor(loc) {
+    const m = loc.measured_spectrum_factor, k = loc.spectrum_factor;
+    if (m) return `${m.value.toFixed(2)}, measured (${m.low.toFixed(2)}–${m.high.toFixed(2)})`;
+    if (!k) return "–";
+    const lamp = !loc.lamp || loc.lamp === "unknown" ? "lamp not configured" : `lamp ${loc.lamp}`;
+    return `${k.value.toFixed(2)}, ${lamp} (${k.low.toFixed(2)}–${k.high.toFixed(2)}, ${k.provenance})`;
   }
 
   let chartsAt = 0;

@@ -140,6 +140,12 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
             # 2 charts per location and 1 per vial, each an SVG with an accessible name
             expect(page.locator("svg.chart[role=img]")).to_have_count(6, timeout=15_000)
             assert "cumulative" in (location.locator("svg.chart").nth(1).get_attribute("aria-label") or "")
+            # κ_s as the model uses it: no spectral sensor here, so the configured lamp's, with its range
+            kappa = location.locator("dt:has-text('Lamp spectrum factor κ_s') + dd")
+            expect(kappa).to_contain_text(
+                re.compile(r"\d\.\d\d, lamp .*\(\d\.\d\d\u2013\d\.\d\d, (assumed|derived)\)")
+            )
+            expect(location.locator("dt", has_text="Near-UV")).to_have_count(0)  # no UV sensor: no row
             expect(page.locator("article.vial[data-key=roze-0001] .badge")).to_have_text("Use")
             expect(page.locator("article.vial[data-key=infusion-0001] .badge")).to_have_text(
                 "Do not use", timeout=20_000
@@ -199,3 +205,41 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
     keep = os.environ.get("VIALGUARD_SCREENSHOT")
     if keep:
         shutil.copyfile(shot, keep)
+
+
+def test_spectral_site_shows_the_measured_spectrum_factor_and_near_uv_dose(tmp_path: Path) -> None:
+    """With an AS7341 and an LTR390 beside the lux sensor, the location tile says κ_s was measured and
+    gives the near-UV dose against ICH Q1B, with the assumption it rests on as the value's title."""
+    from playwright.sync_api import expect, sync_playwright
+
+    _need_browser()
+    port = free_port()
+    config = Path(__file__).parents[2] / "vialguard" / "data" / "simulated-spectral.toml"
+    proc = start_system(
+        tmp_path / "v.db", port, "--config", str(config), "--scenario", "door-left-open@10m+2h"
+    )
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                deadline = time.monotonic() + 30
+                while True:  # the API process is starting: nothing of ours to drive
+                    try:
+                        page.goto(f"http://127.0.0.1:{port}/")
+                        break
+                    except Exception:  # noqa: BLE001  # connection refused, in Playwright's own error type
+                        assert time.monotonic() < deadline, "the dashboard did not load within 30 s"
+                        time.sleep(0.2)
+                location = page.locator("article.location")
+                kappa = location.locator("dt:has-text('Lamp spectrum factor κ_s') + dd")
+                expect(kappa).to_contain_text("measured", timeout=30_000)  # once the door lets light in
+                near_uv = location.locator("dt:has-text('Near-UV dose (estimate)') + dd")
+                expect(near_uv).to_contain_text("of ICH Q1B's 200 W·h/m²")
+                assert "assumed 5 W/m²" in (near_uv.get_attribute("title") or "")
+            finally:
+                browser.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0, out.decode()
