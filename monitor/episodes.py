@@ -9,6 +9,7 @@ duration is ``last − first + interval``. A stretch without data ends an episod
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -34,21 +35,26 @@ def episodes(
     join_seconds: float,
     interval_seconds: float,
     direction: Direction,
+    spans: Sequence[tuple[float, float, float, int]] = (),
 ) -> list[Episode]:
-    """Group ``(ts, value)`` readings outside a bound into episodes."""
+    """Group ``(ts, value)`` readings outside a bound into episodes.
+
+    ``spans`` are stretches known only as a whole to have been outside it, ``(first_ts, last_ts, value,
+    readings)``, oldest first: minutes aggregated past retention, taken as outside throughout.
+    """
     if join_seconds <= 0 or interval_seconds <= 0:
         raise ValueError("join_seconds and interval_seconds must be positive")
     worse = max if direction == "above" else min
     out: list[Episode] = []
     start = last = peak = 0.0
     count = 0
-    for ts, value in readings:
-        if count and ts - last <= join_seconds:
-            last, peak, count = ts, worse(peak, value), count + 1
+    for first, until, value, n in heapq.merge(((ts, ts, v, 1) for ts, v in readings), spans):
+        if count and first - last <= join_seconds:
+            last, peak, count = max(last, until), worse(peak, value), count + n
             continue
         if count:
             out.append(Episode(start, last + interval_seconds, peak, count))
-        start, last, peak, count = ts, ts, value, 1
+        start, last, peak, count = first, until, value, n
     if count:
         out.append(Episode(start, last + interval_seconds, peak, count))
     return out

@@ -37,9 +37,15 @@ def mean_kinetic_temperature(
     conn: sqlite3.Connection, sensor: SensorRecord, end: float, window_seconds: float = MKT_WINDOW_SECONDS
 ) -> float | None:
     """USP MKT in °C over the window ending at ``end``, from the thermal ledger; None without data."""
-    first = conn.execute(
-        "SELECT MIN(ts) FROM temperature_readings WHERE sensor_id = ?", (sensor.id,)
-    ).fetchone()[0]
+    first = (
+        conn.execute(  # readings past retention are minute aggregates: the oldest data is there
+            "SELECT first_ts FROM minute_aggregates WHERE sensor_id = ? ORDER BY minute_ts LIMIT 1",
+            (sensor.id,),
+        ).fetchone()
+        or conn.execute(
+            "SELECT MIN(ts) FROM temperature_readings WHERE sensor_id = ?", (sensor.id,)
+        ).fetchone()
+    )[0]
     if first is None:
         return None
     start = max(end - window_seconds, float(first))

@@ -1,12 +1,18 @@
 """Read-only queries over stored history for charts and reports: buckets, readings out of bounds, days.
 
-Every query is bounded by a time range and reads through the ``(sensor_id, ts)`` primary key.
+Every query is bounded by a time range and reads through the ``(sensor_id, ts)`` primary key. Past the
+raw retention period a sensor's readings are one-minute aggregates (``monitor.store.retention``); the
+report queries read those too: daily extremes from each minute's minimum and maximum, and the minutes whose
+extreme is out of bounds (:func:`aggregated_outside`), which the episodes take as out of bounds throughout,
+so an excursion or a door opening there is found with its duration to the minute (an upper bound). Charts
+read raw readings only: they show recent days.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import Literal
 
 from monitor.store.sites import SensorRecord
 
@@ -66,6 +72,38 @@ def temperature_buckets(
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class AggregatedSpan:
+    """A minute aggregated past retention whose extreme is outside a bound: taken as outside throughout."""
+
+    first_ts: float
+    last_ts: float
+    value: float  # the minute's extreme on the bound's side
+    readings: int
+
+
+def aggregated_outside(
+    conn: sqlite3.Connection,
+    sensor: SensorRecord,
+    start: float,
+    end: float,
+    bound: float,
+    side: Literal["at-or-above", "above", "below"],
+) -> list[AggregatedSpan]:
+    """The aggregated minutes in ``[start, end]`` with a value at or above, above or below ``bound``."""
+    value, op = {
+        "at-or-above": ("max_value", ">="),
+        "above": ("max_value", ">"),
+        "below": ("min_value", "<"),
+    }[side]
+    rows = conn.execute(
+        f"SELECT first_ts, last_ts, {value}, readings FROM minute_aggregates WHERE sensor_id = ?"
+        f" AND first_ts >= ? AND last_ts <= ? AND {value} {op} ? ORDER BY minute_ts",
+        (sensor.id, start, end, bound),
+    ).fetchall()
+    return [AggregatedSpan(float(f), float(t), float(v), int(n)) for f, t, v, n in rows]
+
+
 def light_at_or_above(
     conn: sqlite3.Connection, sensor: SensorRecord, start: float, end: float, lux: float
 ) -> list[tuple[float, float]]:
@@ -95,16 +133,29 @@ def temperature_outside(
 def daily_extremes(
     conn: sqlite3.Connection, sensor: SensorRecord, start: float, end: float, utc_offset_seconds: float
 ) -> list[DayExtremes]:
-    """Minimum and maximum of each local day in ``[start, end]`` (°C or lux, by the sensor)."""
+    """Minimum and maximum of each local day in ``[start, end]`` (°C or lux, by the sensor), from the raw
+    readings and the minutes aggregated past retention (a day at the boundary has both)."""
     table, value = (
         ("light_readings", "lux") if sensor.quantity == "light" else ("temperature_readings", "celsius")
     )
-    rows = conn.execute(
-        f"SELECT CAST((ts + ?) / {SECONDS_PER_DAY} AS INTEGER) AS d, MIN({value}), MAX({value}), COUNT(*)"
-        f" FROM {table} WHERE sensor_id = ? AND ts >= ? AND ts <= ? GROUP BY d ORDER BY d",
+    old = conn.execute(
+        f"SELECT CAST((first_ts + ?) / {SECONDS_PER_DAY} AS INTEGER) AS d, MIN(min_value), MAX(max_value),"
+        f" SUM(readings) FROM minute_aggregates WHERE sensor_id = ? AND first_ts >= ? AND last_ts <= ?"
+        f" GROUP BY d",
         (utc_offset_seconds, sensor.id, start, end),
     ).fetchall()
-    return [DayExtremes(int(d), float(lo), float(hi), int(n)) for d, lo, hi, n in rows]
+    raw = conn.execute(
+        f"SELECT CAST((ts + ?) / {SECONDS_PER_DAY} AS INTEGER) AS d, MIN({value}), MAX({value}), COUNT(*)"
+        f" FROM {table} WHERE sensor_id = ? AND ts >= ? AND ts <= ? GROUP BY d",
+        (utc_offset_seconds, sensor.id, start, end),
+    ).fetchall()
+    days: dict[int, DayExtremes] = {}
+    for d, lo, hi, n in [*old, *raw]:
+        seen = days.get(int(d))
+        if seen is not None:
+            lo, hi, n = min(seen.minimum, lo), max(seen.maximum, hi), seen.readings + n
+        days[int(d)] = DayExtremes(int(d), float(lo), float(hi), int(n))
+    return [days[d] for d in sorted(days)]
 
 
 def gap_seconds(conn: sqlite3.Connection, sensor: SensorRecord, start: float, end: float) -> float:

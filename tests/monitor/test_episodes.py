@@ -32,6 +32,15 @@ def test_below_a_bound_the_peak_is_the_lowest() -> None:
     assert (only.peak, only.seconds) == (0.5, 30.0)
 
 
+def test_aggregated_minutes_count_as_outside_throughout_and_join_the_readings_around_them() -> None:
+    """Two minutes aggregated past retention, both lit, then raw readings on: one episode through all of
+    them; a minute apart from them is an episode of its own, a whole minute long."""
+    spans = [(0.0, 59.0, 400.0, 60), (60.0, 119.0, 650.0, 60), (300.0, 359.0, 350.0, 60)]
+    raw = [(120.0 + i, 500.0) for i in range(5)]
+    got = episodes(raw, join_seconds=1.5, interval_seconds=1.0, direction="above", spans=spans)
+    assert got == [Episode(0.0, 125.0, 650.0, 125), Episode(300.0, 360.0, 350.0, 60)]
+
+
 def test_no_readings_no_episode_and_bad_arguments_are_refused() -> None:
     """Nothing out of bounds gives no episode; a non-positive interval is an error naming it."""
     assert episodes([], join_seconds=1.5, interval_seconds=1.0, direction="above") == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import data_bounds
+from monitor import data_bounds, reporting
 from monitor.config import Settings
 from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
@@ -120,6 +120,36 @@ def test_potency_and_bounds_are_unchanged(
     retention.downsample(conn, clock.wall() - HOUR)
     assert snapshot() == pytest.approx(potency, rel=1e-12)
     assert data_bounds._unseen_seconds(conn, lux, start, end) == unseen
+
+
+def test_the_location_report_reads_the_aggregated_minutes(
+    two_hours: sqlite3.Connection, settings: Settings, clock: ManualClock
+) -> None:
+    """A report over a period partly past retention: the same daily extremes, dose and MKT; the light left
+    on and every door opening still found, their times to the minute."""
+    conn = two_hours
+    location = sites.location_by_key(conn, "fridge-1")
+    rules = settings.rules.thresholds()
+    start, end = clock.wall() - 2 * HOUR, clock.wall()
+
+    def report() -> reporting.LocationReport:
+        return reporting.location_report(conn, location, start, end, 0.0, rules)
+
+    before = report()
+    retention.downsample(conn, clock.wall() - HOUR)
+    after = report()
+    assert after.days == before.days
+    assert after.lux_hours == pytest.approx(before.lux_hours, rel=1e-12)
+    assert after.mean_kinetic_temperature_celsius == pytest.approx(before.mean_kinetic_temperature_celsius)
+    lights = [[e.episode for e in r.excursions if e.kind == "light"] for r in (before, after)]
+    assert len(lights[0]) == len(lights[1]) >= 1  # the light left on, inside the aggregated hour
+    for was, now in zip(*lights, strict=True):
+        assert was.start - 60.0 <= now.start <= was.start
+        assert was.end <= now.end <= was.end + 60.0
+    aggregated = [o for o in before.openings if o.end < clock.wall() - HOUR - 60.0]
+    assert aggregated  # the light left on: the fixture runs outside opening hours
+    for opening in aggregated:  # each is inside one found in the minutes (adjacent ones may merge)
+        assert any(o.start <= opening.start and opening.end <= o.end + 1e-6 for o in after.openings)
 
 
 def test_a_tampered_aggregate_is_found(two_hours: sqlite3.Connection, clock: ManualClock) -> None:
