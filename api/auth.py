@@ -5,15 +5,16 @@ else a ``write`` token; routes that need more (the audit trail: ``admin``) ask f
 token when the server binds only to loopback and ``[api] anonymous_loopback_reads`` is on (the default):
 then only programs on this machine can connect at all. Writes always need a token.
 
-401 means no usable token (missing, malformed, unknown or revoked); 403 means a valid token whose scope is
-too small. Tokens come only in the ``Authorization`` header, never in the URL, so no access log holds one;
-this module logs nothing about them.
+401 means no usable token (missing, malformed, unknown, revoked or expired); 403 means a valid token whose
+scope is too small. Tokens come only in the ``Authorization`` header, never in the URL, so no access log
+holds one; this module logs nothing about them.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import sqlite3
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -70,9 +71,9 @@ def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, nee
         )
     if text == "":
         raise Unauthorized("the Authorization header is not a bearer token: Authorization: Bearer <token>")
-    record = token_store.authenticate(conn, text)
+    record = token_store.authenticate(conn, text, time.time())  # expiry is on the real clock
     if record is None:
-        raise Unauthorized("the API token is not valid: unknown, revoked or mistyped")
+        raise Unauthorized("the API token is not valid: unknown, revoked, expired or mistyped")
     if not tokens.covers(record.scope, needed):
         raise Forbidden(f"token {record.name!r} has scope {record.scope!r}; this request needs {needed!r}")
     return Caller(name=record.name, scope=record.scope)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.tokens import Scope
+from monitor.tokens import MAX_TOKEN_SECONDS, Scope
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100, description="who or what uses it, e.g. nurse-station")
     scope: Scope
+    expires_in_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_TOKEN_SECONDS,
+        description="refused after this long (real time); none: until revoked",
+    )
 
 
 class Token(BaseModel):
@@ -19,6 +25,8 @@ class Token(BaseModel):
     token_id: str = Field(description="the public part of the token: vg_<token_id>_...")
     created_at: str
     revoked_at: str | None
+    expires_at: str | None = Field(description="refused from then on (real time); null: until revoked")
+    state: str = Field(description="live, revoked or expired")
 
 
 class TokenCreated(Token):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Scope = Literal["read", "write", "admin"]
+# The longest expiry a token may be given: ten years (a token without one lasts until revoked).
+MAX_TOKEN_SECONDS = 10 * 365 * 86_400.0
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 # Each scope includes those before it: a write token reads, an admin token writes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -24,6 +25,8 @@ def to_schema(t: token_store.TokenRecord) -> Token:
         token_id=t.token_id,
         created_at=iso(t.created_ts) or "",
         revoked_at=iso(t.revoked_ts),
+        expires_at=iso(t.expires_ts),
+        state=t.state(time.time()),
     )
 
 
@@ -37,8 +40,14 @@ def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> 
     """A new token; its text is in this answer only."""
     now = state.clock.wall()
     with transaction(conn):
-        record, text = token_store.create(conn, body.name, body.scope, now)
-        detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+        expires = None if body.expires_in_seconds is None else time.time() + body.expires_in_seconds
+        record, text = token_store.create(conn, body.name, body.scope, now, expires)
+        detail = {
+            "name": record.name,
+            "scope": record.scope,
+            "token_id": record.token_id,
+            "expires_at": iso(record.expires_ts),
+        }
         audit_store.append(conn, now, who.actor, "token.created", f"token:{record.name}", detail)
     return TokenCreated(**to_schema(record).model_dump(), token=text)
 

@@ -273,6 +273,11 @@ _SERIAL_REJECTS = """
     ) WITHOUT ROWID;
 """
 
+# 13: API tokens may expire (real time, also in simulation: a token is a credential, not a reading)
+_TOKEN_EXPIRY = """
+    ALTER TABLE api_tokens ADD COLUMN expires_ts REAL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the walking skeleton
     """
@@ -407,6 +412,7 @@ MIGRATIONS: tuple[str, ...] = (
     _DURABILITY,
     _HEARTBEAT_LAG,
     _SERIAL_REJECTS,
+    _TOKEN_EXPIRY,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,8 @@
-"""API tokens in the store: create (returning the token's text once), list, revoke, authenticate."""
+"""API tokens in the store: create (returning the token's text once), list, revoke, authenticate.
+
+A token may carry an expiry (``expires_ts``, on the real clock, also in simulation: a token is a
+credential, not a reading); past it, it is refused as a revoked one is.
+"""
 
 from __future__ import annotations
 
@@ -18,28 +22,42 @@ class TokenRecord:
     scope: Scope
     created_ts: float
     revoked_ts: float | None
+    expires_ts: float | None = None
+
+    def state(self, now: float) -> str:
+        """``live``, ``revoked`` or ``expired`` at real time ``now``."""
+        if self.revoked_ts is not None:
+            return "revoked"
+        return "expired" if self.expires_ts is not None and self.expires_ts <= now else "live"
 
 
-_COLUMNS = "id, token_id, name, scope, created_ts, revoked_ts"
+_COLUMNS = "id, token_id, name, scope, created_ts, revoked_ts, expires_ts"
 
 
 def _record(row: tuple[object, ...]) -> TokenRecord:
     return TokenRecord(*row)  # type: ignore[arg-type]  # columns listed in field order
 
 
-def create(conn: sqlite3.Connection, name: str, scope: Scope, ts: float) -> tuple[TokenRecord, str]:
-    """A new token; returns its record and its text, which is not kept and cannot be shown again."""
+def create(
+    conn: sqlite3.Connection, name: str, scope: Scope, ts: float, expires_ts: float | None = None
+) -> tuple[TokenRecord, str]:
+    """A new token; returns its record and its text, which is not kept and cannot be shown again.
+
+    ``expires_ts``: real time after which it is refused (None: until revoked)."""
     name = name.strip()
     if not name:
         raise InvalidRequest("token name: must not be empty")
     if scope not in tokens.SCOPES:
         raise InvalidRequest(f"token scope: {scope!r} is not one of {', '.join(tokens.SCOPES)}")
     if conn.execute("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_ts IS NULL", (name,)).fetchone():
-        raise InvalidRequest(f"token name: a live token named {name!r} exists; revoke it first")
+        raise InvalidRequest(
+            f"token name: a token named {name!r} is not revoked (live or expired); revoke it first"
+        )
     issued = tokens.issue()
     cur = conn.execute(
-        "INSERT INTO api_tokens (token_id, name, scope, sha256, created_ts) VALUES (?, ?, ?, ?, ?)",
-        (issued.token_id, name, scope, issued.sha256, ts),
+        "INSERT INTO api_tokens (token_id, name, scope, sha256, created_ts, expires_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (issued.token_id, name, scope, issued.sha256, ts, expires_ts),
     )
     return get(conn, int(cur.lastrowid or 0)), issued.text
 
@@ -61,19 +79,22 @@ def revoke(conn: sqlite3.Connection, name: str, ts: float) -> TokenRecord:
         f"SELECT {_COLUMNS} FROM api_tokens WHERE name = ? AND revoked_ts IS NULL", (name,)
     ).fetchone()
     if row is None:
-        raise NotFound(f"no live token named {name!r}")
+        raise NotFound(f"no unrevoked token named {name!r}")
     record = _record(row)
     conn.execute("UPDATE api_tokens SET revoked_ts = ? WHERE id = ?", (ts, record.id))
     return get(conn, record.id)
 
 
-def authenticate(conn: sqlite3.Connection, text: str) -> TokenRecord | None:
-    """The live token whose text this is, or None (malformed, unknown, revoked or wrong secret)."""
+def authenticate(conn: sqlite3.Connection, text: str, now: float) -> TokenRecord | None:
+    """The live token whose text this is at real time ``now``, or None (malformed, unknown, revoked,
+    expired or wrong secret)."""
     token_id = tokens.token_id_of(text)
     if token_id is None:
         return None
     row = conn.execute(
-        f"SELECT {_COLUMNS}, sha256 FROM api_tokens WHERE token_id = ? AND revoked_ts IS NULL", (token_id,)
+        f"SELECT {_COLUMNS}, sha256 FROM api_tokens WHERE token_id = ? AND revoked_ts IS NULL"
+        " AND (expires_ts IS NULL OR expires_ts > ?)",
+        (token_id, now),
     ).fetchone()
     if row is None or not tokens.matches(text, str(row[-1])):
         return None

@@ -27,7 +27,7 @@ def test_an_admin_creates_uses_and_revokes_a_token(served: Served) -> None:
     assert served.client.post("/api/v1/silences", json=silence, headers=bearer).status_code == 401
     again = served.client.post("/api/v1/tokens/pager/revoke", headers=admin)
     assert again.status_code == 404
-    assert "no live token named 'pager'" in again.json()["message"]
+    assert "no unrevoked token named 'pager'" in again.json()["message"]
 
     audit = served.client.get("/api/v1/audit", headers=admin).json()["entries"]
     assert [(e["action"], e["actor"]) for e in audit] == [
@@ -52,7 +52,7 @@ def test_only_an_admin_manages_tokens(served: Served, who: str | None) -> None:
     [
         ({"name": "x", "scope": "root"}, "body.scope"),
         ({"name": "", "scope": "read"}, "body.name"),
-        ({"name": "test-read", "scope": "read"}, "a live token named 'test-read' exists"),
+        ({"name": "test-read", "scope": "read"}, "a token named 'test-read' is not revoked"),
     ],
     ids=["bad-scope", "empty-name", "duplicate"],
 )
@@ -61,3 +61,32 @@ def test_bad_token_requests_name_the_problem(served: Served, body: dict[str, str
     r = served.client.post("/api/v1/tokens", json=body, headers=served.auth("admin"))
     assert r.status_code == 422
     assert message in r.json()["message"]
+
+
+def test_a_token_created_with_an_expiry_works_until_then(served: Served) -> None:
+    """expires_in_seconds: the answer names when (real time) and the state; past it, the token gets 401."""
+    import time
+
+    from monitor.store import tokens as token_store
+
+    admin = served.auth("admin")
+    body = {"name": "contractor", "scope": "read", "expires_in_seconds": 3600}
+    created = served.client.post("/api/v1/tokens", json=body, headers=admin)
+    assert created.status_code == 201
+    got = created.json()
+    assert got["state"] == "live"
+    assert got["expires_at"] is not None
+    bearer = {"Authorization": f"Bearer {got['token']}"}
+    assert served.client.get("/api/v1/audit", headers=bearer).status_code == 403  # valid, too small a scope
+    conn = served.database.connect()
+    with conn:  # an hour on: move its expiry to the past rather than wait for the real clock
+        conn.execute("UPDATE api_tokens SET expires_ts = ? WHERE name = 'contractor'", (time.time() - 1.0,))
+    assert token_store.authenticate(conn, got["token"], time.time()) is None
+    conn.close()
+    refused = served.client.get("/api/v1/audit", headers=bearer)
+    assert refused.status_code == 401
+    assert "expired" in refused.json()["message"]
+    listed = {t["name"]: t for t in served.client.get("/api/v1/tokens", headers=admin).json()}
+    assert listed["contractor"]["state"] == "expired"
+    too_long = {**body, "name": "forever", "expires_in_seconds": 11 * 365 * 86_400}
+    assert served.client.post("/api/v1/tokens", json=too_long, headers=admin).status_code == 422

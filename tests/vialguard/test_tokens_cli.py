@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from monitor.config import Settings
@@ -23,7 +25,7 @@ def test_create_prints_a_token_once_and_list_never_shows_it(
     assert token_id_of(text) is not None
     assert text not in out.err
     conn = Database(settings.db_path).connect()
-    record = token_store.authenticate(conn, text)
+    record = token_store.authenticate(conn, text, time.time())
     assert record is not None
     assert (record.name, record.scope) == ("nurse-station", "write")
 
@@ -33,11 +35,11 @@ def test_create_prints_a_token_once_and_list_never_shows_it(
     assert text not in listed
 
     assert main(["token", "create", *db, "--scope", "read", "--name", "nurse-station"]) == 2
-    assert "a live token named 'nurse-station' exists" in capsys.readouterr().err
+    assert "a token named 'nurse-station' is not revoked" in capsys.readouterr().err
     assert main(["token", "revoke", *db, "--name", "nurse-station"]) == 0
-    assert token_store.authenticate(conn, text) is None
+    assert token_store.authenticate(conn, text, time.time()) is None
     assert main(["token", "revoke", *db, "--name", "nurse-station"]) == 2
-    assert "no live token named 'nurse-station'" in capsys.readouterr().err
+    assert "no unrevoked token named 'nurse-station'" in capsys.readouterr().err
 
     rows = audit_store.entries(conn)
     assert [(r.action, r.subject, r.actor.startswith("console:")) for r in rows] == [
@@ -46,6 +48,31 @@ def test_create_prints_a_token_once_and_list_never_shows_it(
     ]
     assert text not in " ".join(r.detail for r in rows)
     conn.close()
+
+
+def test_a_token_with_an_expiry_is_refused_after_it_and_listed_as_expired(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--expires-in 1h: valid now, refused an hour later (real time), listed with its expiry and state."""
+    db = ["--simulate", "--db", str(settings.db_path)]
+    assert (
+        main(["token", "create", *db, "--scope", "read", "--name", "contractor", "--expires-in", "1h"]) == 0
+    )
+    text = capsys.readouterr().out.strip()
+    conn = Database(settings.db_path).connect()
+    now = time.time()
+    assert token_store.authenticate(conn, text, now) is not None
+    assert token_store.authenticate(conn, text, now + 3601.0) is None
+    (record,) = token_store.list_all(conn)
+    assert record.expires_ts == pytest.approx(now + 3600.0, abs=5.0)
+    assert (record.state(now), record.state(now + 3601.0)) == ("live", "expired")
+    conn.close()
+    assert main(["token", "list", *db]) == 0
+    assert "live  expires " in capsys.readouterr().out
+    for bad in ("0", "soon", "11000d"):
+        with pytest.raises(SystemExit):
+            main(["token", "create", *db, "--scope", "read", "--name", "x", "--expires-in", bad])
+        assert "--expires-in" in capsys.readouterr().err
 
 
 def test_create_refuses_an_unknown_scope(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,13 +11,26 @@ import json
 from typing import Any
 
 from hardware.clock import SystemClock
+from monitor.errors import ConfigError
+from monitor.outages import iso
 from monitor.store import Database
 from monitor.store import audit as audit_store
 from monitor.store import tokens as token_store
 from monitor.store.database import transaction
-from monitor.tokens import SCOPES
+from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
 from vialguard.actor import console_actor
-from vialguard.options import add_common, settings_from
+from vialguard.options import add_common, parse_duration, settings_from
+
+
+def _expiry(text: str) -> float:
+    """``--expires-in``: a duration (90d, 12h), more than nothing and at most ten years."""
+    try:
+        seconds = parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if not 0 < seconds <= MAX_TOKEN_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: an expiry must be more than 0 and at most ten years")
+    return seconds
 
 
 def _database(args: argparse.Namespace) -> Database:
@@ -31,8 +44,11 @@ def cmd_create(args: argparse.Namespace) -> int:
     now = SystemClock().wall()
     try:
         with transaction(conn):
-            record, text = token_store.create(conn, args.name, args.scope, now)
+            expires = None if args.expires_in is None else now + args.expires_in
+            record, text = token_store.create(conn, args.name, args.scope, now, expires)
             detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+            if expires is not None:
+                detail["expires_ts"] = str(expires)
             audit_store.append(conn, now, console_actor(), "token.created", f"token:{record.name}", detail)
     finally:
         conn.close()
@@ -47,6 +63,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         records = token_store.list_all(conn)
     finally:
         conn.close()
+    now = SystemClock().wall()
     rows: list[dict[str, Any]] = [
         {
             "name": r.name,
@@ -54,6 +71,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "token_id": r.token_id,
             "created_ts": r.created_ts,
             "revoked_ts": r.revoked_ts,
+            "expires_ts": r.expires_ts,
+            "state": r.state(now),
         }
         for r in records
     ]
@@ -61,8 +80,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))  # noqa: T201  # command output
         return 0
     for r in records:
-        state = "live" if r.revoked_ts is None else "revoked"
-        print(f"{r.name:<24} {r.scope:<6} vg_{r.token_id}_…  {state}")  # noqa: T201  # command output
+        until = "" if r.expires_ts is None else f"  expires {iso(r.expires_ts)}"
+        print(f"{r.name:<24} {r.scope:<6} vg_{r.token_id}_…  {r.state(now)}{until}")  # noqa: T201
     return 0
 
 
@@ -87,6 +106,12 @@ def add_parsers(sub: Any) -> None:
     add_common(create)
     create.add_argument("--name", required=True, help="who or what uses it, e.g. nurse-station")
     create.add_argument("--scope", required=True, choices=SCOPES, help="read, write (includes read), admin")
+    create.add_argument(
+        "--expires-in",
+        type=_expiry,
+        metavar="DURATION",
+        help="refuse it after this long, e.g. 90d or 12h (default: until revoked)",
+    )
     create.set_defaults(func=cmd_create)
     listing = inner.add_parser("list", help="every token: name, scope, public id, live or revoked")
     add_common(listing)
