@@ -97,9 +97,11 @@ def aggregated_outside(
         "below": ("min_value", "<"),
     }[side]
     rows = conn.execute(
+        # The minute_ts range keeps it a primary-key range scan: the glance asks every few seconds.
         f"SELECT first_ts, last_ts, {value}, readings FROM minute_aggregates WHERE sensor_id = ?"
-        f" AND first_ts >= ? AND last_ts <= ? AND {value} {op} ? ORDER BY minute_ts",
-        (sensor.id, start, end, bound),
+        f" AND minute_ts >= ? AND minute_ts <= ? AND first_ts >= ? AND last_ts <= ? AND {value} {op} ?"
+        f" ORDER BY minute_ts",
+        (sensor.id, start - 60.0, end, start, end, bound),
     ).fetchall()
     return [AggregatedSpan(float(f), float(t), float(v), int(n)) for f, t, v, n in rows]
 
@@ -140,9 +142,9 @@ def daily_extremes(
     )
     old = conn.execute(
         f"SELECT CAST((first_ts + ?) / {SECONDS_PER_DAY} AS INTEGER) AS d, MIN(min_value), MAX(max_value),"
-        f" SUM(readings) FROM minute_aggregates WHERE sensor_id = ? AND first_ts >= ? AND last_ts <= ?"
-        f" GROUP BY d",
-        (utc_offset_seconds, sensor.id, start, end),
+        f" SUM(readings) FROM minute_aggregates WHERE sensor_id = ? AND minute_ts >= ? AND minute_ts <= ?"
+        f" AND first_ts >= ? AND last_ts <= ? GROUP BY d",
+        (utc_offset_seconds, sensor.id, start - 60.0, end, start, end),
     ).fetchall()
     raw = conn.execute(
         f"SELECT CAST((ts + ?) / {SECONDS_PER_DAY} AS INTEGER) AS d, MIN({value}), MAX({value}), COUNT(*)"
