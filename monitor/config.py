@@ -158,8 +158,7 @@ class BridgeConfig(_Strict):
 
 class AlertsConfig(_Strict):
     retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
-    # System alerts (api/system_watch.py): how often the API checks, when the bridge counts as down, and
-    # the free share of the database's disk below which storage is nearly full.
+    # System alerts (api/system_watch.py): how often the API checks, and when the bridge counts as down.
     system_check_seconds: Seconds = 15.0
     bridge_down_seconds: Seconds = 60.0
 

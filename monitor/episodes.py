@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Direction = Literal["above", "below"]
+# A stretch known only as a whole to be outside a bound: (first_ts, last_ts, extreme value, readings).
+Span = tuple[float, float, float, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +37,7 @@ def episodes(
     join_seconds: float,
     interval_seconds: float,
     direction: Direction,
-    spans: Sequence[tuple[float, float, float, int]] = (),
+    spans: Sequence[Span] = (),
 ) -> list[Episode]:
     """Group ``(ts, value)`` readings outside a bound into episodes.
 

@@ -47,13 +47,12 @@ def light_episodes(
     if sensor is None:
         return []
     lit = history.light_at_or_above(conn, sensor, start, end, light_lux)
-    old = history.aggregated_outside(conn, sensor, start, end, light_lux, "at-or-above")
     return episodes(
         lit,
         join_seconds=join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds),
         interval_seconds=sensor.interval_seconds,
         direction="above",
-        spans=[(m.first_ts, m.last_ts, m.value, m.readings) for m in old],
+        spans=history.aggregated_outside(conn, sensor, start, end, light_lux, "at-or-above"),
     )
 
 

@@ -49,10 +49,6 @@ def _temperature_excursions(
     )
     join = join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds)
 
-    def minutes(bound: float, side: Literal["above", "below"]) -> list[tuple[float, float, float, int]]:
-        old = history.aggregated_outside(conn, sensor, start, end, bound, side)
-        return [(m.first_ts, m.last_ts, m.value, m.readings) for m in old]
-
     out = [
         Excursion(location, "temperature-high", e, rules.temperature_high_celsius, "°C")
         for e in episodes(
@@ -60,7 +56,9 @@ def _temperature_excursions(
             join_seconds=join,
             interval_seconds=sensor.interval_seconds,
             direction="above",
-            spans=minutes(rules.temperature_high_celsius, "above"),
+            spans=history.aggregated_outside(
+                conn, sensor, start, end, rules.temperature_high_celsius, "above"
+            ),
         )
     ]
     out += [
@@ -70,7 +68,9 @@ def _temperature_excursions(
             join_seconds=join,
             interval_seconds=sensor.interval_seconds,
             direction="below",
-            spans=minutes(rules.temperature_low_celsius, "below"),
+            spans=history.aggregated_outside(
+                conn, sensor, start, end, rules.temperature_low_celsius, "below"
+            ),
         )
     ]
     return out

@@ -18,7 +18,7 @@ from monitor.store.alerts import Severity
 
 @dataclass(frozen=True, slots=True)
 class SystemStatus:
-    """What was seen, once. None: unknown (no heartbeat yet, clock state unreadable), never a breach."""
+    """What was seen, once. None: unknown (no heartbeat yet), never a breach."""
 
     heartbeat_age_seconds: float | None
 

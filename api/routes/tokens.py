@@ -46,7 +46,7 @@ def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> 
             "name": record.name,
             "scope": record.scope,
             "token_id": record.token_id,
-            "expires_at": iso(record.expires_ts),
+            "expires_ts": record.expires_ts,
         }
         audit_store.append(conn, now, who.actor, "token.created", f"token:{record.name}", detail)
     return TokenCreated(**to_schema(record).model_dump(), token=text)

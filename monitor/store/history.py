@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
+from monitor.episodes import Span
 from monitor.store.sites import SensorRecord
 
 SECONDS_PER_DAY = 86_400.0
@@ -72,16 +73,6 @@ def temperature_buckets(
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class AggregatedSpan:
-    """A minute aggregated past retention whose extreme is outside a bound: taken as outside throughout."""
-
-    first_ts: float
-    last_ts: float
-    value: float  # the minute's extreme on the bound's side
-    readings: int
-
-
 def aggregated_outside(
     conn: sqlite3.Connection,
     sensor: SensorRecord,
@@ -89,8 +80,9 @@ def aggregated_outside(
     end: float,
     bound: float,
     side: Literal["at-or-above", "above", "below"],
-) -> list[AggregatedSpan]:
-    """The aggregated minutes in ``[start, end]`` with a value at or above, above or below ``bound``."""
+) -> list[Span]:
+    """The aggregated minutes in ``[start, end]`` with a value at or above, above or below ``bound``, as
+    spans taken as outside it throughout: ``(first_ts, last_ts, the minute's extreme, readings)``."""
     value, op = {
         "at-or-above": ("max_value", ">="),
         "above": ("max_value", ">"),
@@ -103,7 +95,7 @@ def aggregated_outside(
         f" ORDER BY minute_ts",
         (sensor.id, start - 60.0, end, start, end, bound),
     ).fetchall()
-    return [AggregatedSpan(float(f), float(t), float(v), int(n)) for f, t, v, n in rows]
+    return [(float(f), float(t), float(v), int(n)) for f, t, v, n in rows]
 
 
 def light_at_or_above(

@@ -46,9 +46,12 @@ def cmd_create(args: argparse.Namespace) -> int:
         with transaction(conn):
             expires = None if args.expires_in is None else now + args.expires_in
             record, text = token_store.create(conn, args.name, args.scope, now, expires)
-            detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
-            if expires is not None:
-                detail["expires_ts"] = str(expires)
+            detail = {
+                "name": record.name,
+                "scope": record.scope,
+                "token_id": record.token_id,
+                "expires_ts": record.expires_ts,
+            }
             audit_store.append(conn, now, console_actor(), "token.created", f"token:{record.name}", detail)
     finally:
         conn.close()
