@@ -121,7 +121,7 @@ def run_durable(data: list[Batch], directory: Path) -> None:
     conn, engine = _engine(directory, None)
     spool = Spool(directory / "v.db.spool")
     for batch in data:
-        spool.append(batch.light, batch.temperature, batch.faults)
+        spool.append(batch)
         now = batch.light[-1].ts
         engine.ingest(batch, now, Heartbeat(1, now, now, engine.readings_total))
         spool.clear()

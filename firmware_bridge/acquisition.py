@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
 MAX_BATCH_READINGS = 20_000  # flush early when a fast simulation fills a batch
+_NOTHING_SPOOLED = (0, 0, 0, 0, 0)
 # A change of the wall clock's offset to the monotonic clock larger than this between two polls is a step.
 # NTP slews by at most 0.5 ms a second; a step is what it does past 128 ms, and a boot-time fix is hours.
 CLOCK_STEP_SECONDS = 1.0
@@ -57,6 +58,11 @@ class BatchSource(Protocol):
 
     def committed(self) -> None:
         """The batch holding what :meth:`poll` added is committed: acknowledge it."""
+        ...
+
+    def clock_stepped(self, step: float, *, restamped: bool) -> None:
+        """The host's wall clock stepped by ``step`` seconds: date what arrives from now on by the new clock.
+        ``restamped``: the readings held in the batch were moved by ``step`` too."""
         ...
 
     def close(self) -> None: ...
@@ -151,7 +157,10 @@ class AcquisitionLoop:
         self._batch = Batch()
         self.spool = spool
         self.commit_seconds = batch_seconds if spool is None or commit_seconds is None else commit_seconds
-        self._spooled = (0, 0, 0)  # how many light, temperature and fault entries of the batch are spooled
+        # How many light, temperature, fault, gap and frame entries of the batch are spooled, and the
+        # refusal totals last spooled (a line with no readings is still written when those change).
+        self._spooled = _NOTHING_SPOOLED
+        self._spooled_rejects: dict[tuple[str, str], int] = {}
         self._last_spool = -math.inf
         self._spool_failing = False
         self.time_sync = time_sync
@@ -197,13 +206,18 @@ class AcquisitionLoop:
         restamped = 0
         if self._holding and len(self._batch):
             b = self._batch
-            self._batch = Batch(
+            self._batch = replace(
+                b,
                 light=[replace(r, ts=r.ts + step) for r in b.light],
                 temperature=[replace(r, ts=r.ts + step) for r in b.temperature],
                 faults=[replace(f, ts=f.ts + step) for f in b.faults],
+                gaps=[replace(g, start_ts=g.start_ts + step, end_ts=g.end_ts + step) for g in b.gaps],
+                frames=[replace(k, ts=k.ts + step) for k in b.frames],
             )
             restamped = len(self._batch)
             self._respool()
+        for source in self.sources:
+            source.clock_stepped(step, restamped=restamped > 0)
         jump = ClockJump(self.clock.wall(), step, restamped)
         self._jumps.append(jump)
         log.warning("wall clock stepped by %+.3f s; %d held readings re-stamped", step, restamped)
@@ -218,7 +232,7 @@ class AcquisitionLoop:
         except StoreError:
             log.warning("could not rewrite the spool after a clock step", exc_info=True)
             return
-        self._spooled = (0, 0, 0)
+        self._spooled, self._spooled_rejects = _NOTHING_SPOOLED, {}
         self.write_spool()
 
     def _update_hold(self) -> bool:
@@ -298,10 +312,21 @@ class AcquisitionLoop:
         self._last_spool = self._real_monotonic()
         if self.spool is None:
             return
-        nl, nt, nf = self._spooled
+        nl, nt, nf, ng, ns = self._spooled
         b = self._batch
+        part = Batch(
+            light=b.light[nl:],
+            temperature=b.temperature[nt:],
+            faults=b.faults[nf:],
+            gaps=b.gaps[ng:],
+            frames=b.frames[ns:],
+            boots=dict(b.boots),
+            serial_rejects=dict(b.serial_rejects),
+        )
+        if not (len(part) or part.gaps or part.frames) and part.serial_rejects == self._spooled_rejects:
+            return  # nothing new; the boots' records change only with a frame
         try:
-            self.spool.append(b.light[nl:], b.temperature[nt:], b.faults[nf:])
+            self.spool.append(part)
         except StoreError:
             if not self._spool_failing:
                 log.exception("cannot spool readings; they are kept in memory until the next commit")
@@ -310,7 +335,8 @@ class AcquisitionLoop:
         if self._spool_failing:
             log.info("spooling readings again")
             self._spool_failing = False
-        self._spooled = (len(b.light), len(b.temperature), len(b.faults))
+        self._spooled = (len(b.light), len(b.temperature), len(b.faults), len(b.gaps), len(b.frames))
+        self._spooled_rejects = part.serial_rejects
 
     def due_for_spool(self) -> bool:
         return self.spool is not None and self._real_monotonic() - self._last_spool >= self.batch_seconds
@@ -345,7 +371,7 @@ class AcquisitionLoop:
             self.last_result = result
             return result
         self._batch = Batch()
-        self._spooled = (0, 0, 0)
+        self._spooled, self._spooled_rejects = _NOTHING_SPOOLED, {}
         if self.spool is not None:
             try:
                 self.spool.clear()

@@ -184,6 +184,26 @@ class SerialSource:
                 if boot is not current and boot.device_id == current.device_id and not boot.pending:
                     del self._boots[key]
 
+    def clock_stepped(self, step: float, *, restamped: bool) -> None:
+        """The acquisition loop saw the host's clock step: move every boot's mapping with it at once, rather
+        than dating frames on the old clock until enough of them vote for the step (the Pi's boot-time NTP
+        step would otherwise put seconds of readings hours away)."""
+        for boot in self._boots.values():
+            boot.offset += step
+            boot.seq_high_wall += step
+            boot.last_seen += step
+            boot.step_votes.clear()
+            if restamped:  # the frames in the held batch moved: their times as gap starts move alike
+                for seq in boot.pending:
+                    if seq in boot.recent:
+                        boot.recent[seq] += step
+        if self._boots:
+            log.warning(
+                "serial %s: the host's clock stepped by %+.0f s; device times follow from now",
+                self.config.url,
+                step,
+            )
+
     def close(self) -> None:
         bad = {k: n for k, n in sorted(self.counts.items()) if k != "stored"}
         log.info(

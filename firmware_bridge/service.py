@@ -151,7 +151,12 @@ def replay_spool(engine: Engine, path: Path, now: float) -> None:
     replay = read_spool(path)
     if replay.torn_lines:
         log.warning("spool %s: %d torn line(s) skipped (a write cut short)", path, replay.torn_lines)
-    if len(replay.batch):
+    if not replay.batch.empty():
         result = engine.ingest(replay.batch, now)
-        log.warning("recovered %d readings from the spool %s", result.stored, path)
+        log.warning(
+            "recovered %d readings (%d serial frames) from the spool %s",
+            result.stored,
+            len(replay.batch.frames),
+            path,
+        )
     path.unlink(missing_ok=True)

@@ -96,6 +96,10 @@ class Batch:
     def __len__(self) -> int:
         return len(self.light) + len(self.temperature) + len(self.faults)
 
+    def empty(self) -> bool:
+        """Nothing to commit: no readings, faults, gaps, serial frames or refusal counts."""
+        return not (len(self) or self.gaps or self.frames or self.serial_rejects)
+
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:

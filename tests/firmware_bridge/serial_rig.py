@@ -15,14 +15,17 @@ from firmware_bridge.acquisition import AcquisitionLoop
 from firmware_bridge.firmware.device import Device
 from firmware_bridge.firmware_sim import PtyPort, emulated_board, load_firmware, point_link
 from firmware_bridge.serial_source import SerialSource
+from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
 from hardware.environment import Conditions
+from hardware.timesync import TimeSync
 from monitor.config import Settings, parse_settings
 from monitor.engine import Engine
 from monitor.profiles import load_catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database
+from monitor.store.spool import Spool
 from tests.conftest import simulated_raw
 
 SENSORS = "fridge-1-lux:tsl2591:0x29:1000;fridge-1-temp:mcp9808:0x18:10000"
@@ -79,7 +82,17 @@ class LossyPort:
 
 
 class Rig:
-    def __init__(self, tmp_path: Path, *, capacity: int = 4096, wrap_bits: int = 29) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        *,
+        capacity: int = 4096,
+        wrap_bits: int = 29,
+        commit_seconds: float | None = None,
+        time_sync: TimeSync | None = None,
+    ) -> None:
+        """``commit_seconds``: spool every batch window and commit this often, as the deployed bridge does.
+        ``time_sync``: the host's clock synchronisation, readings held while it says no (default: synced)."""
         self.tmp_path = tmp_path
         self.clock = ManualClock()
         self.room = Room()
@@ -91,6 +104,9 @@ class Rig:
         self.i2c = emulated_board(SENSORS, self.room, self.clock.wall)
         self.capacity = capacity
         self.wrap_bits = wrap_bits
+        self.commit_seconds = commit_seconds
+        self.time_sync = time_sync
+        self.spool: Spool | None = None
         self.boots = 0
         self.device = self._boot()
         self.settings = serial_settings(tmp_path, str(self.link))
@@ -123,6 +139,10 @@ class Rig:
         self.conn = db.connect()
         sync_site(self.conn, self.settings, self.clock.wall())
         self.engine = Engine(self.conn, load_catalog(), default_rules(self.settings.rules.thresholds()))
+        if self.commit_seconds is not None:
+            path = Spool.beside(self.settings.db_path)
+            replay_spool(self.engine, path, self.clock.wall())
+            self.spool = Spool(path)
         sensors = {s.key: s.quantity for s in self.settings.sensors if s.driver == "serial"}
         self.source = SerialSource(self.settings.bridge.serial[0], self.conn, sensors, self.clock)
         self.loop = AcquisitionLoop(
@@ -132,6 +152,10 @@ class Rig:
             batch_seconds=self.settings.bridge.batch_seconds,
             real_monotonic=self.clock.monotonic,
             sources=[self.source],
+            spool=self.spool,
+            commit_seconds=self.commit_seconds,
+            time_sync=self.time_sync,
+            hold_unsynchronised_seconds=600.0,
         )
 
     def stop_host(self, *, flush: bool = True) -> None:
@@ -139,6 +163,9 @@ class Rig:
         if flush:
             self.loop.flush()
         self.source.close()
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
         assert self.conn is not None
         self.conn.close()
         self.conn = None
@@ -179,6 +206,8 @@ class Rig:
                 self.loop.poll_once()
                 if self.loop.due_for_flush():
                     self.loop.flush()
+                elif self.loop.due_for_spool():
+                    self.loop.write_spool()
 
     def _await_delivery(self) -> None:
         """Let the kernel hand the pty's bytes to the host's end before the manual clock moves on, so a
@@ -207,6 +236,20 @@ class Rig:
         finally:
             conn.close()
         return [float(r[0]) for r in rows]
+
+    def reading_and_frame_times(self) -> tuple[list[float], list[float]]:
+        """Every stored reading's and fault's time, and every stored frame's, sorted: one reading per frame
+        makes them equal."""
+        conn = self.db()
+        try:
+            readings = conn.execute(
+                "SELECT ts FROM light_readings UNION ALL SELECT ts FROM temperature_readings"
+                " UNION ALL SELECT ts FROM sensor_faults"
+            ).fetchall()
+            frames = conn.execute("SELECT ts FROM serial_frames").fetchall()
+        finally:
+            conn.close()
+        return sorted(float(r[0]) for r in readings), sorted(float(r[0]) for r in frames)
 
     def gaps(self) -> list[tuple[float, float, str]]:
         conn = self.db()

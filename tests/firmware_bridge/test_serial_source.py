@@ -12,6 +12,7 @@ import pytest
 
 from firmware_bridge import frames
 from firmware_bridge.sensors import check_drivers
+from hardware.timesync import ManualTimeSync
 from monitor.errors import ConfigError
 from monitor.store import serial_links
 from tests.firmware_bridge.serial_rig import Rig, serial_settings
@@ -135,13 +136,17 @@ def test_frame_whose_numbers_cannot_be_true_is_refused(
 def test_a_step_of_the_hosts_clock_is_followed(
     rig: Rig, caplog: pytest.LogCaptureFixture, step: float
 ) -> None:
-    """NTP steps the host's clock: within seconds the device's readings are dated on the new clock again,
-    and none is lost or stored twice."""
+    """NTP steps the host's clock: from the next frame on the device's readings are dated on the new clock
+    (none left on the old one for the seconds it would take frames to vote for the step), and none is
+    lost or stored twice."""
     rig.run(30.0)
     rig.clock.step_wall(step)
+    stepped = rig.clock.wall()
     with caplog.at_level(logging.WARNING, logger="firmware_bridge.serial_source"):
         rig.run(30.0)
     assert_every_seq_once(rig)
+    after = [t for t in rig.light_times() if stepped - 1.0 <= t <= stepped + 31.0]
+    assert len(after) == 30
     conn = rig.db()
     try:
         newest = conn.execute("SELECT ts FROM serial_frames ORDER BY seq DESC LIMIT 1").fetchone()[0]
@@ -150,6 +155,34 @@ def test_a_step_of_the_hosts_clock_is_followed(
     assert newest == pytest.approx(rig.clock.wall(), abs=1.5)
     assert len(rig.light_times()) == 60
     assert any("the host's clock stepped by" in r.getMessage() for r in caplog.records)
+
+
+def test_frames_held_for_an_unsynchronised_clock_are_restamped_with_their_frame_records(
+    tmp_path: Path,
+) -> None:
+    """The Pi boots three hours slow and holds the device's readings; NTP steps the clock and confirms it.
+    The held readings, their frame records and what comes after are all dated on the true clock."""
+    sync = ManualTimeSync(synchronised=False)
+    rig = Rig(tmp_path, time_sync=sync)
+    try:
+        rig.run(20.0)
+        assert rig.frames_stored() == []  # held
+        rig.clock.step_wall(3 * 3600.0)
+        rig.run(5.0)
+        sync.state = True
+        rig.run(10.0)
+        rig.loop.flush()
+        seqs = assert_every_seq_once(rig)
+        assert len(seqs) >= 35 * 1.1 - 3
+        readings, frame_times = rig.reading_and_frame_times()
+        assert readings == frame_times
+        true_start = rig.clock.wall() - 35.0
+        assert readings[0] == pytest.approx(true_start, abs=0.5)
+        light = rig.light_times()
+        assert len(light) == 35
+        assert all(0.99 < b - a < 1.01 for a, b in itertools.pairwise(light))  # one a second, no hole
+    finally:
+        rig.close()
 
 
 def test_a_store_failure_withholds_the_ack_until_the_frames_commit(
@@ -276,6 +309,35 @@ def test_host_restart_replays_the_backlog_without_duplicates(rig: Rig) -> None:
     rig.run(15.0)
     seqs = assert_every_seq_once(rig)
     assert len(seqs) >= 65 * 1.1 - 3
+
+
+def test_a_crash_between_commits_replays_the_spooled_frames_not_only_their_readings(tmp_path: Path) -> None:
+    """Spooled every second, committed every ten, the host crashes with frames spooled but not committed.
+    Its clock had been set back 0.3 s after the last commit (a correction too small to be a step) and is
+    forward again when it restarts, so the frames the device sends again map 0.3 s later than the spooled
+    readings. The spool names the frames: they are duplicates, never a second reading of the same light."""
+    rig = Rig(tmp_path, commit_seconds=10.0)
+    try:
+        rig.run(12.0)  # committed at the first poll and at 10 s
+        assert rig.frames_stored()
+        rig.clock.step_wall(-0.3)
+        rig.run(6.0)  # spooled, not committed
+        assert rig.spool is not None
+        assert rig.spool.path.stat().st_size > 0
+        rig.stop_host(flush=False)
+        rig.clock.step_wall(0.3)
+        rig.run(3.0, host=False)
+        rig.start_host()
+        rig.run(15.0)
+        rig.loop.flush()
+        seqs = assert_every_seq_once(rig)
+        assert len(seqs) >= 36 * 1.1 - 3
+        readings, frame_times = rig.reading_and_frame_times()
+        assert readings == frame_times
+        light = rig.light_times()
+        assert min(b - a for a, b in itertools.pairwise(light)) > 0.5  # one a second, none twice
+    finally:
+        rig.close()
 
 
 def test_counter_wrap_keeps_time_monotonic(tmp_path: Path) -> None:

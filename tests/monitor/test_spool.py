@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,37 +10,82 @@ import pytest
 from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
 from monitor.config import Settings
-from monitor.engine import LightReading, SensorFault, TemperatureReading
+from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.integrity import check_database
 from monitor.profiles import Catalog
+from monitor.spectral import SpectralCounts
 from monitor.store import readings, sites
 from monitor.store.database import PAGE_SIZE_BYTES
+from monitor.store.serial_links import BootRecord, FrameKey
 from monitor.store.spool import Spool, read_spool
 from tests.monitor.test_engine import open_engine, simulated_loop
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
-    """Every field comes back bit for bit, a fault's free text included."""
-    light = [LightReading("lux", 1_767_225_600.123456789, 0.1 + 0.2, True, (36863, 12), 9876.0, 600.0)]
+    """Every field of what a batch commits comes back bit for bit: a fault's free text, a spectral chip's
+    channels, gaps, serial frames; each boot's state and the refusal totals as the last line left them."""
+    spectrum = SpectralCounts("as7341", ("F1", "clear"), (12, 65535), 128.0, 2.78, True, None)
+    light = [
+        LightReading("lux", 1_767_225_600.123456789, 0.1 + 0.2, True, (36863, 12), 9876.0, 600.0),
+        LightReading("spec", 1_767_225_600.5, 7.25, False, (1, 2), 1.0, 100.0, spectrum),
+    ]
     temp = [TemperatureReading("temp", 1_767_225_601.5, -0.0625, None)]
     faults = [SensorFault("lux", 1_767_225_602.0, "unavailable", 'NACK, "0x29"\nretrying')]
+    gaps = [DataGap("lux", 1_767_225_590.0, 1_767_225_599.5, "lost frames 4-9 of device d boot b")]
+    frames = [FrameKey("d", "b", 10, 1_767_225_600.123456789)]
+    boot = BootRecord("d", "b", 1_767_225_000.000123, 10, "1.2.0", 1_767_225_600.2)
+    port = "/dev/serial/by-id/usb-x"
     spool = Spool(tmp_path / "s.spool")
-    spool.append(light, temp, faults)
-    spool.append([LightReading("lux", 1_767_225_603.0, 5.0)])
+    spool.append(
+        Batch(
+            light=light,
+            temperature=temp,
+            faults=faults,
+            gaps=gaps,
+            frames=frames,
+            boots={("d", "b"): boot},
+            serial_rejects={(port, "noise"): 2},
+        )
+    )
+    later = replace(boot, acked_through=11, last_seen_ts=1_767_225_603.1)
+    spool.append(
+        Batch(
+            light=[LightReading("lux", 1_767_225_603.0, 5.0)],
+            frames=[FrameKey("d", "b", 11, 1_767_225_603.0)],
+            boots={("d", "b"): later},
+            serial_rejects={(port, "noise"): 3, (port, "checksum"): 1},
+        )
+    )
     spool.close()
     replay = read_spool(tmp_path / "s.spool")
     assert replay.torn_lines == 0
     assert replay.batch.light == [*light, LightReading("lux", 1_767_225_603.0, 5.0)]
     assert replay.batch.temperature == temp
     assert replay.batch.faults == faults
+    assert replay.batch.gaps == gaps
+    assert replay.batch.frames == [*frames, FrameKey("d", "b", 11, 1_767_225_603.0)]
+    assert replay.batch.boots == {("d", "b"): later}
+    assert replay.batch.serial_rejects == {(port, "noise"): 3, (port, "checksum"): 1}
+
+
+def test_a_line_from_before_the_serial_bookkeeping_is_read(tmp_path: Path) -> None:
+    """A spool left by the previous version (readings only) is replayed after an upgrade."""
+    path = tmp_path / "s.spool"
+    path.write_bytes(b'{"l":[["lux",1.5,5.0,false,[3,4],25.0,100.0]],"t":[["temp",2.0,4.0,null]],"f":[]}\n')
+    replay = read_spool(path)
+    assert replay.torn_lines == 0
+    assert replay.batch.light == [LightReading("lux", 1.5, 5.0, False, (3, 4), 25.0, 100.0)]
+    assert replay.batch.temperature == [TemperatureReading("temp", 2.0, 4.0, None)]
+    assert replay.batch.frames == []
+    assert replay.batch.boots == {}
 
 
 def test_a_torn_last_line_is_skipped_and_counted(tmp_path: Path) -> None:
     """A write cut short by a power cut loses that line only."""
     path = tmp_path / "s.spool"
     spool = Spool(path)
-    spool.append([LightReading("lux", 1.0, 5.0)])
-    spool.append([LightReading("lux", 2.0, 6.0)])
+    spool.append(Batch(light=[LightReading("lux", 1.0, 5.0)]))
+    spool.append(Batch(light=[LightReading("lux", 2.0, 6.0)]))
     spool.close()
     path.write_bytes(path.read_bytes()[:-7])
     replay = read_spool(path)
@@ -51,10 +97,10 @@ def test_clear_empties_and_appends_continue(tmp_path: Path) -> None:
     """After a commit the spool is emptied; later appends start a fresh file."""
     path = tmp_path / "s.spool"
     spool = Spool(path)
-    spool.append([LightReading("lux", 1.0, 5.0)])
+    spool.append(Batch(light=[LightReading("lux", 1.0, 5.0)]))
     spool.clear()
     assert path.stat().st_size == 0
-    spool.append([LightReading("lux", 2.0, 6.0)])
+    spool.append(Batch(light=[LightReading("lux", 2.0, 6.0)]))
     spool.close()
     assert [r.ts for r in read_spool(path).batch.light] == [2.0]
 
