@@ -32,6 +32,7 @@ from api.routes import (
     series,
     silences,
     sites,
+    system_events,
     tokens,
     vials,
 )
@@ -94,6 +95,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         reports.router,
         profiles.router,
         serial_devices.router,
+        system_events.router,
         audit.router,
         tokens.router,
     ):

@@ -178,6 +178,10 @@ class WebhookConfig(_Strict):
     # When set, each POST carries X-Vialguard-Signature: sha256=<HMAC of the body with this secret>.
     secret: str | None = Field(default=None, min_length=16, repr=False)
     timeout_seconds: Seconds = 10.0
+    # At most this many changes wait for the receiver (about 0.6 kB each in the outbox); older ones beyond it
+    # are skipped, and a system event says which: a receiver gone for good cannot fill the Pi's card. The
+    # alerts API still has the alerts they changed (for the 90-day retention).
+    max_backlog_changes: Annotated[int, Field(ge=1)] = 10_000
 
 
 class Settings(_Strict):

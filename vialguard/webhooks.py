@@ -10,12 +10,15 @@ Per endpoint, changes go in ``seq`` order. A failure (connection refused, timeou
 retried after :func:`monitor.webhooks.backoff_seconds`, and the changes behind it wait, so the receiver
 never sees a later change before an earlier one. Only a 2xx moves the endpoint's ``delivered_seq``, in its
 own transaction after the POST: a crash between the two sends that change again (at least once, with the
-same ``Idempotency-Key``).
+same ``Idempotency-Key``). The one exception is a receiver that falls more than ``max_backlog_changes``
+behind: its oldest changes beyond that are skipped, and a system event names them and the cursor that
+reaches them over the alerts API, so a receiver gone for good cannot grow the outbox on the Pi's card.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import threading
 import urllib.error
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from hardware.clock import Clock
 from monitor import webhooks
 from monitor.config import WebhookConfig
-from monitor.store import Database
+from monitor.store import Database, runs
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
 from monitor.webhooks import loggable
@@ -36,6 +39,10 @@ log = logging.getLogger(__name__)
 # At most this many changes to one endpoint per pass, so one busy endpoint cannot starve the others.
 MAX_PER_PASS = 200
 IDLE_SECONDS = 1.0
+# How often each endpoint's backlog is counted against ``max_backlog_changes``: a primary-key range count,
+# cheap, but no need for it every idle second.
+BACKLOG_CHECK_SECONDS = 60.0
+BACKLOG_SKIPPED = "webhook-backlog-skipped"  # the system event that names skipped changes
 
 
 class DeliveryFailed(Exception):
@@ -78,6 +85,7 @@ class Deliverer:
     poster: Poster = post
     _conn: sqlite3.Connection = field(init=False)
     _down: set[str] = field(default_factory=set)
+    _backlog_checked: dict[str, float] = field(default_factory=dict)  # per URL, on the clock's wall time
 
     def __post_init__(self) -> None:
         self._conn = self.database.connect()
@@ -98,8 +106,29 @@ class Deliverer:
                 webhook_store.purge_delivered(conn)
         return accepted
 
+    def _skip_stale(self, conn: sqlite3.Connection, hook: WebhookConfig) -> None:
+        """Skip the endpoint's oldest unaccepted changes beyond ``max_backlog_changes``, record which in
+        ``system_events`` and free their outbox rows: a receiver gone for good costs bounded storage."""
+        now = self.clock.wall()
+        if now - self._backlog_checked.get(hook.url, -math.inf) < BACKLOG_CHECK_SECONDS:
+            return
+        self._backlog_checked[hook.url] = now
+        with transaction(conn):
+            skipped = webhook_store.skip_beyond(conn, hook.url, hook.max_backlog_changes)
+            if skipped is None:
+                return
+            detail = (
+                f"webhook {loggable(hook.url)}: more than {hook.max_backlog_changes} alert changes waited;"
+                f" the oldest {skipped.count} (seq {skipped.first_seq} to {skipped.last_seq}) are skipped;"
+                f" GET /api/v1/alerts?since={skipped.first_seq - 1} has the alerts they changed"
+            )
+            runs.record_event(conn, now, BACKLOG_SKIPPED, detail)
+            webhook_store.purge_delivered(conn)
+        log.warning("%s", detail)
+
     def _deliver(self, conn: sqlite3.Connection, hook: WebhookConfig) -> int:
         accepted = 0
+        self._skip_stale(conn, hook)
         state = webhook_store.endpoint(conn, hook.url)
         if self.clock.wall() < state.next_attempt_ts:
             return 0

@@ -48,11 +48,18 @@ def record_event(conn: sqlite3.Connection, ts: float, kind: str, detail: str) ->
     return int(cur.lastrowid or 0)
 
 
-def events(conn: sqlite3.Connection, kind: str | None = None) -> list[SystemEvent]:
+def events(
+    conn: sqlite3.Connection, kind: str | None = None, *, newest: int | None = None
+) -> list[SystemEvent]:
+    """Events in the order recorded, of one ``kind`` or all; ``newest``: only the last that many, newest
+    first."""
     sql = "SELECT id, ts, kind, detail FROM system_events"
-    rows = (
-        conn.execute(sql + " ORDER BY id").fetchall()
-        if kind is None
-        else conn.execute(sql + " WHERE kind = ? ORDER BY id", (kind,)).fetchall()
-    )
+    args: tuple[object, ...] = ()
+    if kind is not None:
+        sql, args = sql + " WHERE kind = ?", (kind,)
+    if newest is None:
+        sql += " ORDER BY id"
+    else:
+        sql, args = sql + " ORDER BY id DESC LIMIT ?", (*args, newest)
+    rows = conn.execute(sql, args).fetchall()
     return [SystemEvent(int(i), float(t), str(k), str(d)) for i, t, k, d in rows]

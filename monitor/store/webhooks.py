@@ -71,6 +71,31 @@ def mark_delivered(conn: sqlite3.Connection, url: str, seq: int, ts: float) -> N
     )
 
 
+@dataclass(frozen=True)
+class Skipped:
+    url: str
+    count: int
+    first_seq: int
+    last_seq: int
+
+
+def skip_beyond(conn: sqlite3.Connection, url: str, keep: int) -> Skipped | None:
+    """Move ``url`` past its oldest unaccepted changes so that at most ``keep`` wait; inside the caller's
+    write transaction. The changes kept are the newest, in order, and are still sent."""
+    delivered = endpoint(conn, url).delivered_seq
+    waiting, first = conn.execute(
+        "SELECT COUNT(*), MIN(seq) FROM webhook_outbox WHERE seq > ?", (delivered,)
+    ).fetchone()
+    if waiting <= keep:
+        return None
+    (last,) = conn.execute(
+        "SELECT seq FROM webhook_outbox WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
+        (delivered, waiting - keep - 1),
+    ).fetchone()
+    conn.execute("UPDATE webhook_endpoints SET delivered_seq = ? WHERE url = ?", (last, url))
+    return Skipped(url, int(waiting - keep), int(first), int(last))
+
+
 def mark_failed(
     conn: sqlite3.Connection, url: str, attempts: int, next_attempt_ts: float, error: str
 ) -> None:

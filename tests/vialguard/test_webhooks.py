@@ -17,12 +17,12 @@ from hardware.clock import ManualClock
 from monitor import webhooks
 from monitor.config import Settings, WebhookConfig
 from monitor.site_sync import sync_site
-from monitor.store import Database, sites
+from monitor.store import Database, runs, sites
 from monitor.store import alerts as alert_store
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
 from tests.system_process import free_port
-from vialguard.webhooks import Deliverer
+from vialguard.webhooks import BACKLOG_SKIPPED, Deliverer
 
 SECRET = "s3cret-s3cret-s3cret"
 
@@ -169,6 +169,48 @@ def test_a_receiver_down_then_up_gets_every_change_in_order(
     assert any("accepting again" in r.getMessage() for r in caplog.records)
     assert "receiver-secret" not in caplog.text
     assert SECRET not in caplog.text
+
+
+def test_a_receiver_far_behind_misses_only_the_oldest_changes_and_is_told_where_they_are(
+    settings: Settings, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Down while five changes are made, with room for three: the two oldest are skipped (a system event
+    and one warning name them and the alerts cursor that still has them), their outbox rows freed; the
+    three newest arrive in order once the receiver is back."""
+    port = free_port()
+    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret", max_backlog_changes=3)
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    deliverer = Deliverer(database, [hook], clock)
+    site = Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+    try:
+        first = site.fire()
+        with transaction(conn):
+            alert_store.acknowledge(conn, first, "K. Sato", "door closed", clock.wall())
+        kept = [site.fire() for _ in range(3)]
+        assert webhook_store.pending(conn) == 5
+        with caplog.at_level(logging.WARNING, logger="vialguard.webhooks"):
+            assert deliverer.run_once() == 0  # connection refused; the backlog is cut meanwhile
+        assert webhook_store.pending(conn) == 3
+        (event,) = runs.events(conn, BACKLOG_SKIPPED)
+        seq = alert_store.get(conn, first).seq  # the acknowledgement: the second change
+        assert f"the oldest 2 (seq {seq - 1} to {seq})" in event.detail
+        assert f"GET /api/v1/alerts?since={seq - 2}" in event.detail
+        assert "receiver-secret" not in event.detail
+        assert event.detail in caplog.text
+        assert webhook_store.endpoint(conn, hook.url).attempts == 1  # still failing, not taken for delivered
+
+        receiver = Receiver()
+        with receiving(port, receiver):
+            clock.advance(60.0)
+            assert deliverer.run_once() == 3
+        assert [json.loads(b)["alert"]["id"] for _, b in receiver.received] == kept
+        assert len(runs.events(conn, BACKLOG_SKIPPED)) == 1  # nothing more to skip: no second event
+    finally:
+        deliverer.close()
+        conn.close()
 
 
 def test_a_rejected_change_is_sent_again_with_the_same_key(site: Site) -> None:
