@@ -32,7 +32,15 @@ from hardware.clock import Clock
 from hardware.errors import HardwareError
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
-from monitor.engine import Batch, Engine, IngestResult, LightReading, SensorFault, TemperatureReading
+from monitor.engine import (
+    Batch,
+    DataGap,
+    Engine,
+    IngestResult,
+    LightReading,
+    SensorFault,
+    TemperatureReading,
+)
 from monitor.errors import StoreError
 from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
@@ -216,12 +224,25 @@ class AcquisitionLoop:
             )
             restamped = len(self._batch)
             self._respool()
+        elif step < 0:
+            self._overlap(step)
         for source in self.sources:
             source.clock_stepped(step, restamped=restamped > 0)
         jump = ClockJump(self.clock.wall(), step, restamped)
         self._jumps.append(jump)
         log.warning("wall clock stepped by %+.3f s; %d held readings re-stamped", step, restamped)
         return jump
+
+    def _overlap(self, step: float) -> None:
+        """A backward step of a clock whose readings were committed as stamped: until it catches up, new
+        readings take times already given to earlier ones, and which of the two sets is right (the clock
+        was ahead for how long?) cannot be known. Each sensor gets a gap over those times, so the ledger
+        adds nothing there and the potency bounds count it as time without data, rather than the two sets
+        interleaved as if twice as many readings had been taken."""
+        now = self.clock.wall()
+        reason = f"wall clock stepped back {-step:.3f} s: times already given to earlier readings"
+        for key in self.engine.sensors:
+            self._batch.gaps.append(DataGap(key, now, now - step, reason))
 
     def _respool(self) -> None:
         """The spool holds the held readings with their old stamps: write it again."""

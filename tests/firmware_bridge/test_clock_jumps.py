@@ -139,6 +139,43 @@ def test_a_step_of_a_synchronised_clock_is_an_event(
     assert check_database(conn).problems == []
 
 
+def test_a_backward_step_of_a_synchronised_clock_is_a_gap_over_the_times_given_twice(
+    settings: Settings, catalog: Catalog, clock: ManualClock
+) -> None:
+    """Synchronised, readings committed as stamped, then NTP steps the clock back 20.5 s: the next 20.5 s
+    of readings take times already given. Each sensor gets a gap over them, so the ledger adds nothing
+    there (which set of times is right cannot be known) and the database still checks out."""
+    conn, engine = open_engine(settings, catalog, clock)
+    loop = make_loop(settings, engine, clock, ManualTimeSync(synchronised=True))
+    advance(loop, clock, 60)
+    loop.flush()
+    last = light_ts(conn)[-1]
+    clock.step_wall(-20.5)
+    stepped = clock.wall()
+    advance(loop, clock, 40)
+    loop.flush()
+    for key in ("fridge-1-lux", "fridge-1-temp"):
+        sensor = sites.sensor_by_key(conn, key)
+        (gap,) = conn.execute(
+            "SELECT start_ts, end_ts FROM gaps WHERE sensor_id = ? AND reason LIKE '%stepped back%'",
+            (sensor.id,),
+        ).fetchall()
+        assert gap == (pytest.approx(stepped), pytest.approx(stepped + 20.5))
+        assert gap[0] < last < gap[1]
+    # The thermal ledger grows with every second of known time: across the gap it stands still.
+    temp = sites.sensor_by_key(conn, "fridge-1-temp")
+    inside = conn.execute(
+        "SELECT ts, cum_equivalent_hours FROM temperature_readings WHERE sensor_id = ? AND ts BETWEEN ? AND ?"
+        " ORDER BY ts",
+        (temp.id, stepped, stepped + 20.5),
+    ).fetchall()
+    assert len(inside) >= 3
+    assert len({c for _, c in inside}) == 1
+    (jump,) = runs.events(conn, CLOCK_JUMP_EVENT)
+    assert "backward by 20.500 s" in jump.detail
+    assert check_database(conn).problems == []
+
+
 def test_a_slew_is_not_a_step(settings: Settings, catalog: Catalog, clock: ManualClock) -> None:
     """NTP slewing half a second is followed silently: no event."""
     conn, engine = open_engine(settings, catalog, clock)
