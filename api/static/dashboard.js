@@ -334,10 +334,16 @@
     return `${k.value.toFixed(2)}, ${lamp} (${k.low.toFixed(2)}–${k.high.toFixed(2)}, ${k.provenance})`;
   }
 
-  let chartsAt = 0;
+  let chartsAt = 0;        // real time of the last chart refresh
+  let chartsDataAt = null; // the data's time (as_of) it showed
+  let dataAt = null;       // the data's time at the last dashboard poll
+  // A 24 h chart of 240 buckets moves one bucket in 6 min of data time: past that the charts are redrawn
+  // at the dashboard's pace, so at a high --speed they keep up with the cards instead of trailing them.
+  const CHART_STEP_MS = 6 * 60 * 1000;
 
   async function refreshCharts() {
     chartsAt = Date.now();
+    chartsDataAt = dataAt;
     for (const [key, refs] of locationTiles) {
       try {
         const s = await getJSON(`api/v1/locations/${encodeURIComponent(key)}/series?hours=24&buckets=240`);
@@ -421,7 +427,9 @@
     for (const g of d.vials) names.vials.set(g.vial.key, g.vial.id);
     dropMissing(locationTiles, new Set(d.locations.map((g) => g.location.key)));
     dropMissing(vialTiles, new Set(d.vials.map((g) => g.vial.key)));
-    if (fresh) refreshCharts();
+    dataAt = t(d.as_of);
+    const behind = dataAt !== null && chartsDataAt !== null && dataAt - chartsDataAt >= CHART_STEP_MS;
+    if (fresh || (behind && Date.now() - chartsAt > 4000)) refreshCharts();
   }
 
   // ---- alerts: follow the change cursor, keep every alert not resolved ----------------------------

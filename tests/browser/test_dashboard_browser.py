@@ -7,6 +7,7 @@ through its form (from the keyboard, by its labels), and look right in a screens
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import re
@@ -237,6 +238,19 @@ def test_spectral_site_shows_the_measured_spectrum_factor_and_near_uv_dose(tmp_p
                 near_uv = location.locator("dt:has-text('Near-UV dose (estimate)') + dd")
                 expect(near_uv).to_contain_text("of ICH Q1B's 200 W·h/m²")
                 assert "assumed 5 W/m²" in (near_uv.get_attribute("title") or "")
+                # At 600x a chart's 6-minute bucket passes every 0.6 s: the charts are redrawn at the
+                # dashboard's 5 s pace (not only every 30 s, or when an alert changes), keeping up with
+                # the cards. A redraw asks for each vial's potency series at once: a burst of requests.
+                asked: list[float] = []
+                page.on(
+                    "request",
+                    lambda r: asked.append(time.monotonic()) if "/potency-series" in r.url else None,
+                )
+                page.wait_for_timeout(20_000)
+                bursts = [t for i, t in enumerate(asked) if i == 0 or t - asked[i - 1] > 2.0]
+                gaps = [b - a for a, b in itertools.pairwise(bursts)]
+                assert len(bursts) >= 4, f"charts redrawn at {[round(t - asked[0], 1) for t in bursts]} s"
+                assert max(gaps) < 8.5, f"charts redrawn at {[round(t - asked[0], 1) for t in bursts]} s"
             finally:
                 browser.close()
     finally:

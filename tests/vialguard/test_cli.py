@@ -177,6 +177,18 @@ def test_sensors_read_simulated_reads_through_genuine_drivers(
     assert 2.0 <= rows["fridge-1-temp"]["celsius"] <= 8.0
 
 
+def test_sensors_read_simulated_sees_a_scenario_starting_now(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--scenario door-left-open@0` is in force at the one read: the lamp's light, not the dark fridge."""
+    import json
+
+    db = ["--db", str(tmp_path / "v.db")]
+    assert main(["sensors", "read", "--simulate", "--json", "--scenario", "door-left-open@0", *db]) == 0
+    rows = {r["sensor"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["fridge-1-lux"]["lux"] > 100.0
+
+
 def test_sensors_scan_simulated_names_the_chips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`sensors scan --simulate` lists the emulated chips by address and name."""
     assert main(["sensors", "scan", "--simulate", "--db", str(tmp_path / "v.db")]) == 0

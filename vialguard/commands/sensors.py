@@ -82,11 +82,11 @@ def _spectrum_text(spectrum: dict[str, Any] | None) -> str:
 def cmd_read(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     clock = clock_from(args)
-    sample_time = SampleTime(clock.wall())
+    # One instant for both: a scenario starting "now" (``door-left-open@0``) is in force for the read.
+    now = clock.wall()
+    sample_time = SampleTime(now)
     if args.simulate:
-        scheduled, _ = build_simulated_sensors(
-            settings, build_fridge(settings.simulation, clock.wall()), sample_time
-        )
+        scheduled, _ = build_simulated_sensors(settings, build_fridge(settings.simulation, now), sample_time)
     else:
         scheduled = build_real_sensors(settings)
     rows: list[dict[str, Any]] = []
