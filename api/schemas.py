@@ -217,8 +217,9 @@ class Location(BaseModel):
     )
     measured_spectrum_factor: ModelParameter | None = Field(
         None,
-        description="κ_s of the newest lit reading of the location's spectral sensor (AS7341), which "
-        "replaces the lamp's in the model; null without one",
+        description="κ_s of the newest lit reading of the location's spectral sensor (AS7341), or without "
+        "one of its UV sensor (LTR390: the lamp and daylight mixed as its near-UV per lux says), which "
+        "replaces the lamp's in the model; null without either",
     )
     near_uv: NearUvDose | None = Field(
         None, description="near-UV dose from a UV sensor (LTR390); null without one"

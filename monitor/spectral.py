@@ -32,6 +32,16 @@ REFERENCE_UMOL_PER_M2_S_PER_LUX = 6.23 / 1000.0
 BAND_HIGH_NM = 560.0  # §6: the photon band is 300-560 nm
 # ICH Q1B confirmatory exposure: at least 200 W·h/m² of integrated near-UV (§4).
 ICH_Q1B_NEAR_UV_WH_PER_M2 = 200.0
+# A UV sensor (LTR390) gives near-UV, not a spectrum: what it adds is how much of the light was daylight.
+# §6, 300-400 nm per 1000 lx: ID65 indoor daylight 0.36 W/m² (best: daylight through a window), D65 0.54
+# (open daylight: the same near-UV from less daylight). The FL and LED tables start at 380 nm, so those
+# lamps' near-UV is not represented: taken as none [assumption], every near-UV watt seen is counted as
+# daylight, which errs toward a higher κ_s.
+DAYLIGHT_NEAR_UV_W_PER_M2_PER_LUX = 0.36 / 1000.0
+OPEN_DAYLIGHT_NEAR_UV_W_PER_M2_PER_LUX = 0.54 / 1000.0
+# Below this the UV sensor's lux is a few counts: a near-UV to lux ratio of two noise floors says nothing
+# of the light, so the dashboard's "κ_s now" keeps the last lit reading's (a dark fridge), as for the AS7341.
+MIN_LUX_FOR_DAYLIGHT_SHARE = 1.0
 # The drug profiles' lamp entry whose κ range is the estimate's error: set by a spectral sensor, never by
 # a location's configuration.
 MEASURED_SPECTRUM_LAMP = "measured-spectrum"
@@ -126,3 +136,13 @@ def kappa_of(reading: SpectralCounts) -> float | None:
         return None
     kappa = float(kappa_from_counts(chip, row)[0])
     return None if np.isnan(kappa) else kappa
+
+
+def daylight_share(near_uv_w_per_m2_per_lux: float) -> tuple[float, float]:
+    """The share of the light (by lux) that was daylight, from the near-UV a UV sensor saw per lux, as
+    ``(best, low)``: best if the daylight is ID65 (through a window), low if D65 (open daylight); both
+    within [0, 1]. Light being additive, a lux-weighted ratio over a stretch gives its lux-weighted share."""
+    ratio = max(near_uv_w_per_m2_per_lux, 0.0)
+    best = min(ratio / DAYLIGHT_NEAR_UV_W_PER_M2_PER_LUX, 1.0)
+    low = min(ratio / OPEN_DAYLIGHT_NEAR_UV_W_PER_M2_PER_LUX, 1.0)
+    return best, low

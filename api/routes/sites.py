@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Literal
 
 from fastapi import APIRouter
 
@@ -56,12 +57,25 @@ def location_schema(
 
 def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int) -> ModelParameter | None:
     site = SiteView(conn)
-    sensor = site.spectral_sensor(location_id)
     measured = measured_light.latest_measured_kappa(site, catalog, location_id)
-    if sensor is None or measured is None:
+    if measured is None:
         return None
     when, kappa = measured
-    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    sensor = site.spectral_sensor(location_id)
+    provenance: Literal["derived", "assumed"]
+    if sensor is not None:
+        factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+        provenance = "derived"
+        source = f"spectrum measured by {sensor.key} at {iso(when)}; range: {factor.source}"
+    else:
+        uv = site.spectral_sensor(location_id, near_uv=True)
+        provenance = "assumed"
+        source = (
+            f"lamp '{site.light(location_id).lamp}' and daylight ('{measured_light.DAYLIGHT_LAMP}') mixed in"
+            f" the shares the near-UV per lux measured by {uv.key if uv else 'the UV sensor'} at {iso(when)}"
+            f" gives (§6: 0.36 W/m² of 300-400 nm per 1000 lx of ID65 indoor daylight; range to D65's 0.54);"
+            f" assumes {measured_light.UV_ASSUMPTIONS}"
+        )
     return ModelParameter(
         name="lamp spectrum factor, measured",
         symbol="κ_s",
@@ -69,8 +83,8 @@ def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int
         low=kappa.low,
         high=kappa.high,
         unit="1",
-        provenance="derived",
-        source=f"spectrum measured by {sensor.key} at {iso(when)}; range: {factor.source}",
+        provenance=provenance,
+        source=source,
     )
 
 

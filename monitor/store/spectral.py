@@ -162,3 +162,15 @@ def latest_kappa(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float,
         (sensor.id,),
     ).fetchone()
     return None if row is None else (float(row[0]), float(row[1]))
+
+
+def latest_lit_near_uv(
+    conn: sqlite3.Connection, sensor: SensorRecord, min_lux: float
+) -> tuple[float, float, float] | None:
+    """The newest reading with a near-UV estimate at ``min_lux`` or more, as ``(ts, lux, near_uv)``."""
+    row = conn.execute(
+        "SELECT ts, lux, near_uv_w_per_m2 FROM spectral_readings WHERE sensor_id = ?"
+        " AND near_uv_w_per_m2 IS NOT NULL AND lux >= ? ORDER BY ts DESC LIMIT 1",
+        (sensor.id, min_lux),
+    ).fetchone()
+    return None if row is None else (float(row[0]), float(row[1]), float(row[2]))

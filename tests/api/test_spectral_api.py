@@ -89,3 +89,33 @@ def test_a_calibrated_uv_sensor_replaces_the_assumed_irradiance_per_uv_index(
     assert calibrated.wh_per_m2 == pytest.approx(2.0 * assumed.wh_per_m2, rel=0.02)  # 10 against 5 W/m²
     assert "from the sensor's calibration" in calibrated.assumption
     assert "assumed" in assumed.assumption
+
+
+@pytest.mark.parametrize(
+    ("lamp", "kappa"),
+    [("daylight-window", (1.69, 1.69, 1.77)), ("led-4000k", (0.95, 0.95, 0.95))],
+    ids=["daylight", "led"],
+)
+def test_a_uv_sensor_alone_gives_kappa_from_the_daylight_share(
+    tmp_path: Path, catalog: Catalog, lamp: str, kappa: tuple[float, float, float]
+) -> None:
+    """Only an LTR390 beside the lux sensor, through the genuine driver on the emulated chip: in daylight
+    its near-UV per lux makes the light all daylight (κ_s ID65's, D65's at the top of the range) though the
+    location's lamp is configured as an LED; under that LED it sees no near-UV and κ_s is the lamp's. The
+    value says it rests on assumptions."""
+    site = spectral_settings(tmp_path, lamp, 1000.0)
+    site = site.model_copy(
+        update={
+            "sensors": [s for s in site.sensors if s.driver != "as7341"],
+            "locations": [site.locations[0].model_copy(update={"lamp": "led-4000k"})],
+        }
+    )
+    conn = run_site(site, catalog, 120)
+    summary = summarise(conn, sites.location_by_key(conn, "fridge-1"))
+    shown = location_schema(conn, catalog, summary, site).measured_spectrum_factor
+    conn.close()
+    assert shown is not None
+    assert (shown.value, shown.low, shown.high) == pytest.approx(kappa, abs=0.01)
+    assert shown.provenance == "assumed"
+    assert "near-UV per lux measured by fridge-1-uv" in shown.source
+    assert "no near-UV" in shown.source

@@ -22,7 +22,7 @@ from monitor.profiles import Catalog
 from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.site_view import SiteView
-from monitor.spectral import AS7341, SpectralCounts, kappa_from_counts, kappa_of
+from monitor.spectral import AS7341, SpectralCounts, daylight_share, kappa_from_counts, kappa_of
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw
@@ -207,3 +207,117 @@ def test_dark_fridge_keeps_the_last_measured_kappa(tmp_path: Path, catalog: Cata
     assert measured is not None
     assert measured[0] == t0 + 60
     assert measured[1].best == pytest.approx(0.79, rel=0.08)
+
+
+# -- a UV sensor alone: the daylight share of the light ---------------------------------------------------
+
+# §6, 300-400 nm per lux: ID65 indoor daylight 0.36 W/m² per 1000 lx.
+ID65_NEAR_UV_PER_LUX = 0.36e-3
+
+
+def test_daylight_share_from_near_uv_per_lux() -> None:
+    """None under a lamp without near-UV; all at indoor daylight's §6 ratio (two thirds if it was open
+    daylight, D65); clipped at all; never below none."""
+    assert daylight_share(0.0) == (0.0, 0.0)
+    assert daylight_share(ID65_NEAR_UV_PER_LUX) == pytest.approx((1.0, 0.36 / 0.54))
+    assert daylight_share(0.5 * ID65_NEAR_UV_PER_LUX) == pytest.approx((0.5, 0.18 / 0.54))
+    assert daylight_share(2.0 * ID65_NEAR_UV_PER_LUX) == (1.0, 1.0)
+    assert daylight_share(-1e-6) == (0.0, 0.0)
+
+
+def uv_site(tmp_path: Path, lamp: str) -> Settings:
+    raw = simulated_raw()
+    raw["sensors"].append(
+        {"key": "fridge-1-uv", "location": "fridge-1", "quantity": "light", "driver": "ltr390"}
+    )
+    raw["locations"][0]["lamp"] = lamp
+    return parse_settings(raw, "uv.toml", {"db_path": tmp_path / "v.db"})
+
+
+def uv_reading(lux: float, daylight: float) -> SpectralCounts:
+    """An LTR390 reading under ``lux`` of which ``daylight`` (a share) is ID65 and the rest a lamp with no
+    near-UV."""
+    return SpectralCounts(
+        "ltr390", ("uvs",), (100,), 18.0, 400.0, False, daylight * ID65_NEAR_UV_PER_LUX * lux
+    )
+
+
+def expose_uv(engine: Engine, t0: float, seconds: int, lux: float, daylight: float, uv_seconds: int) -> None:
+    engine.ingest(
+        Batch(
+            light=[
+                *(LightReading("fridge-1-lux", t0 + i, lux) for i in range(seconds + 1)),
+                *(
+                    LightReading("fridge-1-uv", t0 + i, lux, spectrum=uv_reading(lux, daylight))
+                    for i in range(uv_seconds + 1)
+                ),
+            ]
+        ),
+        t0 + seconds,
+    )
+
+
+def test_uv_sensor_mixes_the_lamp_and_daylight_in_the_shares_its_near_uv_gives(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A neutral LED lamp (κ 0.95) and as much daylight (ID65, κ 1.69): κ_s 1.32, its range from daylight
+    taken as open (D65: a third of the light) to D65's κ 1.77; the note names the share and the
+    assumptions."""
+    conn, engine = open_site(uv_site(tmp_path, "led-4000k"), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose_uv(engine, t0, 600, 500.0, 0.5, 600)
+    lux_hours = 500.0 * 600 / 3600
+    effective, notes = infusion(conn, catalog, t0 + 600)
+    assert effective.best == pytest.approx((0.95 + 0.5 * (1.69 - 0.95)) * lux_hours, rel=1e-3)
+    low, high = 0.95 + (0.18 / 0.54) * (1.69 - 0.95), 0.95 + 0.5 * (1.77 - 0.95)
+    assert effective.high / effective.low == pytest.approx(high / low, rel=0.02)
+    note = next(n for n in notes if "by the near-UV fridge-1-uv saw" in n)
+    assert "50% of the light daylight" in note
+    assert "lamp 'led-4000k' the rest" in note
+    assert "assumed W/m² per UV index" in note
+
+
+def test_uv_sensor_seeing_no_near_uv_keeps_the_lamp_and_covers_only_what_it_saw(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """Under the LED alone κ_s is the lamp's. Then daylight as bright, seen by the UV sensor for half of
+    it: over the vial's whole stretch the sensor saw three quarters of the light, a third of that
+    daylight; the quarter it missed keeps the lamp's κ."""
+    conn, engine = open_site(uv_site(tmp_path, "led-4000k"), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose_uv(engine, t0, 600, 500.0, 0.0, 600)
+    lux_hours = 500.0 * 600 / 3600
+    effective, _ = infusion(conn, catalog, t0 + 600)
+    assert effective.best == pytest.approx(0.95 * lux_hours, rel=1e-3)
+
+    later = t0 + 601
+    expose_uv(engine, later, 600, 500.0, 1.0, 300)
+    effective, notes = infusion(conn, catalog, later + 600)
+    daylight_half = 0.5 * 1.69 + 0.5 * 0.95
+    assert effective.best == pytest.approx((0.95 + daylight_half) * lux_hours, rel=0.01)
+    assert any("over 75% of the light, lamp 'led-4000k' alone for the rest" in n for n in notes)
+    assert any("33% of the light daylight" in n for n in notes)
+
+
+def test_uv_sensor_gives_kappa_now_and_a_dark_fridge_keeps_the_last_lit(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """The dashboard's κ_s now: the daylight mix at the UV sensor's last reading with light."""
+    conn, engine = open_site(uv_site(tmp_path, "fluorescent-cool-white"), catalog)
+    t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
+    expose_uv(engine, t0, 60, 500.0, 1.0, 60)
+    engine.ingest(
+        Batch(
+            light=[
+                LightReading("fridge-1-uv", t0 + 61 + i, 0.05, spectrum=uv_reading(0.05, 1.0 * 40))
+                for i in range(30)
+            ]
+        ),
+        t0 + 91,
+    )
+    location = sites.location_by_key(conn, "fridge-1").id
+    measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
+    assert measured is not None
+    assert measured[0] == t0 + 60  # not the dark readings' ratio of noise
+    assert measured[1].best == pytest.approx(1.69)
+    assert measured_light.current_kappa(SiteView(conn), catalog, location).best == pytest.approx(1.69)
