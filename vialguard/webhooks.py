@@ -85,7 +85,7 @@ class Deliverer:
     poster: Poster = post
     _conn: sqlite3.Connection = field(init=False)
     _down: set[str] = field(default_factory=set)
-    _backlog_checked: dict[str, float] = field(default_factory=dict)  # per URL, on the clock's wall time
+    _backlog_checked: dict[str, float] = field(default_factory=dict)  # per URL, on the monotonic clock
 
     def __post_init__(self) -> None:
         self._conn = self.database.connect()
@@ -109,10 +109,11 @@ class Deliverer:
     def _skip_stale(self, conn: sqlite3.Connection, hook: WebhookConfig) -> None:
         """Skip the endpoint's oldest unaccepted changes beyond ``max_backlog_changes``, record which in
         ``system_events`` and free their outbox rows: a receiver gone for good costs bounded storage."""
-        now = self.clock.wall()
-        if now - self._backlog_checked.get(hook.url, -math.inf) < BACKLOG_CHECK_SECONDS:
+        checked = self.clock.monotonic()  # a step of the wall clock neither hastens nor stalls it
+        if checked - self._backlog_checked.get(hook.url, -math.inf) < BACKLOG_CHECK_SECONDS:
             return
-        self._backlog_checked[hook.url] = now
+        self._backlog_checked[hook.url] = checked
+        now = self.clock.wall()
         with transaction(conn):
             skipped = webhook_store.skip_beyond(conn, hook.url, hook.max_backlog_changes)
             if skipped is None:
