@@ -16,7 +16,6 @@ import signal
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from firmware_bridge.firmware.device import DEFAULT_SENSORS, Device, parse_sensors
@@ -25,6 +24,7 @@ from firmware_bridge.firmware_sim import PtyPort, emulated_board, load_firmware,
 from firmware_bridge.sensors import build_fridge
 from monitor.errors import ConfigError
 from vialguard.options import settings_from
+from vialguard.signals import relay_signals
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +122,7 @@ def cmd_firmware_sim(args: argparse.Namespace) -> int:
     cable = _Cable(_open_port(args))
     stop = threading.Event()
     unplug = threading.Event()
-
-    def on_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    def on_unplug(signum: int, frame: FrameType | None) -> None:
-        unplug.set()
-
-    signal.signal(signal.SIGTERM, on_stop)
-    signal.signal(signal.SIGINT, on_stop)
-    signal.signal(signal.SIGUSR1, on_unplug)
+    relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop, signal.SIGUSR1: unplug})
     deadline = None if args.duration is None else time.monotonic() + args.duration
     replug_at: list[float] = []
 

@@ -6,13 +6,13 @@ import argparse
 import signal
 import threading
 import time
-from types import FrameType
 from typing import Any
 
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import health as health_store
 from vialguard.options import add_common, clock_from, settings_from
+from vialguard.signals import relay_signals
 from vialguard.supervisor import Child, child_argv, supervise
 
 
@@ -89,12 +89,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     clock = clock_from(args)
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     run_bridge(settings, clock, stop, simulate=args.simulate)
     return 0
 

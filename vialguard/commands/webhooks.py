@@ -6,11 +6,11 @@ import argparse
 import logging
 import signal
 import threading
-from types import FrameType
 from typing import Any
 
 from monitor.store import Database
 from vialguard.options import add_common, clock_from, settings_from
+from vialguard.signals import relay_signals
 from vialguard.webhooks import Deliverer
 
 log = logging.getLogger(__name__)
@@ -21,12 +21,7 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     database = Database(settings.db_path)
     database.initialise()
     stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     if not settings.webhooks:
         log.info("no [[webhooks]] in the configuration: nothing to deliver")
     deliverer = Deliverer(database, settings.webhooks, clock_from(args), site_name=settings.site_name)
