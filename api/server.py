@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+import socket
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -63,10 +65,26 @@ class QuietServer(uvicorn.Server):
 
     async def main_loop(self) -> None:
         self._loop, self._exit = asyncio.get_running_loop(), asyncio.Event()
-        # Counter 0: on_tick sets uvicorn's default headers (``date_header=False``: the Date is ours).
-        while not await self.on_tick(0):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._exit.wait(), timeout=_SAFETY_TICK_SECONDS)
+        # The kernel may hand SIGTERM to any thread (a worker of the thread pool, numpy's BLAS pool). There
+        # the signal only interrupts that thread; the main thread, asleep in the event loop's select(),
+        # would not run the Python handler until the safety tick, a minute later, and the supervisor
+        # kills an API that has not stopped within 5 s. The wake-up fd gets a byte from whichever thread
+        # took the signal, which wakes the loop, and the handler runs.
+        wake_read, wake_write = socket.socketpair()
+        wake_read.setblocking(False)
+        wake_write.setblocking(False)
+        self._loop.add_reader(wake_read.fileno(), _drain, wake_read)
+        previous = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+        try:
+            # Counter 0: on_tick sets uvicorn's default headers (``date_header=False``: the Date is ours).
+            while not await self.on_tick(0):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._exit.wait(), timeout=_SAFETY_TICK_SECONDS)
+        finally:
+            signal.set_wakeup_fd(previous)
+            self._loop.remove_reader(wake_read.fileno())
+            wake_read.close()
+            wake_write.close()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -83,6 +101,13 @@ class QuietServer(uvicorn.Server):
         super().handle_exit(sig, frame)
         if self._loop is not None and self._exit is not None:
             self._loop.call_soon_threadsafe(self._exit.set)
+
+
+def _drain(sock: socket.socket) -> None:
+    """Empty the wake-up socket; the signal's handler itself runs in the main thread, now awake."""
+    with contextlib.suppress(BlockingIOError, InterruptedError):
+        while sock.recv(64):
+            pass
 
 
 def serve(app: ASGIApp, host: str, port: int) -> None:
