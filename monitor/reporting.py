@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from monitor import locations
-from monitor.episodes import Episode, episodes, join_seconds_for
+from monitor.episodes import Direction, Episode, episodes, join_seconds_for
 from monitor.glance import VialGlance, light_episodes, vial_glance
 from monitor.profiles import Catalog
 from monitor.rules import RuleThresholds
@@ -48,31 +48,22 @@ def _temperature_excursions(
         conn, sensor, start, end, rules.temperature_low_celsius, rules.temperature_high_celsius
     )
     join = join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds)
-
-    out = [
-        Excursion(location, "temperature-high", e, rules.temperature_high_celsius, "°C")
-        for e in episodes(
-            above,
-            join_seconds=join,
-            interval_seconds=sensor.interval_seconds,
-            direction="above",
-            spans=history.aggregated_outside(
-                conn, sensor, start, end, rules.temperature_high_celsius, "above"
-            ),
-        )
-    ]
-    out += [
-        Excursion(location, "temperature-low", e, rules.temperature_low_celsius, "°C")
-        for e in episodes(
-            below,
-            join_seconds=join,
-            interval_seconds=sensor.interval_seconds,
-            direction="below",
-            spans=history.aggregated_outside(
-                conn, sensor, start, end, rules.temperature_low_celsius, "below"
-            ),
-        )
-    ]
+    out: list[Excursion] = []
+    sides: tuple[tuple[ExcursionKind, list[tuple[float, float]], float, Direction], ...] = (
+        ("temperature-high", above, rules.temperature_high_celsius, "above"),
+        ("temperature-low", below, rules.temperature_low_celsius, "below"),
+    )
+    for kind, outside, bound, direction in sides:
+        out += [
+            Excursion(location, kind, e, bound, "°C")
+            for e in episodes(
+                outside,
+                join_seconds=join,
+                interval_seconds=sensor.interval_seconds,
+                direction=direction,
+                spans=history.aggregated_outside(conn, sensor, start, end, bound, direction),
+            )
+        ]
     return out
 
 

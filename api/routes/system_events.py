@@ -1,8 +1,8 @@
 """GET /api/v1/system-events: what vialguard recorded about itself, not about the vials.
 
-Clock jumps, unclean shutdowns (the outage they name is a data gap) and webhook changes skipped after
-``max_backlog_days`` land in ``system_events``; the IT person installing the Pi and an integrator whose
-receiver was down read them here instead of in the database file.
+Clock jumps, unclean shutdowns (the outage they name is a data gap) and webhook changes skipped beyond a
+receiver's ``max_backlog_changes`` land in ``system_events``; the IT person installing the Pi and an
+integrator whose receiver was down read them here instead of in the database file.
 """
 
 from __future__ import annotations

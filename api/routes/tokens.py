@@ -11,7 +11,6 @@ from api.auth import AdminDep
 from api.deps import Conn, State
 from api.schemas import iso
 from api.token_schemas import Token, TokenCreate, TokenCreated
-from monitor.store import audit as audit_store
 from monitor.store import tokens as token_store
 from monitor.store.database import transaction
 
@@ -41,14 +40,7 @@ def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> 
     now = state.clock.wall()
     with transaction(conn):
         expires = None if body.expires_in_seconds is None else time.time() + body.expires_in_seconds
-        record, text = token_store.create(conn, body.name, body.scope, now, expires)
-        detail = {
-            "name": record.name,
-            "scope": record.scope,
-            "token_id": record.token_id,
-            "expires_ts": record.expires_ts,
-        }
-        audit_store.append(conn, now, who.actor, "token.created", f"token:{record.name}", detail)
+        record, text = token_store.create_audited(conn, body.name, body.scope, now, expires, who.actor)
     return TokenCreated(**to_schema(record).model_dump(), token=text)
 
 
@@ -59,7 +51,5 @@ def revoke_token(
     """Revoke the live token of this name: refused with 401 from now on."""
     now = state.clock.wall()
     with transaction(conn):
-        record = token_store.revoke(conn, name, now)
-        detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
-        audit_store.append(conn, now, who.actor, "token.revoked", f"token:{record.name}", detail)
+        record = token_store.revoke_audited(conn, name, now, who.actor)
     return to_schema(record)

@@ -325,10 +325,12 @@
     refs.asOf.textContent = stamp(t(loc.as_of));
   }
 
-  // κ_s as the model uses it: measured by a spectral sensor when one saw light, else the configured lamp's.
+  // κ_s as the model uses it: measured by a spectral sensor when one saw light (or estimated from a UV
+  // sensor's daylight share, which rests on assumptions: said so), else the configured lamp's.
   function spectrumFactor(loc) {
     const m = loc.measured_spectrum_factor, k = loc.spectrum_factor;
-    if (m) return `${m.value.toFixed(2)}, measured (${m.low.toFixed(2)}–${m.high.toFixed(2)})`;
+    const how = m && m.provenance === "assumed" ? "measured near-UV, assumed" : "measured";
+    if (m) return `${m.value.toFixed(2)}, ${how} (${m.low.toFixed(2)}–${m.high.toFixed(2)})`;
     if (!k) return "–";
     const lamp = !loc.lamp || loc.lamp === "unknown" ? "lamp not configured" : `lamp ${loc.lamp}`;
     return `${k.value.toFixed(2)}, ${lamp} (${k.low.toFixed(2)}–${k.high.toFixed(2)}, ${k.provenance})`;

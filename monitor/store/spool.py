@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -60,20 +60,10 @@ def _line(part: Batch) -> bytes:
         ],
         "t": [[r.sensor_key, r.ts, r.celsius, r.relative_humidity_percent] for r in part.temperature],
         "f": [[f.sensor_key, f.ts, f.kind, f.detail] for f in part.faults],
-        "g": [[g.sensor_key, g.start_ts, g.end_ts, g.reason] for g in part.gaps],
-        "s": [[k.device_id, k.boot_id, k.seq, k.ts] for k in part.frames],
+        "g": [astuple(g) for g in part.gaps],
+        "s": [astuple(k) for k in part.frames],
         # Each device boot's state and the refusal totals as of this line: the last line's stand.
-        "b": [
-            [
-                b.device_id,
-                b.boot_id,
-                b.wall_offset_seconds,
-                b.acked_through,
-                b.firmware_version,
-                b.last_seen_ts,
-            ]
-            for b in part.boots.values()
-        ],
+        "b": [astuple(b) for b in part.boots.values()],
         "r": [[port, kind, n] for (port, kind), n in part.serial_rejects.items()],
     }
     # The bridge appends every couple of seconds for years: keys with nothing in them are left out.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from monitor import tokens
 from monitor.errors import InvalidRequest, NotFound
+from monitor.store import audit
 from monitor.tokens import Scope
 
 
@@ -60,6 +61,28 @@ def create(
         (issued.token_id, name, scope, issued.sha256, ts, expires_ts),
     )
     return get(conn, int(cur.lastrowid or 0)), issued.text
+
+
+def _audit_detail(record: TokenRecord) -> dict[str, object]:
+    return {"name": record.name, "scope": record.scope, "token_id": record.token_id}
+
+
+def create_audited(
+    conn: sqlite3.Connection, name: str, scope: Scope, ts: float, expires_ts: float | None, actor: str
+) -> tuple[TokenRecord, str]:
+    """:func:`create`, with its audit row (``token.created`` by ``actor``) in the caller's transaction:
+    the console and the API record a token alike."""
+    record, text = create(conn, name, scope, ts, expires_ts)
+    detail = {**_audit_detail(record), "expires_ts": record.expires_ts}
+    audit.append(conn, ts, actor, "token.created", f"token:{record.name}", detail)
+    return record, text
+
+
+def revoke_audited(conn: sqlite3.Connection, name: str, ts: float, actor: str) -> TokenRecord:
+    """:func:`revoke`, with its audit row (``token.revoked`` by ``actor``) in the caller's transaction."""
+    record = revoke(conn, name, ts)
+    audit.append(conn, ts, actor, "token.revoked", f"token:{record.name}", _audit_detail(record))
+    return record
 
 
 def get(conn: sqlite3.Connection, row_id: int) -> TokenRecord:

@@ -14,7 +14,6 @@ from hardware.clock import SystemClock
 from monitor.errors import ConfigError
 from monitor.outages import iso
 from monitor.store import Database
-from monitor.store import audit as audit_store
 from monitor.store import tokens as token_store
 from monitor.store.database import transaction
 from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
@@ -45,14 +44,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     try:
         with transaction(conn):
             expires = None if args.expires_in is None else now + args.expires_in
-            record, text = token_store.create(conn, args.name, args.scope, now, expires)
-            detail = {
-                "name": record.name,
-                "scope": record.scope,
-                "token_id": record.token_id,
-                "expires_ts": record.expires_ts,
-            }
-            audit_store.append(conn, now, console_actor(), "token.created", f"token:{record.name}", detail)
+            _, text = token_store.create_audited(conn, args.name, args.scope, now, expires, console_actor())
     finally:
         conn.close()
     # The token goes to standard output only, for the user to copy; it is never logged.
@@ -93,9 +85,7 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     now = SystemClock().wall()
     try:
         with transaction(conn):
-            record = token_store.revoke(conn, args.name, now)
-            detail = {"name": record.name, "scope": record.scope, "token_id": record.token_id}
-            audit_store.append(conn, now, console_actor(), "token.revoked", f"token:{record.name}", detail)
+            record = token_store.revoke_audited(conn, args.name, now, console_actor())
     finally:
         conn.close()
     print(f"token {record.name!r} revoked")  # noqa: T201  # command output
