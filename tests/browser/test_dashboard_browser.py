@@ -150,10 +150,12 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
             expect(page.locator("article.vial[data-key=infusion-0001] .badge")).to_have_text(
                 "Do not use", timeout=20_000
             )
-            # The status follows the model's low bound, and the tile says so beside the best and its range.
-            expect(page.locator("article.vial[data-key=infusion-0001]")).to_contain_text(
-                "status from the low bound"
-            )
+            # The verdict follows the model's low bound, and the tile says so beside the best and its range;
+            # its words are the API's, not the page's own.
+            infusion = page.locator("article.vial[data-key=infusion-0001]")
+            expect(infusion).to_contain_text("verdict from the low bound")
+            expect(infusion.locator("dt:has-text('Time left') + dd")).to_have_text("reached")
+            expect(infusion.locator("dt:has-text('Why') + dd")).to_contain_text("below the critical 90 %")
             expect(page.locator("article.vial[data-key=infusion-0001] .chart")).to_have_attribute(
                 "aria-label", re.compile("with its uncertainty band"), timeout=40_000
             )
