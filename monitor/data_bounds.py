@@ -72,23 +72,36 @@ def _highest_lux(
 
 
 _SATURATED = (
-    "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings{hint}"
-    " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?"
+    "SELECT {what} FROM light_readings{hint} WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?"
 )
 
 
-def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> tuple[int, float]:
-    """Count and lux sum of saturated readings in [start, end].
+def _saturated_query(conn: sqlite3.Connection, what: str, args: tuple[float, ...]) -> list[tuple[float, ...]]:
+    """Saturated readings of a sensor in a time range.
 
     The partial index holds only saturated rows; without statistics the planner prefers the primary key
     and scans the whole stretch, so the index is named. A database whose index is missing (rebuilt by
     hand) still answers, by the scan.
     """
-    args = (sensor_id, start, end)
     try:
-        row = conn.execute(_SATURATED.format(hint=" INDEXED BY light_readings_saturated"), args).fetchone()
+        sql = _SATURATED.format(what=what, hint=" INDEXED BY light_readings_saturated")
+        return conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError:
-        row = conn.execute(_SATURATED.format(hint=""), args).fetchone()
+        return conn.execute(_SATURATED.format(what=what, hint=""), args).fetchall()
+
+
+def saturated_readings(
+    conn: sqlite3.Connection, sensor_id: int, start: float, end: float
+) -> list[tuple[float, float]]:
+    """``(ts, lux)`` of the saturated readings in [start, end], oldest first."""
+    rows = _saturated_query(conn, "ts, lux", (sensor_id, start, end))
+    return sorted((float(t), float(v)) for t, v in rows)
+
+
+def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> tuple[int, float]:
+    """Count and lux sum of saturated readings in [start, end], raw and aggregated past retention."""
+    args = (sensor_id, start, end)
+    row = _saturated_query(conn, "COUNT(*), COALESCE(SUM(lux), 0)", args)[0]
     old = conn.execute(  # minutes aggregated past retention keep their saturated count and lux sum
         "SELECT COALESCE(SUM(saturated), 0), COALESCE(SUM(saturated_sum), 0) FROM minute_aggregates"
         " WHERE sensor_id = ? AND saturated > 0 AND first_ts >= ? AND last_ts <= ?",

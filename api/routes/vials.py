@@ -6,6 +6,7 @@ import math
 import sqlite3
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
@@ -30,6 +31,7 @@ from monitor.bounds import Interval
 from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
+from monitor.potency_history import potency_at
 from monitor.profiles import Catalog, LampModel
 from monitor.site_view import SiteView
 from monitor.store import audit as audit_store
@@ -195,20 +197,16 @@ def potency_history(
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        site = SiteView(conn)
-        end = vial_potency(conn, state.catalog, vial, site=site).as_of
-        out = []
-        for i in range(points):
-            at = vial.registered_ts + (end - vial.registered_ts) * i / (points - 1)
-            p = vial_potency(conn, state.catalog, vial, as_of=at, site=site)
-            out.append(
-                PotencyPoint(
-                    at=iso(at),
-                    potency_percent=_bounds(p.percent_range, 4),
-                    effective_lux_hours=round(p.effective_lux_hours, 6),
-                )
+        end = vial_potency(conn, state.catalog, vial).as_of
+        times = np.linspace(vial.registered_ts, end, points)
+        return [
+            PotencyPoint(
+                at=iso(p.ts),
+                potency_percent=_bounds(p.percent, 4),
+                effective_lux_hours=round(p.effective_lux_hours.best, 6),
             )
-        return out
+            for p in potency_at(conn, state.catalog, vial, times)
+        ]
 
 
 def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
