@@ -172,6 +172,7 @@ class AcquisitionLoop:
         self._last_spool = -math.inf
         self._spool_failing = False
         self.time_sync = time_sync
+        self._sync_unknown = False  # the last question failed: logged once, on the edge
         self.hold_unsynchronised_seconds = hold_unsynchronised_seconds
         self._synchronised = self._ask_synchronised()
         self._holding = not self._synchronised
@@ -196,13 +197,21 @@ class AcquisitionLoop:
     # -- the wall clock ------------------------------------------------------------------------------
 
     def _ask_synchronised(self) -> bool:
+        """The time source's answer; one that cannot answer is taken as "not", and logged on its edges
+        (once when it fails, once when it answers again), never at every commit."""
         if self.time_sync is None:
             return True
         try:
-            return self.time_sync.synchronised()
-        except HardwareError:
-            log.warning("cannot tell whether the clock is synchronised; taking it as not", exc_info=True)
+            synced = self.time_sync.synchronised()
+        except HardwareError as exc:
+            if not self._sync_unknown:
+                log.warning("cannot tell whether the clock is synchronised (%s); taking it as not", exc)
+            self._sync_unknown = True
             return False
+        if self._sync_unknown:
+            log.info("clock synchronisation can be told again: %s", "synchronised" if synced else "not yet")
+            self._sync_unknown = False
+        return synced
 
     def check_clock(self) -> ClockJump | None:
         """Follow the wall clock's offset; a step is recorded, and re-stamps readings held for it."""

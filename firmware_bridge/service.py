@@ -13,7 +13,7 @@ from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simu
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
 from hardware.errors import HardwareError
-from hardware.timesync import KernelTimeSync, ManualTimeSync, TimeSync
+from hardware.timesync import ManualTimeSync, TimeSync, system_time_sync
 from monitor.config import Settings
 from monitor.config_audit import record_config
 from monitor.engine import Engine
@@ -135,14 +135,16 @@ def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop:
 
 
 def _time_sync(simulate: bool) -> TimeSync | None:
-    """The kernel's word on the clock; the simulation's clock is right by construction."""
+    """timesyncd's or the kernel's word on the clock; the simulation's clock is right by construction."""
     if simulate:
         return ManualTimeSync(synchronised=True)
     try:
-        return KernelTimeSync()
+        sync = system_time_sync()
     except HardwareError as exc:
         log.warning("clock synchronisation cannot be checked here (%s): readings are stamped as read", exc)
         return None
+    log.info("clock synchronisation as told by %s", sync)
+    return sync
 
 
 def replay_spool(engine: Engine, path: Path, now: float) -> None:
