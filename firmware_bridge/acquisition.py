@@ -30,6 +30,7 @@ from typing import Protocol
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
+from hardware.sd_notify import Watchdog
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
 from monitor.engine import (
@@ -153,6 +154,7 @@ class AcquisitionLoop:
         commit_seconds: float | None = None,
         time_sync: TimeSync | None = None,
         hold_unsynchronised_seconds: float = 300.0,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self.sensors = sensors
         self.clock = clock
@@ -188,6 +190,7 @@ class AcquisitionLoop:
             s.next_due = start
         self.last_result: IngestResult | None = None
         self.sources = sources or []
+        self.watchdog = watchdog
 
     # -- sampling ------------------------------------------------------------------------------------
 
@@ -433,6 +436,8 @@ class AcquisitionLoop:
                     self.flush()
                 elif self.due_for_spool():
                     self.write_spool()
+                if self.watchdog is not None:  # after the commit: a hung database stops the pings
+                    self.watchdog.ping()
                 if self.sources and taken:
                     continue  # frames are arriving: more are likely waiting, read on before sleeping
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
@@ -442,6 +447,8 @@ class AcquisitionLoop:
                 wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
                 if self.sources:  # a serial port is read often so its small buffer never fills
                     wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
+                if self.watchdog is not None:  # systemd's watchdog wants a ping within its period
+                    wait = min(wait, self.watchdog.wake_seconds * _clock_speed(self.clock))
                 if wait > 0:
                     self.clock.wait(stop, wait)
         finally:
