@@ -3,7 +3,9 @@ running simulated system with a read token, through the shipped scrape config.""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +26,7 @@ from tests.system_process import free_port, start_system
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = ROOT / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "vialguard.rules.yml"
+DASHBOARD = ROOT / "deploy" / "grafana" / "vialguard.json"
 WAIT_SECONDS = 120.0  # a deadline for something that should happen, never a measured speed
 
 
@@ -198,3 +201,32 @@ def test_prometheus_scrapes_potency_bands_from_a_running_system(
     assert [(r["name"], r["health"], r.get("lastError", "")) for g in groups for r in g["rules"]] == [
         (r["name"], "ok", "") for g in groups for r in g["rules"]
     ]
+
+
+def dashboard_queries(vial: str) -> list[tuple[str, str]]:
+    """Every PromQL query of the Grafana dashboard, its variables filled in: (panel or variable, query).
+    A variable's ``label_values(selector, label)`` is Grafana's; its selector is the PromQL part."""
+    board = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    found = [(p["title"], t["expr"]) for p in board["panels"] for t in p.get("targets", ())]
+    for var in board["templating"]["list"]:
+        if var["type"] == "query":
+            match = re.fullmatch(r"label_values\((.+), (\w+)\)", var["query"]["query"])
+            assert match is not None, var
+            found.append((f"${var['name']}", match.group(1)))
+    filled = {"$job": "vialguard", "$location": ".*", "$vial": vial}
+    return [(where, re.sub(r"\$\w+", lambda m: filled[m.group(0)], expr)) for where, expr in found]
+
+
+@pytest.mark.slow
+def test_every_dashboard_query_finds_series_of_a_running_system(
+    prometheus: tuple[httpx.Client, httpx.Client],
+) -> None:
+    """Each panel of the Grafana dashboard (lux, temperature, dose, each vial's band, hours left, sensors)
+    and each of its variables queries series that a real scrape of the simulated system holds."""
+    prom, api = prometheus
+    vials = wait_for_api(api, "/api/v1/vials")
+    queries = dashboard_queries(vials[0]["key"])
+    assert len(queries) >= 12
+    for where, query in queries:
+        data = wait_for(prom, "/api/v1/query", {"query": query}, lambda d: bool(d["result"]))
+        assert data["resultType"] == "vector", where
