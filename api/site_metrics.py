@@ -20,6 +20,7 @@ them instead of repeating numbers that could drift from the config.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -28,14 +29,15 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.deps import AppState
+from monitor.assessment import assess, thresholds_of
 from monitor.config import RulesConfig
-from monitor.exposure import vial_potency
 from monitor.profiles import Catalog
 from monitor.site_view import SiteView
 from monitor.store import readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot
 from monitor.store.vials import VialRecord
+from monitor.verdict import VERDICTS, Verdict
 
 BOUNDS = ("best", "low", "high")
 
@@ -46,25 +48,27 @@ class VialFigures:
 
     percent: dict[str, float]  # by bound: best, low, high
     location_id: int | None
-    hours_to_threshold: float | None  # None once administered or discarded
+    hours_left: float  # the verdict's time left; +Inf: not at present conditions
+    verdict: Verdict
 
 
 def vial_figures(
     conn: sqlite3.Connection,
     catalog: Catalog,
     vial: VialRecord,
-    threshold_percent: float,
+    rules: RulesConfig,
     now: float,
     site: SiteView,
 ) -> VialFigures:
-    """The metrics' one call into the model, so that switching the model's entry point is one edit here."""
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now, site=site)
-    band = p.percent_range
-    ttt = p.time_to_threshold
+    """The metrics' one call into the model: the vial's potency band and its verdict, as every surface."""
+    a = assess(conn, catalog, vial, thresholds_of(rules.thresholds()), now=now, site=site)
+    band = a.potency.percent_range
+    left = a.verdict.hours_left
     return VialFigures(
         {"best": band.best, "low": band.low, "high": band.high},
-        p.location_id,
-        None if ttt is None else ttt.hours,
+        a.potency.location_id,
+        math.inf if left is None else left,
+        a.verdict.verdict,
     )
 
 
@@ -92,21 +96,29 @@ def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: f
     )
     hours = GaugeMetricFamily(
         "vialguard_vial_hours_to_threshold",
-        "Hours until the vial reaches the critical potency threshold at current conditions (+Inf: never).",
+        "The vial's time left until do-not-use at current conditions, as its verdict gives it: the earlier"
+        " of the low bound reaching the critical threshold and the label's deadline (+Inf: never).",
         labels=["vial", "location"],
+    )
+    verdicts = GaugeMetricFamily(
+        "vialguard_vial_verdict",
+        "1 for the vial's verdict (use, watch, do-not-use), 0 for the others: the one every surface shows.",
+        labels=["vial", "location", "verdict"],
     )
     vials_at: Counter[int] = Counter()
     for vial in vial_store.list_all(conn, active_only=True):
-        figures = vial_figures(conn, catalog, vial, rules.potency_critical_percent, now, site)
+        figures = vial_figures(conn, catalog, vial, rules, now, site)
         where = "" if figures.location_id is None else locations.get(figures.location_id, "")
         if figures.location_id is not None:
             vials_at[figures.location_id] += 1
         for bound in BOUNDS:
             potency.add_metric([vial.key, where, bound], figures.percent[bound])
-        if figures.hours_to_threshold is not None:
-            hours.add_metric([vial.key, where], figures.hours_to_threshold)
+        hours.add_metric([vial.key, where], figures.hours_left)
+        for word in VERDICTS:
+            verdicts.add_metric([vial.key, where, word], float(word == figures.verdict))
     yield potency
     yield hours
+    yield verdicts
 
     lux = GaugeMetricFamily(
         "vialguard_location_lux",

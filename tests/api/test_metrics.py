@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -82,8 +83,15 @@ def test_metrics_show_the_site_light_dose_temperature_and_each_vials_potency_ban
 
         assert band("best") == pytest.approx(vial["potency_percent"], abs=0.05)
         assert band("low") <= band("best") <= band("high")
-        hours = samples[("vialguard_vial_hours_to_threshold", (("location", "fridge-1"), ("vial", key)))]
-        assert hours == pytest.approx(vial["time_to_threshold"]["hours"], rel=1e-3)
+        where = (("location", "fridge-1"), ("vial", key))
+        hours = samples[("vialguard_vial_hours_to_threshold", where)]
+        left = vial["verdict"]["hours_left"]
+        assert hours == (math.inf if left is None else pytest.approx(left, rel=1e-3))
+        verdict = {
+            word: samples[("vialguard_vial_verdict", (*where[:1], ("verdict", word), *where[1:]))]
+            for word in ("use", "watch", "do-not-use")
+        }
+        assert verdict == {w: float(w == vial["verdict"]["verdict"]) for w in verdict}  # as the API says
     assert (
         samples[
             (
