@@ -42,6 +42,7 @@ from api.auth import caller
 from api.deps import AppState
 from api.routes.health import stale_after_seconds
 from api.site_metrics import SiteCollector
+from monitor.alert_vocabulary import ALERT_STATES, SEVERITIES
 from monitor.store import health, serial_links
 from monitor.store.database import snapshot
 from monitor.webhooks import loggable
@@ -110,8 +111,8 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
         (str(st), str(sv)): int(n)
         for st, sv, n in conn.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
     }
-    for state in ("pending", "firing", "acknowledged", "resolved"):
-        for severity in ("info", "warning", "critical"):
+    for state in ALERT_STATES:
+        for severity in SEVERITIES:
             alerts.add_metric([state, severity], counts.get((state, severity), 0))
     yield alerts
 

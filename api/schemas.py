@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from monitor.alert_vocabulary import AlertClass, AlertState, Severity
 from monitor.verdict import Basis, Colour, LimitedBy, Verdict
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -20,11 +21,11 @@ class Alert(BaseModel):
     id: int
     fingerprint: str
     rule: str
-    severity: Literal["info", "warning", "critical"]
-    state: Literal["pending", "firing", "acknowledged", "resolved"] = Field(
+    severity: Severity
+    state: AlertState = Field(
         description="pending: an excursion in progress, its time rule not met yet; firing: a breach"
     )
-    alert_class: Literal["data", "sensor-trust", "system"]
+    alert_class: AlertClass
     location: str | None
     vial: str | None
     sensor: str | None

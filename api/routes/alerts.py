@@ -7,7 +7,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -75,7 +75,7 @@ def to_schema(a: alert_store.AlertRecord, names: Names) -> Alert:
 
 MAX_WAIT_SECONDS = 60.0
 
-AlertStateParam = Literal["pending", "firing", "acknowledged", "resolved"]
+AlertStateParam = AlertState
 
 
 @router.get("", response_model=AlertPage, responses={304: {"description": "nothing changed since the ETag"}})
@@ -95,9 +95,9 @@ async def list_alerts(
         ),
     ] = 0.0,
     state: AlertStateParam | None = None,
-    severity: Literal["info", "warning", "critical"] | None = None,
+    severity: Severity | None = None,
     rule: Annotated[str | None, Query(max_length=100)] = None,
-    alert_class: Literal["data", "sensor-trust", "system"] | None = None,
+    alert_class: AlertClass | None = None,
     location: Annotated[str | None, Query(max_length=100, description="location key")] = None,
     vial: Annotated[str | None, Query(max_length=100, description="vial key")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,

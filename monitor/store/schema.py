@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from monitor.alert_vocabulary import ALERT_CLASSES, ALERT_STATES, SEVERITIES, sql_in
 from monitor.errors import SchemaError
 
 # 2: sensor calibration certificates (due date for the overdue alert, uncertainty for the model)
@@ -28,13 +29,13 @@ _LOCATION_LIGHT = """
 # rebuilt: alerts gain 'pending' (an excursion whose time rule is not met yet: no fired_ts), their class, the
 # snapshot of the rule and model constants in force when they fired, escalation and silencing; events
 # gain the kinds of the lifecycle. rule_state becomes rule_timers (the pure timer state as JSON). Silences.
-_ALERT_LIFECYCLE = """
+_ALERT_LIFECYCLE = f"""
     CREATE TABLE alerts_new (
         id INTEGER PRIMARY KEY,
         fingerprint TEXT NOT NULL,
         rule TEXT NOT NULL,
-        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
-        state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'acknowledged', 'resolved')),
+        severity TEXT NOT NULL CHECK (severity IN {sql_in(SEVERITIES)}),
+        state TEXT NOT NULL CHECK (state IN {sql_in(ALERT_STATES)}),
         location_id INTEGER REFERENCES locations(id),
         vial_id INTEGER REFERENCES vials(id),
         sensor_id INTEGER REFERENCES sensors(id),
@@ -48,8 +49,8 @@ _ALERT_LIFECYCLE = """
         ack_comment TEXT,
         ack_ts REAL,
         seq INTEGER NOT NULL,
-        alert_class TEXT NOT NULL DEFAULT 'data' CHECK (alert_class IN ('data', 'sensor-trust', 'system')),
-        snapshot TEXT NOT NULL DEFAULT '{}',
+        alert_class TEXT NOT NULL DEFAULT 'data' CHECK (alert_class IN {sql_in(ALERT_CLASSES)}),
+        snapshot TEXT NOT NULL DEFAULT '{{}}',
         escalated_ts REAL,
         silence_id INTEGER
     );
