@@ -39,7 +39,7 @@ from api.routes import (
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
-from monitor.profiles import load_catalog
+from monitor.model.profiles import load_catalog
 from monitor.store import Database
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from monitor.alert_vocabulary import AlertClass, AlertState, Severity
-from monitor.verdict import Basis, Colour, LimitedBy, Verdict
+from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
+from monitor.model.verdict import Basis, Colour, LimitedBy, Verdict
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

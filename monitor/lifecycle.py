@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from monitor.errors import InvalidRequest
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, EventKind, VialRecord
