@@ -60,9 +60,11 @@ def start(argv: list[str], env: dict[str, str], stderr: int) -> subprocess.Popen
     )
 
 
-def stop(proc: subprocess.Popen[bytes], read_fd: int) -> str:
-    """SIGTERM unless it has ended, wait for a clean exit, and what the process wrote."""
-    if proc.poll() is None:
+def stop(proc: subprocess.Popen[bytes], read_fd: int, *, signalled: bool) -> str:
+    """SIGTERM unless it was sent already or it has ended, wait for a clean exit, and what the process
+    wrote. Never a second SIGTERM: one that lands while the interpreter finalises (its handlers back to
+    the default) kills a process that was stopping cleanly."""
+    if not signalled and proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=WAIT_SECONDS) == 0
     with os.fdopen(read_fd, "rb") as pipe:
@@ -77,13 +79,15 @@ def test_the_bridge_notifies_ready_pings_its_watchdog_and_logs_with_priorities(t
         env = {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000", "JOURNAL_STREAM": stream}
         proc = start(["bridge", "--simulate", "--db", str(tmp_path / "v.db")], env, write_fd)
         os.close(write_fd)
+        signalled = False
         try:
             receive(sock, proc, "READY=1")
             receive(sock, proc, "WATCHDOG=1", times=2)  # pings from the loop after READY, and they go on
             proc.send_signal(signal.SIGTERM)
+            signalled = True
             receive(sock, proc, "STOPPING=1")
         finally:
-            out = stop(proc, read_fd)
+            out = stop(proc, read_fd, signalled=signalled)
     lines = out.splitlines()
     assert "<6>firmware_bridge.service: bridge stopped cleanly" in lines
     assert all(line.startswith(("<6>", "<4>")) for line in lines), out  # no timestamps, no bare lines
@@ -98,15 +102,17 @@ def test_the_api_notifies_ready_and_pings_its_watchdog(tmp_path: Path) -> None:
     with notify_socket(address) as sock:
         proc = start(argv, {"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}, write_fd)
         os.close(write_fd)
+        signalled = False
         try:
             receive(sock, proc, "READY=1")
             with socket.create_connection(("127.0.0.1", port), timeout=WAIT_SECONDS):
                 pass  # READY=1 came once the port listens
             receive(sock, proc, "WATCHDOG=1", times=2)
             proc.send_signal(signal.SIGTERM)
+            signalled = True
             receive(sock, proc, "STOPPING=1")
         finally:
-            stop(proc, read_fd)
+            stop(proc, read_fd, signalled=signalled)
 
 
 UNITS = (
