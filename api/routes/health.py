@@ -19,7 +19,12 @@ router = APIRouter()
 STALE_HEARTBEAT_SECONDS = 15.0
 
 
-@router.get("/healthz", response_model=Health, tags=["health"])
+@router.get(
+    "/healthz",
+    response_model=Health,
+    tags=["health"],
+    responses={503: {"model": Health, "description": "Degraded: the database is unreachable."}},
+)
 def healthz(state: State, response: Response) -> Health:
     try:
         with state.checkout() as conn:
