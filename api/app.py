@@ -2,7 +2,8 @@
 
 Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, so SQLite's blocking calls never
 run on the event loop. Errors are RFC 9457 problem details (:mod:`api.problems`) whose detail names the
-problem; the OpenAPI document says so per route (:mod:`api.openapi`).
+problem; the OpenAPI document says so per route (:mod:`api.openapi`). ``/docs`` and ``/redoc`` are served
+from this machine (:mod:`api.routes.docs`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from api.routes import (
     alerts,
     audit,
     dashboard,
+    docs,
     health,
     profiles,
     reports,
@@ -81,6 +83,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         summary="Light-exposure and temperature stability monitor for light-sensitive drug vials",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours are served from here (api.routes.docs)
+        redoc_url=None,
         generate_unique_id_function=openapi.operation_id,
     )
     openapi.install(app, anonymous_reads(state))
@@ -88,6 +92,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.state.metrics = metrics.registry_for(state)
     # The health check and the dashboard's page and assets are open; its data route checks the caller.
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(dashboard.router)
     app.include_router(metrics.router)  # checks the caller itself: a read
     for router in (
