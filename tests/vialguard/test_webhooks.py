@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,7 @@ from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
 from monitor.webhook_secrets import WebhookSecrets, load_webhook_secrets
 from tests.system_process import free_port
+from vialguard.cli import main
 from vialguard.webhooks import BACKLOG_SKIPPED, Deliverer
 
 # A Standard Webhooks secret: "whsec_" and the base64 of 32 bytes (fixed, so failures reproduce).
@@ -458,3 +460,25 @@ def test_credentials_from_the_secrets_file_go_as_basic_auth_and_nowhere_else(
     assert "pa:ss wörd".encode() not in stored
     assert "wörd" not in caplog.text
     assert "wörd" not in repr(secrets)
+
+
+@pytest.mark.parametrize("command", ["run", "webhooks"])
+def test_a_secrets_file_others_may_read_stops_the_command_naming_it(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`vialguard run` checks the secrets file before starting any child, `vialguard webhooks` before
+    delivering: exit 2, one line naming the file and the fix, the secret nowhere in it."""
+    url = "http://127.0.0.1:9/hook"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[webhooks."{url}"]\nsigning_secret = "{SECRET}"\n', encoding="utf-8")
+    secrets.chmod(0o644)
+    shipped = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(
+        f'secrets_file = "secrets.toml"\n{shipped}\n[[webhooks]]\nurl = "{url}"\n', encoding="utf-8"
+    )
+    assert main([command, "--config", str(config), "--db", str(tmp_path / "v.db")]) == 2
+    err = capsys.readouterr().err
+    assert f"{secrets}: mode -rw-r--r--" in err
+    assert "chmod 600" in err
+    assert SECRET.removeprefix("whsec_") not in err
