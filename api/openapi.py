@@ -4,7 +4,8 @@ On top of what FastAPI derives from the routes:
 
 - **Operation ids** are the handlers' names (``list_alerts``, ``acknowledge_alert``), renamed where the name
   alone is ambiguous (:data:`OPERATION_IDS`), instead of FastAPI's path-derived
-  ``acknowledge_api_v1_alerts__alert_id__ack_post``: a generated client's method names.
+  ``acknowledge_api_v1_alerts__alert_id__ack_post``: a generated client's method names. Summaries say
+  the id in words ("Get health", not "Healthz").
 - **Security**: the ``bearer`` scheme (HTTP bearer, the Authorize button of ``/docs``) that
   :mod:`api.auth` declares, and on each route the scope it needs (``read``, ``write``, ``admin``; OpenAPI
   3.1 lets a requirement that is not OAuth list roles): ``admin`` where the route asks for it, else by
@@ -130,6 +131,18 @@ def _rename_collisions(doc: dict[str, Any]) -> None:
     walk(doc)
 
 
+_HANDLER_NAMES = {operation_id: name for name, operation_id in OPERATION_IDS.items()}
+
+
+def _readable_summary(operation: dict[str, Any]) -> None:
+    """FastAPI's default summary is the handler's name in title case ("Healthz"); say the operation id
+    in words instead ("Get health"). A summary a route sets itself is kept."""
+    operation_id = str(operation.get("operationId", ""))
+    handler = _HANDLER_NAMES.get(operation_id, operation_id)
+    if operation.get("summary") == handler.replace("_", " ").title():
+        operation["summary"] = operation_id.replace("_", " ").capitalize()
+
+
 def _scope_note(scope: Scope | None, anonymous_reads: bool) -> str:
     if scope is None:
         return "**Access:** open, no token."
@@ -168,6 +181,7 @@ def build(app: FastAPI, anonymous_reads: bool) -> dict[str, Any]:
             for status in _error_statuses(scope, operation):
                 if status not in responses or status == "422":  # FastAPI's 422 names a body never sent
                     responses[status] = {"$ref": f"#/components/responses/{status}"}
+            _readable_summary(operation)
             note = _scope_note(scope, anonymous_reads)
             operation["description"] = f"{operation.get('description', '').rstrip()}\n\n{note}".lstrip()
     _rename_collisions(doc)

@@ -40,6 +40,9 @@ def test_operation_ids_are_readable_and_unique(doc: dict[str, Any]) -> None:
     assert ids["GET /api/v1/alerts"] == "list_alerts"
     assert ids["GET /api/v1/vials/{vial_id}/events"] == "list_vial_events"
     assert ids["GET /healthz"] == "get_health"
+    summaries = {f"{m} {p}": op["summary"] for m, p, op in _operations(doc)}
+    assert summaries["GET /healthz"] == "Get health"
+    assert summaries["POST /api/v1/alerts/{alert_id}/ack"] == "Acknowledge alert"
 
 
 def test_schema_names_are_unique_and_readable(doc: dict[str, Any]) -> None:
