@@ -1,7 +1,9 @@
 """The API application factory: ``create_app(settings, clock)``.
 
 Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, so SQLite's blocking calls never
-run on the event loop. Errors are JSON ``{"error": ..., "message": ...}`` whose message names the problem.
+run on the event loop. Errors are RFC 9457 problem details (:mod:`api.problems`) whose detail names the
+problem; the OpenAPI document says so per route (:mod:`api.openapi`). ``/docs`` and ``/redoc`` are served
+from this machine (:mod:`api.routes.docs`).
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api import metrics, system_watch
-from api.auth import caller
+from api import metrics, openapi, system_watch
+from api.auth import anonymous_reads, caller
 from api.conditional import NotModified
 from api.deps import AppState
 from api.limits import BodyLimit
+from api.problems import phrase, problem_response
 from api.routes import (
     alerts,
     audit,
     dashboard,
+    docs,
     health,
     profiles,
     reports,
@@ -52,7 +56,7 @@ _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
 
 
 def _error(status: int, error: str, message: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "message": message})
+    return problem_response(status, error, message)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -79,11 +83,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         summary="Light-exposure and temperature stability monitor for light-sensitive drug vials",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's pages load from a CDN: ours are served from here (api.routes.docs)
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
     )
+    openapi.install(app, anonymous_reads(state))
     app.state.vialguard = state
     app.state.metrics = metrics.registry_for(state)
     # The health check and the dashboard's page and assets are open; its data route checks the caller.
     app.include_router(health.router)
+    app.include_router(docs.router)
     app.include_router(dashboard.router)
     app.include_router(metrics.router)  # checks the caller itself: a read
     for router in (
@@ -123,6 +132,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http error", str(exc.detail))
+        # Starlette's own: an unknown path (404), a method the path does not take (405), a body too large
+        detail = str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"nothing at {request.url.path}; /docs lists the API's routes"
+        elif exc.status_code == 405 and detail == "Method Not Allowed":
+            allowed = (exc.headers or {}).get("Allow", "")
+            detail = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        response = _error(exc.status_code, phrase(exc.status_code).lower(), detail)
+        response.headers.update(exc.headers or {})  # 405's Allow
+        return response
 
     return app

@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import AppState, State
 from monitor import tokens
@@ -84,13 +85,32 @@ def _check(state: AppState, header: str | None, needed: Scope) -> Caller:
         return authorize(state, conn, header, needed)
 
 
-async def caller(request: Request, state: State) -> Caller:
+# Declares the scheme in the OpenAPI document (the Authorize button of /docs) and marks every route that
+# depends on caller or admin as needing it; the header itself is read and checked by _check.
+bearer = HTTPBearer(
+    scheme_name="bearer",
+    auto_error=False,
+    description=(
+        "An API token, from `vialguard token create --scope read|write|admin` or POST /api/v1/tokens."
+        " Scopes nest: admin covers write, which covers read. Reads need no token while the server binds"
+        " to loopback only (`[api] anonymous_loopback_reads`)."
+    ),
+)
+BearerScheme = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+AdminScheme = Annotated[HTTPAuthorizationCredentials | None, Security(bearer, scopes=["admin"])]
+
+
+def scope_for(method: str) -> Scope:
+    """The scope a request needs by its method alone: read for GET, HEAD and OPTIONS, else write."""
+    return "read" if method.upper() in _READ_METHODS else "write"
+
+
+async def caller(request: Request, state: State, _: BearerScheme) -> Caller:
     # ``async`` and no thread hop: a loopback anonymous read touches nothing; a token costs one indexed read.
-    needed: Scope = "read" if request.method in _READ_METHODS else "write"
-    return _check(state, request.headers.get("authorization"), needed)
+    return _check(state, request.headers.get("authorization"), scope_for(request.method))
 
 
-async def admin(request: Request, state: State) -> Caller:
+async def admin(request: Request, state: State, _: AdminScheme) -> Caller:
     return _check(state, request.headers.get("authorization"), "admin")
 
 

@@ -7,10 +7,10 @@ over the limit is refused at once; a body sent in chunks is counted as it arrive
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import MEDIA_TYPE, problem_bytes
 
 # A client sends its whole body before it reads the answer: a 413 sent while it is still sending meets a
 # closed connection on its side instead. Up to this much of a refused body is read and dropped first, so
@@ -65,18 +65,15 @@ class BodyLimit:
         await self.app(scope, counting_receive, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": "request too large",
-                "message": f"request body over the limit of {self.max_bytes} bytes",
-            }
-        ).encode()
+        body = problem_bytes(
+            413, "request too large", f"request body over the limit of {self.max_bytes} bytes"
+        )
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", MEDIA_TYPE.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

@@ -8,6 +8,7 @@ The default simulated configuration ships in the ``vialguard`` package (``vialgu
 from __future__ import annotations
 
 import tomllib
+import urllib.parse
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -172,22 +173,44 @@ class ApiConfig(_Strict):
 
 
 class WebhookConfig(_Strict):
-    """An endpoint that receives every alert change as a JSON POST (see vialguard/webhooks.py)."""
+    """An endpoint that receives every alert change as a JSON POST (see vialguard/webhooks.py).
+
+    Its signing secret and Basic-auth credentials live in the ``secrets_file`` (monitor/webhook_secrets.py),
+    never here: this file is shared and audited, and the URL is stored in the database."""
 
     url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
-    # When set, each POST carries X-Vialguard-Signature: sha256=<HMAC of the body with this secret>.
-    secret: str | None = Field(default=None, min_length=16, repr=False)
     timeout_seconds: Seconds = 10.0
     # At most this many changes wait for the receiver (about 0.6 kB each in the outbox); older ones beyond it
     # are skipped, and a system event says which: a receiver gone for good cannot fill the Pi's card. The
     # alerts API still has the alerts they changed (for the 90-day retention).
     max_backlog_changes: Annotated[int, Field(ge=1)] = 10_000
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets_here(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "secret" in data:
+            raise ValueError(
+                'secret: signing secrets go in the secrets_file, as signing_secret = "whsec_..."'
+                " (Standard Webhooks), not in the configuration"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _no_credentials_in_url(self) -> Self:
+        if "@" in urllib.parse.urlsplit(self.url).netloc:
+            raise ValueError(
+                "url: user and password go in the secrets_file (username, password; sent as HTTP Basic"
+                " auth), not in the url"
+            )
+        return self
+
 
 class Settings(_Strict):
     site_name: str = "vialguard"
     db_path: Path = Path("var/vialguard.db")
     drug_profiles_file: Path | None = None
+    # Webhook signing secrets and credentials, readable by the service's user alone (webhook_secrets.py).
+    secrets_file: Path | None = None
     locations: list[LocationConfig] = Field(min_length=1)
     sensors: list[SensorConfig] = Field(default_factory=list)
     vials: list[VialConfig] = Field(default_factory=list)
@@ -266,9 +289,11 @@ def parse_settings(raw: dict[str, Any], origin: str, overrides: dict[str, Any] |
         where = _location_of(errors)
         message = str(errors[0]["msg"]).removeprefix("Value error, ")
         raise ConfigError(f"{origin}: {where + ': ' if where else ''}{message}") from exc
-    if settings.drug_profiles_file is not None and not settings.drug_profiles_file.is_absolute():
-        base = Path(origin).parent if Path(origin).exists() else Path.cwd()
-        settings = settings.model_copy(update={"drug_profiles_file": base / settings.drug_profiles_file})
+    base = Path(origin).parent if Path(origin).exists() else Path.cwd()
+    for name in ("drug_profiles_file", "secrets_file"):  # relative to the configuration file
+        path: Path | None = getattr(settings, name)
+        if path is not None and not path.is_absolute():
+            settings = settings.model_copy(update={name: base / path})
     try:
         settings.check_catalog(load_catalog(settings.drug_profiles_file))
     except ConfigError as exc:

@@ -4,17 +4,25 @@ One POST carries one alert change: the change (``seq``, event kind, time, detail
 right after it, in the same shape as ``GET /api/v1/alerts``. A receiver may see a change more than once (a
 delivery whose answer was lost is sent again); ``idempotency_key`` is the same every time, so it can drop
 repeats. Changes reach each endpoint in ``seq`` order.
+
+Headers follow Standard Webhooks (https://www.standardwebhooks.com/, spec v1): ``webhook-id`` (the
+idempotency key, the same on every attempt), ``webhook-timestamp`` (the attempt's Unix seconds) and, with a
+signing secret, ``webhook-signature``: ``v1,`` and the base64 HMAC-SHA256 of ``id.timestamp.body`` under the
+secret's bytes (``whsec_`` and base64). The id and the time are signed with the body, so a receiver that
+refuses timestamps outside its tolerance (the spec's libraries: 5 minutes) refuses a captured delivery
+replayed later, and one whose timestamp was rewritten. A retry is signed afresh at its own time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
+import math
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from standardwebhooks.webhooks import Webhook
 
 # Retries wait 2, 4, 8 ... seconds after each failure, at most 5 minutes: a receiver back after a
 # restart hears at once; one down for hours is asked every 5 minutes, not hammered.
@@ -72,9 +80,26 @@ def encode(message: dict[str, Any]) -> bytes:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def signature(secret: str, payload: bytes) -> str:
-    """``sha256=<hex HMAC>`` of the exact bytes sent, for a receiver that shares the secret."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest()
+# Header values travel as Latin-1 at most: printable ASCII stays as it is (the key a receiver reads in the
+# body, for an ASCII site name), anything else (and "%" itself) is percent-encoded, so a site named
+# "Farmacia Łódź" can still post.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def header_value(text: str) -> str:
+    return urllib.parse.quote(text, safe=_HEADER_SAFE)
+
+
+def standard_headers(msg_id: str, attempt_ts: float, payload: bytes, secret: str | None) -> dict[str, str]:
+    """The Standard Webhooks headers of one attempt: id, timestamp and, with a secret, the signature.
+
+    ``secret`` is ``whsec_`` and the base64 of the key (what :mod:`monitor.webhook_secrets` accepts)."""
+    seconds = math.floor(attempt_ts)
+    headers = {"webhook-id": header_value(msg_id), "webhook-timestamp": str(seconds)}
+    if secret is not None:
+        when = datetime.fromtimestamp(seconds, tz=UTC)
+        headers["webhook-signature"] = Webhook(secret).sign(headers["webhook-id"], when, payload.decode())
+    return headers
 
 
 def loggable(url: str) -> str:

@@ -8,11 +8,15 @@ Each endpoint has its own thread and connection in :meth:`Deliverer.run`, so one
 
 Per endpoint, changes go in ``seq`` order. A failure (connection refused, timeout, any answer but 2xx) is
 retried after :func:`monitor.webhooks.backoff_seconds`, and the changes behind it wait, so the receiver
-never sees a later change before an earlier one. Only a 2xx moves the endpoint's ``delivered_seq``, in its
-own transaction after the POST: a crash between the two sends that change again (at least once, with the
-same ``Idempotency-Key``). The one exception is a receiver that falls more than ``max_backlog_changes``
-behind: its oldest changes beyond that are skipped, and a system event names them and the cursor that
-reaches them over the alerts API, so a receiver gone for good cannot grow the outbox on the Pi's card.
+never sees a later change before an earlier one. Each POST carries the Standard Webhooks headers (signed
+when the secrets file gives the URL a ``signing_secret``) and, with a username and password there, HTTP
+Basic auth; the URL itself never carries credentials (monitor.config refuses them).
+
+Only a 2xx moves the endpoint's ``delivered_seq``, in its own transaction after the POST: a crash between
+the two sends that change again (at least once, with the same ``Idempotency-Key`` and ``webhook-id``).
+The one exception is a receiver that falls more than ``max_backlog_changes`` behind: its oldest changes
+beyond that are skipped, and a system event names them and the cursor that reaches them over the alerts
+API, so a receiver gone for good cannot grow the outbox on the Pi's card.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import logging
 import math
 import sqlite3
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hardware.clock import Clock
@@ -32,6 +37,8 @@ from monitor.config import WebhookConfig
 from monitor.store import Database, runs
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from monitor.webhook_secrets import NONE as NO_SECRETS
+from monitor.webhook_secrets import WebhookSecrets
 from monitor.webhooks import loggable
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,11 @@ class Deliverer:
     clock: Clock
     site_name: str = "vialguard"
     poster: Poster = post
+    # Per URL, from the secrets file (monitor/webhook_secrets.py); a URL not in it is posted unsigned.
+    secrets: Mapping[str, WebhookSecrets] = field(default_factory=dict)
+    # The ``webhook-timestamp`` of each attempt: real Unix time, which receivers compare with their own
+    # clocks to refuse replays; in a sped-up simulation the system's ``clock`` runs ahead of it.
+    real_time: Callable[[], float] = time.time
     _conn: sqlite3.Connection = field(init=False)
     _down: set[str] = field(default_factory=set)
     _backlog_checked: dict[str, float] = field(default_factory=dict)  # per URL, on the monotonic clock
@@ -139,13 +151,17 @@ class Deliverer:
             if row is None:
                 break
             message = webhooks.encode(webhooks.body(self.site_name, row))
+            key = webhooks.idempotency_key(self.site_name, row)
+            secrets = self.secrets.get(hook.url, NO_SECRETS)
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "vialguard-webhooks",
-                "Idempotency-Key": webhooks.idempotency_key(self.site_name, row),
+                "Idempotency-Key": webhooks.header_value(key),
+                # signed at this attempt's time: a retry carries a fresh timestamp and signature
+                **webhooks.standard_headers(key, self.real_time(), message, secrets.signing_secret),
             }
-            if hook.secret is not None:
-                headers["X-Vialguard-Signature"] = webhooks.signature(hook.secret, message)
+            if secrets.basic_auth is not None:
+                headers["Authorization"] = secrets.basic_auth
             try:
                 self.poster(hook, message, headers)
             except DeliveryFailed as exc:

@@ -25,7 +25,12 @@ def stale_after_seconds(settings: Settings) -> float:
     return max(STALE_HEARTBEAT_SECONDS, 3.0 * settings.bridge.commit_seconds + 5.0)
 
 
-@router.get("/healthz", response_model=Health, tags=["health"])
+@router.get(
+    "/healthz",
+    response_model=Health,
+    tags=["health"],
+    responses={503: {"model": Health, "description": "Degraded: the database is unreachable."}},
+)
 def healthz(state: State, response: Response) -> Health:
     try:
         with state.checkout() as conn:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from hardware.clock import ManualClock
 from monitor import webhooks
@@ -21,19 +28,47 @@ from monitor.store import Database, runs, sites
 from monitor.store import alerts as alert_store
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from monitor.webhook_secrets import WebhookSecrets, load_webhook_secrets
 from tests.system_process import free_port
+from vialguard.cli import main
 from vialguard.webhooks import BACKLOG_SKIPPED, Deliverer
 
-SECRET = "s3cret-s3cret-s3cret"
+# A Standard Webhooks secret: "whsec_" and the base64 of 32 bytes (fixed, so failures reproduce).
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 
 
 @dataclass
 class Receiver:
-    """What a receiver got: each request's headers and JSON body; answers from ``statuses`` then 200."""
+    """What a receiver got: each request's headers and JSON body; answers from ``statuses`` then 200.
+
+    With ``secret``, it verifies each request as a Standard Webhooks receiver does (the reference
+    ``standardwebhooks`` library: signature over id, timestamp and body, timestamp within 5 minutes of its
+    own clock) and answers 401 to one that fails, noting why in ``refused``. With ``authorization``, a
+    request without that Authorization header gets 401 too."""
 
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     gate: threading.Event | None = None  # when set, each answer waits for it: a receiver that hangs
+    secret: str | None = None
+    authorization: str | None = None
+    refused: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+
+    def verdict(self, headers: dict[str, str], payload: bytes) -> str | None:
+        """Why this request is refused, or None."""
+        if self.authorization is not None and headers.get("Authorization") != self.authorization:
+            return "authorization"
+        if self.secret is not None:
+            try:
+                Webhook(self.secret).verify(payload, headers)
+            except WebhookVerificationError as exc:
+                return str(exc)
+        return None
+
+
+def lower(headers: dict[str, str]) -> dict[str, str]:
+    """Header names are case-insensitive (urllib sends ``Webhook-id``): compare them in lower case."""
+    return {name.lower(): value for name, value in headers.items()}
 
 
 @contextmanager
@@ -41,10 +76,16 @@ def receiving(port: int, receiver: Receiver) -> Iterator[None]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             payload = self.rfile.read(int(self.headers["Content-Length"]))
-            receiver.received.append((dict(self.headers.items()), payload))
+            headers = dict(self.headers.items())
+            receiver.received.append((headers, payload))
+            receiver.paths.append(self.path)
             if receiver.gate is not None:
                 receiver.gate.wait(10.0)
-            self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+            refused = receiver.verdict(headers, payload)
+            if refused is not None:
+                receiver.refused.append(refused)
+            status = 401 if refused is not None else receiver.statuses.pop(0) if receiver.statuses else 200
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -92,12 +133,13 @@ class Site:
 @pytest.fixture
 def site(settings: Settings, clock: ManualClock) -> Iterator[Site]:
     port = free_port()  # nothing listens here until a test starts its receiver
-    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret", secret=SECRET)
+    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret")
     database = Database(settings.db_path)
     database.initialise()
     conn = database.connect()
     sync_site(conn, settings, clock.wall())
-    deliverer = Deliverer(database, [hook], clock, site_name="Test pharmacy")
+    secrets = {hook.url: WebhookSecrets(signing_secret=SECRET)}
+    deliverer = Deliverer(database, [hook], clock, site_name="Test pharmacy", secrets=secrets)
     yield Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
     deliverer.close()
     conn.close()
@@ -128,10 +170,11 @@ def test_a_receiver_down_then_up_gets_every_change_in_order(
     assert state.next_attempt_ts == site.clock.wall() + 4.0  # backoff doubles
     assert "ConnectionRefusedError" in state.last_error
 
-    receiver = Receiver()
+    receiver = Receiver(secret=SECRET)
     with receiving(site.port, receiver):
         site.clock.advance(4.0)
         assert site.deliverer.run_once() == 5
+        assert receiver.refused == []  # each one signed as Standard Webhooks says
         bodies = [json.loads(body) for _, body in receiver.received]
         assert [(m["alert"]["id"], m["event"]["kind"]) for m in bodies] == [
             (a, "fired"),
@@ -158,7 +201,7 @@ def test_a_receiver_down_then_up_gets_every_change_in_order(
                 == message["idempotency_key"]
                 == f"Test pharmacy:alert-change:{message['seq']}"
             )
-            assert headers["X-Vialguard-Signature"] == webhooks.signature(SECRET, body)
+            assert lower(headers)["webhook-id"] == message["idempotency_key"]
         assert webhook_store.pending(site.conn) == 0  # delivered rows are purged
 
         c = site.fire()
@@ -308,3 +351,134 @@ def test_a_site_without_webhooks_keeps_no_outbox(settings: Settings, clock: Manu
 def test_backoff_doubles_up_to_five_minutes(failures: int, seconds: float) -> None:
     """2 s, 4 s, 8 s ... capped at 300 s."""
     assert webhooks.backoff_seconds(failures) == seconds
+
+
+def test_the_signature_is_the_standard_webhooks_one(site: Site) -> None:
+    """Recomputed from the spec alone: base64 HMAC-SHA256 under the secret's bytes of id.timestamp.body,
+    prefixed v1; the id is the idempotency key, the timestamp the attempt's real Unix seconds."""
+    receiver = Receiver(secret=SECRET)
+    site.fire()
+    before = int(time.time())
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 1
+    ((sent, body),) = receiver.received
+    headers = lower(sent)
+    msg_id, stamp = headers["webhook-id"], headers["webhook-timestamp"]
+    assert msg_id == json.loads(body)["idempotency_key"]
+    assert before <= int(stamp) <= int(time.time())  # real time, not the site's (manual) clock
+    key = base64.b64decode(SECRET.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+    assert headers["webhook-signature"] == "v1," + base64.b64encode(digest).decode()
+
+
+def test_a_capture_replayed_outside_the_tolerance_is_refused_and_a_retry_is_signed_afresh(
+    site: Site,
+) -> None:
+    """A delivery stamped ten minutes ago is refused by a Standard Webhooks receiver; the retry carries the
+    same id with its own time and signature and is accepted; a capture with its timestamp rewritten to now
+    fails the signature, so neither an old capture nor a retouched one can be replayed."""
+    stamps = ManualClock(wall=time.time() - 600.0)
+    site.deliverer.real_time = stamps.wall
+    receiver = Receiver(secret=SECRET)
+    site.fire()
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 0  # 401: too old
+        assert receiver.refused == ["Message timestamp too old"]
+        stamps.advance(600.0)
+        site.clock.advance(2.0)  # the backoff
+        assert site.deliverer.run_once() == 1
+    (old_headers, old_body), (new_headers, new_body) = ((lower(h), b) for h, b in receiver.received)
+    assert old_body == new_body
+    assert old_headers["webhook-id"] == new_headers["webhook-id"]
+    assert int(new_headers["webhook-timestamp"]) - int(old_headers["webhook-timestamp"]) == 600
+    assert old_headers["webhook-signature"] != new_headers["webhook-signature"]
+    retouched = {**old_headers, "webhook-timestamp": new_headers["webhook-timestamp"]}
+    assert Receiver(secret=SECRET).verdict(retouched, old_body) == "No matching signature found"
+    assert Receiver(secret=SECRET).verdict(old_headers, old_body) == "Message timestamp too old"
+
+
+def test_a_site_name_beyond_latin_1_still_posts(settings: Settings, clock: ManualClock) -> None:
+    """Header values are Latin-1 on the wire: the id of a site named in Polish is percent-encoded there
+    (and signed as sent), the body keeps the name as it is."""
+    port = free_port()
+    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook")
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    secrets = {hook.url: WebhookSecrets(signing_secret=SECRET)}
+    deliverer = Deliverer(database, [hook], clock, site_name="Apteka Łódź", secrets=secrets)
+    site = Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+    receiver = Receiver(secret=SECRET)
+    try:
+        site.fire()
+        with receiving(port, receiver):
+            assert deliverer.run_once() == 1
+    finally:
+        deliverer.close()
+        conn.close()
+    ((sent, body),) = receiver.received
+    headers = lower(sent)
+    assert receiver.refused == []
+    assert json.loads(body)["site"] == "Apteka Łódź"
+    assert headers["webhook-id"] == headers["idempotency-key"] == "Apteka %C5%81%C3%B3d%C5%BA:alert-change:1"
+
+
+def test_credentials_from_the_secrets_file_go_as_basic_auth_and_nowhere_else(
+    tmp_path: Path, settings: Settings, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The URL carries no user or password; the secrets file's username and password reach the receiver as
+    HTTP Basic auth, and the password is in neither the database nor the log."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    secrets_file = tmp_path / "secrets.toml"
+    secrets_file.write_text(
+        f'[webhooks."{url}"]\nusername = "vialguard"\npassword = "pa:ss wörd"\nsigning_secret = "{SECRET}"\n',
+        encoding="utf-8",
+    )
+    secrets_file.chmod(0o600)
+    secrets = load_webhook_secrets(secrets_file, [url])
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, clock.wall())
+    deliverer = Deliverer(database, [WebhookConfig(url=url)], clock, secrets=secrets)
+    site = Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+    expected = "Basic " + base64.b64encode("vialguard:pa:ss wörd".encode()).decode()
+    receiver = Receiver(secret=SECRET, authorization=expected)
+    caplog.set_level(logging.DEBUG)
+    try:
+        site.fire()
+        with receiving(port, receiver):
+            assert deliverer.run_once() == 1
+    finally:
+        deliverer.close()
+        conn.close()
+    assert receiver.refused == []
+    assert receiver.paths == ["/hook"]
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("vialguard.db*"))
+    assert "pa:ss wörd".encode() not in stored
+    assert "wörd" not in caplog.text
+    assert "wörd" not in repr(secrets)
+
+
+@pytest.mark.parametrize("command", ["run", "webhooks"])
+def test_a_secrets_file_others_may_read_stops_the_command_naming_it(
+    tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`vialguard run` checks the secrets file before starting any child, `vialguard webhooks` before
+    delivering: exit 2, one line naming the file and the fix, the secret nowhere in it."""
+    url = "http://127.0.0.1:9/hook"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[webhooks."{url}"]\nsigning_secret = "{SECRET}"\n', encoding="utf-8")
+    secrets.chmod(0o644)
+    shipped = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(
+        f'secrets_file = "secrets.toml"\n{shipped}\n[[webhooks]]\nurl = "{url}"\n', encoding="utf-8"
+    )
+    assert main([command, "--config", str(config), "--db", str(tmp_path / "v.db")]) == 2
+    err = capsys.readouterr().err
+    assert f"{secrets}: mode -rw-r--r--" in err
+    assert "chmod 600" in err
+    assert SECRET.removeprefix("whsec_") not in err

@@ -11,6 +11,7 @@ from typing import Any
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import health as health_store
+from vialguard.commands.webhooks import webhook_secrets_of
 from vialguard.options import add_common, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.supervisor import Child, child_argv, supervise
@@ -79,6 +80,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         Child("api", child_argv("api", passthrough)),
     ]
     if settings.webhooks:  # a third process, so a slow receiver never delays the bridge or the API
+        webhook_secrets_of(settings)  # a bad secrets file stops here, named, not in a restarting child
         children.append(Child("webhooks", child_argv("webhooks", passthrough)))
     return supervise(children, message)
 

@@ -8,12 +8,21 @@ import signal
 import threading
 from typing import Any
 
+from monitor.config import Settings
 from monitor.store import Database
+from monitor.webhook_secrets import WebhookSecrets, load_webhook_secrets
 from vialguard.options import add_common, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.webhooks import Deliverer
 
 log = logging.getLogger(__name__)
+
+
+def webhook_secrets_of(settings: Settings) -> dict[str, WebhookSecrets]:
+    """The secrets file's entries for the configured webhooks; none without a ``secrets_file``."""
+    if settings.secrets_file is None:
+        return {}
+    return load_webhook_secrets(settings.secrets_file, [hook.url for hook in settings.webhooks])
 
 
 def cmd_webhooks(args: argparse.Namespace) -> int:
@@ -24,7 +33,10 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
     relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     if not settings.webhooks:
         log.info("no [[webhooks]] in the configuration: nothing to deliver")
-    deliverer = Deliverer(database, settings.webhooks, clock_from(args), site_name=settings.site_name)
+    secrets = webhook_secrets_of(settings)
+    deliverer = Deliverer(
+        database, settings.webhooks, clock_from(args), site_name=settings.site_name, secrets=secrets
+    )
     try:
         deliverer.run(stop)
     finally:
