@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 from monitor.store import Database
-from vialguard.options import add_common, clock_from, settings_from
+from vialguard.options import SITE, add_options, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.webhooks import Deliverer
 
@@ -34,5 +34,5 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     parser = sub.add_parser("webhooks", help="deliver alert changes to the configured [[webhooks]] URLs")
-    add_common(parser)
+    add_options(parser, *SITE, "speed")
     parser.set_defaults(func=cmd_webhooks)
