@@ -308,3 +308,15 @@ def test_run_hands_its_log_level_and_only_their_options_to_its_children(tmp_path
     assert "--scenario" not in api
     assert build_parser().parse_args(["bridge", *bridge]).scenario == ["door-left-open@1h"]
     assert build_parser().parse_args(["api", *api]).port == 8123
+
+
+def test_the_readme_lists_the_exit_statuses() -> None:
+    """README's exit-status table has one row per status of vialguard/exits.py, in the same order."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Exit statuses", 1)[1].split("\n#", 1)[0]
+    rows = [
+        int(line.split("|")[1])
+        for line in section.splitlines()
+        if line.startswith("| ") and "status" not in line
+    ]
+    assert rows == [s.code for s in exits.STATUSES]
