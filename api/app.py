@@ -41,6 +41,7 @@ from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.profiles import load_catalog
 from monitor.store import Database
+from monitor.version import version
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
@@ -77,7 +78,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="vialguard",
         summary="Light-exposure and temperature stability monitor for light-sensitive drug vials",
-        version="0.1.0",
+        version=version(),
         lifespan=lifespan,
     )
     app.state.vialguard = state
