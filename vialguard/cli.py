@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
 from monitor.version import version
 from vialguard import exits
@@ -45,8 +46,15 @@ def subcommands(
                 yield from subcommands(child, (*path, name))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error on one line, pointing at the help, instead of the usage text and a line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(exits.USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="vialguard",
         description="Light-exposure and temperature monitor for light-sensitive drug vials.",
         epilog=exits.epilog(),
@@ -66,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
             if p.formatter_class is argparse.HelpFormatter:
                 p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parse_args``, but an option the command does not take is reported by that command's parser, which
+    names it and its own help (``vialguard vials list --help``), not the top level's."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        leaf = parser
+        while sub := next((a for a in leaf._actions if isinstance(a, argparse._SubParsersAction)), None):
+            leaf = sub.choices[getattr(args, sub.dest)]
+        leaf.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def one_line(exc: BaseException) -> str:
@@ -88,7 +108,7 @@ def _closed_pipe() -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         try:
-            args = build_parser().parse_args(argv)
+            args = _parse(build_parser(), argv)
         finally:
             sys.stdout.flush()  # --help or --version into a closed pipe fails here, not at the exit
     except BrokenPipeError:
