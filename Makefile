@@ -1,23 +1,44 @@
 # The targets here are the scripts both people and CI run.
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs into the same .venv, both editable: what running needs, and that plus the development tools
+# (ruff, mypy, pytest, schemathesis, playwright), which `make run` does not wait for.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 STAMP := $(VENV)/.installed-stamp
+# The Raspberry Pi's production install: a venv of its own holding a built (non-editable) vialguard and its
+# runtime dependencies only; the systemd units in deploy/systemd run $(PI_VENV)/bin/vialguard.
+PI_VENV ?= /opt/vialguard/venv
 ARGS ?=
 
-.PHONY: install system-deps run test lint typecheck pytest bench bench-smoke clean
+.PHONY: install install-runtime install-pi system-deps run test lint typecheck pytest bench bench-smoke clean
 
 $(BIN)/python:
 	./scripts/bootstrap-venv.sh $(VENV)
 
+# --no-compile: Python compiles what `vialguard run` imports at its first start, not all of numpy and
+# fontTools now (half of the install's time here).
+$(RUNTIME_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --no-compile -e .
+	touch $(RUNTIME_STAMP)
+
+# The development install includes the runtime one, so it marks both.
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUNTIME_STAMP) $(STAMP)
+
+install-runtime: $(RUNTIME_STAMP)
 
 install: $(STAMP)
 
-run: install
+run: install-runtime
 	$(BIN)/vialguard run --simulate $(ARGS)
+
+# `sudo make install-pi`: build vialguard from this tree and install it with its runtime dependencies into
+# $(PI_VENV); run again after a `git pull` to upgrade. Nothing in $(PI_VENV) points back to this tree.
+install-pi:
+	./scripts/bootstrap-venv.sh $(PI_VENV)
+	$(PI_VENV)/bin/python -m pip install --quiet --no-cache-dir --upgrade .
+	$(PI_VENV)/bin/vialguard --version
 
 lint: install
 	$(BIN)/ruff check .

@@ -45,6 +45,7 @@ from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.model.profiles import load_catalog
 from monitor.store import Database
+from monitor.version import version
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
@@ -81,7 +82,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app = FastAPI(
         title="vialguard",
         summary="Light-exposure and temperature stability monitor for light-sensitive drug vials",
-        version="0.1.0",
+        version=version(),
         lifespan=lifespan,
         docs_url=None,  # FastAPI's pages load from a CDN: ours are served from here (api.routes.docs)
         redoc_url=None,

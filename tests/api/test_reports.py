@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.reports.layout import latin1
+from api.reports.layout import Report
 from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.timeline import DOORS, DURATION, WARM_SECONDS, feed_timeline
@@ -137,6 +137,31 @@ def test_vial_pdf_holds_exposure_and_potency(fed: Served, tmp_path: Path) -> Non
     assert fed.client.get("/api/v1/reports/vials/999.pdf").status_code == 404
 
 
-def test_pdf_text_spells_what_the_core_font_cannot_draw() -> None:
-    """Symbols outside Latin-1 are spelled out; the degree sign and middle dot stay; others become '?'."""
-    assert latin1("τ ≥ 0.3 − 2 °C · lux·h … 光") == "tau >= 0.3 - 2 °C · lux·h ... ?"
+def test_pdf_text_keeps_every_symbol_the_font_draws() -> None:
+    """κ, τ, µ, ≥, −, °, ·, … and ⁻¹ stay as written; a character the font lacks becomes '?'."""
+    report = Report("symbols", 0.0)
+    assert report.drawable("κ_s τ ≥ 0.3 − 2 °C · µg h⁻¹ … 光") == "κ_s τ ≥ 0.3 − 2 °C · µg h⁻¹ … ?"
+    report.output()  # closes the font files
+
+
+@needs_poppler
+def test_symbols_read_back_from_the_rendered_pdf(tmp_path: Path) -> None:
+    """The font is embedded and draws them: pdftotext reads κ, τ, µ and ≥ back, not '?' or 'tau'."""
+    report = Report("Vial roze-0001: κ_s and τ", 0.0)
+    report.heading("κ_s 0.63, τ ≥ 0.02", "500 µg in 250 mL; k = 0.728 h⁻¹ at 500 lx (−)")
+    report.section("Parameters: κ, τ, µ")
+    report.paragraph("effective dose = τ × κ_s × lux·h; potency ≥ 90 % of label")
+    report.facts([("κ_s (spectrum factor)", "0.66 − 0.63")])
+    report.grid(["symbol", "value"], [["τ", "0.02"], ["µ", "1 µg"]], [40, 40], "none")
+    text = pdf_text(bytes(report.output()), tmp_path, "symbols")
+    for written in (
+        "κ_s 0.63, τ ≥ 0.02",
+        "500 µg",
+        "0.728 h⁻¹",
+        "τ × κ_s × lux·h",
+        "potency ≥ 90 %",
+        "κ, τ, µ",
+    ):
+        assert written in text, written
+    assert "tau" not in text
+    assert "?" not in text

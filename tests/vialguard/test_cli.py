@@ -175,7 +175,7 @@ def test_sensors_read_simulated_reads_through_genuine_drivers(
     """`sensors read --simulate --json` reads each configured chip once, with raw counts and status."""
     import json
 
-    assert main(["sensors", "read", "--simulate", "--json", "--db", str(tmp_path / "v.db")]) == 0
+    assert main(["sensors", "read", "--simulate", "--json"]) == 0
     rows = {r["sensor"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["fridge-1-lux"]["driver"] == "tsl2591"
     assert len(rows["fridge-1-lux"]["raw_counts"]) == 2
@@ -188,15 +188,14 @@ def test_sensors_read_simulated_sees_a_scenario_starting_now(
     """`--scenario door-left-open@0` is in force at the one read: the lamp's light, not the dark fridge."""
     import json
 
-    db = ["--db", str(tmp_path / "v.db")]
-    assert main(["sensors", "read", "--simulate", "--json", "--scenario", "door-left-open@0", *db]) == 0
+    assert main(["sensors", "read", "--simulate", "--json", "--scenario", "door-left-open@0"]) == 0
     rows = {r["sensor"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["fridge-1-lux"]["lux"] > 100.0
 
 
 def test_sensors_scan_simulated_names_the_chips(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`sensors scan --simulate` lists the emulated chips by address and name."""
-    assert main(["sensors", "scan", "--simulate", "--db", str(tmp_path / "v.db")]) == 0
+    assert main(["sensors", "scan", "--simulate"]) == 0
     out = capsys.readouterr().out
     assert "0x29  tsl2591" in out
     assert "0x18  mcp9808" in out
@@ -204,8 +203,8 @@ def test_sensors_scan_simulated_names_the_chips(tmp_path: Path, capsys: pytest.C
 
 @pytest.mark.skipif(Path("/dev/i2c-1").exists(), reason="this machine has a real I2C bus")
 def test_real_bus_off_a_pi_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """Off a Raspberry Pi, opening the real bus fails with advice, not a traceback."""
+    """Off a Raspberry Pi, opening the real bus is a runtime error (3) with advice, not a traceback."""
     code = main(["sensors", "scan"])
     err = capsys.readouterr().err
-    assert code == 2
+    assert code == 3
     assert "cannot open I2C bus 1" in err

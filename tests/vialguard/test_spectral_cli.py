@@ -36,7 +36,7 @@ openings_per_day = 0.0  # the read is at the wall clock's now: no door opening m
 def site(tmp_path: Path) -> list[str]:
     path = tmp_path / "site.toml"
     path.write_text(SITE, encoding="utf-8")
-    return ["--simulate", "--config", str(path), "--db", str(tmp_path / "v.db")]
+    return ["--simulate", "--config", str(path)]
 
 
 def test_sensors_read_json_has_the_channels(site: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -138,7 +138,7 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     executable = Path(sys.executable).parent / "vialguard"
     for name in UNITS:
         text = (DEPLOY / "systemd" / name).read_text(encoding="utf-8")
-        # Wherever the install puts it (/opt/vialguard/.venv/bin/vialguard today), ours stands in.
+        # Wherever the install puts it (/opt/vialguard/venv/bin/vialguard today), ours stands in.
         (tmp_path / name).write_text(re.sub(r"/\S*/bin/vialguard\b", str(executable), text))
     done = subprocess.run(
         [analyze, "verify", *(f"./{name}" for name in UNITS)], cwd=tmp_path, capture_output=True, text=True

@@ -13,7 +13,8 @@ from typing import Any
 
 from monitor.store import Database
 from monitor.store import audit as audit_store
-from vialguard.options import add_common, settings_from
+from vialguard import exits
+from vialguard.options import SITE, add_options, print_json, settings_from
 
 
 def _conn(args: argparse.Namespace) -> Any:
@@ -32,11 +33,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
         problems = (*result.problems, f"the noted hash {args.expect_head} is no longer in the chain")
     else:
         problems = result.problems
+    status = exits.OK if not problems else exits.CHECK_FAILED
+    if args.json:
+        print_json(
+            {
+                "intact": not problems,
+                "rows": result.rows,
+                "head_hash": result.head_hash,
+                "problems": [*problems],
+            }
+        )
+        return status
     for problem in problems:
         print(f"TAMPERED: {problem}", file=sys.stderr)  # noqa: T201  # command output
     verdict = "intact" if not problems else "NOT intact"
     print(f"audit trail {verdict}: {result.rows} rows, head {result.head_hash}")  # noqa: T201
-    return 0 if not problems else 1
+    return status
 
 
 def _hashes(args: argparse.Namespace) -> set[str]:
@@ -53,9 +65,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows = audit_store.entries(conn, args.after, args.limit)
     finally:
         conn.close()
-    for r in rows:
-        line = {"id": r.id, "ts": r.ts, "actor": r.actor, "action": r.action, "subject": r.subject}
-        print(json.dumps({**line, "detail": json.loads(r.detail), "hash": r.hash}))  # noqa: T201
+    out = [
+        {"id": r.id, "ts": r.ts, "actor": r.actor, "action": r.action, "subject": r.subject}
+        | {"detail": json.loads(r.detail), "hash": r.hash}
+        for r in rows
+    ]
+    if args.json:
+        print_json(out)
+        return 0
+    for line in out:
+        print(json.dumps(line))  # noqa: T201  # command output: one JSON object a line
     return 0
 
 
@@ -63,13 +82,13 @@ def add_parsers(sub: Any) -> None:
     audit = sub.add_parser("audit", help="the audit trail: verify its hash chain, list its rows")
     inner = audit.add_subparsers(dest="audit_command", required=True)
     verify = inner.add_parser("verify", help="check the hash chain; exit 1 naming any edited or deleted row")
-    add_common(verify)
+    add_options(verify, *SITE, "json")
     verify.add_argument(
         "--expect-head", metavar="HASH", help="a head hash noted earlier that must still be there"
     )
     verify.set_defaults(func=cmd_verify)
-    listing = inner.add_parser("list", help="rows as JSON lines, oldest first")
-    add_common(listing)
+    listing = inner.add_parser("list", help="rows as JSON lines, oldest first (--json: one JSON array)")
+    add_options(listing, *SITE, "json")
     listing.add_argument("--after", type=int, default=0, help="rows after this id")
     listing.add_argument("--limit", type=int, default=1000)
     listing.set_defaults(func=cmd_list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sqlite3
 import sys
 import time
@@ -10,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from monitor.config import Settings, load_settings
-from monitor.errors import StoreError
+from monitor.errors import ConfigError
 from monitor.integrity import check_database
 from monitor.store import Database
 from monitor.store.backup import backup
 from monitor.store.retention import downsample
+from vialguard import exits
+from vialguard.options import add_options, print_json
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -25,7 +28,7 @@ def _db_path(args: argparse.Namespace) -> Path:
     else:
         path = Settings.model_fields["db_path"].default
     if not path.is_file():
-        raise StoreError(f"no database at {path} (pass --db PATH or --config FILE)")
+        raise ConfigError(f"no database at {path} (pass --db PATH or --config FILE, or set $VIALGUARD_DB)")
     return path
 
 
@@ -39,10 +42,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         report = check_database(conn)
     except sqlite3.DatabaseError as exc:
-        print(f"vialguard: {path}: check FAILED: the database cannot be read: {exc}", file=sys.stderr)  # noqa: T201
-        return 1
+        problem = f"the database cannot be read: {exc}"
+        if args.json:
+            print_json({"database": str(path), "ok": False, "problems": [problem]})
+        else:
+            print(f"vialguard: {path}: check FAILED: {problem}", file=sys.stderr)  # noqa: T201
+        return exits.CHECK_FAILED
     finally:
         conn.close()
+    if args.json:
+        print_json(
+            {
+                "database": str(path),
+                "ok": report.ok,
+                "integrity": list(report.integrity),
+                "schema_version": report.schema_version,
+                "ledgers": [{**dataclasses.asdict(c), "ok": c.ok} for c in report.ledgers],
+                "problems": report.problems,
+            }
+        )
+        return exits.OK if report.ok else exits.CHECK_FAILED
     _out(f"database: {path}")
     _out("integrity: " + "; ".join(report.integrity[:5]))
     _out(f"schema version: {report.schema_version}")
@@ -55,35 +74,46 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not report.ok:
         for problem in report.problems:
             print(f"vialguard: {path}: check FAILED: {problem}", file=sys.stderr)  # noqa: T201
-        return 1
+        return exits.CHECK_FAILED
     _out("check passed")
-    return 0
+    return exits.OK
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
     path = _db_path(args)
     dest: Path = args.dest
     if dest.resolve() == path.resolve():
-        raise StoreError(f"backup destination {dest} is the database itself")
+        raise ConfigError(f"backup destination {dest} is the database itself")
+    if dest.is_dir() or not dest.parent.is_dir():  # what the user typed, before the database is opened
+        what = "is a directory; give a file name" if dest.is_dir() else f"folder {dest.parent} does not exist"
+        raise ConfigError(f"backup destination {dest}: {what}")
     conn = Database(path).connect()
     try:
         size = backup(conn, dest)
     finally:
         conn.close()
-    _out(f"backed up {path} to {dest} ({size} bytes, integrity ok)")
+    if args.json:
+        print_json({"database": str(path), "backup": str(dest), "bytes": size, "integrity": "ok"})
+    else:
+        _out(f"backed up {path} to {dest} ({size} bytes, integrity ok)")
     return 0
 
 
 def cmd_downsample(args: argparse.Namespace) -> int:
     path = _db_path(args)
     if args.older_than_days <= 0:
-        raise StoreError(f"--older-than-days must be positive, got {args.older_than_days:g}")
+        raise ConfigError(f"--older-than-days must be positive, got {args.older_than_days:g}")
     conn = Database(path).connect()
     try:
         replaced = downsample(conn, time.time() - args.older_than_days * 86_400.0)
     finally:
         conn.close()
-    _out(f"aggregated {replaced} readings older than {args.older_than_days:g} days into one-minute rows")
+    if args.json:
+        print_json(
+            {"database": str(path), "older_than_days": args.older_than_days, "readings_aggregated": replaced}
+        )
+    else:
+        _out(f"aggregated {replaced} readings older than {args.older_than_days:g} days into one-minute rows")
     return 0
 
 
@@ -101,8 +131,7 @@ def add_parsers(sub: Any) -> None:
     down.add_argument("--older-than-days", type=float, default=90.0, help="default 90")
     down.set_defaults(func=cmd_downsample)
     for p in (check, copy, down):
-        p.add_argument("--db", type=Path, help="database (default: the config's, or ./var/vialguard.db)")
-        p.add_argument("--config", type=Path, help="TOML settings whose db_path to use")
+        add_options(p, "db", "config", "json")
     copy.add_argument("dest", type=Path, metavar="DEST", help="file to write the backup to (replaced)")
     check.set_defaults(func=cmd_check)
     copy.set_defaults(func=cmd_backup)

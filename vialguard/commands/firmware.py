@@ -23,7 +23,7 @@ from firmware_bridge.firmware.ring import DEFAULT_CAPACITY
 from firmware_bridge.firmware_sim import PtyPort, emulated_board, load_firmware, point_link
 from firmware_bridge.sensors import build_fridge
 from monitor.errors import ConfigError
-from vialguard.options import settings_from
+from vialguard.options import CONFIG_ENV, env_path, settings_from
 from vialguard.signals import relay_signals
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,11 @@ def add_parsers(sub: Any) -> None:
         help="run the microcontroller firmware on emulated chips, streaming over a serial port or a pty",
     )
     p.add_argument(
-        "--config", type=Path, help="site TOML whose [simulation] drives the fridge (default: shipped)"
+        "--config",
+        type=Path,
+        default=env_path(CONFIG_ENV),
+        metavar="FILE",
+        help=f"site TOML whose [simulation] drives the fridge (default: ${CONFIG_ENV}, else the shipped one)",
     )
     p.add_argument(
         "--scenario",

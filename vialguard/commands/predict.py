@@ -25,6 +25,7 @@ from monitor.errors import ConfigError
 from monitor.model import verdict, whatif
 from monitor.model.parameters import model_parameters
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
+from vialguard.options import add_options
 
 # The packaging of a bare solution: its own clear infusion container, τ = 1 (§7).
 BARE_PACKAGING = "infusion-container"
@@ -249,7 +250,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "predict",
-        help="what-if: potency best/low/high under given light and temperature, and time to 90 %",
+        help="what-if: potency best/low/high under given light and temperature, and time to 90 %%",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -287,5 +288,5 @@ def add_parsers(sub: Any) -> None:
     )
     p.add_argument("--points", type=int, default=9, help="rows of the trajectory (default 9)")
     p.add_argument("--profiles", type=Path, help="extra drug profiles TOML, as the site's drug_profiles_file")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    add_options(p, "json")
     p.set_defaults(func=cmd_predict)

@@ -3,49 +3,94 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import shutil
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
+from monitor.config import Settings
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import health as health_store
 from vialguard.commands.webhooks import webhook_secrets_of
-from vialguard.options import add_common, clock_from, settings_from
+from vialguard.options import SITE, add_options, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.supervisor import Child, child_argv, supervise
 
+# Beyond the settings, database, simulated clock and log level that every child shares: the options each
+# takes of those `vialguard run` was given (the API alone listens; the bridge alone simulates events).
+_CHILD_OPTIONS = {"bridge": frozenset({"scenario"}), "api": frozenset({"listen"}), "webhooks": frozenset()}
 
-def _passthrough(args: argparse.Namespace, sim_origin: float, real_origin: float) -> list[str]:
-    out: list[str] = []
+
+def _passthrough(args: argparse.Namespace, child: str, sim_origin: float, real_origin: float) -> list[str]:
+    takes = _CHILD_OPTIONS[child]
+    out: list[str] = ["--log-level", args.log_level]
     if args.config is not None:
         out += ["--config", str(args.config)]
     if args.db is not None:
         out += ["--db", str(args.db)]
     if args.simulate:
-        out += [
-            "--simulate",
-            "--speed",
-            repr(args.speed),
-            "--sim-origin",
-            repr(sim_origin),
-            "--real-origin",
-            repr(real_origin),
-        ]
-    for sc in args.scenario:
-        out += ["--scenario", sc]
-    if args.host is not None:
-        out += ["--host", args.host]
-    if args.port is not None:
-        out += ["--port", str(args.port)]
+        out += ["--simulate", "--speed", repr(args.speed)]
+        out += ["--sim-origin", repr(sim_origin), "--real-origin", repr(real_origin)]
+    if "scenario" in takes:
+        for sc in args.scenario:
+            out += ["--scenario", sc]
+    if "listen" in takes:
+        if args.host is not None:
+            out += ["--host", args.host]
+        if args.port is not None:
+            out += ["--port", str(args.port)]
     return out
+
+
+def invocation() -> str:
+    """How the user's shell reaches this vialguard: the bare name if it is the one on PATH, else its path.
+
+    `make run` starts ``.venv/bin/vialguard``, which is not on PATH: a banner that said ``vialguard token
+    create`` would print a command that fails as printed.
+    """
+    script = Path(sys.executable).parent / "vialguard"
+    if not script.is_file():
+        return shlex.join([sys.executable, "-m", "vialguard"])
+    on_path = shutil.which("vialguard")
+    if on_path is not None and Path(on_path).resolve() == script.resolve():
+        return "vialguard"
+    try:
+        return shlex.quote(str(script.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(script))
 
 
 def _where(args: argparse.Namespace) -> str:
     """The options that point another command at the same settings and database."""
-    out = f" --config {args.config}" if args.config is not None else " --simulate" if args.simulate else ""
-    return out + (f" --db {args.db}" if args.db is not None else "")
+    if args.config is not None:
+        out = ["--config", str(args.config)]
+    else:
+        out = ["--simulate"] if args.simulate else []
+    if args.db is not None:
+        out += ["--db", str(args.db)]
+    return shlex.join(out)
+
+
+def banner(args: argparse.Namespace, settings: Settings) -> str:
+    """`vialguard run`'s greeting: where to look, and commands that work as printed in the same shell."""
+    url = f"http://{settings.api.host}:{settings.api.port}"
+    mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
+    return (
+        f"vialguard is running ({mode}).\n"
+        f"  dashboard:  {url}/\n"
+        f"  API:        {url}/api/v1/alerts   {url}/api/v1/vials   {url}/api/v1/locations\n"
+        f"  API docs:   {url}/docs\n"
+        f"  health:     {url}/healthz\n"
+        f"  database:   {settings.db_path}\n"
+        f"  a token:    {invocation()} token create {_where(args)} --scope write --name NAME"
+        f"   (writes, such as acknowledging, need one)\n"
+        f"Press Ctrl-C to stop."
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -61,28 +106,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
-    passthrough = _passthrough(args, sim_origin, real_origin)
-    url = f"http://{settings.api.host}:{settings.api.port}"
-    mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
-    message = (
-        f"vialguard is running ({mode}).\n"
-        f"  dashboard:  {url}/\n"
-        f"  API:        {url}/api/v1/alerts   {url}/api/v1/vials   {url}/api/v1/locations\n"
-        f"  API docs:   {url}/docs\n"
-        f"  health:     {url}/healthz\n"
-        f"  database:   {settings.db_path}\n"
-        f"  a token:    vialguard token create{_where(args)} --scope write --name NAME"
-        f"   (writes, such as acknowledging, need one)\n"
-        f"Press Ctrl-C to stop."
-    )
-    children = [
-        Child("bridge", child_argv("bridge", passthrough)),
-        Child("api", child_argv("api", passthrough)),
-    ]
+    names = ["bridge", "api"]
     if settings.webhooks:  # a third process, so a slow receiver never delays the bridge or the API
         webhook_secrets_of(settings)  # a bad secrets file stops here, named, not in a restarting child
-        children.append(Child("webhooks", child_argv("webhooks", passthrough)))
-    return supervise(children, message)
+        names.append("webhooks")
+    children = [Child(n, child_argv(n, _passthrough(args, n, sim_origin, real_origin))) for n in names]
+    return supervise(children, banner(args, settings))
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
@@ -106,11 +135,16 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    for name, helptext, func in (
-        ("run", "start the bridge, the API and any webhook deliverer (Ctrl-C stops all)", cmd_run),
-        ("bridge", "the sensor-bridge process alone", cmd_bridge),
-        ("api", "the API process alone", cmd_api),
+    for name, helptext, func, options in (
+        (
+            "run",
+            "start the bridge, the API and any webhook deliverer (Ctrl-C stops all)",
+            cmd_run,
+            (*SITE, "speed", "scenario", "listen"),
+        ),
+        ("bridge", "the sensor-bridge process alone", cmd_bridge, (*SITE, "speed", "scenario")),
+        ("api", "the API process alone", cmd_api, (*SITE, "speed", "listen")),
     ):
         parser = sub.add_parser(name, help=helptext)
-        add_common(parser)
+        add_options(parser, *options)
         parser.set_defaults(func=func)

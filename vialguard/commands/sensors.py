@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from firmware_bridge.acquisition import SampleTime
@@ -14,7 +13,7 @@ from hardware.registry import DRIVERS
 from hardware.sensor import LightSensor, SpectralSample
 from hardware.w1 import SysfsW1
 from monitor.model.spectral import SpectralCounts, kappa_of
-from vialguard.options import add_common, clock_from, settings_from
+from vialguard.options import add_options, clock_from, print_json, settings_from
 
 
 def _names_at(address: int) -> str:
@@ -34,6 +33,20 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         found = {args.bus: list(open_i2c_bus(args.bus).scan())}  # type: ignore[attr-defined]
         probes = SysfsW1().devices()
+    if args.json:
+        print_json(
+            {
+                "i2c": [
+                    {
+                        "bus": n,
+                        "devices": [{"address": f"0x{a:02x}", "names": _names_at(a)} for a in addresses],
+                    }
+                    for n, addresses in found.items()
+                ],
+                "w1": [{"device_id": p, "driver": "ds18b20"} for p in probes],
+            }
+        )
+        return 0
     for n, addresses in found.items():
         print(f"I2C bus {n}: {len(addresses)} device(s)")  # noqa: T201  # command output
         for a in addresses:
@@ -116,7 +129,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             row |= {"status": "faulty", "error": str(exc)}
         rows.append(row)
     if args.json:
-        print(json.dumps(rows, indent=2))  # noqa: T201  # command output
+        print_json(rows)
     else:
         for row in rows:
             if row["status"] != "ok":
@@ -138,10 +151,9 @@ def add_parsers(sub: Any) -> None:
     sensors = sub.add_parser("sensors", help="inspect the sensors: scan the buses, read each sensor once")
     inner = sensors.add_subparsers(dest="sensors_command", required=True)
     scan = inner.add_parser("scan", help="list I2C addresses and 1-Wire probes found, and what they are")
-    add_common(scan)
+    add_options(scan, "config", "simulate", "json")
     scan.add_argument("--bus", type=int, default=1, help="I2C bus number (default 1: /dev/i2c-1)")
     scan.set_defaults(func=cmd_scan)
     read = inner.add_parser("read", help="read each configured sensor once: value, raw counts, status")
-    add_common(read)
-    read.add_argument("--json", action="store_true", help="print JSON")
+    add_options(read, "config", "simulate", "scenario", "json")
     read.set_defaults(func=cmd_read)

@@ -18,7 +18,7 @@ from monitor.store import tokens as token_store
 from monitor.store.database import transaction
 from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
 from vialguard.actor import console_actor
-from vialguard.options import add_common, parse_duration, settings_from
+from vialguard.options import SITE, add_options, parse_duration, print_json, settings_from
 
 
 def _expiry(text: str) -> float:
@@ -44,11 +44,24 @@ def cmd_create(args: argparse.Namespace) -> int:
     try:
         with transaction(conn):
             expires = None if args.expires_in is None else now + args.expires_in
-            _, text = token_store.create_audited(conn, args.name, args.scope, now, expires, console_actor())
+            record, text = token_store.create_audited(
+                conn, args.name, args.scope, now, expires, console_actor()
+            )
     finally:
         conn.close()
     # The token goes to standard output only, for the user to copy; it is never logged.
-    print(text)  # noqa: T201  # command output
+    if args.json:
+        print_json(
+            {
+                "name": record.name,
+                "scope": record.scope,
+                "token_id": record.token_id,
+                "expires_ts": record.expires_ts,
+                "token": text,
+            }
+        )
+    else:
+        print(text)  # noqa: T201  # command output
     return 0
 
 
@@ -88,7 +101,10 @@ def cmd_revoke(args: argparse.Namespace) -> int:
             record = token_store.revoke_audited(conn, args.name, now, console_actor())
     finally:
         conn.close()
-    print(f"token {record.name!r} revoked")  # noqa: T201  # command output
+    if args.json:
+        print_json({"name": record.name, "token_id": record.token_id, "revoked_ts": record.revoked_ts})
+    else:
+        print(f"token {record.name!r} revoked")  # noqa: T201  # command output
     return 0
 
 
@@ -96,7 +112,7 @@ def add_parsers(sub: Any) -> None:
     token = sub.add_parser("token", help="API tokens: create (printed once), list, revoke")
     inner = token.add_subparsers(dest="token_command", required=True)
     create = inner.add_parser("create", help="create a token and print it once")
-    add_common(create)
+    add_options(create, *SITE, "json")
     create.add_argument("--name", required=True, help="who or what uses it, e.g. nurse-station")
     create.add_argument("--scope", required=True, choices=SCOPES, help="read, write (includes read), admin")
     create.add_argument(
@@ -107,10 +123,9 @@ def add_parsers(sub: Any) -> None:
     )
     create.set_defaults(func=cmd_create)
     listing = inner.add_parser("list", help="every token: name, scope, public id, live or revoked")
-    add_common(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_options(listing, *SITE, "json")
     listing.set_defaults(func=cmd_list)
     revoke = inner.add_parser("revoke", help="revoke the live token of a name")
-    add_common(revoke)
+    add_options(revoke, *SITE, "json")
     revoke.add_argument("--name", required=True)
     revoke.set_defaults(func=cmd_revoke)

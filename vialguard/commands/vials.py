@@ -24,7 +24,7 @@ from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from vialguard.actor import console_actor
-from vialguard.options import add_common, parse_duration, settings_from
+from vialguard.options import SITE, add_options, parse_duration, print_json, settings_from
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
@@ -119,6 +119,9 @@ def cmd_event(args: argparse.Namespace) -> int:
         row = _row(conn, catalog, vial_store.get(conn, vial.id), settings, now)
     finally:
         conn.close()
+    if args.json:
+        print_json({"event_id": event_id, "kind": args.kind, "at": event.ts, "vial": row})
+        return 0
     p, v = row["potency_percent"], row["verdict"]
     print(  # noqa: T201  # command output
         f"{args.vial}: {args.kind} recorded; potency {p['best']:.2f} %"
@@ -131,11 +134,10 @@ def add_parsers(sub: Any) -> None:
     vials = sub.add_parser("vials", help="vials: potency with bounds, and lifecycle events")
     inner = vials.add_subparsers(dest="vials_command", required=True)
     listing = inner.add_parser("list", help="every vial: potency best (low-high), dose, time to threshold")
-    add_common(listing)
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_options(listing, *SITE, "json")
     listing.set_defaults(func=cmd_list)
     event = inner.add_parser("event", help="record what happened to a vial, at the time it happened")
-    add_common(event)
+    add_options(event, *SITE, "json")
     event.add_argument("vial", help="the vial's key, e.g. roze-0001")
     event.add_argument(
         "kind",

@@ -11,7 +11,7 @@ from typing import Any
 from monitor.config import Settings
 from monitor.store import Database
 from monitor.webhook_secrets import WebhookSecrets, load_webhook_secrets
-from vialguard.options import add_common, clock_from, settings_from
+from vialguard.options import SITE, add_options, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.webhooks import Deliverer
 
@@ -46,5 +46,5 @@ def cmd_webhooks(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: Any) -> None:
     parser = sub.add_parser("webhooks", help="deliver alert changes to the configured [[webhooks]] URLs")
-    add_common(parser)
+    add_options(parser, *SITE, "speed")
     parser.set_defaults(func=cmd_webhooks)
