@@ -450,12 +450,20 @@
       (a.state === "firing" ? 0 : 1) - (b.state === "firing" ? 0 : 1) ||
       (SEVERITY_RANK[a.severity] ?? 3) - (SEVERITY_RANK[b.severity] ?? 3) || b.id - a.id);
     for (const [id, li] of alertCards) if (!alerts.has(id)) { li.remove(); alertCards.delete(id); }
-    for (const a of active) {
+    // Cards move only when their order changed: moving a node takes the keyboard focus out of it, so a
+    // pharmacist typing in an open acknowledgement form would lose their place at every poll. One that
+    // must move gets its focus back.
+    const focused = document.activeElement;
+    active.forEach((a, i) => {
       let li = alertCards.get(a.id);
       if (!li) { li = alertCard(a); alertCards.set(a.id, li); }
       updateAlertCard(li, a);
-      list.append(li); // re-appending moves it into sorted order and keeps an open form intact
-    }
+      if (list.children[i] !== li) {
+        const keep = focused && li.contains(focused) ? focused : null;
+        list.insertBefore(li, list.children[i] || null);
+        if (keep) keep.focus({ preventScroll: true });
+      }
+    });
     const firing = active.filter((a) => a.state !== "acknowledged").length;
     const count = document.getElementById("alert-count");
     count.textContent = String(active.length);

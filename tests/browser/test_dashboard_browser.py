@@ -163,14 +163,28 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
             card = page.locator("li.alert").filter(has=page.get_by_role("button", name="Acknowledge")).first
             expect(card).to_be_visible(timeout=10_000)
             alert_id = card.get_attribute("data-alert-id")
+            # That card, whatever its place: a newer alert arriving at the top is "first" in its turn.
+            card = page.locator(f"li.alert[data-alert-id='{alert_id}']")
             card.get_by_role("button", name="Acknowledge").focus()
             page.keyboard.press("Enter")  # operable from the keyboard
             card.get_by_label("Your name").fill("K. Sato")
             card.get_by_role("button", name="Submit acknowledgement").click()
             expect(card.get_by_role("alert")).to_have_text("A comment is required: say what was done.")
-            card.get_by_label("Comment: what was done (required)").fill("Door closed; infusion discarded.")
+            comment = card.get_by_label("Comment: what was done (required)")
+            comment.fill("Door closed; infusion discarded.")
+            # Alerts change at every poll at 600x; the list redrawn under a form being filled leaves the
+            # keyboard focus where it was (it once moved every card, blurring the field being typed in).
+            deadline = time.monotonic() + 30
+            while True:
+                with page.expect_response(lambda r: "/api/v1/alerts?" in r.url, timeout=30_000) as polled:
+                    pass
+                if polled.value.status == 200 and polled.value.json()["alerts"]:
+                    break
+                assert time.monotonic() < deadline, "no alert changed within 30 s"
+            page.wait_for_timeout(300)  # the page renders what that poll brought
+            expect(comment).to_be_focused()
             # Tab to the token disclosure (open while no token is remembered), Tab into its field
-            card.get_by_label("Comment: what was done (required)").press("Tab")
+            comment.press("Tab")
             page.keyboard.press("Tab")
             page.keyboard.type(system.write_token)
             expect(card.get_by_label("API token (write scope)")).to_be_focused()
