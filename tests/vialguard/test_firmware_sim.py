@@ -100,7 +100,12 @@ def test_streams_a_hello_and_readings_on_its_pty_and_stops_on_sigterm(
 ) -> None:
     """A host opening the pty by URL hears a hello with the inventory, then readings; SIGTERM ends it."""
     proc, link, _ = sim
-    got = read_messages(str(link), 3)
+    got = read_messages(str(link), 8)
+    # A frame the device wrote while the host was opening may wait in the pty ahead of the hello the open
+    # prompts (seen once under load); a host refuses those as before-hello, so the hello is looked for.
+    first = next(i for i, m in enumerate(got) if isinstance(m, frames.Hello))
+    assert first <= 2, got
+    got = got[first:]
     hello = got[0]
     assert isinstance(hello, frames.Hello)
     assert (hello.device_id, hello.boot_id, hello.wrap_bits) == ("f1e2d3c4b5a69788", "0a1b2c3d", 29)
