@@ -18,9 +18,10 @@ from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 
-from monitor import exposure, ledger, storage_health, timekeeping
+from monitor import exposure, ledger, refused_readings, storage_health, timekeeping
 from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
+from monitor.plausibility import OUT_OF_RANGE, Limits
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule
@@ -172,6 +173,7 @@ class Engine:
     def ingest(self, batch: Batch, now: float, heartbeat: health.Heartbeat | None = None) -> IngestResult:
         """Store ``batch`` and evaluate every rule as of ``now`` (the clock that stamps readings)."""
         tails, last_ts, sensors = dict(self._tails), dict(self._last_ts), dict(self._sensors)
+        batch = self._screen(batch)
         try:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
@@ -180,6 +182,13 @@ class Engine:
                     serial_links.add_rejects(self._conn, batch.serial_rejects, now)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                changes += refused_readings.apply(
+                    self._conn,
+                    ((f.sensor_key, f.kind, f.detail) for f in batch.faults),
+                    observed,
+                    self._sensors,
+                    now,
+                )
                 changes += silences.reconcile(self._conn, now)
                 if batch.clock is not None:
                     changes += timekeeping.apply(self._conn, batch.clock, now)
@@ -197,6 +206,30 @@ class Engine:
         return IngestResult(stored, rejected, gaps, changes)
 
     # -- readings and ledger -------------------------------------------------------------------------
+
+    def _screen(self, batch: Batch) -> Batch:
+        """The batch with every reading no sensor of its quantity could report made an ``out-of-range``
+        fault: the entries refuse them by chip already, this catches whatever reaches the engine otherwise
+        (a spool replayed after a crash, a source that forgot)."""
+        faults: list[SensorFault] = []
+        light: list[LightReading] = []
+        temperature: list[TemperatureReading] = []
+        limits = {q: Limits.of("", q) for q in ("light", "temperature")}
+        for lr in batch.light:
+            problem = limits["light"].light(lr.lux, lr.gain, lr.integration_ms)
+            if problem is None:
+                light.append(lr)
+            else:
+                faults.append(SensorFault(lr.sensor_key, lr.ts, OUT_OF_RANGE, problem))
+        for tr in batch.temperature:
+            problem = limits["temperature"].temperature(tr.celsius, tr.relative_humidity_percent)
+            if problem is None:
+                temperature.append(tr)
+            else:
+                faults.append(SensorFault(tr.sensor_key, tr.ts, OUT_OF_RANGE, problem))
+        if not faults:
+            return batch
+        return replace(batch, light=light, temperature=temperature, faults=[*batch.faults, *faults])
 
     def _sensor(self, key: str) -> SensorRecord:
         sensor = self._sensors.get(key)
