@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import time
 import tomllib
@@ -10,8 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from hardware.clock import Clock, SystemClock, WarpClock
-from monitor.config import ScenarioConfig, Settings, load_settings, parse_settings
+from monitor.config import ApiConfig, ScenarioConfig, Settings, describe, load_settings, parse_settings
 from monitor.errors import ConfigError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -77,16 +80,18 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = parse_settings(raw, origin, overrides)
     else:
         settings = load_settings(args.config, overrides)
-    api = settings.api.model_copy(
-        update={k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    )
+    given = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    try:  # validated as the file's values are (model_copy would take them unchecked)
+        api = ApiConfig.model_validate({**settings.api.model_dump(), **given})
+    except ValidationError as exc:
+        raise ConfigError(f"--host/--port: {describe(exc)}") from exc
     scenarios = [*settings.simulation.scenarios]
     if args.scenario:
         for text in args.scenario:
             try:
                 scenarios.append(ScenarioConfig.model_validate(parse_scenario(text)))
-            except ValueError as exc:
-                raise ConfigError(f"--scenario {text!r}: {exc}") from exc
+            except ValidationError as exc:
+                raise ConfigError(f"--scenario {text!r}: {describe(exc)}") from exc
     simulation = settings.simulation.model_copy(update={"scenarios": scenarios})
     return settings.model_copy(update={"api": api, "simulation": simulation})
 
@@ -97,7 +102,9 @@ def clock_from(args: argparse.Namespace) -> Clock:
         if args.speed != 1.0:
             raise ConfigError("--speed applies to the simulation only; add --simulate")
         return SystemClock()
-    if args.speed <= 0:
-        raise ConfigError(f"--speed must be positive, got {args.speed}")
+    if not math.isfinite(args.speed) or args.speed <= 0:
+        raise ConfigError(
+            f"--speed must be a positive number of simulated seconds per second, got {args.speed}"
+        )
     sim_origin = args.sim_origin if args.sim_origin is not None else time.time()
     return WarpClock(args.speed, sim_origin, args.real_origin)
