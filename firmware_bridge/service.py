@@ -25,6 +25,7 @@ from monitor.site_sync import sync_site
 from monitor.storage_health import check_soundness
 from monitor.store import Database
 from monitor.store import webhooks as webhook_store
+from monitor.store.bridge_lock import BridgeLock
 from monitor.store.database import transaction
 from monitor.store.retention import downsample
 from monitor.store.spool import Spool, read_spool
@@ -35,7 +36,13 @@ RETENTION_EVERY_SECONDS = 3600.0
 
 
 def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
-    """Run until ``stop`` is set, then flush and return."""
+    """Run until ``stop`` is set, then flush and return; :class:`DatabaseBusy` at once if another bridge
+    holds the database."""
+    with BridgeLock(settings.db_path):  # before anything is written: one bridge per database
+        _run_locked(settings, clock, stop, simulate=simulate)
+
+
+def _run_locked(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()

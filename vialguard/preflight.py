@@ -4,9 +4,10 @@
 of them exit, be restarted and exit again, with the reason buried in their logs. So the parent checks here
 what the children would (pydantic's checks already ran in :func:`monitor.config.load_settings`): the
 drivers are known for their quantity and place, the simulated lamp is known, every serial URL parses, the
-API's address resolves and its port is free, the simulation's speed is a positive number, and no other
-bridge holds the database. A problem is a :class:`monitor.errors.ConfigError` naming the file (or option),
-the key and the reason, which the command line prints as one line, with exit status 2.
+API's address resolves and its port is free, the simulation's speed is a positive number, and no bridge
+holds the database (:mod:`monitor.store.bridge_lock`). A problem is a :class:`monitor.errors.ConfigError`
+naming the file (or option), the key and the reason (or :class:`monitor.errors.DatabaseBusy` naming the
+holder), which the command line prints as one line, with exit status 2.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from firmware_bridge.sensors import check_drivers
 from hardware.spectra import LAMP_SOURCES
 from monitor.config import Settings
 from monitor.errors import ConfigError
+from monitor.store import bridge_lock
 from vialguard.options import clock_from
 
 SHIPPED = "simulated.toml (shipped)"
@@ -101,3 +103,4 @@ def check_run(args: argparse.Namespace, settings: Settings) -> None:
     clock_from(args)  # --speed: refused here, not in each child at every restart
     check_settings(settings, origin, simulate=args.simulate)
     check_port(settings.api.host, settings.api.port, origin)
+    bridge_lock.check_free(settings.db_path)  # a bridge left running (a killed supervisor's) holds it

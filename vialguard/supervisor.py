@@ -3,11 +3,17 @@
 A child that dies is restarted with backoff (at most ``MAX_RESTARTS`` in ``RESTART_WINDOW_SECONDS``; past
 that the supervisor stops everything and exits non-zero, leaving restarts to systemd). Ctrl-C or SIGTERM
 sends SIGTERM to both children and waits up to ``STOP_TIMEOUT_SECONDS`` before killing them.
+
+The children die with the supervisor: each asks the kernel for SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), so a supervisor killed outright (SIGKILL, the OOM killer) leaves no bridge
+writing unsupervised; and the bridge's lock on the database keeps a new supervisor from starting beside
+one that is still stopping.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import select
@@ -17,6 +23,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -25,6 +32,27 @@ log = logging.getLogger(__name__)
 MAX_RESTARTS = 5
 RESTART_WINDOW_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send the child SIGTERM when the supervisor dies (Linux); None
+    elsewhere. libc and its ``prctl`` are looked up here, before the fork: the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        log.warning("prctl unavailable: children will outlive a supervisor killed outright")
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the supervisor died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 @dataclass
@@ -35,7 +63,10 @@ class Child:
     restarts: deque[float] = field(default_factory=deque)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv)  # our own interpreter and arguments
+        # Our own interpreter and arguments; the child gets SIGTERM if the supervisor dies. A preexec_fn
+        # runs between fork and exec, unsafe only beside other threads holding locks: the supervisor runs
+        # one thread (/proc/<pid>/task of `vialguard run` lists one).
+        self.process = subprocess.Popen(self.argv, preexec_fn=_parent_death_signal())
         log.info("started %s (pid %d)", self.name, self.process.pid)
 
 
