@@ -1,13 +1,15 @@
-"""One bridge per database, and children that die with their supervisor: real processes on a real SQLite
-file."""
+"""One bridge per database, children that die with their supervisor, and a supervisor that stops at once
+when a child cannot work: real processes on a real SQLite file."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -139,3 +141,57 @@ def test_children_die_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
         again.send_signal(signal.SIGTERM)
         out, _ = again.communicate(timeout=30)
     assert again.returncode == 0, out.decode()
+
+
+SUPERVISE = textwrap.dedent(
+    """
+    import logging, sys
+    from vialguard.supervisor import Child, supervise
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    bad = [sys.executable, "-c", "import sys; sys.exit(int(sys.argv[1]))", sys.argv[1]]
+    long = [sys.executable, "-c", "import time; time.sleep(300)"]
+    sys.exit(supervise([Child("bad", bad), Child("long", long)], "running"))
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("child_status", "expected_status", "reason"),
+    [(2, 2, "a configuration error"), (1, 1, "it cannot start")],
+    ids=["configuration-error", "exits-at-once"],
+)
+def test_a_child_that_cannot_work_stops_everything_at_once(
+    child_status: int, expected_status: int, reason: str
+) -> None:
+    """A child exiting by itself with status 2 (a refused setting, a taken port, a busy database), or at
+    once after its start: no restart; the other child is stopped and the supervisor exits non-zero with
+    the reason."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISE, str(child_status)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    code, out, err = finish(proc)
+    assert code == expected_status, out + err
+    assert err.count("started bad") == 1  # never restarted
+    assert f"bad exited with status {child_status}" in err
+    assert reason in err
+    assert "long stopped" in err
+
+
+def test_the_api_alone_names_a_taken_port(tmp_path: Path) -> None:
+    """`vialguard api` on a port another process listens on: one line naming it, status 2 (which the
+    supervisor does not restart), rather than uvicorn's log and status 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = finish(
+            vialguard("api", "--simulate", "--db", str(tmp_path / "v.db"), "--port", str(port))
+        )
+    assert code == 2, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert f"api.port: cannot listen on 127.0.0.1:{port}" in lines[0]
