@@ -11,7 +11,7 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
@@ -21,7 +21,7 @@ import numpy as np
 from monitor import exposure, ledger, refused_readings, storage_health, timekeeping
 from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.errors import StoreError
-from monitor.plausibility import OUT_OF_RANGE, Limits
+from monitor.plausibility import OUT_OF_RANGE, Limits, possible_mask
 from monitor.profiles import Catalog
 from monitor.quantities import Quantity, ledger_integrand
 from monitor.rules import Observation, Rule
@@ -211,18 +211,36 @@ class Engine:
         """The batch with every reading no sensor of its quantity could report made an ``out-of-range``
         fault: the entries refuse them by chip already, this catches whatever reaches the engine otherwise
         (a spool replayed after a crash, a source that forgot)."""
+        light_ok = possible_mask(
+            "light",
+            _floats(r.lux for r in batch.light),
+            _floats(1.0 if r.gain is None else r.gain for r in batch.light),
+            _floats(1.0 if r.integration_ms is None else r.integration_ms for r in batch.light),
+        )
+        temperature_ok = possible_mask(
+            "temperature",
+            _floats(r.celsius for r in batch.temperature),
+            _floats(
+                50.0 if r.relative_humidity_percent is None else r.relative_humidity_percent
+                for r in batch.temperature
+            ),
+        )
+        if light_ok.all() and temperature_ok.all():
+            return batch  # every batch but a damaged one: no reading looked at twice
         faults: list[SensorFault] = []
         light: list[LightReading] = []
         temperature: list[TemperatureReading] = []
         limits = {q: Limits.of("", q) for q in ("light", "temperature")}
-        for lr in batch.light:
-            problem = limits["light"].light(lr.lux, lr.gain, lr.integration_ms)
+        for lr, ok in zip(batch.light, light_ok, strict=True):
+            problem = None if ok else limits["light"].light(lr.lux, lr.gain, lr.integration_ms)
             if problem is None:
                 light.append(lr)
             else:
                 faults.append(SensorFault(lr.sensor_key, lr.ts, OUT_OF_RANGE, problem))
-        for tr in batch.temperature:
-            problem = limits["temperature"].temperature(tr.celsius, tr.relative_humidity_percent)
+        for tr, ok in zip(batch.temperature, temperature_ok, strict=True):
+            problem = (
+                None if ok else limits["temperature"].temperature(tr.celsius, tr.relative_humidity_percent)
+            )
             if problem is None:
                 temperature.append(tr)
             else:
@@ -612,6 +630,10 @@ def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
     if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
         return None
     return state.timer_json()
+
+
+def _floats(values: Iterable[float]) -> np.ndarray:
+    return np.fromiter(values, dtype=np.float64)
 
 
 def _ts(reading: Reading) -> float:

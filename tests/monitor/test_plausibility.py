@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from hardware.drivers import bh1750, ltr390, tsl2591, veml7700
@@ -13,7 +14,7 @@ from hardware.drivers.pct2075 import Pct2075Sensor
 from hardware.drivers.sht4x import Sht4xSensor
 from hardware.registry import DRIVERS
 from hardware.w1 import MAX_CELSIUS, MIN_CELSIUS
-from monitor.plausibility import QUANTITY_RANGES, RANGES, Limits
+from monitor.plausibility import QUANTITY_RANGES, RANGES, Limits, possible_mask
 
 
 def test_every_driver_has_a_row_of_its_quantity() -> None:
@@ -67,3 +68,17 @@ def test_a_quantitys_range_is_the_union_of_its_chips() -> None:
     assert Limits.of("simulated", "temperature").temperature(-300.0, None) is not None
     assert Limits.of("simulated", "temperature").temperature(4.0, -1.0) is not None
     assert Limits.of("simulated", "temperature").temperature(4.0, 55.0) is None
+
+
+def test_the_batch_mask_agrees_with_the_one_by_one_check() -> None:
+    """The engine's vectorised screen refuses exactly what Limits refuses for a sensor of no known chip."""
+    lux = [0.0, 12.0, -1.0, math.nan, math.inf, 235_500.0, 235_501.0, 50.0, 50.0]
+    gain = [1.0, 25.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, math.nan]
+    limits = Limits.of("serial", "light")
+    mask = possible_mask("light", np.array(lux), np.array(gain), np.ones(len(lux)))
+    assert mask.tolist() == [limits.light(x, g, 1.0) is None for x, g in zip(lux, gain, strict=True)]
+    celsius = [4.0, -55.0, 125.0, 125.5, -273.15, -300.0, math.nan, 4.0, 4.0]
+    rh = [50.0, 0.0, 100.0, 50.0, 50.0, 50.0, 50.0, 100.5, -0.1]
+    limits = Limits.of("simulated", "temperature")
+    mask = possible_mask("temperature", np.array(celsius), np.array(rh))
+    assert mask.tolist() == [limits.temperature(c, h) is None for c, h in zip(celsius, rh, strict=True)]
