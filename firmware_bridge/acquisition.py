@@ -25,12 +25,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from typing import Protocol
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
 from hardware.sd_notify import Watchdog
+from hardware.errors import HardwareError, SensorOutOfRange
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
 from monitor.engine import (
@@ -44,6 +45,9 @@ from monitor.engine import (
 )
 from monitor.errors import StoreError
 from monitor.model.spectral import SpectralCounts
+from monitor.plausibility import Limits
+from monitor.quantities import Quantity
+from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
 from monitor.store.spool import Spool
 from monitor.timekeeping import ClockJump, ClockReport
@@ -101,12 +105,17 @@ class ScheduledSensor:
     # sensor read itself when repeated at every sample.
     light: LightSensor | None = field(init=False, default=None)
     temperature: TemperatureSensor | None = field(init=False, default=None)
+    # The range its readings are held to (monitor/plausibility.py); default: its chip's, uncalibrated.
+    limits: InitVar[Limits | None] = None
+    bounds: Limits = field(init=False)
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, limits: Limits | None) -> None:
         if isinstance(self.sensor, LightSensor):
             self.light = self.sensor
         else:
             self.temperature = self.sensor
+        quantity: Quantity = "light" if self.light is not None else "temperature"
+        self.bounds = limits if limits is not None else Limits.of(self.sensor.model, quantity)
 
 
 def _spectrum(sample: SpectralSample | None) -> SpectralCounts | None:
@@ -122,6 +131,12 @@ def _spectrum(sample: SpectralSample | None) -> SpectralCounts | None:
         sample.saturated,
         sample.near_uv_w_per_m2,
     )
+
+
+def _refuse_impossible(s: ScheduledSensor, problem: str | None) -> None:
+    """A value its chip cannot report is refused at the entry, as the drivers refuse theirs."""
+    if problem is not None:
+        raise SensorOutOfRange(f"{s.sensor.model} {s.key}: {problem}")
 
 
 def _fault_kind(exc: HardwareError) -> str:
@@ -294,6 +309,7 @@ class AcquisitionLoop:
         try:
             if s.light is not None:
                 light: LightSample = s.light.read_light()
+                _refuse_impossible(s, s.bounds.light(light.lux, light.gain, light.integration_ms))
                 self._batch.light.append(
                     LightReading(
                         s.key,
@@ -308,6 +324,7 @@ class AcquisitionLoop:
                 )
             elif s.temperature is not None:
                 temp: TemperatureSample = s.temperature.read_temperature()
+                _refuse_impossible(s, s.bounds.temperature(temp.celsius, temp.relative_humidity_percent))
                 self._batch.temperature.append(
                     TemperatureReading(s.key, ts, temp.celsius, temp.relative_humidity_percent)
                 )

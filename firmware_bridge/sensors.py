@@ -24,6 +24,7 @@ from hardware.spectra import LAMP_SOURCES
 from hardware.w1 import SysfsW1
 from monitor.config import SensorConfig, Settings, SimulationConfig
 from monitor.errors import ConfigError
+from monitor.plausibility import Limits
 
 Factory = Callable[[], LightSensor | TemperatureSensor]
 
@@ -141,7 +142,8 @@ def _scheduled(s: SensorConfig, bus: object) -> ScheduledSensor:
         if s.quantity == "light"
         else DeferredTemperatureSensor(s.key, s.driver, factory)
     )
-    return ScheduledSensor(s.key, deferred, s.interval)
+    limits = Limits.of(s.driver, s.quantity, s.calibration.gain, s.calibration.offset)
+    return ScheduledSensor(s.key, deferred, s.interval, limits=limits)
 
 
 @dataclass

@@ -26,6 +26,8 @@ from hardware.clock import Clock
 from monitor.config import SerialSourceConfig
 from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.model.quantities import Quantity
+from monitor.plausibility import OUT_OF_RANGE, Limits
+from monitor.quantities import Quantity
 from monitor.store import serial_links
 from monitor.store.serial_links import BootRecord, FrameKey
 
@@ -345,6 +347,13 @@ class SerialSource:
         sensor_key = info.key if info is not None else None
         if sensor_key is None or self._sensors.get(sensor_key) != (info.quantity if info else None):
             self._count("unknown-sensor")
+        elif (problem := _impossible(frame, info)) is not None:
+            # The frame is taken (stored as a frame and acknowledged, so the board frees it) but its value
+            # is not: the sensor gets a fault instead of a reading that would poison its ledger.
+            assert info is not None
+            detail = f"{info.driver} {sensor_key}: {problem}"
+            self._refuse(OUT_OF_RANGE, f"device {frame.device_id} frame {frame.seq}: {detail}: refused")
+            batch.faults.append(SensorFault(sensor_key, ts, OUT_OF_RANGE, detail))
         elif isinstance(frame, frames.LightData):
             batch.light.append(
                 LightReading(
@@ -440,3 +449,15 @@ class SerialSource:
                 batch.gaps.append(DataGap(info.key, start, ts, reason))
         boot.lost_below = frame.oldest
         batch.boots[(boot.device_id, boot.boot_id)] = boot.record()
+
+
+def _impossible(frame: frames.Reading, info: frames.SensorInfo | None) -> str | None:
+    """Why a data frame's value cannot have come from the chip the hello named, or ``None``."""
+    if info is None or info.quantity not in ("light", "temperature"):
+        return None
+    limits = Limits.of(info.driver, "light" if info.quantity == "light" else "temperature")
+    if isinstance(frame, frames.LightData):
+        return limits.light(frame.lux, frame.gain, frame.integration_ms)
+    if isinstance(frame, frames.TemperatureData):
+        return limits.temperature(frame.celsius, frame.relative_humidity_percent)
+    return None

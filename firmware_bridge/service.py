@@ -26,6 +26,7 @@ from monitor.site_sync import sync_site
 from monitor.storage_health import check_soundness
 from monitor.store import Database
 from monitor.store import webhooks as webhook_store
+from monitor.store.bridge_lock import BridgeLock
 from monitor.store.database import transaction
 from monitor.store.retention import downsample
 from monitor.store.spool import Spool, read_spool
@@ -43,12 +44,20 @@ def run_bridge(
     simulate: bool,
     notify: SystemdNotify | None = None,
 ) -> None:
-    """Run until ``stop`` is set, then flush and return.
+    """Run until ``stop`` is set, then flush and return; :class:`DatabaseBusy` at once if another bridge
+    holds the database.
 
     ``notify``: systemd's notification socket (default: as the environment gives it); ``READY=1`` once
     the loop is about to take its first readings, watchdog pings from the loop, ``STOPPING=1`` on the way
     out."""
     notify = SystemdNotify.from_environment() if notify is None else notify
+    with BridgeLock(settings.db_path):  # before anything is written: one bridge per database
+        _run_locked(settings, clock, stop, simulate=simulate, notify=notify)
+
+
+def _run_locked(
+    settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool, notify: SystemdNotify
+) -> None:
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()

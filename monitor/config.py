@@ -1,12 +1,18 @@
 """vialguard's settings: one pydantic model, loaded from TOML, validated at start.
 
 A bad file fails at once with a message naming the file, the key and the reason, e.g.
-``site.toml: sensors[1].interval_seconds: Input should be greater than 0``.
+``site.toml: sensors[1].interval_seconds: Input should be greater than or equal to 0.0125``.
+Every number must be finite (a NaN threshold compares false with everything: it switches its alarm off), and
+the rules between keys hold (a low limit below the high one, a warning above the critical one, intervals no
+shorter than the floors below). What needs the hardware or serial libraries (known drivers,
+lamps, serial URLs, the API's address) is checked by ``vialguard/preflight.py`` before any process starts.
 The default simulated configuration ships in the ``vialguard`` package (``vialguard/data/simulated.toml``).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import tomllib
 import urllib.parse
 from datetime import date
@@ -20,13 +26,35 @@ from monitor.errors import ConfigError, InvalidRequest
 from monitor.model.profiles import Catalog, load_catalog
 from monitor.model.quantities import Quantity
 from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
+from monitor.plausibility import QUANTITY_RANGES
+from monitor.profiles import Catalog, load_catalog
+from monitor.quantities import Quantity
+from monitor.rules import RuleThresholds
+from monitor.spectral import MEASURED_SPECTRUM_LAMP
 
+# The shortest a sensor's interval may be: the fastest conversion of any chip vialguard reads, the LTR390's
+# 12.5 ms at 13 bits (LTR-390UV-01 datasheet, MEAS_RATE); a sensor polled faster repeats its last value.
+MIN_SENSOR_INTERVAL_SECONDS = 0.0125
+# The shortest any other periodic setting may be (batch, commit, heartbeat, reconnect, checks): the tick the
+# acquisition loop reads serial ports on (firmware_bridge/acquisition.py, SOURCE_POLL_SECONDS): a window
+# shorter than the tick it is kept on cannot be kept.
+MIN_INTERVAL_SECONDS = 0.02
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0)]
+Interval = Annotated[float, Field(ge=MIN_INTERVAL_SECONDS)]
+SensorInterval = Annotated[float, Field(ge=MIN_SENSOR_INTERVAL_SECONDS)]
+# How a serial device names itself in its frames (firmware_bridge/frames.py): anything else never matches.
+DeviceName = Annotated[str, Field(pattern=r"^[a-z0-9._-]{1,64}$")]
+# Hour offsets of the world's time zones: UTC-12 (Baker Island) to UTC+14 (Line Islands).
+UtcOffsetHours = Annotated[float, Field(ge=-12.0, le=14.0)]
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$"
+)
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: a NaN or an infinity is refused in every number of the file.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class LocationConfig(_Strict):
@@ -38,7 +66,7 @@ class LocationConfig(_Strict):
     lamp: str | None = None
     # What to assume for light the sensor did not see (gaps, saturated readings), for the potency's low
     # bound; left out: the highest lux recorded here.
-    worst_case_lux: Annotated[float, Field(ge=0)] | None = None
+    worst_case_lux: Annotated[float, Field(ge=0, le=QUANTITY_RANGES["light"].high)] | None = None
 
 
 class CalibrationConfig(_Strict):
@@ -62,9 +90,18 @@ class SensorConfig(_Strict):
     address: Annotated[int, Field(ge=0x03, le=0x77)] | None = None  # I2C 7-bit address
     bus: int = 1
     device_id: str | None = None  # 1-Wire id, e.g. "28-0316a2791aff"
-    interval_seconds: Seconds | None = None  # default: 1 s for light, 10 s for temperature
-    max_gap_seconds: Seconds | None = None  # default: 3 intervals, and at least 5 s
+    interval_seconds: SensorInterval | None = None  # default: 1 s for light, 10 s for temperature
+    max_gap_seconds: SensorInterval | None = None  # default: 3 intervals, and at least 5 s
     calibration: CalibrationConfig = Field(default_factory=CalibrationConfig)
+
+    @model_validator(mode="after")
+    def _gap_holds_an_interval(self) -> Self:
+        if self.max_gap < self.interval:
+            raise ValueError(
+                f"max_gap_seconds {self.max_gap:g} is shorter than the sensor's interval {self.interval:g}:"
+                " every interval between its readings would be a gap in its ledger"
+            )
+        return self
 
     @property
     def interval(self) -> float:
@@ -105,6 +142,34 @@ class RulesConfig(_Strict):
     clear_seconds: Annotated[float, Field(ge=0)] = 120.0
     escalate_after_seconds: Annotated[float, Field(gt=0)] = 1800.0
 
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> Self:
+        if not self.temperature_low_celsius < self.temperature_high_celsius:
+            raise ValueError(
+                f"temperature_low_celsius {self.temperature_low_celsius:g} must be below"
+                f" temperature_high_celsius {self.temperature_high_celsius:g}"
+            )
+        if not self.potency_warning_percent > self.potency_critical_percent:
+            raise ValueError(
+                f"potency_warning_percent {self.potency_warning_percent:g} must be above"
+                f" potency_critical_percent {self.potency_critical_percent:g}: the warning comes first"
+            )
+        if self.temperature_cumulative_seconds >= self.temperature_cumulative_window_seconds:
+            raise ValueError(
+                f"temperature_cumulative_seconds {self.temperature_cumulative_seconds:g} must be shorter than"
+                f" temperature_cumulative_window_seconds {self.temperature_cumulative_window_seconds:g}:"
+                " no window could hold that much time out of range, and the alert would never fire"
+            )
+        probe = QUANTITY_RANGES["temperature"]
+        for name in ("temperature_low_celsius", "temperature_high_celsius"):
+            value = getattr(self, name)
+            if not probe.holds(value):
+                raise ValueError(
+                    f"{name} {value:g} is outside what any probe can report ({probe.low:g} to"
+                    f" {probe.high:g} °C): the alert could never fire"
+                )
+        return self
+
     def thresholds(self) -> RuleThresholds:
         return RuleThresholds(**self.model_dump())
 
@@ -113,20 +178,33 @@ class ScenarioConfig(_Strict):
     kind: Literal["door-left-open", "light-stuck-on", "sensor-dropout", "temperature-excursion"]
     start_after_seconds: Annotated[float, Field(ge=0)]
     duration_seconds: Seconds
-    lux: Annotated[float, Field(ge=0)] = 600.0
-    celsius: float = 12.0
+    # What a sensor could report: a simulated fridge beyond it makes only refused readings.
+    lux: Annotated[float, Field(ge=0, le=QUANTITY_RANGES["light"].high)] = 600.0
+    celsius: Annotated[
+        float, Field(ge=QUANTITY_RANGES["temperature"].low, le=QUANTITY_RANGES["temperature"].high)
+    ] = 12.0
     sensor: str | None = None
 
 
 class SimulationConfig(_Strict):
     seed: int = 1
     openings_per_day: Annotated[float, Field(ge=0)] = 10.0
-    opening_hours: tuple[float, float] = (8.0, 20.0)
-    utc_offset_hours: float = 0.0
+    opening_hours: tuple[Annotated[float, Field(ge=0, le=24)], Annotated[float, Field(ge=0, le=24)]] = (
+        8.0,
+        20.0,
+    )
+    utc_offset_hours: UtcOffsetHours = 0.0
     # The simulated fridge's lamp, whose spectrum spectral and UV chips see (e.g. "fluorescent-cool-white",
     # "daylight-window"); checked against the known spectra when the simulation is built.
     lamp: str = "led-4000k"
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> Self:
+        start, end = self.opening_hours
+        if not start < end:
+            raise ValueError(f"opening_hours: the opening hour {start:g} must be before the closing {end:g}")
+        return self
 
 
 class SerialSourceConfig(_Strict):
@@ -135,16 +213,16 @@ class SerialSourceConfig(_Strict):
 
     url: str = Field(min_length=1)  # a pyserial URL: /dev/ttyACM0, /dev/serial/by-id/..., socket://...
     baudrate: Annotated[int, Field(gt=0)] = 115200
-    device_id: str | None = None  # accept only this device; default: any
-    reconnect_seconds: Seconds = 1.0
+    device_id: DeviceName | None = None  # accept only this device; default: any
+    reconnect_seconds: Interval = 1.0
 
 
 class BridgeConfig(_Strict):
-    batch_seconds: Seconds = 2.0  # readings are spooled at least this often: the most a crash can lose
+    batch_seconds: Interval = 2.0  # readings are spooled at least this often: the most a crash can lose
     # Readings are committed to the database this often (the API lags behind by as much). Between commits
     # they wait in the spool beside the database: fewer, larger commits write far less to an SD card.
     # Set it to batch_seconds to commit every batch and use no spool.
-    commit_seconds: Seconds = 30.0
+    commit_seconds: Interval = 30.0
     # While the kernel says the clock is not synchronised, readings wait (spooled) this long for it, to be
     # re-stamped by the step that fixes the time; after that they are committed as stamped. 0: never wait
     # (a machine whose clock is right but that the kernel does not report synchronised).
@@ -153,20 +231,38 @@ class BridgeConfig(_Strict):
     min_free_megabytes: Annotated[float, Field(ge=0)] = 100.0
     # Raw readings are kept this long, then become one-minute aggregates with the exact ledger.
     raw_retention_days: Annotated[float, Field(gt=0)] = 90.0
-    heartbeat_seconds: Seconds = 5.0
+    heartbeat_seconds: Interval = 5.0
     serial: list[SerialSourceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_source_per_port(self) -> Self:
+        urls = [s.url for s in self.serial]
+        for i, url in enumerate(urls):
+            if url in urls[:i]:
+                raise ValueError(f"serial[{i}].url: {url!r} is already a serial source: one per port")
+        return self
 
 
 class AlertsConfig(_Strict):
     retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
     # System alerts (api/system_watch.py): how often the API checks, and when the bridge counts as down.
-    system_check_seconds: Seconds = 15.0
-    bridge_down_seconds: Seconds = 60.0
+    system_check_seconds: Interval = 15.0
+    bridge_down_seconds: Interval = 60.0
 
 
 class ApiConfig(_Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
+
+    @model_validator(mode="after")
+    def _host_is_an_address_or_a_name(self) -> Self:
+        try:
+            ipaddress.ip_address(self.host)
+        except ValueError:
+            if not _HOSTNAME.match(self.host):
+                raise ValueError(f"host: {self.host!r} is neither an IP address nor a host name") from None
+        return self
+
     # Reads without a token, only while the server binds to loopback alone; writes always need one.
     anonymous_loopback_reads: bool = True
     max_request_bytes: Annotated[int, Field(ge=1024)] = 65_536
@@ -179,7 +275,7 @@ class WebhookConfig(_Strict):
     never here: this file is shared and audited, and the URL is stored in the database."""
 
     url: Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
-    timeout_seconds: Seconds = 10.0
+    timeout_seconds: Interval = 10.0
     # At most this many changes wait for the receiver (about 0.6 kB each in the outbox); older ones beyond it
     # are skipped, and a system event says which: a receiver gone for good cannot fill the Pi's card. The
     # alerts API still has the alerts they changed (for the 90-day retention).
@@ -246,6 +342,12 @@ class Settings(_Strict):
                         f"{name}[{i}].location: unknown location {location!r}; "
                         f"known: {', '.join(sorted(locations))}"
                     )
+        if self.alerts.bridge_down_seconds <= self.bridge.commit_seconds:
+            raise ValueError(
+                f"alerts.bridge_down_seconds {self.alerts.bridge_down_seconds:g} must exceed"
+                f" bridge.commit_seconds {self.bridge.commit_seconds:g}: the bridge writes only that often,"
+                " so a healthy bridge would be reported down"
+            )
         return self
 
     def check_catalog(self, catalog: Catalog) -> None:
@@ -280,15 +382,20 @@ def _location_of(errors: list[Any]) -> str:
     return ".".join(parts)
 
 
+def describe(exc: ValidationError) -> str:
+    """The first problem pydantic found, as ``key: reason`` (no dump, no web address)."""
+    errors = exc.errors()
+    where = _location_of(errors)
+    message = str(errors[0]["msg"]).removeprefix("Value error, ")
+    return f"{where + ': ' if where else ''}{message}"
+
+
 def parse_settings(raw: dict[str, Any], origin: str, overrides: dict[str, Any] | None = None) -> Settings:
     data = {**raw, **(overrides or {})}
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        where = _location_of(errors)
-        message = str(errors[0]["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{origin}: {where + ': ' if where else ''}{message}") from exc
+        raise ConfigError(f"{origin}: {describe(exc)}") from exc
     base = Path(origin).parent if Path(origin).exists() else Path.cwd()
     for name in ("drug_profiles_file", "secrets_file"):  # relative to the configuration file
         path: Path | None = getattr(settings, name)

@@ -11,7 +11,7 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
@@ -26,6 +26,12 @@ from monitor.model import ledger
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity, ledger_integrand
 from monitor.model.spectral import SpectralCounts
+from monitor import exposure, ledger, refused_readings, storage_health, timekeeping
+from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
+from monitor.plausibility import OUT_OF_RANGE, Limits, possible_mask
+from monitor.profiles import Catalog
+from monitor.quantities import Quantity, ledger_integrand
+from monitor.rules import Observation, Rule
 from monitor.site_view import SiteView
 from monitor.store import alerts, health, readings, serial_links, silences, sites, spectral
 from monitor.store import vials as vial_store
@@ -173,6 +179,7 @@ class Engine:
     def ingest(self, batch: Batch, now: float, heartbeat: health.Heartbeat | None = None) -> IngestResult:
         """Store ``batch`` and evaluate every rule as of ``now`` (the clock that stamps readings)."""
         tails, last_ts, sensors = dict(self._tails), dict(self._last_ts), dict(self._sensors)
+        batch = self._screen(batch)
         try:
             with transaction(self._conn):
                 stored, rejected, gaps, observed = self._store_readings(batch)
@@ -181,6 +188,13 @@ class Engine:
                     serial_links.add_rejects(self._conn, batch.serial_rejects, now)
                 self._update_statuses(batch, now)
                 changes = self._evaluate_rules(batch, observed, now)
+                changes += refused_readings.apply(
+                    self._conn,
+                    ((f.sensor_key, f.kind, f.detail) for f in batch.faults),
+                    observed,
+                    self._sensors,
+                    now,
+                )
                 changes += silences.reconcile(self._conn, now)
                 if batch.clock is not None:
                     changes += timekeeping.apply(self._conn, batch.clock, now)
@@ -198,6 +212,48 @@ class Engine:
         return IngestResult(stored, rejected, gaps, changes)
 
     # -- readings and ledger -------------------------------------------------------------------------
+
+    def _screen(self, batch: Batch) -> Batch:
+        """The batch with every reading no sensor of its quantity could report made an ``out-of-range``
+        fault: the entries refuse them by chip already, this catches whatever reaches the engine otherwise
+        (a spool replayed after a crash, a source that forgot)."""
+        light_ok = possible_mask(
+            "light",
+            _floats(r.lux for r in batch.light),
+            _floats(1.0 if r.gain is None else r.gain for r in batch.light),
+            _floats(1.0 if r.integration_ms is None else r.integration_ms for r in batch.light),
+        )
+        temperature_ok = possible_mask(
+            "temperature",
+            _floats(r.celsius for r in batch.temperature),
+            _floats(
+                50.0 if r.relative_humidity_percent is None else r.relative_humidity_percent
+                for r in batch.temperature
+            ),
+        )
+        if light_ok.all() and temperature_ok.all():
+            return batch  # every batch but a damaged one: no reading looked at twice
+        faults: list[SensorFault] = []
+        light: list[LightReading] = []
+        temperature: list[TemperatureReading] = []
+        limits = {q: Limits.of("", q) for q in ("light", "temperature")}
+        for lr, ok in zip(batch.light, light_ok, strict=True):
+            problem = None if ok else limits["light"].light(lr.lux, lr.gain, lr.integration_ms)
+            if problem is None:
+                light.append(lr)
+            else:
+                faults.append(SensorFault(lr.sensor_key, lr.ts, OUT_OF_RANGE, problem))
+        for tr, ok in zip(batch.temperature, temperature_ok, strict=True):
+            problem = (
+                None if ok else limits["temperature"].temperature(tr.celsius, tr.relative_humidity_percent)
+            )
+            if problem is None:
+                temperature.append(tr)
+            else:
+                faults.append(SensorFault(tr.sensor_key, tr.ts, OUT_OF_RANGE, problem))
+        if not faults:
+            return batch
+        return replace(batch, light=light, temperature=temperature, faults=[*batch.faults, *faults])
 
     def _sensor(self, key: str) -> SensorRecord:
         sensor = self._sensors.get(key)
@@ -580,6 +636,10 @@ def _persisted_timer(rule: Rule, state: RuleState) -> str | None:
     if state.since is None and state.clear_since is None and not state.out_spans and not state.last_out:
         return None
     return state.timer_json()
+
+
+def _floats(values: Iterable[float]) -> np.ndarray:
+    return np.fromiter(values, dtype=np.float64)
 
 
 def _ts(reading: Reading) -> float:

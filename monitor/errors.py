@@ -4,6 +4,7 @@
      +-- ConfigError          a settings or drug-profile file is unusable; names the file, key and reason
      +-- StoreError           the database cannot be opened, migrated or written
      |    +-- SchemaError     the database's schema is newer than this code, or a migration failed
+     |    +-- DatabaseBusy    another bridge holds the database (monitor/store/bridge_lock.py)
      +-- NotFound             a vial, alert, location or sensor that does not exist
      +-- InvalidRequest       a well-formed request the domain refuses (unknown drug, empty comment)
      +-- Unauthorized         no API token, or one that is unknown or revoked (HTTP 401)
@@ -30,6 +31,10 @@ class StoreError(VialguardError):
 
 class SchemaError(StoreError):
     """The database schema is newer than this code understands, or a migration failed."""
+
+
+class DatabaseBusy(StoreError):
+    """Another bridge process holds the database's lock; the message names the database and its pid."""
 
 
 class NotFound(VialguardError):

@@ -3,13 +3,15 @@
 The cumulative columns of the readings tables are the location ledgers the potency model reads (with the
 one-minute aggregates kept past retention, whose doses must chain exactly). They are
 written batch by batch as readings arrive; here they are recomputed from the stored readings alone, with
-:func:`monitor.model.ledger.integrate` and the recorded gaps,
-and compared. An interval longer than the sensor's
-``max_gap_seconds`` with no gap recorded over it is a problem too: a gap must be said, never skipped.
+:func:`monitor.ledger.integrate` and the recorded gaps, and compared. An interval longer than the sensor's
+``max_gap_seconds`` with no gap recorded over it is a problem too: a gap must be said, never skipped. So is
+a stored reading no sensor of its quantity can report (:mod:`monitor.plausibility`), or not finite, and a
+ledger value that is not finite: one such reading poisons every dose and potency computed across it.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ import numpy as np
 
 from monitor.model import ledger
 from monitor.model.quantities import Quantity, ledger_integrand
+from monitor import ledger
+from monitor.plausibility import HUMIDITY, QUANTITY_RANGES
+from monitor.quantities import Quantity, ledger_integrand
 from monitor.store import retention, sites
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.sites import SensorRecord
@@ -45,10 +50,18 @@ class LedgerCheck:
     worst_ts: float | None  # where it is
     mismatches: int  # readings whose stored value is beyond rounding of the recomputed one
     unrecorded_gaps: int  # intervals longer than max_gap_seconds without a recorded gap
+    impossible: int = 0  # readings no sensor of the quantity can report, or not finite (plausibility.py)
+    first_impossible_ts: float | None = None
+    nonfinite_ledger: int = 0  # stored cumulative values (and minute doses) that are not finite
 
     @property
     def ok(self) -> bool:
-        return self.mismatches == 0 and self.unrecorded_gaps == 0
+        return (
+            self.mismatches == 0
+            and self.unrecorded_gaps == 0
+            and self.impossible == 0
+            and self.nonfinite_ledger == 0
+        )
 
     def problem(self) -> str | None:
         if self.ok:
@@ -61,6 +74,13 @@ class LedgerCheck:
             )
         if self.unrecorded_gaps:
             parts.append(f"{self.unrecorded_gaps} interval(s) without data and without a recorded gap")
+        if self.impossible:
+            parts.append(
+                f"{self.impossible} impossible or non-finite reading(s), the first at ts"
+                f" {self.first_impossible_ts}"
+            )
+        if self.nonfinite_ledger:
+            parts.append(f"{self.nonfinite_ledger} non-finite ledger value(s)")
         return f"ledger of sensor {self.sensor_key}: " + "; ".join(parts)
 
 
@@ -148,9 +168,17 @@ def check_ledger(conn: sqlite3.Connection, sensor: SensorRecord) -> LedgerCheck:
     # Minutes aggregated past retention: each dose must be its ledger's step, and the raw readings
     # continue from the last one.
     previous = 0.0
+    span = QUANTITY_RANGES[sensor.quantity]
+    impossible = nonfinite = 0
+    first_impossible: float | None = None
     for minute in retention.aggregates(conn, sensor.id):
+        if not span.holds(minute.last_value):
+            impossible += 1
+            first_impossible = minute.last_ts if first_impossible is None else first_impossible
+        if not (math.isfinite(minute.cum_end) and math.isfinite(minute.dose)):
+            nonfinite += 1
         diff = abs(minute.cum_end - previous - minute.dose)
-        if diff > ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * abs(minute.cum_end) or minute.dose < 0:
+        if not diff <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * abs(minute.cum_end) or minute.dose < 0:
             mismatches += 1
             if diff >= worst:
                 worst, worst_ts = diff, minute.last_ts
@@ -165,12 +193,42 @@ def check_ledger(conn: sqlite3.Connection, sensor: SensorRecord) -> LedgerCheck:
         breaks = recorded_breaks(starts, ts if tail is not None else ts[1:], gap_starts, gap_ends)
         cum, missing = ledger.integrate(tail, ts, rate, sensor.max_gap_seconds, breaks=breaks)
         unrecorded += len(missing)
+        bad = ~(np.isfinite(values) & (values >= span.low) & (values <= span.high))
+        if bad.any():
+            impossible += int(np.count_nonzero(bad))
+            first_impossible = float(ts[bad][0]) if first_impossible is None else first_impossible
+        nonfinite += int(np.count_nonzero(~np.isfinite(stored)))
         diff = np.abs(cum - stored)
-        mismatches += int(np.count_nonzero(diff > ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * np.abs(stored)))
-        i = int(np.argmax(diff))
-        if diff[i] > worst:
-            worst, worst_ts = float(diff[i]), float(ts[i])
+        # Written as "not within", so a NaN (an infinite ledger minus itself) is a mismatch too.
+        within = diff <= ABSOLUTE_TOLERANCE + RELATIVE_TOLERANCE * np.abs(stored)
+        mismatches += int(np.count_nonzero(~within))
+        finite_diff = np.where(np.isfinite(diff), diff, np.inf)
+        i = int(np.argmax(finite_diff))
+        if finite_diff[i] > worst:
+            worst, worst_ts = float(finite_diff[i]), float(ts[i])
         # Carry on from the stored value, so one bad row is reported once and not smeared over the rest.
         tail = ledger.Tail(float(ts[-1]), float(rate[-1]), float(stored[-1]))
         count += len(ts)
-    return LedgerCheck(sensor.key, count, len(gap_starts), worst, worst_ts, mismatches, unrecorded)
+    if sensor.quantity == "temperature":
+        row = conn.execute(
+            "SELECT COUNT(*), MIN(ts) FROM temperature_readings WHERE sensor_id = ?"
+            " AND relative_humidity_percent IS NOT NULL"
+            " AND NOT (relative_humidity_percent >= ? AND relative_humidity_percent <= ?)",
+            (sensor.id, HUMIDITY.low, HUMIDITY.high),
+        ).fetchone()
+        if row[0]:
+            impossible += int(row[0])
+            ts_rh = float(row[1])
+            first_impossible = ts_rh if first_impossible is None else min(first_impossible, ts_rh)
+    return LedgerCheck(
+        sensor.key,
+        count,
+        len(gap_starts),
+        worst,
+        worst_ts,
+        mismatches,
+        unrecorded,
+        impossible,
+        first_impossible,
+        nonfinite,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import math
 import re
 import time
 import tomllib
@@ -13,8 +14,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from hardware.clock import Clock, SystemClock, WarpClock
-from monitor.config import ScenarioConfig, Settings, load_settings, parse_settings
+from monitor.config import ApiConfig, ScenarioConfig, Settings, describe, load_settings, parse_settings
 from monitor.errors import ConfigError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -153,12 +156,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings = parse_settings(raw, origin, overrides)
     else:
         settings = load_settings(config, overrides)
-    listen = (("host", given.get("host")), ("port", given.get("port")))
-    api = settings.api.model_copy(update={k: v for k, v in listen if v is not None})
+    listen = {k: v for k, v in (("host", given.get("host")), ("port", given.get("port"))) if v is not None}
+    try:  # validated as the file's values are (model_copy would take them unchecked)
+        api = ApiConfig.model_validate({**settings.api.model_dump(), **listen})
+    except ValidationError as exc:
+        raise ConfigError(f"--host/--port: {describe(exc)}") from exc
     scenarios = [*settings.simulation.scenarios]
     for text in given.get("scenario") or ():
         try:
             scenarios.append(ScenarioConfig.model_validate(parse_scenario(text)))
+        except ValidationError as exc:
+            raise ConfigError(f"--scenario {text!r}: {describe(exc)}") from exc
         except ValueError as exc:
             raise ConfigError(f"--scenario {text!r}: {exc}") from exc
     simulation = settings.simulation.model_copy(update={"scenarios": scenarios})
@@ -173,7 +181,7 @@ def clock_from(args: argparse.Namespace) -> Clock:
         if speed != 1.0:
             raise ConfigError("--speed applies to the simulation only; add --simulate")
         return SystemClock()
-    if speed <= 0:
-        raise ConfigError(f"--speed must be positive, got {speed:g}")
+    if not math.isfinite(speed) or speed <= 0:
+        raise ConfigError(f"--speed must be a positive number of simulated seconds per second, got {speed}")
     sim_origin = given.get("sim_origin")
     return WarpClock(speed, time.time() if sim_origin is None else sim_origin, given.get("real_origin"))

@@ -3,11 +3,23 @@
 A child that dies is restarted with backoff (at most ``MAX_RESTARTS`` in ``RESTART_WINDOW_SECONDS``; past
 that the supervisor stops everything and exits non-zero, leaving restarts to systemd). Ctrl-C or SIGTERM
 sends SIGTERM to both children and waits up to ``STOP_TIMEOUT_SECONDS`` before killing them.
+
+Some failures no restart can fix, and restarting them for ever behind a banner saying "running" only hides
+them. A child that exits with :data:`CONFIG_ERROR_STATUS` (the command line's status for a refused setting,
+a taken port, a database another bridge holds), or that exits by itself before it has run
+``STARTUP_SECONDS`` after its first start, stops everything at once: the supervisor exits non-zero naming
+the child, its status and the reason. A child killed by a signal is restarted as before.
+
+The children die with the supervisor: each asks the kernel for SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), so a supervisor killed outright (SIGKILL, the OOM killer) leaves no bridge
+writing unsupervised; and the bridge's lock on the database keeps a new supervisor from starting beside
+one that is still stopping.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import select
@@ -17,6 +29,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
 
@@ -25,6 +38,31 @@ log = logging.getLogger(__name__)
 MAX_RESTARTS = 5
 RESTART_WINDOW_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 5.0
+CONFIG_ERROR_STATUS = 2  # vialguard/cli.py's status for an error it names (VialguardError, HardwareError)
+# A child that ends by itself sooner than this after its first start never started: restarting it would
+# only repeat that. Generous beside the 1.8 s from start to "bridge started" measured here under load.
+STARTUP_SECONDS = 10.0
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the kernel send the child SIGTERM when the supervisor dies (Linux); None
+    elsewhere. libc and its ``prctl`` are looked up here, before the fork: the child only makes the call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        log.warning("prctl unavailable: children will outlive a supervisor killed outright")
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the supervisor died before the request took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 @dataclass
@@ -33,10 +71,25 @@ class Child:
     argv: list[str]
     process: subprocess.Popen[bytes] | None = None
     restarts: deque[float] = field(default_factory=deque)
+    first_started: float | None = None  # monotonic time of the first start
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv)  # our own interpreter and arguments
+        # Our own interpreter and arguments; the child gets SIGTERM if the supervisor dies. A preexec_fn
+        # runs between fork and exec, unsafe only beside other threads holding locks: the supervisor runs
+        # one thread (/proc/<pid>/task of `vialguard run` lists one).
+        self.process = subprocess.Popen(self.argv, preexec_fn=_parent_death_signal())
+        if self.first_started is None:
+            self.first_started = time.monotonic()
         log.info("started %s (pid %d)", self.name, self.process.pid)
+
+    def cannot_work(self, code: int, now: float) -> str | None:
+        """Why restarting this child, which just ended with ``code``, is pointless; ``None`` if it is not."""
+        if code == CONFIG_ERROR_STATUS:
+            return f"exited with status {code}, a configuration error (its message is above)"
+        started = self.first_started if self.first_started is not None else now
+        if code > 0 and not self.restarts and now - started < STARTUP_SECONDS:
+            return f"exited with status {code} {now - started:.1f} s after it started: it cannot start"
+        return None
 
 
 # A wake-up even without a signal, should one ever be lost: rare enough to cost nothing on a Pi.
@@ -97,6 +150,13 @@ def _watch(children: list[Child], ready_message: str, stop: threading.Event, wak
             if code is None:
                 continue
             now = time.monotonic()
+            reason = child.cannot_work(code, now)
+            if reason is not None:
+                log.error("%s %s; stopping everything", child.name, reason)
+                print(f"vialguard: error: {child.name} {reason}; stopped", file=sys.stderr)  # noqa: T201  # the user's terminal
+                status = CONFIG_ERROR_STATUS if code == CONFIG_ERROR_STATUS else 1
+                stop.set()
+                break
             while child.restarts and now - child.restarts[0] > RESTART_WINDOW_SECONDS:
                 child.restarts.popleft()
             if len(child.restarts) >= MAX_RESTARTS:

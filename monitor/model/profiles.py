@@ -27,7 +27,7 @@ class Constant(BaseModel):
     left out, the value is taken as exact. The uncertainty bounds on potency use them.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     value: float
     provenance: Provenance
     source: str = Field(min_length=1)
@@ -52,7 +52,7 @@ class Constant(BaseModel):
 
 
 class FormModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     description: str
     concentration_mg_per_ml: Constant
     path_cm: Constant
@@ -60,7 +60,7 @@ class FormModel(BaseModel):
 
 
 class DrugModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str
     k_thin_per_lux_hour: Constant
     epsilon_per_molar_cm: Constant
@@ -75,7 +75,7 @@ class DrugModel(BaseModel):
 
 
 class PackagingModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     description: str
     tau: Constant
 
@@ -83,13 +83,13 @@ class PackagingModel(BaseModel):
 class LampModel(BaseModel):
     """A lamp type and its spectrum factor κ_s: photolysis per lux relative to cool-white fluorescent (§6)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     description: str
     kappa: Constant
 
 
 class ProfileFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     drugs: dict[str, DrugModel] = Field(default_factory=dict)
     packaging: dict[str, PackagingModel] = Field(default_factory=dict)
     lamps: dict[str, LampModel] = Field(default_factory=dict)

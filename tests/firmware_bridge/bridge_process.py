@@ -47,7 +47,9 @@ def site_config(tmp_path: Path, *, batch_seconds: float, commit_seconds: float) 
     text = text[: text.index("[bridge]")]
     path = tmp_path / "site.toml"
     bridge = f"[bridge]\nbatch_seconds = {batch_seconds!r}\ncommit_seconds = {commit_seconds!r}\n"
-    path.write_text(text + bridge, encoding="utf-8")
+    # The bridge counts as down only past its commit window (a rule of the settings).
+    alerts = f"[alerts]\nbridge_down_seconds = {max(60.0, 2 * commit_seconds)!r}\n"
+    path.write_text(text + bridge + alerts, encoding="utf-8")
     return path
 
 

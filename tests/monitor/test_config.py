@@ -28,7 +28,7 @@ def write(tmp_path: Path, text: str) -> Path:
     [
         (
             '[[sensors]]\nkey="s"\nlocation="fridge-1"\nquantity="light"\ninterval_seconds=0\n',
-            "sensors[0].interval_seconds: Input should be greater than 0",
+            "sensors[0].interval_seconds: Input should be greater than or equal to 0.0125",
         ),
         (
             '[[sensors]]\nkey="s"\nlocation="nowhere"\nquantity="light"\n',
@@ -46,6 +46,27 @@ def write(tmp_path: Path, text: str) -> Path:
         ),
         ("[api]\nport = 99999\n", "api.port"),
         ("[bridge]\nbatch_seconds = 2\ncolour = 'red'\n", "bridge.colour: Extra inputs are not permitted"),
+        ("[rules]\ntemperature_high_celsius = nan\n", "rules.temperature_high_celsius"),
+        ("[rules]\npotency_critical_percent = inf\n", "rules.potency_critical_percent"),
+        ("[rules]\ntemperature_cumulative_seconds = 90000\n", "never fire"),
+        ("[rules]\ntemperature_high_celsius = 1000\n", "outside what any probe can report"),
+        (
+            '[[sensors]]\nkey="s"\nlocation="fridge-1"\nquantity="light"\ninterval_seconds=10\n'
+            "max_gap_seconds=5\n",
+            "max_gap_seconds 5 is shorter than the sensor's interval 10",
+        ),
+        ("[simulation]\nopening_hours = [20.0, 8.0]\n", "opening_hours"),
+        ("[simulation]\nutc_offset_hours = 99\n", "simulation.utc_offset_hours"),
+        (
+            '[[simulation.scenarios]]\nkind="light-stuck-on"\nstart_after_seconds=0\nduration_seconds=60\n'
+            "lux=1e12\n",
+            "simulation.scenarios[0].lux",
+        ),
+        ('[[bridge.serial]]\nurl="/dev/ttyACM0"\ndevice_id="Board-1"\n', "bridge.serial[0].device_id"),
+        (
+            '[[bridge.serial]]\nurl="/dev/ttyACM0"\n[[bridge.serial]]\nurl="/dev/ttyACM0"\n',
+            "serial[1].url: '/dev/ttyACM0' is already a serial source",
+        ),
     ],
     ids=[
         "zero-interval",
@@ -55,6 +76,16 @@ def write(tmp_path: Path, text: str) -> Path:
         "unknown-packaging",
         "port-out-of-range",
         "unknown-key",
+        "nan-threshold",
+        "infinite-threshold",
+        "cumulative-longer-than-its-window",
+        "threshold-no-probe-reaches",
+        "gap-shorter-than-the-interval",
+        "opening-hours-inverted",
+        "no-such-time-zone",
+        "scenario-beyond-any-sensor",
+        "device-id-never-matches",
+        "one-port-twice",
     ],
 )
 def test_bad_setting_names_file_key_and_reason(tmp_path: Path, extra: str, expected: str) -> None:
@@ -97,3 +128,13 @@ def test_deploy_example_config_is_valid() -> None:
     settings = load_settings(root / "deploy" / "config.example.toml")
     check_drivers(settings, simulate=False)
     assert [s.driver for s in settings.sensors] == ["tsl2591", "ds18b20"]
+
+
+def test_a_non_finite_drug_constant_is_refused(tmp_path: Path) -> None:
+    """The drug profiles are settings too: a NaN rate constant names the profiles file."""
+    shipped = (Path(__file__).resolve().parents[2] / "monitor" / "data" / "drug_profiles.toml").read_text()
+    profiles = tmp_path / "profiles.toml"
+    profiles.write_text(shipped.replace("value = 1.456e-3", "value = nan", 1), encoding="utf-8")
+    path = write(tmp_path, f'drug_profiles_file = "{profiles}"\n' + BASE)
+    with pytest.raises(ConfigError, match="finite"):
+        load_settings(path)

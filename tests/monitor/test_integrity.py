@@ -74,3 +74,49 @@ def test_a_known_break_adds_nothing_and_is_not_reported_again() -> None:
     )
     assert cum.tolist() == [5.0, 6.0, 7.0]
     assert gaps == []
+
+
+def test_a_stored_impossible_reading_is_found_even_with_a_consistent_ledger(
+    simulated: sqlite3.Connection,
+) -> None:
+    """A reading of 10^30 lx stored with the ledger the engine would have computed from it (as a valid-CRC
+    corrupted frame once made): the ledger matches its recomputation, but the reading is impossible."""
+    (ts, cum) = simulated.execute(
+        "SELECT ts, cum_lux_hours FROM light_readings ORDER BY ts DESC LIMIT 1"
+    ).fetchone()
+    (before,) = simulated.execute(
+        "SELECT ts FROM light_readings WHERE ts < ? ORDER BY ts DESC LIMIT 1", (ts,)
+    ).fetchone()
+    # The last interval's trapezoid with 1e30 lx at its end; the other end is negligible beside it.
+    simulated.execute(
+        "UPDATE light_readings SET lux = 1e30, cum_lux_hours = ? WHERE ts = ?",
+        (cum + 0.5 * 1e30 * (ts - before) / 3600.0, ts),
+    )
+    problems = check_database(simulated).problems
+    assert any("fridge-1-lux" in p and "1 impossible or non-finite reading(s)" in p for p in problems)
+
+
+def test_an_infinite_ledger_and_a_temperature_of_thousands_of_degrees_are_found(
+    simulated: sqlite3.Connection,
+) -> None:
+    """A temperature no probe reports and the infinite thermal ledger it makes: both reported (an infinite
+    stored value minus an infinite recomputation is no number, and once passed as no difference)."""
+    (ts,) = simulated.execute("SELECT MAX(ts) FROM temperature_readings").fetchone()
+    simulated.execute(
+        "UPDATE temperature_readings SET celsius = 5000.0, cum_equivalent_hours = 9e999 WHERE ts = ?", (ts,)
+    )
+    (problem,) = check_database(simulated).problems
+    assert "fridge-1-temp" in problem
+    assert "1 impossible or non-finite reading(s)" in problem
+    assert "1 non-finite ledger value(s)" in problem
+
+
+def test_humidity_beyond_100_percent_is_found(simulated: sqlite3.Connection) -> None:
+    """Relative humidity is 0-100 % by definition: 150 % stored is reported."""
+    simulated.execute(
+        "UPDATE temperature_readings SET relative_humidity_percent = 150.0"
+        " WHERE ts = (SELECT MAX(ts) FROM temperature_readings)"
+    )
+    (problem,) = check_database(simulated).problems
+    assert "fridge-1-temp" in problem
+    assert "impossible" in problem

@@ -16,6 +16,7 @@ from monitor.config import Settings
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import health as health_store
+from vialguard import preflight
 from vialguard.commands.webhooks import webhook_secrets_of
 from vialguard.options import SITE, add_options, clock_from, settings_from
 from vialguard.signals import relay_signals
@@ -95,6 +96,7 @@ def banner(args: argparse.Namespace, settings: Settings) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    preflight.check_run(args, settings)  # every setting the children would refuse, before any starts
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
@@ -130,6 +132,9 @@ def cmd_api(args: argparse.Namespace) -> int:
     from api.server import serve
 
     settings = settings_from(args)
+    # A taken port is a configuration error (exit 2, which the supervisor does not restart), named here
+    # rather than in uvicorn's log after the app has started.
+    preflight.check_port(settings.api.host, settings.api.port, preflight.origin_of(args))
     serve(create_app(settings, clock_from(args)), settings.api.host, settings.api.port)
     return 0
 
