@@ -29,9 +29,8 @@ from dataclasses import InitVar, dataclass, field, replace
 from typing import Protocol
 
 from hardware.clock import Clock
-from hardware.errors import HardwareError
-from hardware.sd_notify import Watchdog
 from hardware.errors import HardwareError, SensorOutOfRange
+from hardware.sd_notify import Watchdog
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
 from monitor.engine import (
@@ -44,10 +43,9 @@ from monitor.engine import (
     TemperatureReading,
 )
 from monitor.errors import StoreError
+from monitor.model.quantities import Quantity
 from monitor.model.spectral import SpectralCounts
 from monitor.plausibility import Limits
-from monitor.quantities import Quantity
-from monitor.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
 from monitor.store.spool import Spool
 from monitor.timekeeping import ClockJump, ClockReport

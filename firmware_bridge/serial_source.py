@@ -27,7 +27,6 @@ from monitor.config import SerialSourceConfig
 from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.model.quantities import Quantity
 from monitor.plausibility import OUT_OF_RANGE, Limits
-from monitor.quantities import Quantity
 from monitor.store import serial_links
 from monitor.store.serial_links import BootRecord, FrameKey
 

@@ -27,10 +27,6 @@ from monitor.model.profiles import Catalog, load_catalog
 from monitor.model.quantities import Quantity
 from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
 from monitor.plausibility import QUANTITY_RANGES
-from monitor.profiles import Catalog, load_catalog
-from monitor.quantities import Quantity
-from monitor.rules import RuleThresholds
-from monitor.spectral import MEASURED_SPECTRUM_LAMP
 
 # The shortest a sensor's interval may be: the fastest conversion of any chip vialguard reads, the LTR390's
 # 12.5 ms at 13 bits (LTR-390UV-01 datasheet, MEAS_RATE); a sensor polled faster repeats its last value.

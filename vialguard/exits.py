@@ -17,7 +17,14 @@ import sqlite3
 from dataclasses import dataclass
 
 from hardware.errors import HardwareError
-from monitor.errors import ConfigError, InvalidRequest, NotFound, StoreError, VialguardError
+from monitor.errors import (
+    ConfigError,
+    DatabaseBusy,
+    InvalidRequest,
+    NotFound,
+    StoreError,
+    VialguardError,
+)
 
 OK = 0
 CHECK_FAILED = 1
@@ -47,6 +54,9 @@ STATUSES: tuple[ExitStatus, ...] = (
 # The status of an error a command raises on purpose: the first row whose class matches.
 ERROR_STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (ConfigError, USAGE),
+    # Another bridge holds the database: stop it or name another database; trying again will not help
+    # (the supervisor does not restart a child that exits with USAGE).
+    (DatabaseBusy, USAGE),
     (NotFound, USAGE),
     (InvalidRequest, USAGE),
     (StoreError, RUNTIME),

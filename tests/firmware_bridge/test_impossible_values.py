@@ -18,8 +18,8 @@ from hardware.simulated_sensors import SimulatedLightSensor
 from monitor.config import Settings
 from monitor.engine import Batch, LightReading, TemperatureReading
 from monitor.integrity import check_database
+from monitor.model.profiles import Catalog
 from monitor.plausibility import OUT_OF_RANGE
-from monitor.profiles import Catalog
 from monitor.refused_readings import RULE
 from monitor.store import serial_links
 from monitor.store.spool import Spool
