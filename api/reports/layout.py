@@ -7,11 +7,12 @@ only: text goes through :func:`latin1`, which spells the few other symbols we us
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
+
+from monitor.timestamps import format_utc, to_datetime
 
 # Symbols outside Latin-1 that our texts use, spelled for the core fonts (written as escapes: they look
 # like ASCII). Minus, en and em dash, >=, <=, tau, ellipsis, curly quotes.
@@ -39,8 +40,9 @@ def latin1(text: str) -> str:
 def local_time(ts: float | None, utc_offset_seconds: float, *, seconds: bool = False) -> str:
     if ts is None:
         return "-"
-    tz = timezone(timedelta(seconds=utc_offset_seconds))
-    return datetime.fromtimestamp(ts, tz=tz).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+    pattern = "%Y-%m-%d %H:%M" + (":%S" if seconds else "")
+    local = to_datetime(ts, utc_offset_seconds)
+    return format_utc(ts, pattern + " UTC") if local is None else local.strftime(pattern)
 
 
 def zone_name(utc_offset_seconds: float) -> str:
@@ -69,7 +71,7 @@ class Report(FPDF):
     def __init__(self, title: str, generated_at: float) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.report_title = latin1(title)
-        self.generated = datetime.fromtimestamp(generated_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self.generated = format_utc(generated_at, "%Y-%m-%d %H:%M UTC")
         self.set_title(self.report_title)
         self.set_author("vialguard")
         self.set_creator("vialguard")

@@ -73,6 +73,8 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
         ),
         (["roze-0001", "discarded", "--at", "yesterday"], "--at: 'yesterday' is not an ISO 8601 time"),
         (["roze-0001", "discarded", "--ago", "2h"], "before the vial was registered"),
+        (["roze-0001", "discarded", "--at", "9999-12-31T23:00:00-05:00"], "at: (not a date"),
+        (["roze-0001", "discarded", "--at", "0001-01-01T00:30:00+01:00"], "outside the accepted times"),
         (["roze-9999", "discarded"], "no vial with key 'roze-9999'"),
     ],
     ids=[
@@ -81,6 +83,8 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
         "naive-time",
         "not-a-time",
         "before-registration",
+        "year-9999-behind-utc",
+        "year-1-ahead-of-utc",
         "unknown-vial",
     ],
 )
