@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -41,6 +43,9 @@ from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.profiles import load_catalog
 from monitor.store import Database
+from monitor.store.database import unavailable_reason
+
+log = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
@@ -112,6 +117,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                     response.headers["WWW-Authenticate"] = "Bearer"
                 return response
         return _error(500, "internal error", str(exc))
+
+    @app.exception_handler(sqlite3.Error)
+    async def database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        # A locked, full, read-only or failing database is a state of the machine, not a bug: say which,
+        # as JSON, with a 503 a client may retry. Any other SQLite error is a bug, logged with its trace.
+        reason = unavailable_reason(exc)
+        if reason is None:
+            log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return _error(500, "internal error", f"database error: {exc}")
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+        response = _error(503, "storage unavailable", reason)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

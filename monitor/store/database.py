@@ -12,6 +12,29 @@ from monitor.store.schema import migrate
 
 PAGE_SIZE_BYTES = 1024
 
+# SQLite's result codes that mean the database cannot be used right now (not that the request is wrong),
+# by the prefix of their name (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, ...), with what to tell a caller.
+_UNAVAILABLE: tuple[tuple[str, str], ...] = (
+    ("SQLITE_FULL", "the database or its disk is full"),
+    ("SQLITE_BUSY", "the database is locked by another writer; try again"),
+    ("SQLITE_LOCKED", "the database is locked by another writer; try again"),
+    ("SQLITE_READONLY", "the database is read-only (file permissions or a read-only file system)"),
+    ("SQLITE_IOERR", "the database's disk failed to read or write"),
+    ("SQLITE_CANTOPEN", "the database file cannot be opened"),
+    ("SQLITE_CORRUPT", "the database file is damaged; run vialguard db check"),
+    ("SQLITE_NOTADB", "the database file is not a SQLite database"),
+    ("SQLITE_NOMEM", "the database ran out of memory"),
+)
+
+
+def unavailable_reason(exc: sqlite3.Error) -> str | None:
+    """What makes the database unusable, for an error of that kind; None for any other error."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, reason in _UNAVAILABLE:
+        if name.startswith(prefix):
+            return f"{reason} ({name}: {exc})"
+    return None
+
 
 class Database:
     """A SQLite file shared by the bridge (the one writer of readings) and the API.
@@ -60,7 +83,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite itself rolls back a transaction that failed on a full disk or an I/O error; a ROLLBACK
+        # then would fail too ("no transaction is active") and hide the error that says what happened.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     try:
         conn.execute("COMMIT")
