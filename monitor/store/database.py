@@ -6,9 +6,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from monitor.errors import StoreError
-from monitor.store.schema import migrate
+from monitor.store.schema import SCHEMA_VERSION, migrate
 
 PAGE_SIZE_BYTES = 1024
 
@@ -62,6 +63,33 @@ class Database:
             conn.execute("PRAGMA busy_timeout = 10000")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        return conn
+
+    def connect_readonly(self, *, any_schema: bool = False) -> sqlite3.Connection:
+        """A connection that cannot write, for commands that only read: never creates nor migrates.
+
+        Opened with SQLite's ``mode=ro``: no directory or file is created, no pragma that writes is run, and
+        a write through it fails. A missing database, or one whose schema is not this version's (a
+        migration is a write: any writing process does it), is a :class:`StoreError` naming the path.
+        ``any_schema`` skips the version check, for ``db check``, which reports the version itself.
+        """
+        if not self.path.is_file():
+            raise StoreError(
+                f"no database at {self.path} (pass --db PATH, or --config FILE naming its db_path)"
+            )
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            version = SCHEMA_VERSION if any_schema else int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path} to read: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"database {self.path} has schema version {version}, this vialguard reads {SCHEMA_VERSION}:"
+                " a command that only reads never migrates it (vialguard run or bridge does)"
+            )
         return conn
 
     def initialise(self) -> None:

@@ -29,13 +29,18 @@ def _db_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _readonly(path: Path) -> sqlite3.Connection:
+    """A check or a backup never writes the database it reads, not even a pragma (SQLite ``mode=ro``)."""
+    return Database(path).connect_readonly(any_schema=True)
+
+
 def _out(text: str) -> None:
     print(text)  # noqa: T201  # the command's report, for the terminal
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     path = _db_path(args)
-    conn = Database(path).connect()
+    conn = _readonly(path)
     try:
         report = check_database(conn)
     except sqlite3.DatabaseError as exc:
@@ -65,7 +70,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     dest: Path = args.dest
     if dest.resolve() == path.resolve():
         raise StoreError(f"backup destination {dest} is the database itself")
-    conn = Database(path).connect()
+    conn = _readonly(path)  # the copy is written through its own connection
     try:
         size = backup(conn, dest)
     finally:

@@ -53,7 +53,7 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    conn = _database(args).connect()
+    conn = Database(settings_from(args).db_path).connect_readonly()
     try:
         records = token_store.list_all(conn)
     finally:

@@ -28,6 +28,13 @@ from vialguard.actor import console_actor
 from vialguard.options import add_common, parse_duration, settings_from
 
 
+def _open_readonly(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
+    """For reading: the database as it is, never created, migrated nor given the config's site."""
+    settings = settings_from(args)
+    conn = Database(settings.db_path).connect_readonly()
+    return settings, conn, load_catalog(settings.drug_profiles_file)
+
+
 def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
     settings = settings_from(args)
     database = Database(settings.db_path)
@@ -64,7 +71,7 @@ def _row(
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    settings, conn, catalog = _open(args)
+    settings, conn, catalog = _open_readonly(args)
     threshold = settings.rules.potency_critical_percent
     try:
         rows = [_row(conn, catalog, v, threshold) for v in vial_store.list_all(conn)]
