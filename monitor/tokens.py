@@ -23,6 +23,12 @@ SCOPES: tuple[Scope, ...] = get_args(Scope)
 # Each scope includes those before it: a write token reads, an admin token writes.
 _RANK: dict[Scope, int] = {scope: rank for rank, scope in enumerate(SCOPES)}
 
+# A token's name is shaped like a vial's key: it appears in the audit trail (``token:NAME``), in logs and
+# in a URL path (revoke), so no control or bidirectional character, no space, no slash.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+NAME_RULE = "1 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit (like a vial key)"
+_NAME = re.compile(NAME_PATTERN)
+
 _FORMAT = re.compile(r"^vg_(?P<token_id>[0-9a-f]{12})_(?P<secret>[A-Za-z0-9_-]{43})$")
 
 
@@ -31,6 +37,11 @@ class IssuedToken:
     token_id: str
     text: str  # shown once, never stored
     sha256: str
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a new token, or None when it can."""
+    return None if _NAME.fullmatch(name) else f"{name!r} is not a token name: {NAME_RULE}"
 
 
 def covers(held: Scope, needed: Scope) -> bool:
