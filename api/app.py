@@ -22,6 +22,7 @@ from api import metrics, system_watch
 from api.auth import caller
 from api.conditional import NotModified
 from api.deps import AppState
+from api.edge import Edge, allowed_names, bind_warning
 from api.limits import BodyLimit
 from api.routes import (
     alerts,
@@ -107,6 +108,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(caller)])
     app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_bytes)
+    app.add_middleware(Edge, names=allowed_names(settings.api))  # outermost: an unknown Host goes no further
+    if (warning := bind_warning(settings.api)) is not None:
+        log.warning("%s", warning)
 
     @app.exception_handler(VialguardError)
     async def domain_error(request: Request, exc: VialguardError) -> JSONResponse:
