@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -44,6 +45,7 @@ from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.profiles import load_catalog
 from monitor.store import Database
+from monitor.store import clocks as clock_store
 from monitor.store.database import unavailable_reason
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         catalog=load_catalog(settings.drug_profiles_file),
         clock=clock or SystemClock(),
     )
+    with state.checkout() as conn:  # token expiry resumes from the real time the system last saw
+        mark = clock_store.real_high_water(conn)
+    if mark is not None:
+        state.expiry_clock.raise_floor(mark, time.monotonic())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

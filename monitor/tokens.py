@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -79,3 +80,40 @@ def bearer(header: str | None) -> str | None:
     if kind.lower() != "bearer" or not value.strip():
         return ""  # a header that is there but not a bearer token: refused as malformed, not as missing
     return value.strip()
+
+
+class ExpiryClock:
+    """Real time as token expiry reads it: never earlier than a time already seen.
+
+    Expiry runs on the real wall clock, which NTP or an operator may step back; read as it is, a token that
+    had expired would work again until the clock caught up. This clock keeps the latest wall time seen and
+    the monotonic time it was seen at: while the wall clock reads earlier than that time carried forward
+    on the monotonic clock (which never steps), the carried time is "now". A floor from the database (the
+    high-water mark other processes raised) carries the mark across restarts. Time is passed in.
+    """
+
+    def __init__(self, floor_ts: float = float("-inf")) -> None:
+        self._seen_ts = floor_ts
+        self._seen_monotonic: float | None = None
+        self._lock = threading.Lock()
+
+    def now(self, wall: float, monotonic: float) -> float:
+        with self._lock:
+            carried = self._seen_ts
+            if self._seen_monotonic is not None:
+                carried += max(monotonic - self._seen_monotonic, 0.0)
+            if wall >= carried:
+                self._seen_ts, self._seen_monotonic = wall, monotonic
+                return wall
+            if self._seen_monotonic is None:  # a floor never yet carried: carry it from here
+                self._seen_ts, self._seen_monotonic = carried, monotonic
+            return carried
+
+    def raise_floor(self, floor_ts: float, monotonic: float) -> None:
+        """No earlier than ``floor_ts`` (a high-water mark read back) from ``monotonic`` on."""
+        with self._lock:
+            carried = self._seen_ts
+            if self._seen_monotonic is not None:
+                carried += max(monotonic - self._seen_monotonic, 0.0)
+            if floor_ts > carried:
+                self._seen_ts, self._seen_monotonic = floor_ts, monotonic

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -99,5 +98,8 @@ def clock_from(args: argparse.Namespace) -> Clock:
         return SystemClock()
     if args.speed <= 0:
         raise ConfigError(f"--speed must be positive, got {args.speed}")
-    sim_origin = args.sim_origin if args.sim_origin is not None else time.time()
-    return WarpClock(args.speed, sim_origin, args.real_origin)
+    if args.sim_origin is not None:  # a child of `vialguard run`, given the system's timeline
+        return WarpClock(args.speed, args.sim_origin, args.real_origin)
+    from vialguard.clocks import joined_or_resumed  # imports the store: only when simulating
+
+    return joined_or_resumed(settings_from(args).db_path, args.speed)

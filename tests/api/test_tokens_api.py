@@ -118,3 +118,29 @@ def test_the_console_refuses_the_same_names(settings: Settings, capsys: pytest.C
     db = ["--simulate", "--db", str(settings.db_path)]
     assert main(["token", "create", *db, "--scope", "read", "--name", "ward\u202e3"]) == 2
     assert "is not a token name" in capsys.readouterr().err
+
+
+def test_an_expired_token_stays_refused_after_the_clock_steps_back(settings: Settings) -> None:
+    """Expired at a time the system has already seen: after a step back and a restart, still 401."""
+    import time
+
+    from hardware.clock import ManualClock
+    from monitor.site_sync import sync_site
+    from monitor.store import Database, clocks
+    from monitor.store import tokens as token_store
+    from tests.api.conftest import serve
+
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    now = time.time()
+    sync_site(conn, settings, now)
+    with transaction(conn):
+        _, text = token_store.create(conn, "contractor", "read", now, now + 60.0)
+        clocks.raise_real_high_water(conn, now + 3600.0)  # the clock read an hour later, then stepped back
+    conn.close()
+    with serve(settings, ManualClock()) as s:
+        r = s.client.get("/api/v1/vials", headers={"Authorization": f"Bearer {text}"})
+        assert r.status_code == 401, r.text
+        listed = s.client.get("/api/v1/tokens", headers=s.auth("admin")).json()
+        assert next(t for t in listed if t["name"] == "contractor")["state"] == "expired"

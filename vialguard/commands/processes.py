@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 import time
 from typing import Any
 
+from hardware.clock import WarpClock
+from monitor.resume import resume_origin
 from monitor.site_sync import sync_site
 from monitor.store import Database
-from monitor.store import health as health_store
+from monitor.store.spool import Spool
+from vialguard import clocks
 from vialguard.options import add_common, clock_from, settings_from
 from vialguard.signals import relay_signals
 from vialguard.supervisor import Child, child_argv, supervise
@@ -53,13 +57,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     db.initialise()
     conn = db.connect()
     try:
-        # Resume a simulation where the last one stopped, so its readings stay in time order.
-        beat = health_store.read(conn)
-        sim_origin = time.time() if beat is None or not args.simulate else max(time.time(), beat.sim_ts + 1.0)
+        # Resume a simulation after everything it recorded (committed or spooled), so its readings stay
+        # in time order; and publish its clock, so that commands run beside it write on its timeline.
+        sim_origin = time.time()
+        if args.simulate:
+            sim_origin = resume_origin(conn, Spool.beside(settings.db_path), sim_origin)
+        real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
+        if args.simulate:
+            clocks.record(conn, WarpClock(args.speed, sim_origin, real_origin), os.getpid())
         sync_site(conn, settings, sim_origin)
     finally:
         conn.close()
-    real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
     passthrough = _passthrough(args, sim_origin, real_origin)
     url = f"http://{settings.api.host}:{settings.api.port}"
     mode = f"simulated at {args.speed:g}x" if args.simulate else "real sensors"
@@ -88,6 +96,15 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     clock = clock_from(args)
+    if isinstance(clock, WarpClock) and args.sim_origin is None:  # a simulation's bridge run on its own
+        database = Database(settings.db_path)
+        database.initialise()
+        conn = database.connect()
+        try:
+            if clocks.running(conn) is None:  # its own clock, not one it joined: publish it
+                clocks.record(conn, clock, os.getpid())
+        finally:
+            conn.close()
     stop = threading.Event()
     relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     run_bridge(settings, clock, stop, simulate=args.simulate)

@@ -13,7 +13,6 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from hardware.clock import SystemClock
 from monitor import lifecycle
 from monitor.config import Settings
 from monitor.errors import ConfigError, NotFound
@@ -25,6 +24,7 @@ from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from vialguard.actor import console_actor
+from vialguard.clocks import system_now
 from vialguard.options import add_common, parse_duration, settings_from
 
 
@@ -40,7 +40,7 @@ def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catal
     database = Database(settings.db_path)
     database.initialise()
     conn = database.connect()
-    sync_site(conn, settings, SystemClock().wall())  # idempotent: seeds configured vials on a new database
+    sync_site(conn, settings, system_now(conn, settings.db_path))  # idempotent: seeds a new database
     return settings, conn, load_catalog(settings.drug_profiles_file)
 
 
@@ -49,9 +49,9 @@ def _hours(h: float | None) -> float | None:
 
 
 def _row(
-    conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord, threshold: float
+    conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord, threshold: float, now: float
 ) -> dict[str, Any]:
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold, now=SystemClock().wall())
+    p = vial_potency(conn, catalog, vial, threshold_percent=threshold, now=now)
     ttt = p.time_to_threshold
     return {
         "key": vial.key,
@@ -74,7 +74,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     settings, conn, catalog = _open_readonly(args)
     threshold = settings.rules.potency_critical_percent
     try:
-        rows = [_row(conn, catalog, v, threshold) for v in vial_store.list_all(conn)]
+        now = system_now(conn, settings.db_path)  # a running simulation's time, not the machine's
+        rows = [_row(conn, catalog, v, threshold, now) for v in vial_store.list_all(conn)]
     finally:
         conn.close()
     if args.json:
@@ -115,8 +116,9 @@ def _when(args: argparse.Namespace, now: float) -> float:
 
 def cmd_event(args: argparse.Namespace) -> int:
     settings, conn, catalog = _open(args)
-    now = SystemClock().wall()
     try:
+        # The system's clock: in a running simulation its time, so "now" and --ago are on its timeline.
+        now = system_now(conn, settings.db_path)
         vial = vial_store.by_key(conn, args.vial)
         if vial is None:
             raise NotFound(f"no vial with key {args.vial!r}")
@@ -126,7 +128,7 @@ def cmd_event(args: argparse.Namespace) -> int:
             detail = {"event_id": event_id, "kind": args.kind, "at": event.ts, "location": args.location}
             detail |= {"packaging": args.packaging, "detail": args.detail}
             audit_store.append(conn, now, console_actor(), f"vial.{args.kind}", f"vial:{vial.key}", detail)
-        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings.rules.potency_critical_percent)
+        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings.rules.potency_critical_percent, now)
     finally:
         conn.close()
     p = row["potency_percent"]
