@@ -26,7 +26,8 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Debian packages the tests use: Chromium (browser test) and poppler-utils (PDF reports); only if missing.
+# Debian packages the tests use: Chromium (browser test), poppler-utils (PDF reports) and prometheus
+# (promtool and a real server for the metrics tests); only if missing.
 system-deps:
 	./scripts/system-deps.sh
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from api.schemas import Location, Vial
+from monitor.verdict import Basis, Colour
 
 
 class Thresholds(BaseModel):
@@ -28,12 +27,10 @@ class LocationGlance(BaseModel):
 
 class VialGlance(BaseModel):
     vial: Vial
-    status: Literal["green", "amber", "red"] = Field(
-        description="vial-monitor colour: green use, amber below the warning threshold, red do not use"
+    status: Colour = Field(
+        description="the colour of the vial's verdict (vial.verdict): green use, amber watch, red do not use"
     )
-    status_basis: Literal["best estimate"] = Field(description="which potency value the status reads")
-    hours_to_warning: float | None = Field(description="at present conditions; null: never at these")
-    hours_to_critical: float | None = Field(description="at present conditions; null: never at these")
+    status_basis: Basis = Field(description="which potency value the verdict reads")
 
 
 class Dashboard(BaseModel):

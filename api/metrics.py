@@ -11,22 +11,38 @@ and a restart of either loses nothing.
     vialguard_bridge_lag_seconds                           since the bridge last committed a batch
     vialguard_webhook_outbox_changes                       alert changes not yet accepted by every URL
     vialguard_webhook_failures{url}                        failed attempts in a row per URL (0: healthy)
+    vialguard_bridge_stale_after_seconds                   the lag past which /healthz calls it stale
+    vialguard_build_info{version,python}                   1, labelled with what is running
+    process_*, python_info                                 the API process (prometheus_client's collectors)
+
+and the site's own figures (lux, temperature, dose, potency bands, sensors): :mod:`api.site_metrics`.
 """
 
 from __future__ import annotations
 
+import platform
 import sqlite3
 import time
 from collections.abc import Iterator
+from importlib import metadata
 
 from fastapi import APIRouter, Depends, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import caller
 from api.deps import AppState
+from api.routes.health import stale_after_seconds
+from api.site_metrics import SiteCollector
+from monitor.alert_vocabulary import ALERT_STATES, SEVERITIES
 from monitor.store import health, serial_links
 from monitor.store.database import snapshot
 from monitor.webhooks import loggable
@@ -39,6 +55,26 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         with self.state.checkout() as conn, snapshot(conn):
             yield from _collect(conn)
+        stale = GaugeMetricFamily(
+            "vialguard_bridge_stale_after_seconds",
+            "Bridge lag past which the bridge counts as down (as /healthz judges it).",
+        )
+        stale.add_metric([], stale_after_seconds(self.state.settings))
+        yield stale
+
+
+class BuildCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        build = InfoMetricFamily("vialguard_build", "The vialguard version and Python running this API.")
+        build.add_metric([], {"version": _version(), "python": platform.python_version()})
+        yield build
+
+
+def _version() -> str:
+    try:
+        return metadata.version("vialguard")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
@@ -75,8 +111,8 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
         (str(st), str(sv)): int(n)
         for st, sv, n in conn.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
     }
-    for state in ("pending", "firing", "acknowledged", "resolved"):
-        for severity in ("info", "warning", "critical"):
+    for state in ALERT_STATES:
+        for severity in SEVERITIES:
             alerts.add_metric([state, severity], counts.get((state, severity), 0))
     yield alerts
 
@@ -120,4 +156,8 @@ def registry_for(state: AppState) -> CollectorRegistry:
     """A registry of this app's own (not the process-global one), so each app reads its own store."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(state))
+    registry.register(SiteCollector(state))
+    registry.register(BuildCollector())
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
     return registry

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.params import SaneTime
+from monitor.alert_vocabulary import AlertClass, AlertState, Severity
 from monitor.timestamps import iso_utc
+from monitor.verdict import Basis, Colour, LimitedBy, Verdict
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -21,11 +23,11 @@ class Alert(BaseModel):
     id: int
     fingerprint: str
     rule: str
-    severity: Literal["info", "warning", "critical"]
-    state: Literal["pending", "firing", "acknowledged", "resolved"] = Field(
+    severity: Severity
+    state: AlertState = Field(
         description="pending: an excursion in progress, its time rule not met yet; firing: a breach"
     )
-    alert_class: Literal["data", "sensor-trust", "system"]
+    alert_class: AlertClass
     location: str | None
     vial: str | None
     sensor: str | None
@@ -105,6 +107,29 @@ class TimeToThreshold(BaseModel):
     limited_by: Literal["model", "label"]
 
 
+class VialVerdict(BaseModel):
+    """The one verdict on a vial; every surface (page, API, reports, command line) shows this one."""
+
+    verdict: Verdict = Field(
+        description="use | watch (low bound below the warning threshold) | do-not-use (low bound below"
+        " the critical threshold, the label's limit after reconstitution passed, or discarded)"
+    )
+    label: str = Field(description="the verdict in words: Use, Watch, Do not use")
+    colour: Colour = Field(description="vial-monitor colour of the verdict: green, amber, red")
+    basis: Basis = Field(description="the potency value the verdict reads: the low bound, as the alerts")
+    basis_percent: float = Field(description="that low bound, % of label")
+    hours_left: float | None = Field(
+        description="hours until do-not-use at present conditions: the earlier of the low bound's model"
+        " time to the critical threshold and the label's deadline; 0 once reached; null when not at"
+        " present conditions or no longer in stock"
+    )
+    limited_by: LimitedBy | None = Field(description="what sets hours_left: the model or the label")
+    label_deadline_at: str | None = Field(description="reconstitution time plus the label's limit")
+    time_left: str = Field(description="hours_left in words, as every surface prints it")
+    reason: str = Field(description="why this verdict, in words")
+    in_stock: bool = Field(description="false once administered or discarded")
+
+
 class Vial(BaseModel):
     id: int
     key: str
@@ -131,6 +156,7 @@ class Vial(BaseModel):
     )
     lamp: str | None = Field(None, description="lamp type at the vial's location (spectrum factor κ_s)")
     reconstituted_at: str | None = None
+    verdict: VialVerdict
     time_to_threshold: TimeToThreshold | None = None
     model_parameters: list[ModelParameter] | None = Field(
         None, description="the model's constants for this vial with provenance (GET /api/v1/vials/{id})"

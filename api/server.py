@@ -14,6 +14,8 @@ from types import FrameType
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hardware.sd_notify import SystemdNotify
+
 # A look at uvicorn's own stop conditions even if nothing wakes the loop (a stop requested by setting
 # ``should_exit`` rather than by a signal): rare enough to cost nothing on a Pi.
 _SAFETY_TICK_SECONDS = 60.0
@@ -62,8 +64,11 @@ class QuietServer(uvicorn.Server):
 
     _loop: asyncio.AbstractEventLoop | None = None
     _exit: asyncio.Event | None = None
+    notify: SystemdNotify = SystemdNotify(None)
 
     async def main_loop(self) -> None:
+        """Sleep until a stop; under systemd, say ``READY=1`` first (the sockets are bound by now) and ping
+        its watchdog from this loop, so an event loop that no longer runs is restarted."""
         self._loop, self._exit = asyncio.get_running_loop(), asyncio.Event()
         # The kernel may hand SIGTERM to any thread (a worker of the thread pool, numpy's BLAS pool). There
         # the signal only interrupts that thread; the main thread, asleep in the event loop's select(),
@@ -75,11 +80,15 @@ class QuietServer(uvicorn.Server):
         wake_write.setblocking(False)
         self._loop.add_reader(wake_read.fileno(), _drain, wake_read)
         previous = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+        tick = min(_SAFETY_TICK_SECONDS, self.notify.wake_seconds)
+        self.notify.ready()
         try:
             # Counter 0: on_tick sets uvicorn's default headers (``date_header=False``: the Date is ours).
             while not await self.on_tick(0):
+                self.notify.ping()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._exit.wait(), timeout=_SAFETY_TICK_SECONDS)
+                    await asyncio.wait_for(self._exit.wait(), timeout=tick)
+            self.notify.stopping()
         finally:
             signal.set_wakeup_fd(previous)
             self._loop.remove_reader(wake_read.fileno())
@@ -111,6 +120,15 @@ def _drain(sock: socket.socket) -> None:
 
 
 def serve(app: ASGIApp, host: str, port: int) -> None:
-    """Run ``app`` until SIGINT or SIGTERM."""
-    config = uvicorn.Config(DateHeader(app), host=host, port=port, log_level="warning", date_header=False)
-    QuietServer(config).run()
+    """Run ``app`` until SIGINT or SIGTERM; tell systemd how it goes when it runs under a notify unit."""
+    # log_config=None: uvicorn's loggers keep no handlers of their own and reach the root logger's, so
+    # under systemd their lines carry journal priorities as ours do (vialguard/logs.py).
+    config = uvicorn.Config(
+        DateHeader(app), host=host, port=port, log_level="warning", log_config=None, date_header=False
+    )
+    server = QuietServer(config)
+    server.notify = SystemdNotify.from_environment()
+    try:
+        server.run()
+    finally:
+        server.notify.close()

@@ -30,6 +30,7 @@ from typing import Protocol
 
 from hardware.clock import Clock
 from hardware.errors import HardwareError
+from hardware.sd_notify import Watchdog
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
 from monitor.engine import (
@@ -153,6 +154,7 @@ class AcquisitionLoop:
         commit_seconds: float | None = None,
         time_sync: TimeSync | None = None,
         hold_unsynchronised_seconds: float = 300.0,
+        watchdog: Watchdog | None = None,
     ) -> None:
         self.sensors = sensors
         self.clock = clock
@@ -172,6 +174,7 @@ class AcquisitionLoop:
         self._last_spool = -math.inf
         self._spool_failing = False
         self.time_sync = time_sync
+        self._sync_unknown = False  # the last question failed: logged once, on the edge
         self.hold_unsynchronised_seconds = hold_unsynchronised_seconds
         self._synchronised = self._ask_synchronised()
         self._holding = not self._synchronised
@@ -187,6 +190,7 @@ class AcquisitionLoop:
             s.next_due = start
         self.last_result: IngestResult | None = None
         self.sources = sources or []
+        self.watchdog = watchdog
 
     # -- sampling ------------------------------------------------------------------------------------
 
@@ -196,13 +200,21 @@ class AcquisitionLoop:
     # -- the wall clock ------------------------------------------------------------------------------
 
     def _ask_synchronised(self) -> bool:
+        """The time source's answer; one that cannot answer is taken as "not", and logged on its edges
+        (once when it fails, once when it answers again), never at every commit."""
         if self.time_sync is None:
             return True
         try:
-            return self.time_sync.synchronised()
-        except HardwareError:
-            log.warning("cannot tell whether the clock is synchronised; taking it as not", exc_info=True)
+            synced = self.time_sync.synchronised()
+        except HardwareError as exc:
+            if not self._sync_unknown:
+                log.warning("cannot tell whether the clock is synchronised (%s); taking it as not", exc)
+            self._sync_unknown = True
             return False
+        if self._sync_unknown:
+            log.info("clock synchronisation can be told again: %s", "synchronised" if synced else "not yet")
+            self._sync_unknown = False
+        return synced
 
     def check_clock(self) -> ClockJump | None:
         """Follow the wall clock's offset; a step is recorded, and re-stamps readings held for it."""
@@ -424,6 +436,8 @@ class AcquisitionLoop:
                     self.flush()
                 elif self.due_for_spool():
                     self.write_spool()
+                if self.watchdog is not None:  # after the commit: a hung database stops the pings
+                    self.watchdog.ping()
                 if self.sources and taken:
                     continue  # frames are arriving: more are likely waiting, read on before sleeping
                 next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
@@ -433,6 +447,8 @@ class AcquisitionLoop:
                 wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
                 if self.sources:  # a serial port is read often so its small buffer never fills
                     wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
+                if self.watchdog is not None:  # systemd's watchdog wants a ping within its period
+                    wait = min(wait, self.watchdog.wake_seconds * _clock_speed(self.clock))
                 if wait > 0:
                     self.clock.wait(stop, wait)
         finally:

@@ -13,7 +13,8 @@ from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simu
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
 from hardware.errors import HardwareError
-from hardware.timesync import KernelTimeSync, ManualTimeSync, TimeSync
+from hardware.sd_notify import SystemdNotify
+from hardware.timesync import ManualTimeSync, TimeSync, system_time_sync
 from monitor.config import Settings
 from monitor.config_audit import record_config
 from monitor.engine import Engine
@@ -34,8 +35,20 @@ log = logging.getLogger(__name__)
 RETENTION_EVERY_SECONDS = 3600.0
 
 
-def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simulate: bool) -> None:
-    """Run until ``stop`` is set, then flush and return."""
+def run_bridge(
+    settings: Settings,
+    clock: Clock,
+    stop: threading.Event,
+    *,
+    simulate: bool,
+    notify: SystemdNotify | None = None,
+) -> None:
+    """Run until ``stop`` is set, then flush and return.
+
+    ``notify``: systemd's notification socket (default: as the environment gives it); ``READY=1`` once
+    the loop is about to take its first readings, watchdog pings from the loop, ``STOPPING=1`` on the way
+    out."""
+    notify = SystemdNotify.from_environment() if notify is None else notify
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
@@ -86,6 +99,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             commit_seconds=bridge.commit_seconds,
             time_sync=_time_sync(simulate),
             hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
+            watchdog=notify,
         )
         threading.Thread(
             target=_keep_retention,
@@ -103,7 +117,11 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
             len(sources),
             settings.db_path,
         )
-        loop.run(stop)
+        notify.ready(f"{len(sensors)} sensors, {len(sources)} serial sources")
+        try:
+            loop.run(stop)
+        finally:
+            notify.stopping()
         if loop.unflushed:
             log.error("bridge stopped with %d readings it could not store", loop.unflushed)
         else:
@@ -113,6 +131,7 @@ def run_bridge(settings: Settings, clock: Clock, stop: threading.Event, *, simul
         if spool is not None:
             spool.close()
         conn.close()
+        notify.close()
 
 
 def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop: threading.Event) -> None:
@@ -135,14 +154,16 @@ def _keep_retention(db_path: Path, clock: Clock, retention_seconds: float, stop:
 
 
 def _time_sync(simulate: bool) -> TimeSync | None:
-    """The kernel's word on the clock; the simulation's clock is right by construction."""
+    """timesyncd's or the kernel's word on the clock; the simulation's clock is right by construction."""
     if simulate:
         return ManualTimeSync(synchronised=True)
     try:
-        return KernelTimeSync()
+        sync = system_time_sync()
     except HardwareError as exc:
         log.warning("clock synchronisation cannot be checked here (%s): readings are stamped as read", exc)
         return None
+    log.info("clock synchronisation as told by %s", sync)
+    return sync
 
 
 def replay_spool(engine: Engine, path: Path, now: float) -> None:

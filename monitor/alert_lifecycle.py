@@ -32,16 +32,15 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-if TYPE_CHECKING:
-    from monitor.rules import Observation, Rule
-    from monitor.store.alerts import AlertState, Severity
+from monitor.alert_rule import Observation, Rule
+from monitor.alert_vocabulary import SEVERITIES, AlertState, Severity
 
 TransitionKind = Literal["pending", "fire", "update", "withdraw", "resolve"]
 Span = tuple[float, float]
 
-SEVERITY_STEPS: tuple[Severity, ...] = ("info", "warning", "critical")
+SEVERITY_STEPS: tuple[Severity, ...] = SEVERITIES
 
 
 @dataclass(frozen=True, slots=True)

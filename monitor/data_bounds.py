@@ -21,7 +21,7 @@ from monitor.store import health, readings, sites
 
 SECONDS_PER_HOUR = 3600.0
 # Without a configured worst case, light in a gap is bounded by the highest lux seen over the segment and
-# this long either side of it.
+# this long either side of it (by whole clock hours).
 HIGHEST_SEEN_WINDOW_SECONDS = 86_400.0
 
 
@@ -59,45 +59,49 @@ def _unseen_seconds(conn: sqlite3.Connection, sensor: sites.SensorRecord, start:
 def _highest_lux(
     conn: sqlite3.Connection, sensor: sites.SensorRecord, start: float, end: float
 ) -> float | None:
-    """The highest lux recorded over the segment and a day either side of it (a bounded scan, not the
-    whole history: configure ``worst_case_lux`` for a bound that does not depend on what happened to be
-    seen).
+    """The highest lux recorded over the segment and a day either side of it, by whole clock hours (the
+    store keeps each hour's maximum, so a month-long segment reads a month of hours, not of readings;
+    configure ``worst_case_lux`` for a bound that does not depend on what happened to be seen).
 
     The day after matters for a stretch in the past, above all the time between a vial's registration and
     its sensor's first reading: with only the day before, nothing bounds it and the potency's low bound
     would fall to zero for a few seconds unseen. For the live potency (``end`` now) there is no after.
     """
     since, until = min(start, end - HIGHEST_SEEN_WINDOW_SECONDS), end + HIGHEST_SEEN_WINDOW_SECONDS
-    row = conn.execute(
-        "SELECT MAX(lux) FROM light_readings WHERE sensor_id = ? AND ts BETWEEN ? AND ?",
-        (sensor.id, since, until),
-    ).fetchone()
-    old = conn.execute(  # minutes aggregated past retention keep their maximum
-        "SELECT MAX(max_value) FROM minute_aggregates WHERE sensor_id = ? AND last_ts >= ? AND first_ts <= ?",
-        (sensor.id, since, until),
-    ).fetchone()
-    seen = [float(v) for v in (row[0], old[0]) if v is not None]
-    return max(seen) if seen else None
+    return readings.highest_lux(conn, sensor, since, until)
 
 
 _SATURATED = (
-    "SELECT COUNT(*), COALESCE(SUM(lux), 0) FROM light_readings{hint}"
-    " WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?"
+    "SELECT {what} FROM light_readings{hint} WHERE sensor_id = ? AND saturated = 1 AND ts BETWEEN ? AND ?"
 )
 
 
-def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> tuple[int, float]:
-    """Count and lux sum of saturated readings in [start, end].
+def _saturated_query(conn: sqlite3.Connection, what: str, args: tuple[float, ...]) -> list[tuple[float, ...]]:
+    """Saturated readings of a sensor in a time range.
 
     The partial index holds only saturated rows; without statistics the planner prefers the primary key
     and scans the whole stretch, so the index is named. A database whose index is missing (rebuilt by
     hand) still answers, by the scan.
     """
-    args = (sensor_id, start, end)
     try:
-        row = conn.execute(_SATURATED.format(hint=" INDEXED BY light_readings_saturated"), args).fetchone()
+        sql = _SATURATED.format(what=what, hint=" INDEXED BY light_readings_saturated")
+        return conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError:
-        row = conn.execute(_SATURATED.format(hint=""), args).fetchone()
+        return conn.execute(_SATURATED.format(what=what, hint=""), args).fetchall()
+
+
+def saturated_readings(
+    conn: sqlite3.Connection, sensor_id: int, start: float, end: float
+) -> list[tuple[float, float]]:
+    """``(ts, lux)`` of the saturated readings in [start, end], oldest first."""
+    rows = _saturated_query(conn, "ts, lux", (sensor_id, start, end))
+    return sorted((float(t), float(v)) for t, v in rows)
+
+
+def _saturated(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> tuple[int, float]:
+    """Count and lux sum of saturated readings in [start, end], raw and aggregated past retention."""
+    args = (sensor_id, start, end)
+    row = _saturated_query(conn, "COUNT(*), COALESCE(SUM(lux), 0)", args)[0]
     old = conn.execute(  # minutes aggregated past retention keep their saturated count and lux sum
         "SELECT COALESCE(SUM(saturated), 0), COALESCE(SUM(saturated_sum), 0) FROM minute_aggregates"
         " WHERE sensor_id = ? AND saturated > 0 AND first_ts >= ? AND last_ts <= ?",

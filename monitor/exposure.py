@@ -62,15 +62,16 @@ class VialPotency:
 
 
 @dataclass(frozen=True, slots=True)
-class _Span:
+class Span:
     start: float
     end: float
     location_id: int
     packaging: str
 
 
-def _spans(events: list[VialEvent], as_of: float) -> list[_Span]:
-    spans: list[_Span] = []
+def spans(events: list[VialEvent], as_of: float) -> list[Span]:
+    """The vial's stretches in one location and packaging, from its events, up to ``as_of``."""
+    out: list[Span] = []
     location: int | None = None
     packaging: str | None = None
     start: float | None = None
@@ -78,15 +79,15 @@ def _spans(events: list[VialEvent], as_of: float) -> list[_Span]:
         if event.ts > as_of:
             break
         if start is not None and location is not None and packaging is not None and event.ts > start:
-            spans.append(_Span(start, event.ts, location, packaging))
+            out.append(Span(start, event.ts, location, packaging))
         if event.kind in END_KINDS:
-            return spans
+            return out
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
         start = event.ts
     if start is not None and location is not None and packaging is not None and as_of > start:
-        spans.append(_Span(start, as_of, location, packaging))
-    return spans
+        out.append(Span(start, as_of, location, packaging))
+    return out
 
 
 def _current(events: list[VialEvent]) -> tuple[int | None, str | None]:
@@ -126,7 +127,7 @@ def default_as_of(site: SiteView, vial: VialRecord, events: list[VialEvent]) -> 
     return max(vial.registered_ts, newest) if newest is not None else vial.registered_ts
 
 
-def _reference_hours(
+def reference_hours(
     conn: sqlite3.Connection,
     sensor: sites.SensorRecord | None,
     start: float,
@@ -152,11 +153,11 @@ def _reference_hours(
     return float(np.sum(np.where(ok, dt * (factor[1:] + factor[:-1]) / 2.0, 0.0)) / 3600.0)
 
 
-def _span(c: Constant) -> Interval:
+def interval_of(c: Constant) -> Interval:
     return Interval(c.value, c.lowest, c.highest)
 
 
-def _light_temperature_factor(
+def light_temperature_factor(
     site: SiteView, drug: DrugModel, location_id: int, start: float, end: float
 ) -> float:
     """g(T) over a segment, at its mean kinetic temperature (exact for a constant temperature)."""
@@ -181,8 +182,8 @@ def _dose(
     return data_bounds.dose_range(site.conn, light, worst, start, end, notes)
 
 
-def _segments(
-    site: SiteView, catalog: Catalog, drug: DrugModel, spans: list[_Span], notes: list[str]
+def segment_ranges(
+    site: SiteView, catalog: Catalog, drug: DrugModel, spans: list[Span], notes: list[str]
 ) -> list[bounds.SegmentRange]:
     out: list[bounds.SegmentRange] = []
     for span in spans:
@@ -192,7 +193,7 @@ def _segments(
         kappa = measured_light.span_kappa(
             site, catalog, span.location_id, span.start, span.end, dose.best, notes
         )
-        theta = _reference_hours(
+        theta = reference_hours(
             site.conn, temp, span.start, span.end, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value
         )
         segment = kinetics.ExposureSegment(
@@ -202,14 +203,14 @@ def _segments(
             lux_hours=dose.best,
             reference_hours=theta,
             kappa=kappa.best,
-            light_temperature_factor=_light_temperature_factor(
+            light_temperature_factor=light_temperature_factor(
                 site, drug, span.location_id, span.start, span.end
             ),
         )
         thermal = data_bounds.thermal_range(
             drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes
         )
-        out.append(bounds.SegmentRange(segment, _span(tau), kappa, dose, unbounded, thermal))
+        out.append(bounds.SegmentRange(segment, interval_of(tau), kappa, dose, unbounded, thermal))
     return out
 
 
@@ -275,7 +276,7 @@ def _silence(
     """Stretches after the newest reading, up to ``now``: nothing for the best estimate, and what a silent
     sensor cannot rule out for the low bound (a lag shorter than the sensor's gap limit counts as none)."""
     out: list[bounds.SegmentRange] = []
-    for span in _spans(events, now):
+    for span in spans(events, now):
         start = max(span.start, when)
         if span.end <= start:
             continue
@@ -286,7 +287,9 @@ def _silence(
         kappa = catalog.lamp(site.light(span.location_id).lamp).kappa
         segment = kinetics.ExposureSegment(start, span.end, tau.value, 0.0, 0.0, kappa.value)
         out.append(
-            bounds.SegmentRange(segment, _span(tau), _span(kappa), Interval(0.0, 0.0, dose.high), unbounded)
+            bounds.SegmentRange(
+                segment, interval_of(tau), interval_of(kappa), Interval(0.0, 0.0, dose.high), unbounded
+            )
         )
     return out
 
@@ -314,7 +317,7 @@ def vial_potency(
     drug = catalog.drug(vial.drug)
     form = catalog.form(vial.drug, vial.form)
     notes: list[str] = []
-    segments = _segments(site, catalog, drug, _spans(events, when), notes)
+    segments = segment_ranges(site, catalog, drug, spans(events, when), notes)
     if as_of is None and now is not None and now > when and _ended(events) is None:
         segments += _silence(site, catalog, events, when, now, notes)
     slow, fast = kinetics.photolysis_rate_range(drug, form)

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from monitor import locations
+from monitor.assessment import VialAssessment, assess, thresholds_of
 from monitor.episodes import Direction, Episode, episodes, join_seconds_for
-from monitor.glance import VialGlance, light_episodes, vial_glance
+from monitor.glance import light_episodes
 from monitor.profiles import Catalog
 from monitor.rules import RuleThresholds
 from monitor.series import PotencyPoint, potency_curve
@@ -213,7 +214,7 @@ class ExposureRow:
 @dataclass(frozen=True, slots=True)
 class VialReport:
     vial: VialRecord
-    glance: VialGlance
+    assessment: VialAssessment
     events: tuple[tuple[VialEvent, LocationRecord | None], ...]
     exposure: tuple[ExposureRow, ...]
     curve: tuple[PotencyPoint, ...]
@@ -243,18 +244,24 @@ def _exposure(
 
 
 def vial_report(
-    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, points: int = 60
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: VialRecord,
+    rules: RuleThresholds,
+    *,
+    now: float,
+    points: int = 60,
 ) -> VialReport:
-    g = vial_glance(conn, catalog, vial, rules)
+    a = assess(conn, catalog, vial, thresholds_of(rules), now=now)
     events = vial_store.events(conn, vial.id)
     named = tuple(
         (e, None if e.location_id is None else sites.location_by_id(conn, e.location_id)) for e in events
     )
     return VialReport(
         vial=vial,
-        glance=g,
+        assessment=a,
         events=named,
-        exposure=tuple(_exposure(conn, catalog, events, g.potency.as_of)),
+        exposure=tuple(_exposure(conn, catalog, events, a.potency.as_of)),
         curve=potency_curve(conn, catalog, vial, points),
         alerts=_alerts(conn, history.alert_ids_between(conn, vial.registered_ts, math.inf, vial_id=vial.id)),
         rules=rules,

@@ -10,9 +10,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+import numpy as np
+
 from monitor.exposure import vial_potency
+from monitor.potency_history import potency_at
 from monitor.profiles import Catalog
-from monitor.site_view import SiteView
 from monitor.store import history, readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.sites import LocationRecord
@@ -91,23 +93,19 @@ class PotencyPoint:
 def potency_curve(
     conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, points: int
 ) -> tuple[PotencyPoint, ...]:
-    """The vial's estimated potency at ``points`` evenly spaced times from registration to now.
+    """The vial's estimated potency at ``points`` evenly spaced times from registration to its latest data.
 
-    The times of its events are added, so a step (a window opened, a move) lands where it happened.
+    The times of its events are added, so a step (a window opened, a move) lands where it happened. One
+    load of the vial's history serves every point (:mod:`monitor.potency_history`).
     """
     points = max(2, min(points, MAX_CURVE_POINTS))
-    site = SiteView(conn)  # shared lookups across the curve's points
-    end = vial_potency(conn, catalog, vial, site=site).as_of
+    end = vial_potency(conn, catalog, vial).as_of
     start = vial.registered_ts
     if end <= start:
         return (PotencyPoint(start, vial.initial_potency_percent, 0.0),)
-    step = (end - start) / (points - 1)
-    times = {start + i * step for i in range(points)}
+    times = set(np.linspace(start, end, points).tolist())
     times |= {e.ts for e in vial_store.events(conn, vial.id) if start <= e.ts <= end}
-    out: list[PotencyPoint] = []
-    for ts in sorted(times):
-        p = vial_potency(conn, catalog, vial, as_of=ts, site=site)
-        out.append(
-            PotencyPoint(ts, p.percent, p.effective_lux_hours, p.percent_range.low, p.percent_range.high)
-        )
-    return tuple(out)
+    return tuple(
+        PotencyPoint(p.ts, p.percent.best, p.effective_lux_hours.best, p.percent.low, p.percent.high)
+        for p in potency_at(conn, catalog, vial, np.array(sorted(times)))
+    )

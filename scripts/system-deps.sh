@@ -1,6 +1,7 @@
 #!/bin/sh
 # Debian packages the tests need beyond Python: Chromium for the dashboard's browser test (driven by
 # Playwright at /usr/bin/chromium, never a downloaded browser), poppler-utils (pdftoppm, pdftotext) to
-# render and read the PDF reports, and wrk for the API benchmark's smoke run. Installs only what is
+# render and read the PDF reports, wrk for the API benchmark's smoke run, and prometheus (the server and
+# promtool) for the metrics scrape test and the alerting rules' unit tests. Installs only what is
 # missing, so a machine that has them costs nothing.
-exec "$(dirname "$0")/ensure-debian-packages.sh" chromium poppler-utils wrk
+exec "$(dirname "$0")/ensure-debian-packages.sh" chromium poppler-utils wrk prometheus

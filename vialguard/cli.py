@@ -10,6 +10,7 @@ from collections.abc import Callable
 from hardware.errors import HardwareError
 from monitor.errors import VialguardError
 from vialguard.commands import audit, db, firmware, predict, processes, sensors, tokens, vials, webhooks
+from vialguard.logs import configure_logging
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
 COMMAND_GROUPS = (processes, sensors, vials, predict, firmware, db, tokens, audit, webhooks)
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

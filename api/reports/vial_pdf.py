@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from api.reports.layout import Report, duration, local_time, number, zone_name
+from api.reports.layout import Report, local_time, number, zone_name
 from monitor.reporting import VialReport
-
-_WORD = {"green": "green - use", "amber": "amber - watch", "red": "red - do not use"}
-
-
-def _left(hours: float | None) -> str:
-    if hours is None:
-        return "not reached at present conditions"
-    if hours == 0:
-        return "reached"
-    if hours > 24 * 365:
-        return "more than a year at present conditions"
-    return f"{duration(hours * 3600)} at present conditions"
 
 
 def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seconds: float) -> bytes:
     off = utc_offset_seconds
-    v, g, rules = r.vial, r.glance, r.rules
+    v, p, verdict, rules = r.vial, r.assessment.potency, r.assessment.verdict, r.rules
     pdf = Report(f"Vial {v.key}: exposure and potency report", generated_at)
     pdf.heading(
         f"Vial {v.key}",
@@ -31,14 +19,18 @@ def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seco
     pdf.section("Potency")
     pdf.facts(
         [
-            ("Estimated potency (best estimate)", f"{g.potency.percent:.2f} % of label"),
-            ("Status", _WORD[g.status]),
-            ("Effective light dose", number(g.potency.effective_lux_hours, 2, "lux·h")),
-            (f"Time left to {rules.potency_warning_percent:g} %", _left(g.hours_to_warning)),
-            (f"Time left to {rules.potency_critical_percent:g} %", _left(g.hours_to_critical)),
+            ("Verdict", verdict.label),
+            ("Why", f"{verdict.reason} (basis: the {verdict.basis}, as the alerts)"),
+            ("Time left", verdict.time_left_text()),
+            (
+                "Estimated potency",
+                f"{p.percent_range.best:.2f} % of label (low {p.percent_range.low:.2f},"
+                f" high {p.percent_range.high:.2f})",
+            ),
+            ("Effective light dose", number(p.effective_lux_hours, 2, "lux·h")),
             ("Initial potency", f"{v.initial_potency_percent:g} %"),
             ("Registered", local_time(v.registered_ts, off)),
-            ("Estimate as of", local_time(g.potency.as_of, off)),
+            ("Estimate as of", local_time(p.as_of, off)),
             ("Stock status", v.status),
         ]
     )

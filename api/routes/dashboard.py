@@ -16,6 +16,7 @@ from api.routes import vials as vial_routes
 from api.routes.sites import location_schema
 from api.schemas import iso
 from monitor import glance
+from monitor.assessment import assess_all
 from monitor.errors import NotFound
 from monitor.store import sites
 from monitor.store import vials as vial_store
@@ -73,18 +74,15 @@ def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -
                     day_start=iso(start) or "",
                 )
             )
-        vials = []
-        for v in vial_store.list_all(conn, active_only=True):
-            vg = glance.vial_glance(conn, state.catalog, v, rules.thresholds())
-            vials.append(
-                VialGlance(
-                    vial=vial_routes.to_schema(conn, state.catalog, v),
-                    status=vg.status,
-                    status_basis="best estimate",
-                    hours_to_warning=vg.hours_to_warning,
-                    hours_to_critical=vg.hours_to_critical,
-                )
+        active = vial_store.list_all(conn, active_only=True)
+        vials = [
+            VialGlance(
+                vial=vial_routes.to_schema(conn, state.catalog, a),
+                status=a.verdict.colour,
+                status_basis=a.verdict.basis,
             )
+            for a in assess_all(conn, state.catalog, active, vial_routes.thresholds(state), now=now)
+        ]
     return Dashboard(
         site_name=state.settings.site_name,
         as_of=iso(now),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 
 from api.deps import State
 from api.schemas import Health
+from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.store import health
 
@@ -17,6 +18,11 @@ router = APIRouter()
 # The bridge writes a heartbeat with every commit (every bridge.commit_seconds); stale after three missed
 # commits plus slack, and never sooner than this.
 STALE_HEARTBEAT_SECONDS = 15.0
+
+
+def stale_after_seconds(settings: Settings) -> float:
+    """How old the bridge's heartbeat may grow before the bridge counts as down (/healthz, /metrics)."""
+    return max(STALE_HEARTBEAT_SECONDS, 3.0 * settings.bridge.commit_seconds + 5.0)
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])
@@ -42,7 +48,7 @@ def healthz(state: State, response: Response) -> Health:
             detail="the bridge has not written a heartbeat yet",
         )
     age = max(time.time() - beat.real_ts, 0.0)
-    stale = age > max(STALE_HEARTBEAT_SECONDS, 3.0 * state.settings.bridge.commit_seconds + 5.0)
+    stale = age > stale_after_seconds(state.settings)
     return Health(
         status="degraded" if stale else "ok",
         database="ok",

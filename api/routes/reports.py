@@ -102,10 +102,11 @@ def location_report(
 )
 def vial_report(vial_id: RowId, conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Response:
     """One vial's exposure history between its events, its potency curve and its alerts."""
+    now = state.clock.wall()
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        report = reporting.vial_report(conn, state.catalog, vial, state.settings.rules.thresholds())
+        report = reporting.vial_report(conn, state.catalog, vial, state.settings.rules.thresholds(), now=now)
     from api.reports.vial_pdf import vial_pdf  # see _PDF_IMPORTS_LAZILY
 
-    body = vial_pdf(report, state.settings.site_name, state.clock.wall(), utc_offset_minutes * 60.0)
+    body = vial_pdf(report, state.settings.site_name, now, utc_offset_minutes * 60.0)
     return Response(body, media_type="application/pdf", headers=_attachment(f"vialguard-vial-{vial.key}.pdf"))

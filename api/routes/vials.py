@@ -6,6 +6,7 @@ import math
 import sqlite3
 from typing import Annotated
 
+import numpy as np
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
@@ -21,19 +22,24 @@ from api.schemas import (
     VialEventOut,
     VialEventRecorded,
     VialRegistration,
+    VialVerdict,
     iso,
 )
 from monitor import lifecycle, measured_light
+from monitor.assessment import VialAssessment, assess, assess_all, thresholds_of
 from monitor.bounds import Interval
 from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
 from monitor.parameters import model_parameters
+from monitor.potency_history import potency_at
 from monitor.profiles import Catalog, LampModel
 from monitor.site_view import SiteView
 from monitor.store import audit as audit_store
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot, transaction
+from monitor.verdict import Thresholds
+from monitor.verdict import VialVerdict as Verdict
 
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 
@@ -60,16 +66,21 @@ def _lamp(
     return None if lamp is None else catalog.lamp(lamp)
 
 
+def verdict_schema(v: Verdict) -> VialVerdict:
+    facts = v.facts()
+    facts["label_deadline_at"] = iso(v.label_deadline_ts)
+    del facts["label_deadline_ts"]
+    return VialVerdict.model_validate(facts)
+
+
 def to_schema(
     conn: sqlite3.Connection,
     catalog: Catalog,
-    vial: vial_store.VialRecord,
-    threshold_percent: float = 90.0,
+    a: VialAssessment,
     with_parameters: bool = False,
-    now: float | None = None,
     site: SiteView | None = None,
 ) -> Vial:
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold_percent, now=now, site=site)
+    p, vial = a.potency, a.potency.vial
     location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
     ttt = p.time_to_threshold
     parameters = None
@@ -113,6 +124,7 @@ def to_schema(
         potency_uncertainty=list(p.uncertainty),
         lamp=p.lamp,
         reconstituted_at=iso(p.reconstituted_ts),
+        verdict=verdict_schema(a.verdict),
         time_to_threshold=None
         if ttt is None
         else TimeToThreshold(
@@ -127,27 +139,25 @@ def to_schema(
     )
 
 
-def _threshold(state: State) -> float:
-    return state.settings.rules.potency_critical_percent
+def thresholds(state: State) -> Thresholds:
+    return thresholds_of(state.settings.rules.thresholds())
 
 
 @router.get("", response_model=list[Vial])
 def list_vials(conn: Conn, state: State) -> list[Vial]:
     with snapshot(conn):
-        site, now = SiteView(conn), state.clock.wall()
-        return [
-            to_schema(conn, state.catalog, v, _threshold(state), now=now, site=site)
-            for v in vial_store.list_all(conn)
-        ]
+        found = assess_all(
+            conn, state.catalog, vial_store.list_all(conn), thresholds(state), now=state.clock.wall()
+        )
+        return [to_schema(conn, state.catalog, a) for a in found]
 
 
 @router.get("/{vial_id}", response_model=Vial)
 def get_vial(vial_id: RowId, conn: Conn, state: State) -> Vial:
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        return to_schema(
-            conn, state.catalog, vial, _threshold(state), with_parameters=True, now=state.clock.wall()
-        )
+        a = assess(conn, state.catalog, vial, thresholds(state), now=state.clock.wall())
+        return to_schema(conn, state.catalog, a, with_parameters=True)
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
@@ -176,7 +186,8 @@ def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerD
         )
         detail = body.model_dump(mode="json")
         audit_store.append(conn, now, who.actor, "vial.registered", f"vial:{body.key}", detail)
-    return to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now)
+    a = assess(conn, state.catalog, vial_store.get(conn, vial_id), thresholds(state), now=now)
+    return to_schema(conn, state.catalog, a)
 
 
 @router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
@@ -186,20 +197,16 @@ def potency_history(
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        site = SiteView(conn)
-        end = vial_potency(conn, state.catalog, vial, site=site).as_of
-        out = []
-        for i in range(points):
-            at = vial.registered_ts + (end - vial.registered_ts) * i / (points - 1)
-            p = vial_potency(conn, state.catalog, vial, as_of=at, site=site)
-            out.append(
-                PotencyPoint(
-                    at=iso(at),
-                    potency_percent=_bounds(p.percent_range, 4),
-                    effective_lux_hours=round(p.effective_lux_hours, 6),
-                )
+        end = vial_potency(conn, state.catalog, vial).as_of
+        times = np.linspace(vial.registered_ts, end, points)
+        return [
+            PotencyPoint(
+                at=iso(p.ts),
+                potency_percent=_bounds(p.percent, 4),
+                effective_lux_hours=round(p.effective_lux_hours.best, 6),
             )
-        return out
+            for p in potency_at(conn, state.catalog, vial, times)
+        ]
 
 
 def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
@@ -248,5 +255,9 @@ def add_event(
         recorded = next(e for e in vial_store.events(conn, vial_id) if e.id == event_id)
         return VialEventRecorded(
             event=_event(conn, recorded),
-            vial=to_schema(conn, state.catalog, vial_store.get(conn, vial_id), _threshold(state), now=now),
+            vial=to_schema(
+                conn,
+                state.catalog,
+                assess(conn, state.catalog, vial_store.get(conn, vial_id), thresholds(state), now=now),
+            ),
         )

@@ -60,15 +60,6 @@
     if (s < 5400) return Math.round(s / 60) + " min";
     return (s / 3600).toFixed(1) + " h";
   }
-  function hoursLeft(h) {
-    if (h === null) return "not at present conditions";
-    if (h <= 0) return "reached";
-    if (h < 1) return Math.max(1, Math.round(h * 60)) + " min";
-    if (h < 48) return h.toFixed(1) + " h";
-    if (h < 24 * 365) return Math.round(h / 24) + " days";
-    return "more than a year";
-  }
-
   // Reads send the token this tab was given (in an acknowledgement form) when there is one: a server not
   // bound to loopback alone asks for a read token on every read.
   function withToken(headers) {
@@ -96,24 +87,15 @@
     c.textContent = text;
   }
 
-  // ---- potency: best, low and high (potency_bounds_percent); the status follows the low bound ---------
+  // ---- potency: best, low and high (potency_bounds_percent). The verdict, its colour, basis and time left
+  // are the server's (vial.verdict), the same as the API, the reports and the command line: nothing here
+  // decides or words them.
 
   function potencyOf(v) {
     const b = v.potency_bounds_percent || {};
     return { best: first(num(b.best), num(v.potency_percent)), low: num(b.low), high: num(b.high) };
   }
 
-  function statusOf(p) {
-    const basis = p.low !== null ? "low bound" : "best estimate";
-    const value = p.low !== null ? p.low : p.best;
-    let status = "green";
-    if (value === null) status = "amber";
-    else if (value < thresholds.potency_critical_percent) status = "red";
-    else if (value < thresholds.potency_warning_percent) status = "amber";
-    return { status, basis, value };
-  }
-
-  const STATUS_WORD = { green: "Use", amber: "Watch", red: "Do not use" };
   const STATUS_FILL = { green: "#176b32", amber: "#f2b600", red: "#b3261e" };
 
   // A vaccine vial monitor: a square inside a circle; the square darkens as the vial degrades.
@@ -370,14 +352,14 @@
     const refs = {
       id: v.id, badge, mark,
       potency: fact(dl, "Potency"),
-      left: fact(dl, "Time left to " + thresholds.potency_critical_percent + " %"),
+      why: fact(dl, "Why"),
+      left: fact(dl, "Time left"),
       dose: fact(dl, "Effective light dose"),
       where: fact(dl, "Where"),
       lot: fact(dl, "Drug, lot"),
       chart: el("div", {}),
     };
     const id = "vial-" + v.key;
-    refs.leftTerm = refs.left.previousSibling;
     refs.node = el("article", { class: "card vial", "aria-labelledby": id, "data-key": v.key },
       el("div", { class: "vial-head" }, mark, el("div", {}, el("h3", { id, text: v.key }), badge)),
       dl,
@@ -392,18 +374,17 @@
     const refs = vialTiles.get(v.key) || vialTile(v);
     vialTiles.set(v.key, refs);
     const p = potencyOf(v);
-    const st = statusOf(p);
-    refs.badge.textContent = STATUS_WORD[st.status];
-    refs.badge.className = "badge status-" + st.status;
-    refs.node.dataset.status = st.status;
-    refs.mark.replaceChildren(vvm(st.status));
+    const verdict = v.verdict;
+    refs.badge.textContent = verdict.label;
+    refs.badge.className = "badge status-" + verdict.colour;
+    refs.node.dataset.status = verdict.colour;
+    refs.node.dataset.verdict = verdict.verdict;
+    refs.mark.replaceChildren(vvm(verdict.colour));
     let text = fmt(p.best, 2, "%");
     if (p.low !== null && p.high !== null) text = `${p.best.toFixed(2)} % (${p.low.toFixed(2)}–${p.high.toFixed(2)})`;
-    refs.potency.textContent = `${text} · status from the ${st.basis}`;
-    const h = first(v.hours_to_threshold, v.hours_to_90_percent, v.time_to_threshold_hours, g.hours_to_critical);
-    refs.leftTerm.textContent = "Time left to " + thresholds.potency_critical_percent + " %";
-    refs.left.textContent = v.hours_to_threshold === undefined && g.hours_to_critical === null && st.status === "red"
-      ? "reached" : hoursLeft(h);
+    refs.potency.textContent = `${text} · verdict from the ${verdict.basis}`;
+    refs.why.textContent = verdict.reason;
+    refs.left.textContent = verdict.time_left;
     refs.dose.textContent = fmt(num(v.effective_lux_hours), 2, "lux·h");
     const where = names.locations.get(v.location) || v.location || "–";
     refs.where.textContent = `${where}, ${v.packaging || "–"}`;

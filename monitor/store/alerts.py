@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
 
+from monitor.alert_vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import InvalidRequest, NotFound
 
-AlertState = Literal["pending", "firing", "acknowledged", "resolved"]
-Severity = Literal["info", "warning", "critical"]
-AlertClass = Literal["data", "sensor-trust", "system"]
+__all__ = ["AlertClass", "AlertState", "Severity"]  # the vocabulary, as the store's callers name it
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
@@ -69,7 +70,42 @@ def insert_light(
             for r, c in zip(rows, cum_lux_hours, strict=True)
         ],
     )
-    return conn.total_changes - before
+    added = conn.total_changes - before
+    _raise_hour_maxima(conn, sensor_id, rows)
+    return added
+
+
+SECONDS_PER_HOUR = 3600.0
+
+
+def hour_of(ts: float) -> float:
+    """The start of the clock hour (UTC) holding ``ts``."""
+    return math.floor(ts / SECONDS_PER_HOUR) * SECONDS_PER_HOUR
+
+
+def _raise_hour_maxima(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightSample]) -> None:
+    """Keep ``light_hour_maxima`` at the highest lux of each clock hour (one row per hour: a couple of
+    bytes a reading's batch, read by the bound on unseen light instead of the readings themselves)."""
+    highest: dict[float, float] = {}
+    for r in rows:
+        hour = hour_of(r.ts)
+        if r.lux > highest.get(hour, -math.inf):
+            highest[hour] = r.lux
+    conn.executemany(
+        "INSERT INTO light_hour_maxima (sensor_id, hour_ts, max_lux) VALUES (?, ?, ?)"
+        " ON CONFLICT (sensor_id, hour_ts) DO UPDATE SET max_lux = MAX(max_lux, excluded.max_lux)",
+        [(sensor_id, hour, lux) for hour, lux in highest.items()],
+    )
+
+
+def highest_lux(conn: sqlite3.Connection, sensor: SensorRecord, start: float, end: float) -> float | None:
+    """The highest lux recorded in the clock hours that ``[start, end]`` touches (whole hours: a bound at
+    least as high as the readings inside it); ``None`` when the sensor recorded nothing there."""
+    row = conn.execute(
+        "SELECT MAX(max_lux) FROM light_hour_maxima WHERE sensor_id = ? AND hour_ts >= ? AND hour_ts <= ?",
+        (sensor.id, hour_of(start), end),
+    ).fetchone()
+    return None if row[0] is None else float(row[0])
 
 
 def insert_temperature(

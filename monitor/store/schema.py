@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from monitor.alert_vocabulary import ALERT_CLASSES, ALERT_STATES, SEVERITIES, sql_in
 from monitor.errors import SchemaError
 
 # 2: sensor calibration certificates (due date for the overdue alert, uncertainty for the model)
@@ -28,13 +29,13 @@ _LOCATION_LIGHT = """
 # rebuilt: alerts gain 'pending' (an excursion whose time rule is not met yet: no fired_ts), their class, the
 # snapshot of the rule and model constants in force when they fired, escalation and silencing; events
 # gain the kinds of the lifecycle. rule_state becomes rule_timers (the pure timer state as JSON). Silences.
-_ALERT_LIFECYCLE = """
+_ALERT_LIFECYCLE = f"""
     CREATE TABLE alerts_new (
         id INTEGER PRIMARY KEY,
         fingerprint TEXT NOT NULL,
         rule TEXT NOT NULL,
-        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
-        state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'acknowledged', 'resolved')),
+        severity TEXT NOT NULL CHECK (severity IN {sql_in(SEVERITIES)}),
+        state TEXT NOT NULL CHECK (state IN {sql_in(ALERT_STATES)}),
         location_id INTEGER REFERENCES locations(id),
         vial_id INTEGER REFERENCES vials(id),
         sensor_id INTEGER REFERENCES sensors(id),
@@ -48,8 +49,8 @@ _ALERT_LIFECYCLE = """
         ack_comment TEXT,
         ack_ts REAL,
         seq INTEGER NOT NULL,
-        alert_class TEXT NOT NULL DEFAULT 'data' CHECK (alert_class IN ('data', 'sensor-trust', 'system')),
-        snapshot TEXT NOT NULL DEFAULT '{}',
+        alert_class TEXT NOT NULL DEFAULT 'data' CHECK (alert_class IN {sql_in(ALERT_CLASSES)}),
+        snapshot TEXT NOT NULL DEFAULT '{{}}',
         escalated_ts REAL,
         silence_id INTEGER
     );
@@ -278,7 +279,25 @@ _TOKEN_EXPIRY = """
     ALTER TABLE api_tokens ADD COLUMN expires_ts REAL;
 """
 
-# 14: one clock: the simulated clock a running simulation stamps with, for every other process that writes
+# 14: each light sensor's highest lux per clock hour, kept at ingest (monitor/store/readings.py): the bound on
+# light a sensor did not see (monitor/data_bounds.py) reads a day's hours instead of a month of readings
+_LIGHT_HOUR_MAXIMA = """
+    CREATE TABLE light_hour_maxima (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        hour_ts REAL NOT NULL,
+        max_lux REAL NOT NULL,
+        PRIMARY KEY (sensor_id, hour_ts)
+    ) WITHOUT ROWID;
+    INSERT INTO light_hour_maxima (sensor_id, hour_ts, max_lux)
+        SELECT sensor_id, hour_ts, MAX(lux) FROM (
+            SELECT sensor_id, CAST(ts / 3600 AS INTEGER) * 3600.0 AS hour_ts, lux FROM light_readings
+            UNION ALL
+            SELECT m.sensor_id, CAST(m.minute_ts / 3600 AS INTEGER) * 3600.0, m.max_value
+            FROM minute_aggregates m JOIN sensors s ON s.id = m.sensor_id WHERE s.quantity = 'light'
+        ) GROUP BY sensor_id, hour_ts;
+"""
+
+# 15: one clock: the simulated clock a running simulation stamps with, for every other process that writes
 # (the command line's vial events, tokens); and the real clock's high-water mark, so that token expiry
 # never runs backwards with a wall clock stepped back
 _CLOCKS = """
@@ -431,6 +450,7 @@ MIGRATIONS: tuple[str, ...] = (
     _HEARTBEAT_LAG,
     _SERIAL_REJECTS,
     _TOKEN_EXPIRY,
+    _LIGHT_HOUR_MAXIMA,
     _CLOCKS,
 )
 

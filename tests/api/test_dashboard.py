@@ -54,8 +54,10 @@ def test_dashboard_glance_after_a_scripted_day(fed: Served) -> None:
     vials = {v["vial"]["key"]: v for v in d["vials"]}
     assert vials["roze-0001"]["status"] == "green"
     assert vials["infusion-0001"]["status"] == "red"
-    assert vials["infusion-0001"]["hours_to_critical"] == 0.0
-    assert all(v["status_basis"] == "best estimate" for v in d["vials"])
+    gone = vials["infusion-0001"]["vial"]["verdict"]
+    assert (gone["verdict"], gone["hours_left"], gone["time_left"]) == ("do-not-use", 0.0, "reached")
+    assert all(v["status_basis"] == "low bound" for v in d["vials"])
+    assert all(v["status"] == v["vial"]["verdict"]["colour"] for v in d["vials"])
 
 
 def test_today_follows_the_viewers_utc_offset(fed: Served) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.profiles import Catalog
@@ -55,3 +57,65 @@ def test_metrics_before_the_bridge_ever_ran(served: Served) -> None:
     samples = _samples(served.client.get("/metrics").text)
     assert samples[("vialguard_readings_ingested_total", ())] == 0
     assert ("vialguard_bridge_lag_seconds", ()) not in samples
+
+
+def test_metrics_show_the_site_light_dose_temperature_and_each_vials_potency_band(
+    served: Served, catalog: Catalog
+) -> None:
+    """Lux, dose and vials per location; each vial's best/low/high potency and hours left, as the API has
+    them; each sensor's state; the configured thresholds; build info and the process's own figures."""
+    feed_light(served, catalog, 3601, 500.0)
+    samples = _samples(served.client.get("/metrics").text)
+    fridge = (("location", "fridge-1"),)
+    assert samples[("vialguard_location_lux", fridge)] == 500.0
+    assert samples[("vialguard_location_lux_hours_total", fridge)] == pytest.approx(500.0, rel=1e-3)
+    assert samples[("vialguard_location_vials", fridge)] == 4
+    vials = {v["key"]: v for v in served.client.get("/api/v1/vials").json()}
+    for key, vial in vials.items():
+
+        def band(bound: str, key: str = key) -> float:
+            return samples[
+                (
+                    "vialguard_vial_potency_percent",
+                    (("bound", bound), ("location", "fridge-1"), ("vial", key)),
+                )
+            ]
+
+        assert band("best") == pytest.approx(vial["potency_percent"], abs=0.05)
+        assert band("low") <= band("best") <= band("high")
+        where = (("location", "fridge-1"), ("vial", key))
+        hours = samples[("vialguard_vial_hours_to_threshold", where)]
+        left = vial["verdict"]["hours_left"]
+        assert hours == (math.inf if left is None else pytest.approx(left, rel=1e-3))
+        verdict = {
+            word: samples[("vialguard_vial_verdict", (*where[:1], ("verdict", word), *where[1:]))]
+            for word in ("use", "watch", "do-not-use")
+        }
+        assert verdict == {w: float(w == vial["verdict"]["verdict"]) for w in verdict}  # as the API says
+    assert (
+        samples[
+            (
+                "vialguard_vial_potency_percent",
+                (("bound", "low"), ("location", "fridge-1"), ("vial", "infusion-0001")),
+            )
+        ]
+        < 90.0
+    )
+    lux_sensor = (("location", "fridge-1"), ("quantity", "light"), ("sensor", "fridge-1-lux"))
+    assert samples[("vialguard_sensor_up", lux_sensor)] == 1
+    assert samples[("vialguard_sensor_last_reading_timestamp_seconds", lux_sensor)] == pytest.approx(
+        served.clock.wall() - 1.0
+    )
+    rules = served.settings.rules
+    assert (
+        samples[("vialguard_potency_threshold_percent", (("severity", "warning"),))]
+        == rules.potency_warning_percent
+    )
+    assert samples[("vialguard_light_threshold_lux", ())] == rules.light_lux
+    assert (
+        samples[("vialguard_temperature_threshold_celsius", (("bound", "high"),))]
+        == rules.temperature_high_celsius
+    )
+    (build,) = [labels for name, labels in samples if name == "vialguard_build_info"]
+    assert dict(build)["version"]
+    assert samples[("process_resident_memory_bytes", ())] > 0

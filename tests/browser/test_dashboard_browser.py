@@ -7,7 +7,6 @@ through its form (from the keyboard, by its labels), and look right in a screens
 
 from __future__ import annotations
 
-import itertools
 import os
 import platform
 import re
@@ -156,10 +155,12 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
             expect(page.locator("article.vial[data-key=infusion-0001] .badge")).to_have_text(
                 "Do not use", timeout=20_000
             )
-            # The status follows the model's low bound, and the tile says so beside the best and its range.
-            expect(page.locator("article.vial[data-key=infusion-0001]")).to_contain_text(
-                "status from the low bound"
-            )
+            # The verdict follows the model's low bound, and the tile says so beside the best and its range;
+            # its words are the API's, not the page's own.
+            infusion = page.locator("article.vial[data-key=infusion-0001]")
+            expect(infusion).to_contain_text("verdict from the low bound")
+            expect(infusion.locator("dt:has-text('Time left') + dd")).to_have_text("reached")
+            expect(infusion.locator("dt:has-text('Why') + dd")).to_contain_text("below the critical 90 %")
             expect(page.locator("article.vial[data-key=infusion-0001] .chart")).to_have_attribute(
                 "aria-label", re.compile("with its uncertainty band"), timeout=40_000
             )
@@ -244,18 +245,27 @@ def test_spectral_site_shows_the_measured_spectrum_factor_and_near_uv_dose(tmp_p
                 expect(near_uv).to_contain_text("of ICH Q1B's 200 W·h/m²")
                 assert "assumed 5 W/m²" in (near_uv.get_attribute("title") or "")
                 # At 600x a chart's 6-minute bucket passes every 0.6 s: the charts are redrawn at the
-                # dashboard's 5 s pace (not only every 30 s, or when an alert changes), keeping up with
-                # the cards. A redraw asks for each vial's potency series at once: a burst of requests.
-                asked: list[float] = []
+                # dashboard's pace (after each poll, not only every 30 s or when an alert changes), keeping
+                # up with the cards. Counted against the polls themselves, so a loaded machine that slows
+                # both does not matter: each redraw starts with the location's series.
+                polls: list[float] = []
+                redraws: list[float] = []
                 page.on(
                     "request",
-                    lambda r: asked.append(time.monotonic()) if "/potency-series" in r.url else None,
+                    lambda r: (
+                        polls.append(time.monotonic())
+                        if "/api/v1/dashboard" in r.url
+                        else redraws.append(time.monotonic())
+                        if "/series?hours=24" in r.url
+                        else None
+                    ),
                 )
                 page.wait_for_timeout(20_000)
-                bursts = [t for i, t in enumerate(asked) if i == 0 or t - asked[i - 1] > 2.0]
-                gaps = [b - a for a, b in itertools.pairwise(bursts)]
-                assert len(bursts) >= 4, f"charts redrawn at {[round(t - asked[0], 1) for t in bursts]} s"
-                assert max(gaps) < 8.5, f"charts redrawn at {[round(t - asked[0], 1) for t in bursts]} s"
+                seen = f"polls at {[round(t - polls[0], 1) for t in polls]} s, redraws at" + str(
+                    [round(t - polls[0], 1) for t in redraws]
+                )
+                assert len(polls) >= 3, seen
+                assert len(redraws) >= len(polls) - 1, seen
             finally:
                 browser.close()
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 
 from firmware_bridge.acquisition import AcquisitionLoop
 from hardware.clock import ManualClock
+from hardware.errors import HardwareError
 from hardware.timesync import KernelTimeSync, ManualTimeSync
 from monitor.config import Settings
 from monitor.engine import Engine
@@ -203,6 +205,40 @@ def test_never_synchronised_commits_after_the_hold(
 def test_the_kernel_can_be_asked(tmp_path: Path) -> None:
     """adjtimex answers on Linux without privilege: synchronised or not, never an error."""
     assert KernelTimeSync().synchronised() in {True, False}
+
+
+class RefusedTimeSync:
+    """A time source that cannot answer, as adjtimex under a seccomp filter (EPERM): a stand-in, since no
+    test process can install systemd's filter on itself and lift it again."""
+
+    def __init__(self) -> None:
+        self.refused = True
+
+    def synchronised(self) -> bool:
+        if self.refused:
+            raise HardwareError("adjtimex failed: EPERM")
+        return True
+
+
+def test_a_time_source_that_cannot_answer_is_logged_once(
+    settings: Settings, catalog: Catalog, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refused question about the clock is one warning, not one per commit; its return is one info."""
+    conn, engine = open_engine(settings, catalog, clock)
+    sync = RefusedTimeSync()
+    loop = simulated_loop(
+        settings, clock, engine, 2.0, commit_seconds=10.0, time_sync=sync, hold_unsynchronised_seconds=600.0
+    )
+    with caplog.at_level(logging.INFO, logger="firmware_bridge.acquisition"):
+        advance(loop, clock, 60)  # six commits
+        sync.refused = False
+        advance(loop, clock, 20)
+    said = [r.getMessage() for r in caplog.records if "synchronis" in r.getMessage()]
+    assert [m for m in said if m.startswith("cannot tell")] == [
+        "cannot tell whether the clock is synchronised (adjtimex failed: EPERM); taking it as not"
+    ]
+    assert "clock synchronisation can be told again: synchronised" in said
+    assert len(light_ts(conn)) >= 70  # held while unknown, committed once known
 
 
 def test_stopping_while_unsynchronised_commits_what_is_held(

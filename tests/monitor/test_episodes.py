@@ -1,13 +1,10 @@
-"""Episodes out of bounds, vial status and time left to a threshold: the pure functions."""
+"""Episodes out of bounds: the pure functions."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 
 from monitor.episodes import Episode, episodes, join_seconds_for
-from monitor.outlook import hours_to_threshold, loss_rate_per_hour, vial_status
 
 
 def test_consecutive_readings_form_one_episode_lasting_one_interval_more() -> None:
@@ -52,32 +49,3 @@ def test_join_is_just_over_an_interval_but_never_past_the_gap_threshold() -> Non
     """The join window is 1.5 intervals, capped at the sensor's gap threshold."""
     assert join_seconds_for(1.0, 5.0) == 1.5
     assert join_seconds_for(10.0, 12.0) == 12.0
-
-
-@pytest.mark.parametrize(
-    ("percent", "expected"),
-    [(100.0, "green"), (95.0, "green"), (94.99, "amber"), (90.0, "amber"), (89.99, "red")],
-    ids=["full", "at-warning", "below-warning", "at-critical", "below-critical"],
-)
-def test_vial_status_reads_like_a_vial_monitor(percent: float, expected: str) -> None:
-    """Green down to the warning threshold, amber down to the critical one, red below it."""
-    assert vial_status(percent, 95.0, 90.0) == expected
-
-
-def test_hours_to_threshold_follows_first_order_loss() -> None:
-    """At rate ln(100/90) per hour, 100 % reaches 90 % in one hour; reached is 0; no loss is never."""
-    assert hours_to_threshold(100.0, 90.0, math.log(100 / 90)) == pytest.approx(1.0)
-    assert hours_to_threshold(89.0, 90.0, 0.1) == 0.0
-    assert hours_to_threshold(100.0, 90.0, 0.0) is None
-
-
-def test_loss_rate_adds_light_through_packaging_and_heat() -> None:
-    """r = k_L · τ · E + k_ref · Arrhenius; negative lux counts as dark."""
-    r = loss_rate_per_hour(
-        k_light_per_lux_hour=1e-3, tau=0.3, lux=500.0, k_ref_per_hour=2e-6, arrhenius_factor=0.5
-    )
-    assert r == pytest.approx(0.15 + 1e-6)
-    dark = loss_rate_per_hour(
-        k_light_per_lux_hour=1e-3, tau=1.0, lux=-3.0, k_ref_per_hour=0.0, arrhenius_factor=1.0
-    )
-    assert dark == 0.0

@@ -10,6 +10,7 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor import glance, series
+from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
 from monitor.profiles import Catalog
 from monitor.site_sync import sync_site
@@ -59,27 +60,27 @@ def test_light_series_keeps_short_openings_and_the_window_dose(
 
 
 def test_potency_curve_starts_at_label_and_ends_at_the_estimate(
-    conn: sqlite3.Connection, catalog: Catalog, settings: Settings
+    conn: sqlite3.Connection, catalog: Catalog, settings: Settings, clock: ManualClock
 ) -> None:
     """The infusion's curve runs from 100 % at registration down to its present estimate, never rising."""
     vial = vial_store.by_key(conn, "infusion-0001")
     assert vial is not None
     curve = series.potency_curve(conn, catalog, vial, 40)
     assert curve[0].percent == 100.0
-    now = glance.vial_glance(conn, catalog, vial, settings.rules.thresholds())
+    now = assess(conn, catalog, vial, thresholds_of(settings.rules.thresholds()), now=clock.wall() + DURATION)
     assert curve[-1].percent == pytest.approx(now.potency.percent)
     assert all(b.percent <= a.percent for a, b in itertools.pairwise(curve))
-    assert now.status == "red"
-    assert now.hours_to_critical == 0.0
+    assert (now.verdict.verdict, now.verdict.hours_left) == ("do-not-use", 0.0)
 
 
 def test_vial_in_the_dark_has_only_thermal_loss_ahead(
-    conn: sqlite3.Connection, catalog: Catalog, settings: Settings
+    conn: sqlite3.Connection, catalog: Catalog, settings: Settings, clock: ManualClock
 ) -> None:
-    """With the light off, a green vial's time left comes from the slow thermal term: years, not hours."""
+    """With the light off, a vial in use has time left from the slow thermal term: years, not hours."""
     vial = vial_store.by_key(conn, "roze-0002")
     assert vial is not None
-    g = glance.vial_glance(conn, catalog, vial, settings.rules.thresholds())
-    assert g.status == "green"
-    assert g.hours_to_critical is not None
-    assert g.hours_to_critical > 24 * 365
+    v = assess(conn, catalog, vial, thresholds_of(settings.rules.thresholds()), now=clock.wall() + DURATION)
+    assert v.verdict.verdict == "use"
+    assert v.verdict.hours_left is not None
+    assert v.verdict.hours_left > 24 * 365
+    assert v.verdict.time_left_text() == "more than a year at present conditions"

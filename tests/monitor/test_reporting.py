@@ -38,11 +38,11 @@ def test_vial_exposure_splits_at_a_packaging_change(
             recorded_ts=t0 + 3000,
         )
     feed_timeline(db, catalog, settings, t0)
-    r = reporting.vial_report(conn, catalog, vial, settings.rules.thresholds())
+    r = reporting.vial_report(conn, catalog, vial, settings.rules.thresholds(), now=t0 + DURATION)
     assert [(x.packaging, x.tau) for x in r.exposure] == [("infusion-container", 1.0), ("in-carton", 0.0)]
     assert r.exposure[0].end == t0 + 3000
     assert sum(x.effective_lux_hours for x in r.exposure) == pytest.approx(
-        r.glance.potency.effective_lux_hours
+        r.assessment.potency.effective_lux_hours
     )
     assert r.exposure[1].location_lux_hours == pytest.approx(800 * 300 / 3600, rel=1e-2)
     assert [e.kind for e, _ in r.events] == ["registered", "packaging-changed"]

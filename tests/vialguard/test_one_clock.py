@@ -25,6 +25,7 @@ from monitor.store import tokens as token_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.spool import Spool
+from monitor.timestamps import iso_utc
 from monitor.tokens import ExpiryClock
 from tests.firmware_bridge.bridge_process import start_bridge, wait_for_readings
 from vialguard import clocks as system_clocks
@@ -66,9 +67,10 @@ def test_a_console_event_beside_a_running_simulation_is_on_its_timeline(
     # Listed on the same timeline: the label's limit after reconstitution has not passed in an instant.
     assert main(["vials", "list", "--json", *where]) == 0
     roze = next(r for r in json.loads(capsys.readouterr().out) if r["key"] == "roze-0001")
-    assert roze["limited_by"] == "label"
-    assert roze["hours_to_threshold"] is not None
-    assert roze["hours_to_threshold"] > 0
+    assert roze["verdict"]["limited_by"] == "label"
+    assert roze["verdict"]["verdict"] == "use"
+    assert roze["verdict"]["hours_left"] > 0
+    assert roze["verdict_at"] >= (iso_utc(sim_origin) or "")  # judged at the simulation's now
 
 
 def test_a_stopped_simulation_is_joined_after_its_last_record(settings: Settings, catalog: Catalog) -> None:

@@ -48,7 +48,7 @@ def test_vector_2_ten_times_the_concentration_is_several_times_slower(
     base = ["--lamp", "fluorescent-cool-white", "--path-cm", "1", "--lux", "500", "--hours", "1"]
     dilute = predict(capsys, *base, "--concentration-mg-ml", "0.5")
     strong = predict(capsys, *base, "--concentration-mg-ml", "5")
-    assert strong["hours_to_90_percent"] / dilute["hours_to_90_percent"] > 3
+    assert strong["hours_to_threshold"]["best"] / dilute["hours_to_threshold"]["best"] > 3
 
 
 def test_vector_3_dark_and_isothermal_follows_k_ref(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +62,9 @@ def test_warmth_speeds_the_dark_loss_by_the_arrhenius_ratio(capsys: pytest.Captu
     """§3: at Ea = 83.144 kJ/mol, k(40 °C)/k(25 °C) = 4.99, so the dark time to 90 % shrinks by it."""
     at25 = predict(capsys, *THIN, "--lux", "0", "--hours", "1", "--celsius", "25")
     at40 = predict(capsys, *THIN, "--lux", "0", "--hours", "1", "--celsius", "40")
-    assert at25["hours_to_90_percent"] / at40["hours_to_90_percent"] == pytest.approx(4.99, abs=0.01)
+    assert at25["hours_to_threshold"]["best"] / at40["hours_to_threshold"]["best"] == pytest.approx(
+        4.99, abs=0.01
+    )
 
 
 @pytest.mark.parametrize(
@@ -92,28 +94,34 @@ def test_lux_hours_to_90_percent_per_form(
         "--celsius",
         "5",
     )
-    assert low <= out["hours_to_90_percent"] * 1000 <= high
+    assert low <= out["hours_to_threshold"]["best"] * 1000 <= high
     bounds = out["hours_to_threshold"]
     assert bounds["low"] <= bounds["best"] <= bounds["high"]
 
 
 def test_reconstituted_vial_is_limited_by_the_label(capsys: pytest.CaptureFixture[str]) -> None:
-    """A reconstituted Rozebalamin vial, window open at 500 lx: the model gives days, the label 60 minutes."""
-    out = predict(
-        capsys,
-        "--form",
-        "rozebalamin-25mg",
-        "--state",
-        "window-open",
-        "--lux",
-        "500",
-        "--hours",
-        "1",
-        "--reconstituted",
-    )
-    assert out["hours_to_threshold"]["best"] > 10
-    assert out["hours_to_90_percent"] == 1.0
-    assert out["hours_to_threshold"]["limited_by"] == "label"
+    """A reconstituted Rozebalamin vial, window open at 500 lx: the model gives days, the label 60 minutes;
+    the verdict after half an hour counts down to the label, after an hour it is do not use."""
+    args = ("--form", "rozebalamin-25mg", "--state", "window-open", "--lux", "500", "--reconstituted")
+    half = predict(capsys, *args, "--hours", "0.5")
+    assert half["hours_to_threshold"]["best"] > 10
+    v = half["verdict"]
+    assert (v["verdict"], v["limited_by"], v["basis"]) == ("use", "label", "low bound")
+    assert v["hours_left"] == pytest.approx(0.5)
+    assert v["time_left"] == "30 min (label limit after reconstitution)"
+    hour = predict(capsys, *args, "--hours", "1")["verdict"]
+    assert (hour["verdict"], hour["time_left"]) == ("do-not-use", "reached: label limit passed")
+
+
+def test_verdict_reads_the_low_bound_like_the_live_system(capsys: pytest.CaptureFixture[str]) -> None:
+    """A thin solution under an unknown lamp at 500 lx for 2.5 minutes: the best estimate is above the
+    warning threshold but the low bound (κ_s up to 1.77) is not, so the verdict is watch, as the live
+    system's alerts would have it."""
+    out = predict(capsys, "--concentration-mg-ml", "0", "--path-cm", "1", "--lux", "500", "--hours", "0.0417")
+    p, v = out["potency_percent"], out["verdict"]
+    assert p["low"] < 95.0 <= p["best"]
+    assert (v["verdict"], v["basis_percent"]) == ("watch", p["low"])
+    assert v["hours_left"] == pytest.approx(out["hours_to_threshold"]["low"] - 0.0417, abs=1e-3)
 
 
 def test_readings_csv_gives_the_same_as_constant_conditions(
@@ -130,7 +138,9 @@ def test_readings_csv_gives_the_same_as_constant_conditions(
     from_csv = predict(capsys, *THIN, "--readings", str(csv))
     constant = predict(capsys, *THIN, "--lux", "500", "--hours", "1")
     assert from_csv["potency_percent"] == constant["potency_percent"]
-    assert from_csv["hours_to_90_percent"] == pytest.approx(constant["hours_to_90_percent"], rel=1e-9)
+    for bound in ("best", "low", "high"):
+        assert from_csv["hours_to_threshold"][bound] == pytest.approx(constant["hours_to_threshold"][bound])
+    assert from_csv["verdict"] == constant["verdict"]
 
 
 def test_predict_agrees_with_the_live_model(
@@ -224,7 +234,8 @@ def test_text_output_in_a_subprocess() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "time to 90 %:" in done.stdout
+    assert "model time to 90 % from the start:" in done.stdout
+    assert "verdict after 4 h:" in done.stdout
     assert "τ_pkg" in done.stdout
     assert "assumed" in done.stdout
 

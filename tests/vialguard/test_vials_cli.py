@@ -79,8 +79,10 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     roze = next(r for r in json.loads(listed.stdout) if r["key"] == "roze-0002")
     assert roze["packaging"] == "syringe"
-    assert roze["limited_by"] == "label"
-    assert 0.9 < roze["hours_to_threshold"] <= 1.0
+    v = roze["verdict"]
+    assert (v["verdict"], v["limited_by"], v["basis"]) == ("use", "label", "low bound")
+    assert 0.9 < v["hours_left"] <= 1.0
+    assert v["time_left"].endswith("min (label limit after reconstitution)")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from monitor.integrity import check_database
 from monitor.store import Database
 from monitor.store.backup import backup
 from monitor.store.retention import downsample
+from vialguard.clocks import system_now
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -85,7 +85,9 @@ def cmd_downsample(args: argparse.Namespace) -> int:
         raise StoreError(f"--older-than-days must be positive, got {args.older_than_days:g}")
     conn = Database(path).connect()
     try:
-        replaced = downsample(conn, time.time() - args.older_than_days * 86_400.0)
+        # On the system's clock: a simulation's readings are days old on its timeline, not the machine's.
+        now = system_now(conn, path)
+        replaced = downsample(conn, now - args.older_than_days * 86_400.0)
     finally:
         conn.close()
     _out(f"aggregated {replaced} readings older than {args.older_than_days:g} days into one-minute rows")

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from monitor import whatif
+from monitor import verdict, whatif
 from monitor.errors import ConfigError
 from monitor.parameters import model_parameters
 from monitor.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
+from monitor.rules import RuleThresholds
 
 # The packaging of a bare solution: its own clear infusion container, τ = 1 (§7).
 BARE_PACKAGING = "infusion-container"
@@ -148,12 +149,25 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.hours <= 0:
             raise ConfigError(f"--hours must be positive, got {args.hours:g}")
         t, lux, celsius = whatif.constant_series(args.lux, args.hours, args.celsius)
+    if not args.threshold < args.warning:
+        raise ConfigError(f"--warning {args.warning:g} must lie above --threshold {args.threshold:g}")
     result = whatif.predict(case, t, lux, celsius, args.threshold, args.points)
     hours = result.hours_to_threshold
     label = case.form.label_use_within_minutes
     limit = label.value / 60.0 if args.reconstituted and label is not None else None
-    headline = hours.best if limit is None else min(hours.best, limit)
     final = result.final
+    # The verdict at the end of the series, as the live system would give it then (the same function,
+    # the same basis: the low bound), with the last conditions held.
+    span_hours = float(t[-1] - t[0]) / 3600.0
+    judged = verdict.decide(
+        verdict.Evidence(
+            low_percent=final.percent.low,
+            model_hours_low=max(hours.low - span_hours, 0.0),
+            label_deadline_ts=None if limit is None else limit * 3600.0,
+        ),
+        verdict.Thresholds(args.warning, args.threshold),
+        now=span_hours * 3600.0,
+    )
     parameters = model_parameters(case.drug, case.form, case.packaging, case.lamp)
     if args.json:
         out = {
@@ -163,14 +177,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 "high": round(final.percent.high, 4),
             },
             "effective_lux_hours": round(final.effective_lux_hours.best, 4),
-            f"hours_to_{args.threshold:g}_percent": _finite(headline),
+            "hours": round(span_hours, 4),
+            "verdict": judged.facts(),
             "hours_to_threshold": {
                 "threshold_percent": args.threshold,
                 "best": _finite(hours.best),
                 "low": _finite(hours.low),
                 "high": _finite(hours.high),
                 "label_limit_hours": limit,
-                "limited_by": "label" if limit is not None and limit < hours.best else "model",
             },
             "trajectory": [
                 {
@@ -215,11 +229,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return "never at these conditions" if math.isinf(x) else f"{x:.3g} h"
 
     lines.append(
-        f"time to {args.threshold:g} %: {h(hours.best)}"
+        f"model time to {args.threshold:g} % from the start: {h(hours.best)}"
         f" (as soon as {h(hours.low)}, as late as {h(hours.high)})"
     )
     if limit is not None:
-        lines.append(f"label: use within {limit * 60:g} min of reconstitution, so at most {h(headline)}")
+        lines.append(f"label: use within {limit * 60:g} min of reconstitution")
+    lines.append(
+        f"verdict after {span_hours:.3g} h: {judged.label} ({judged.reason}); time left then:"
+        f" {judged.time_left_text()}"
+    )
     lines.append("parameters (provenance):")
     for x in parameters:
         span = "" if x.low == x.high else f" [{x.low:.4g}-{x.high:.4g}]"
@@ -251,7 +269,19 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--concentration-mg-ml", type=float, help="concentration, mg/mL (overrides the form's)")
     p.add_argument("--path-cm", type=float, help="optical path, cm (overrides the form's)")
     p.add_argument("--initial-percent", type=float, default=100.0, help="assay at the start, %% of label")
-    p.add_argument("--threshold", type=float, default=90.0, help="potency threshold, %% (default 90)")
+    defaults = RuleThresholds()
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=defaults.potency_critical_percent,
+        help="critical potency threshold, %% of label: below it, do not use (default %(default)g)",
+    )
+    p.add_argument(
+        "--warning",
+        type=float,
+        default=defaults.potency_warning_percent,
+        help="warning potency threshold, %% of label: below it, watch (default %(default)g)",
+    )
     p.add_argument(
         "--reconstituted", action="store_true", help="reconstituted at the start: the label's limit applies"
     )

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sqlite3
 from datetime import datetime
 from typing import Any
 
 from monitor import lifecycle
+from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
 from monitor.errors import ConfigError, NotFound
-from monitor.exposure import vial_potency
 from monitor.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
 from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
+from monitor.timestamps import iso_utc
 from vialguard.actor import console_actor
 from vialguard.clocks import system_now
 from vialguard.options import add_common, parse_duration, settings_from
@@ -44,15 +44,11 @@ def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catal
     return settings, conn, load_catalog(settings.drug_profiles_file)
 
 
-def _hours(h: float | None) -> float | None:
-    return None if h is None or math.isinf(h) else round(h, 3)
-
-
 def _row(
-    conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord, threshold: float, now: float
+    conn: sqlite3.Connection, catalog: Catalog, vial: vial_store.VialRecord, settings: Settings, now: float
 ) -> dict[str, Any]:
-    p = vial_potency(conn, catalog, vial, threshold_percent=threshold, now=now)
-    ttt = p.time_to_threshold
+    a = assess(conn, catalog, vial, thresholds_of(settings.rules.thresholds()), now=now)
+    p, v = a.potency, a.verdict
     return {
         "key": vial.key,
         "form": vial.form,
@@ -65,36 +61,38 @@ def _row(
             "high": round(p.percent_range.high, 3),
         },
         "effective_lux_hours": round(p.effective_lux_hours, 3),
-        "hours_to_threshold": None if ttt is None else _hours(ttt.hours),
-        "limited_by": None if ttt is None else ttt.limited_by,
+        "verdict": v.facts(),
+        "verdict_at": iso_utc(now),
     }
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     settings, conn, catalog = _open_readonly(args)
-    threshold = settings.rules.potency_critical_percent
     try:
-        now = system_now(conn, settings.db_path)  # a running simulation's time, not the machine's
-        rows = [_row(conn, catalog, v, threshold, now) for v in vial_store.list_all(conn)]
+        # One instant for every row, on the system's clock (a running simulation's time, not the machine's).
+        now = system_now(conn, settings.db_path)
+        rows = [_row(conn, catalog, v, settings, now) for v in vial_store.list_all(conn)]
     finally:
         conn.close()
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))  # noqa: T201  # command output
         return 0
     print(  # noqa: T201  # command output
-        f"{'vial':<16} {'status':<12} {'location':<12} {'packaging':<22} {'potency % best (low-high)':<26}"
-        f" {'lux·h':>9}  time to {threshold:g} %"
+        f"{'vial':<16} {'verdict':<11} {'status':<12} {'location':<12} {'packaging':<22}"
+        f" {'potency % best (low-high)':<26} {'lux·h':>9}  time left (to do not use)"
     )
     for r in rows:
-        p = r["potency_percent"]
-        left = "-" if r["status"] != "active" else "never at current light"
-        if r["hours_to_threshold"] is not None:
-            left = f"{r['hours_to_threshold']:.2f} h ({r['limited_by']})"
+        p, v = r["potency_percent"], r["verdict"]
         print(  # noqa: T201
-            f"{r['key']:<16} {r['status']:<12} {r['location'] or '-':<12} {r['packaging'] or '-':<22}"
-            f" {p['best']:7.2f} ({p['low']:.2f}-{p['high']:.2f}){'':<4}"
-            f" {r['effective_lux_hours']:>9.1f}  {left}"
+            f"{r['key']:<16} {v['label']:<11} {r['status']:<12} {r['location'] or '-':<12}"
+            f" {r['packaging'] or '-':<22} {p['best']:7.2f} ({p['low']:.2f}-{p['high']:.2f}){'':<4}"
+            f" {r['effective_lux_hours']:>9.1f}  {v['time_left']}"
         )
+    rules = settings.rules
+    print(  # noqa: T201
+        f"verdicts read the potency's low bound, as the alerts do: below {rules.potency_warning_percent:g} %"
+        f" watch, below {rules.potency_critical_percent:g} % do not use"
+    )
     return 0
 
 
@@ -128,13 +126,13 @@ def cmd_event(args: argparse.Namespace) -> int:
             detail = {"event_id": event_id, "kind": args.kind, "at": event.ts, "location": args.location}
             detail |= {"packaging": args.packaging, "detail": args.detail}
             audit_store.append(conn, now, console_actor(), f"vial.{args.kind}", f"vial:{vial.key}", detail)
-        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings.rules.potency_critical_percent, now)
+        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings, now)
     finally:
         conn.close()
-    p = row["potency_percent"]
+    p, v = row["potency_percent"], row["verdict"]
     print(  # noqa: T201  # command output
         f"{args.vial}: {args.kind} recorded; potency {p['best']:.2f} %"
-        f" (low {p['low']:.2f}, high {p['high']:.2f})"
+        f" (low {p['low']:.2f}, high {p['high']:.2f}); {v['label']}, time left {v['time_left']}"
     )
     return 0
 

@@ -1,0 +1,71 @@
+"""A vial's potency with its verdict: what every surface shows of a vial, from one evaluation.
+
+The potency model (:mod:`monitor.exposure`) gives best, low and high and the low bound's time to the
+critical threshold; :func:`monitor.verdict.decide` turns that into the one verdict. Surfaces call
+:func:`assess` (or :func:`assess_all` for many vials in one pass) and print its fields; none of them
+computes a status or a time left of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from monitor import verdict
+from monitor.exposure import VialPotency, vial_potency
+from monitor.profiles import Catalog
+from monitor.rules import RuleThresholds
+from monitor.site_view import SiteView
+from monitor.store.vials import VialRecord
+from monitor.verdict import EndKind, Evidence, Thresholds, VialVerdict
+
+_ENDED: dict[str, EndKind] = {"administered": "administered", "discarded": "discarded"}
+
+
+@dataclass(frozen=True, slots=True)
+class VialAssessment:
+    potency: VialPotency
+    verdict: VialVerdict
+
+
+def thresholds_of(rules: RuleThresholds) -> Thresholds:
+    return Thresholds(rules.potency_warning_percent, rules.potency_critical_percent)
+
+
+def evidence_of(p: VialPotency) -> Evidence:
+    ttt = p.time_to_threshold
+    return Evidence(
+        low_percent=p.percent_range.low,
+        model_hours_low=math.inf if ttt is None else ttt.hours_low,
+        label_deadline_ts=None if ttt is None else ttt.label_deadline_ts,
+        ended=_ENDED.get(p.vial.status),
+    )
+
+
+def assess(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vial: VialRecord,
+    thresholds: Thresholds,
+    *,
+    now: float,
+    site: SiteView | None = None,
+) -> VialAssessment:
+    """The vial's potency as of its latest data and its verdict at ``now`` (the system's clock)."""
+    p = vial_potency(conn, catalog, vial, threshold_percent=thresholds.critical_percent, now=now, site=site)
+    return VialAssessment(p, verdict.decide(evidence_of(p), thresholds, now))
+
+
+def assess_all(
+    conn: sqlite3.Connection,
+    catalog: Catalog,
+    vials: Iterable[VialRecord],
+    thresholds: Thresholds,
+    *,
+    now: float,
+) -> list[VialAssessment]:
+    """:func:`assess` for each of ``vials``, sharing one pass's lookups."""
+    site = SiteView(conn)
+    return [assess(conn, catalog, v, thresholds, now=now, site=site) for v in vials]
