@@ -7,7 +7,11 @@ import sqlite3
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from api.reports.layout import local_time
+from api.schemas import iso
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from tests.api.conftest import Served
@@ -218,3 +222,11 @@ def test_stored_times_at_the_calendars_edge_still_read(served: Served) -> None:
     listed = served.client.get("/api/v1/vials").json()
     legacy = next(v for v in listed if v["key"] == "legacy-0001")
     assert legacy["registered_at"] is None  # no date to show, said as null rather than a 500
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-(10**6), max_value=10**6))
+def test_the_apis_time_formatters_are_total(ts: float, offset_seconds: int) -> None:
+    """JSON times and report times: a value for any stored float at any offset, never an exception."""
+    text = iso(ts)
+    assert text is None or text.endswith("Z")
+    assert isinstance(local_time(ts, float(offset_seconds)), str)
