@@ -2,8 +2,9 @@
 
 **Host allow-list.** A web page on another site can point its own name at 127.0.0.1 (DNS rebinding) and
 then read the API as if it were its own origin: the browser sends that name in ``Host``. A request whose
-``Host`` is not an IP address, a loopback name or a name in ``[api] allowed_hosts`` (nor the bind address
-itself when that is a name) is refused with 400 before any handler runs. An IP address is safe to answer:
+``Host`` is not an IP address, a loopback name, this machine's own name (and its ``.local``) or a name in
+``[api] allowed_hosts`` (nor the bind address itself when that is a name) is refused with 400 before any
+handler runs. An IP address is safe to answer:
 a page can only make the browser send it from that very origin.
 
 **Security headers.** ``X-Content-Type-Options: nosniff`` (a JSON or CSV answer is never run as a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import socket
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,9 +62,16 @@ def host_name(header: str) -> str:
     return text.rstrip(".")
 
 
+def own_names() -> set[str]:
+    """This machine's own name and its mDNS name (``vialguard-pi``, ``vialguard-pi.local``): a page
+    elsewhere cannot make a browser send them, as it can its own name pointed at this address."""
+    name = host_name(socket.gethostname())
+    return {name, f"{name}.local"} if name else set()
+
+
 def allowed_names(api: ApiConfig) -> frozenset[str]:
     """The names, besides IP addresses, that requests may carry in ``Host``."""
-    names = set(LOOPBACK_NAMES) | {host_name(n) for n in api.allowed_hosts}
+    names = set(LOOPBACK_NAMES) | own_names() | {host_name(n) for n in api.allowed_hosts}
     if api.host and not _is_ip(api.host):  # bound to a name: that name is this server's
         names.add(host_name(api.host))
     return frozenset(names)

@@ -46,12 +46,19 @@ def simulated(conn: sqlite3.Connection) -> SimulatedClock | None:
     return SimulatedClock(float(row[0]), float(row[1]), float(row[2]), str(row[3]), int(row[4]))
 
 
-def raise_real_high_water(conn: sqlite3.Connection, real_ts: float) -> float:
-    """Raise the mark to ``real_ts`` if it is later; returns the mark."""
+HIGH_WATER_STEP_SECONDS = 60.0
+"""The mark moves in steps of at least this: a commit that would move it less writes no page (an SD card
+wears with each), and a restart after a step back loses at most this much of the time already seen."""
+
+
+def raise_real_high_water(
+    conn: sqlite3.Connection, real_ts: float, step_seconds: float = HIGH_WATER_STEP_SECONDS
+) -> float:
+    """Raise the mark to ``real_ts`` if that is ``step_seconds`` past it; returns the mark."""
     conn.execute(
-        "INSERT INTO real_clock_high_water (id, real_ts) VALUES (1, ?)"
-        " ON CONFLICT(id) DO UPDATE SET real_ts = max(real_ts, excluded.real_ts)",
-        (real_ts,),
+        "INSERT INTO real_clock_high_water (id, real_ts) VALUES (1, ?) ON CONFLICT(id) DO UPDATE"
+        " SET real_ts = excluded.real_ts WHERE excluded.real_ts >= real_clock_high_water.real_ts + ?",
+        (real_ts, step_seconds),
     )
     return real_high_water(conn) or real_ts
 

@@ -86,3 +86,12 @@ def test_binding_beyond_loopback_without_tls_warns(
     if warned:
         assert host in warnings[0]
         assert "behind_tls_proxy" in warnings[0]
+
+
+def test_this_machines_own_name_is_answered(served: Served) -> None:
+    """The machine's host name and its mDNS name (what Prometheus scrapes on a LAN) pass unconfigured."""
+    import socket
+
+    name = socket.gethostname().lower()
+    for host in (name, f"{name}.local:8000"):
+        assert served.client.get("/api/v1/vials", headers={"Host": host}).status_code == 200
