@@ -43,7 +43,7 @@ from api.routes import (
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
-from monitor.profiles import load_catalog
+from monitor.model.profiles import load_catalog
 from monitor.store import Database
 from monitor.store import clocks as clock_store
 from monitor.store.database import unavailable_reason

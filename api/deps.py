@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from api.changes import ChangeWatcher
 from hardware.clock import Clock
 from monitor.config import Settings
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import Database
 from monitor.store import alerts as alert_store
 from monitor.tokens import ExpiryClock

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from api.schemas import Location, Vial
-from monitor.verdict import Basis, Colour
+from monitor.model.verdict import Basis, Colour
 
 
 class Thresholds(BaseModel):

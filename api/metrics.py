@@ -42,7 +42,7 @@ from api.auth import caller
 from api.deps import AppState
 from api.routes.health import stale_after_seconds
 from api.site_metrics import SiteCollector
-from monitor.alert_vocabulary import ALERT_STATES, SEVERITIES
+from monitor.alerts.vocabulary import ALERT_STATES, SEVERITIES
 from monitor.store import health, serial_links
 from monitor.store.database import snapshot
 from monitor.webhooks import loggable

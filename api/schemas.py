@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.params import SaneTime
-from monitor.alert_vocabulary import AlertClass, AlertState, Severity
+from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
+from monitor.model.verdict import Basis, Colour, LimitedBy, Verdict
 from monitor.timestamps import iso_utc
-from monitor.verdict import Basis, Colour, LimitedBy, Verdict
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

@@ -31,13 +31,13 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from api.deps import AppState
 from monitor.assessment import assess, thresholds_of
 from monitor.config import RulesConfig
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
+from monitor.model.verdict import VERDICTS, Verdict
 from monitor.site_view import SiteView
 from monitor.store import readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot
 from monitor.store.vials import VialRecord
-from monitor.verdict import VERDICTS, Verdict
 
 BOUNDS = ("best", "low", "high")
 

@@ -18,10 +18,10 @@ from importlib import resources
 from pathlib import Path
 
 from bench.harness import Figure, figure, median_time
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import load_catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database
 

@@ -1,6 +1,6 @@
 """Ledger: integrating a year of 1 Hz readings into the cumulative dose, as ingest and ``db check`` do.
 
-The code measured is :func:`monitor.ledger.integrate`, which the engine runs on every batch and the
+The code measured is :func:`monitor.model.ledger.integrate`, which the engine runs on every batch and the
 database check on the whole history. Baselines in the same run: a single numpy pass over the same lux array
 (``np.sum``: the memory-bandwidth floor) and a straightforward per-reading Python loop (measured on a 7-day
 slice and scaled linearly to the year, since a year of it takes minutes). A vial's potency from the stored
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from bench.harness import Figure, figure, median_time
-from monitor import ledger
+from monitor.model import ledger
 
 YEAR_SECONDS = 365 * 86_400
 

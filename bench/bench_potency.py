@@ -22,13 +22,13 @@ from bench.harness import Figure, figure, median_time
 from monitor.assessment import assess_all
 from monitor.config import parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import Catalog, load_catalog
+from monitor.model.profiles import Catalog, load_catalog
+from monitor.model.verdict import Thresholds
 from monitor.series import potency_curve
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
-from monitor.verdict import Thresholds
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
 FORMS = (

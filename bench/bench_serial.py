@@ -39,10 +39,10 @@ from firmware_bridge.acquisition import AcquisitionLoop
 from firmware_bridge.firmware_sim import PtyPort
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import SystemClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Engine
-from monitor.profiles import load_catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database
 

@@ -43,7 +43,7 @@ from monitor.engine import (
     TemperatureReading,
 )
 from monitor.errors import StoreError
-from monitor.spectral import SpectralCounts
+from monitor.model.spectral import SpectralCounts
 from monitor.store.health import Heartbeat
 from monitor.store.spool import Spool
 from monitor.timekeeping import ClockJump, ClockReport

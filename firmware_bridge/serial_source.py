@@ -25,7 +25,7 @@ from firmware_bridge.serial_link import SerialLink
 from hardware.clock import Clock
 from monitor.config import SerialSourceConfig
 from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
-from monitor.quantities import Quantity
+from monitor.model.quantities import Quantity
 from monitor.store import serial_links
 from monitor.store.serial_links import BootRecord, FrameKey
 

@@ -15,13 +15,13 @@ from hardware.clock import Clock
 from hardware.errors import HardwareError
 from hardware.sd_notify import SystemdNotify
 from hardware.timesync import ManualTimeSync, TimeSync, system_time_sync
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings
 from monitor.config_audit import record_config
 from monitor.engine import Engine
 from monitor.errors import StoreError
+from monitor.model.profiles import load_catalog
 from monitor.outages import iso, start_run, stop_run
-from monitor.profiles import load_catalog
-from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.storage_health import check_soundness
 from monitor.store import Database

@@ -1,7 +1,7 @@
 """A vial's potency with its verdict: what every surface shows of a vial, from one evaluation.
 
 The potency model (:mod:`monitor.exposure`) gives best, low and high and the low bound's time to the
-critical threshold; :func:`monitor.verdict.decide` turns that into the one verdict. Surfaces call
+critical threshold; :func:`monitor.model.verdict.decide` turns that into the one verdict. Surfaces call
 :func:`assess` (or :func:`assess_all` for many vials in one pass) and print its fields; none of them
 computes a status or a time left of its own.
 """
@@ -13,13 +13,13 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from monitor import verdict
+from monitor.alerts.rules import RuleThresholds
 from monitor.exposure import VialPotency, vial_potency
-from monitor.profiles import Catalog
-from monitor.rules import RuleThresholds
+from monitor.model import verdict
+from monitor.model.profiles import Catalog
+from monitor.model.verdict import EndKind, Evidence, Thresholds, VialVerdict
 from monitor.site_view import SiteView
 from monitor.store.vials import VialRecord
-from monitor.verdict import EndKind, Evidence, Thresholds, VialVerdict
 
 _ENDED: dict[str, EndKind] = {"administered": "administered", "discarded": "discarded"}
 

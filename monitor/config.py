@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from monitor.alerts.rules import RuleThresholds
 from monitor.errors import ConfigError, InvalidRequest
-from monitor.profiles import Catalog, load_catalog
-from monitor.quantities import Quantity
-from monitor.rules import RuleThresholds
-from monitor.spectral import MEASURED_SPECTRUM_LAMP
+from monitor.model.profiles import Catalog, load_catalog
+from monitor.model.quantities import Quantity
+from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
 
 Key = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Seconds = Annotated[float, Field(gt=0)]

@@ -14,9 +14,9 @@ import sqlite3
 
 import numpy as np
 
-from monitor import kinetics
-from monitor.bounds import Interval
-from monitor.profiles import DrugModel
+from monitor.model import kinetics
+from monitor.model.bounds import Interval
+from monitor.model.profiles import DrugModel
 from monitor.store import health, readings, sites
 
 SECONDS_PER_HOUR = 3600.0

@@ -18,14 +18,15 @@ from typing import TypeAlias, TypeVar, cast
 
 import numpy as np
 
-from monitor import exposure, ledger, storage_health, timekeeping
-from monitor.alert_lifecycle import RuleState, Transition, escalated_severity, evaluate
+from monitor import exposure, storage_health, timekeeping
+from monitor.alerts.lifecycle import RuleState, Transition, escalated_severity, evaluate
+from monitor.alerts.rules import Observation, Rule
 from monitor.errors import StoreError
-from monitor.profiles import Catalog
-from monitor.quantities import Quantity, ledger_integrand
-from monitor.rules import Observation, Rule
+from monitor.model import ledger
+from monitor.model.profiles import Catalog
+from monitor.model.quantities import Quantity, ledger_integrand
+from monitor.model.spectral import SpectralCounts
 from monitor.site_view import SiteView
-from monitor.spectral import SpectralCounts
 from monitor.store import alerts, health, readings, serial_links, silences, sites, spectral
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction

@@ -5,7 +5,7 @@ takes the dose its location's ledger accumulated between the segment's ends, the
 factor κ_s (measured, where a spectral sensor is there: :mod:`monitor.measured_light`) and the packaging's
 τ_pkg (photokinetics.md §7). Because the ledger is cumulative and events carry
 their true times, an event recorded after the fact, or readings that arrive late, give the right answer on
-the next evaluation. The bounds (:mod:`monitor.bounds`) take the sensor's calibration uncertainty, the
+the next evaluation. The bounds (:mod:`monitor.model.bounds`) take the sensor's calibration uncertainty, the
 light it did not see (gaps and saturated readings, bounded by the location's worst-case lux) and the
 profile's parameter ranges.
 """
@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import bounds, data_bounds, kinetics, measured_light
-from monitor.bounds import Interval
-from monitor.profiles import Catalog, Constant, DrugModel
+from monitor import data_bounds, measured_light
+from monitor.model import bounds, kinetics
+from monitor.model.bounds import Interval
+from monitor.model.profiles import Catalog, Constant, DrugModel
 from monitor.site_view import SiteView
 from monitor.store import readings, sites
 from monitor.store import vials as vial_store

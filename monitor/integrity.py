@@ -3,7 +3,8 @@
 The cumulative columns of the readings tables are the location ledgers the potency model reads (with the
 one-minute aggregates kept past retention, whose doses must chain exactly). They are
 written batch by batch as readings arrive; here they are recomputed from the stored readings alone, with
-:func:`monitor.ledger.integrate` and the recorded gaps, and compared. An interval longer than the sensor's
+:func:`monitor.model.ledger.integrate` and the recorded gaps,
+and compared. An interval longer than the sensor's
 ``max_gap_seconds`` with no gap recorded over it is a problem too: a gap must be said, never skipped.
 """
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import ledger
-from monitor.quantities import Quantity, ledger_integrand
+from monitor.model import ledger
+from monitor.model.quantities import Quantity, ledger_integrand
 from monitor.store import retention, sites
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.sites import SensorRecord

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from monitor.errors import InvalidRequest
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, EventKind, VialRecord

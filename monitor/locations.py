@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from monitor import kinetics
+from monitor.model import kinetics
 from monitor.store import readings, sites
 from monitor.store.sites import LocationRecord, SensorRecord
 

@@ -8,7 +8,7 @@ saturated or dark while the lux sensor saw light) keeps the configured lamp's κ
 to its share of the stretch's lux·h, so a spectral sensor that fails never narrows the bounds.
 
 Where it has no spectral sensor but a UV sensor (LTR390), the near-UV that sensor saw per lux says how
-much of the light was daylight (:func:`monitor.spectral.daylight_share`), and κ_s is the mix of the
+much of the light was daylight (:func:`monitor.model.spectral.daylight_share`), and κ_s is the mix of the
 configured lamp's and daylight's (``daylight-window``) in those shares: light is additive, so over a stretch
 the ratio of the near-UV ledger to the sensor's own lux ledger gives the lux-weighted share. Its range
 spans the lamp's and daylight's ranges and daylight taken as open (D65) rather than through a window
@@ -24,15 +24,15 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from monitor.bounds import Interval
-from monitor.profiles import Catalog
-from monitor.site_view import SiteView
-from monitor.spectral import (
+from monitor.model.bounds import Interval
+from monitor.model.profiles import Catalog
+from monitor.model.spectral import (
     ICH_Q1B_NEAR_UV_WH_PER_M2,
     MEASURED_SPECTRUM_LAMP,
     MIN_LUX_FOR_DAYLIGHT_SHARE,
     daylight_share,
 )
+from monitor.site_view import SiteView
 from monitor.store import readings, spectral
 from monitor.store.sites import SensorRecord
 

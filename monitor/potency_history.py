@@ -1,6 +1,6 @@
 """A vial's potency at many past times from one load: the curve costs one pass over its stretches.
 
-The potency at time τ is :func:`monitor.bounds.potency_range` over the vial's stretches up to τ
+The potency at time τ is :func:`monitor.model.bounds.potency_range` over the vial's stretches up to τ
 (:func:`monitor.exposure.spans`). Every stretch that ended by τ is the same at every later time, so each is
 evaluated once; only the stretch τ falls in is cut at τ. For that one, what the store would be asked at
 each τ is loaded once for all of them (the sensor's recorded gaps, its saturated readings, its hourly
@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import bounds, data_bounds, kinetics
-from monitor.bounds import Interval, SegmentRange
+from monitor import data_bounds
 from monitor.exposure import Span, interval_of, reference_hours, segment_ranges, spans
-from monitor.kinetics import FloatArray
-from monitor.profiles import Catalog, DrugModel
+from monitor.model import bounds, kinetics
+from monitor.model.bounds import Interval, SegmentRange
+from monitor.model.kinetics import FloatArray
+from monitor.model.profiles import Catalog, DrugModel
 from monitor.site_view import SiteView
 from monitor.store import health, readings
 from monitor.store import vials as vial_store

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from monitor import locations
+from monitor.alerts.rules import RuleThresholds
 from monitor.assessment import VialAssessment, assess, thresholds_of
 from monitor.episodes import Direction, Episode, episodes, join_seconds_for
 from monitor.glance import light_episodes
-from monitor.profiles import Catalog
-from monitor.rules import RuleThresholds
+from monitor.model.profiles import Catalog
 from monitor.series import PotencyPoint, potency_curve
 from monitor.store import alerts as alert_store
 from monitor.store import history, readings, sites

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.exposure import vial_potency
+from monitor.model.profiles import Catalog
 from monitor.potency_history import potency_at
-from monitor.profiles import Catalog
 from monitor.store import history, readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.sites import LocationRecord
@@ -86,7 +86,7 @@ class PotencyPoint:
     ts: float
     percent: float
     effective_lux_hours: float
-    low_percent: float | None = None  # the model's bounds at that time (see monitor.bounds)
+    low_percent: float | None = None  # the model's bounds at that time (see monitor.model.bounds)
     high_percent: float | None = None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from monitor.quantities import Quantity
+from monitor.model.quantities import Quantity
 from monitor.store import location_light, sites, spectral
 from monitor.store.location_light import LocationLight
 from monitor.store.sites import SensorRecord

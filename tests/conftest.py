@@ -11,7 +11,7 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.config import Settings, parse_settings
-from monitor.profiles import Catalog, load_catalog
+from monitor.model.profiles import Catalog, load_catalog
 
 
 def simulated_raw() -> dict[str, Any]:

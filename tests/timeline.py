@@ -6,10 +6,10 @@ fires the light alert). Temperature every 10 s: 5 °C, with 20 minutes at 10 °C
 
 from __future__ import annotations
 
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.store import Database
 
 DOORS: tuple[tuple[int, int, float], ...] = ((600, 30, 500.0), (1800, 90, 400.0), (3600, 300, 800.0))

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import State
-from monitor.profiles import DrugModel, LampModel, PackagingModel
+from monitor.model.profiles import DrugModel, LampModel, PackagingModel
 
 router = APIRouter(prefix="/api/v1", tags=["model"])
 

@@ -13,7 +13,7 @@ from hardware.chips.ltr390 import NEAR_UV_W_PER_M2_PER_UVI
 from monitor import measured_light
 from monitor.config import Settings
 from monitor.locations import LocationSummary, summarise
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.site_view import SiteView
 from monitor.store import location_light, readings, sites
 from monitor.store.database import snapshot

@@ -27,19 +27,19 @@ from api.schemas import (
 )
 from monitor import lifecycle, measured_light
 from monitor.assessment import VialAssessment, assess, assess_all, thresholds_of
-from monitor.bounds import Interval
 from monitor.errors import InvalidRequest
 from monitor.exposure import vial_potency
-from monitor.parameters import model_parameters
+from monitor.model.bounds import Interval
+from monitor.model.parameters import model_parameters
+from monitor.model.profiles import Catalog, LampModel
+from monitor.model.verdict import Thresholds
+from monitor.model.verdict import VialVerdict as Verdict
 from monitor.potency_history import potency_at
-from monitor.profiles import Catalog, LampModel
 from monitor.site_view import SiteView
 from monitor.store import audit as audit_store
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot, transaction
-from monitor.verdict import Thresholds
-from monitor.verdict import VialVerdict as Verdict
 
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from monitor.alert_vocabulary import AlertClass, AlertState, Severity
+from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import InvalidRequest, NotFound
 
 __all__ = ["AlertClass", "AlertState", "Severity"]  # the vocabulary, as the store's callers name it
@@ -282,7 +282,7 @@ def events(conn: sqlite3.Connection, alert_id: int) -> list[AlertEvent]:
 
 
 def rule_timers(conn: sqlite3.Connection) -> dict[str, str]:
-    """Each rule timer's persisted state (JSON, see :class:`monitor.alert_lifecycle.RuleState`)."""
+    """Each rule timer's persisted state (JSON, see :class:`monitor.alerts.lifecycle.RuleState`)."""
     return {str(f): str(t) for f, t in conn.execute("SELECT fingerprint, timer FROM rule_timers")}
 
 

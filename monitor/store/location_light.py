@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from monitor.profiles import UNKNOWN_LAMP
+from monitor.model.profiles import UNKNOWN_LAMP
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Protocol
 
-from monitor import ledger
-from monitor.quantities import Quantity, ledger_integrand_one
+from monitor.model import ledger
+from monitor.model.quantities import Quantity, ledger_integrand_one
 from monitor.store.sites import SensorRecord
 
 # Per quantity: the table, its value column (units in the name) and its cumulative column.

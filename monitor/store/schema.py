@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from monitor.alert_vocabulary import ALERT_CLASSES, ALERT_STATES, SEVERITIES, sql_in
+from monitor.alerts.vocabulary import ALERT_CLASSES, ALERT_STATES, SEVERITIES, sql_in
 from monitor.errors import SchemaError
 
 # 2: sensor calibration certificates (due date for the overdue alert, uncertainty for the model)

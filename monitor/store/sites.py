@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from monitor.errors import NotFound
-from monitor.quantities import Quantity
+from monitor.model.quantities import Quantity
 
 SensorStatus = Literal["unknown", "ok", "faulty", "stale"]
 

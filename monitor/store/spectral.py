@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import ledger
-from monitor.spectral import SPECTRAL_CHIPS, SpectralCounts, kappa_of
+from monitor.model import ledger
+from monitor.model.spectral import SPECTRAL_CHIPS, SpectralCounts, kappa_of
 from monitor.store import sites
 from monitor.store.sites import SensorRecord
 
@@ -113,7 +113,7 @@ def ledgers_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> Led
     def points(
         row: tuple[float, float, float | None, float | None, float, float, float] | None,
     ) -> list[tuple[float, float, float] | None]:
-        """Per ledger: ``(ts, rate, cumulative)`` at ``row``, as :func:`monitor.ledger.value_at` takes."""
+        """Per ledger: ``(ts, rate, cumulative)`` at ``row``, as ``monitor.model.ledger.value_at`` takes."""
         if row is None:
             return [None, None, None]
         ts_row, lux, kappa, near_uv, *cumulative = row

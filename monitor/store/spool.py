@@ -27,7 +27,7 @@ from typing import Any
 
 from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
-from monitor.spectral import SpectralCounts
+from monitor.model.spectral import SpectralCounts
 from monitor.store.serial_links import BootRecord, FrameKey
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.alerts.rules import default_rules
 from monitor.engine import Batch, Engine, LightReading
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 
 

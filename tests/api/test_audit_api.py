@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.api.test_api import feed_light
 

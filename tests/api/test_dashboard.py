@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.timeline import DURATION, EXPECTED_LUX_HOURS, feed_timeline
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import health, sites
 from monitor.store.database import transaction
 from tests.api.conftest import Served

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.api.test_api import feed_light
 

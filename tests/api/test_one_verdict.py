@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.store import Database
 from tests.api.conftest import Served
 from tests.api.test_reports import pdf_text

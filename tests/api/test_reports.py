@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.reports.layout import latin1
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.timeline import DOORS, DURATION, WARM_SECONDS, feed_timeline
 

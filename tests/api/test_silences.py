@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from monitor.alerts.rules import default_rules
 from monitor.engine import Batch, Engine
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.silences import Silence, covering
 from monitor.store import alerts
 from tests.api.conftest import Served

@@ -9,7 +9,7 @@ import pytest
 from api.routes.sites import location_schema
 from monitor.config import Settings, parse_settings
 from monitor.locations import summarise
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import sites
 from tests.api.conftest import Served
 from tests.conftest import simulated_raw

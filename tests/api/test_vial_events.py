@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from monitor import kinetics
 from monitor.config import Settings, parse_settings
-from monitor.profiles import Catalog
+from monitor.model import kinetics
+from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.api.test_api import feed_light
 from tests.conftest import simulated_raw

@@ -19,10 +19,10 @@ from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
 from hardware.environment import Conditions
 from hardware.timesync import TimeSync
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Engine
-from monitor.profiles import load_catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store.spool import Spool

@@ -13,8 +13,8 @@ import pytest
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.integrity import check_database
+from monitor.model.profiles import Catalog
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
-from monitor.profiles import Catalog
 from monitor.store import Database, alerts, runs
 from monitor.store.spool import Spool, read_spool
 from tests.firmware_bridge.bridge_process import sim_origin, site_config, start_bridge, wait_for_readings

@@ -16,7 +16,7 @@ from hardware.timesync import KernelTimeSync, ManualTimeSync
 from monitor.config import Settings
 from monitor.engine import Engine
 from monitor.integrity import check_database
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import alerts, readings, runs, sites
 from monitor.store.spool import Spool, read_spool
 from monitor.timekeeping import CLOCK_JUMP_EVENT, UNSYNCHRONISED_RULE

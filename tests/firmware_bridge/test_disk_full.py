@@ -13,8 +13,8 @@ from pathlib import Path
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.integrity import check_database
+from monitor.model.profiles import Catalog
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE
-from monitor.profiles import Catalog
 from monitor.storage_health import CORRUPT_RULE, DISK_RULE, apply, check_soundness, free_bytes
 from monitor.store import Database, alerts
 from tests.firmware_bridge.bridge_process import sim_origin, start_bridge, wait_for_readings

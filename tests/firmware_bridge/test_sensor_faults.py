@@ -17,10 +17,10 @@ from firmware_bridge.sensors import EmulatedBuses, build_fridge, build_simulated
 from hardware.chips.mcp9808 import Mcp9808Chip
 from hardware.chips.tsl2591 import Tsl2591Chip
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import ScenarioConfig, Settings
 from monitor.engine import Engine
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, alerts, readings, sites
 

@@ -15,11 +15,11 @@ from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor import measured_light
+from monitor.alerts.rules import default_rules
 from monitor.config import ScenarioConfig, Settings, parse_settings
 from monitor.engine import Engine
 from monitor.errors import ConfigError
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.site_view import SiteView
 from monitor.store import Database, sites, spectral

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.alert_lifecycle import (
+from monitor.alerts.lifecycle import (
     RuleState,
     Transition,
     escalated_severity,
     evaluate,
     out_of_range_seconds,
 )
-from monitor.rules import Observation, Rule, RuleThresholds, default_rules
+from monitor.alerts.rules import Observation, Rule, RuleThresholds, default_rules
 
 RULES = {r.name: r for r in default_rules(RuleThresholds())}
 HIGH, LOW = RULES["temperature-high"], RULES["temperature-low"]

@@ -7,10 +7,10 @@ import sqlite3
 from pathlib import Path
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.store import alerts
 from monitor.store.schema import MIGRATIONS, _statements, migrate
 from tests.monitor.test_engine import open_engine

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor import bounds, kinetics, ledger
-from monitor.bounds import Interval, SegmentRange
+from monitor.model import bounds, kinetics, ledger
+from monitor.model.bounds import Interval, SegmentRange
 
 K = Interval(1.456e-3 * 0.986, 1.414e-3 * 0.98, 1.46e-3 * 0.99)
 

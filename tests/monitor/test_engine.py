@@ -11,11 +11,11 @@ import pytest
 from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import ScenarioConfig, Settings
 from monitor.engine import Batch, Engine, LightReading, SensorFault
 from monitor.exposure import vial_potency
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, alerts, readings, sites
 from monitor.store import vials as vial_store

@@ -7,7 +7,7 @@ import sqlite3
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.engine import Batch, LightReading, TemperatureReading
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import alerts
 from tests.monitor.test_engine import open_engine
 

@@ -12,7 +12,7 @@ from hardware.clock import ManualClock
 from monitor import glance, series
 from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store

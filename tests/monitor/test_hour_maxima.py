@@ -16,7 +16,7 @@ import pytest
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.engine import Batch, LightReading
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import Database, readings, retention, sites
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from tests.monitor.test_engine import open_engine, run_simulation, with_scenario

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import ledger
 from monitor.config import Settings
 from monitor.integrity import check_database, recorded_breaks
-from monitor.profiles import Catalog
+from monitor.model import ledger
+from monitor.model.profiles import Catalog
 from tests.monitor.test_engine import run_simulation
 
 

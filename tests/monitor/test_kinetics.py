@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from monitor import kinetics
-from monitor.profiles import Catalog
+from monitor.model import kinetics
+from monitor.model.profiles import Catalog
 
 K_THIN = 1.456e-3  # §2: 0.728 h⁻¹ at 500 lx, per lux·h
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import kinetics
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
 from monitor.errors import ConfigError
 from monitor.exposure import vial_potency
-from monitor.profiles import Catalog, load_catalog
-from monitor.rules import default_rules
+from monitor.model import kinetics
+from monitor.model.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import vials as vial_store

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings
 from monitor.engine import Batch, DataGap, Engine, LightReading
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, readings, sites
 

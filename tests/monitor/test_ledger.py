@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor import ledger
+from monitor.model import ledger
 
 lux_values = st.lists(st.floats(min_value=0, max_value=100_000, allow_nan=False), min_size=2, max_size=60)
 steps = st.lists(st.floats(min_value=0.1, max_value=20.0), min_size=60, max_size=60)

@@ -14,7 +14,7 @@ from monitor import lifecycle
 from monitor.config import parse_settings
 from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
-from monitor.profiles import load_catalog
+from monitor.model.profiles import load_catalog
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from tests.conftest import simulated_raw

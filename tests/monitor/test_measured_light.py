@@ -13,16 +13,16 @@ from hardware import spectra
 from hardware.chips import as7341 as chip
 from hardware.clock import ManualClock
 from monitor import measured_light
-from monitor.bounds import Interval
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading
 from monitor.errors import ConfigError
 from monitor.exposure import vial_potency
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
+from monitor.model.bounds import Interval
+from monitor.model.profiles import Catalog
+from monitor.model.spectral import AS7341, SpectralCounts, daylight_share, kappa_from_counts, kappa_of
 from monitor.site_sync import sync_site
 from monitor.site_view import SiteView
-from monitor.spectral import AS7341, SpectralCounts, daylight_share, kappa_from_counts, kappa_of
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw

@@ -7,12 +7,12 @@ import sqlite3
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import ledger
 from monitor.config import Settings
 from monitor.engine import Batch, Engine, LightReading
 from monitor.integrity import check_database
+from monitor.model import ledger
+from monitor.model.profiles import Catalog
 from monitor.outages import UNCLEAN_SHUTDOWN_RULE, iso, start_run, stop_run
-from monitor.profiles import Catalog
 from monitor.store import alerts, readings, runs, sites
 from tests.monitor.test_engine import open_engine, simulated_loop
 

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
 from monitor.exposure import vial_potency
+from monitor.model.profiles import Catalog
 from monitor.potency_history import potency_at
-from monitor.profiles import Catalog
-from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database, retention, sites
 from monitor.store import vials as vial_store

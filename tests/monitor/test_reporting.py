@@ -7,7 +7,7 @@ import pytest
 from hardware.clock import ManualClock
 from monitor import reporting
 from monitor.config import Settings
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store

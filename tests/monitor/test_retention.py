@@ -13,7 +13,7 @@ from monitor.config import Settings
 from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
 from monitor.integrity import check_database
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import readings, retention, sites
 from monitor.store import vials as vial_store
 from tests.monitor.test_engine import open_engine, run_simulation, with_scenario

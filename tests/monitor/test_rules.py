@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.rules import Observation, Rule, RuleState, RuleThresholds, default_rules, evaluate
+from monitor.alerts.rules import Observation, Rule, RuleState, RuleThresholds, default_rules, evaluate
 
 LIGHT = next(r for r in default_rules(RuleThresholds()) if r.name == "light-exposure")
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.spectral import AS7341, SpectralCounts
+from monitor.model.spectral import AS7341, SpectralCounts
 from monitor.store import Database, sites, spectral
 from monitor.store.database import transaction
 

@@ -12,8 +12,8 @@ from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.integrity import check_database
-from monitor.profiles import Catalog
-from monitor.spectral import SpectralCounts
+from monitor.model.profiles import Catalog
+from monitor.model.spectral import SpectralCounts
 from monitor.store import readings, sites
 from monitor.store.database import PAGE_SIZE_BYTES
 from monitor.store.serial_links import BootRecord, FrameKey

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import kinetics
 from monitor.config import Settings, parse_settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
 from monitor.exposure import VialPotency, vial_potency
-from monitor.profiles import Catalog
+from monitor.model import kinetics
+from monitor.model.profiles import Catalog
 from monitor.store import alerts
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw

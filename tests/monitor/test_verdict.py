@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.verdict import Evidence, Thresholds, decide, duration_text
+from monitor.model.verdict import Evidence, Thresholds, decide, duration_text
 
 T = Thresholds(warning_percent=95.0, critical_percent=90.0)
 NOW = 1_800_000_000.0

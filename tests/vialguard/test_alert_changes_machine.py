@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import default_rules
 from monitor.config import WebhookConfig, parse_settings
 from monitor.engine import Batch, Engine, LightReading
-from monitor.profiles import load_catalog
-from monitor.rules import default_rules
+from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import alerts as alert_store

@@ -87,7 +87,12 @@ def _children(pid: int) -> list[int]:
 
 
 def _cmdline(pid: int) -> str:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    """The process's command line; empty once it has gone (a killed child vanishes between the listing of
+    its parent's children and this read)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 @pytest.mark.slow

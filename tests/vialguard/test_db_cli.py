@@ -10,7 +10,7 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.config import Settings
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from tests.monitor.test_engine import run_simulation
 from vialguard.cli import main
 

@@ -13,11 +13,11 @@ from contextlib import closing
 import pytest
 
 from hardware.clock import WarpClock
+from monitor.alerts.rules import default_rules
 from monitor.config import Settings
 from monitor.engine import Batch, Engine, LightReading, TemperatureReading
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.resume import last_recorded_ts
-from monitor.rules import default_rules
 from monitor.site_sync import sync_site
 from monitor.store import Database, clocks
 from monitor.store import audit as audit_store

@@ -13,7 +13,7 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.exposure import vial_potency
-from monitor.profiles import Catalog
+from monitor.model.profiles import Catalog
 from monitor.store import vials as vial_store
 from tests.monitor.test_lamps import open_site
 from tests.monitor.test_uncertainty import feed, site

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from monitor import verdict, whatif
+from monitor.alerts.rules import RuleThresholds
 from monitor.errors import ConfigError
-from monitor.parameters import model_parameters
-from monitor.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
-from monitor.rules import RuleThresholds
+from monitor.model import verdict, whatif
+from monitor.model.parameters import model_parameters
+from monitor.model.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
 
 # The packaging of a bare solution: its own clear infusion container, τ = 1 (§7).
 BARE_PACKAGING = "infusion-container"

@@ -13,7 +13,7 @@ from hardware.errors import HardwareError
 from hardware.registry import DRIVERS
 from hardware.sensor import LightSensor, SpectralSample
 from hardware.w1 import SysfsW1
-from monitor.spectral import SpectralCounts, kappa_of
+from monitor.model.spectral import SpectralCounts, kappa_of
 from vialguard.options import add_common, clock_from, settings_from
 
 

@@ -16,7 +16,7 @@ from monitor import lifecycle
 from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
 from monitor.errors import ConfigError, NotFound
-from monitor.profiles import Catalog, load_catalog
+from monitor.model.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, sites
 from monitor.store import audit as audit_store

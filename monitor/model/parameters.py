@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor import kinetics
-from monitor.profiles import Constant, DrugModel, FormModel, LampModel, PackagingModel
+from monitor.model import kinetics
+from monitor.model.profiles import Constant, DrugModel, FormModel, LampModel, PackagingModel
 
 
 @dataclass(frozen=True, slots=True)

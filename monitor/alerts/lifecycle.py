@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from monitor.alert_rule import Observation, Rule
-from monitor.alert_vocabulary import SEVERITIES, AlertState, Severity
+from monitor.alerts.rule import Observation, Rule
+from monitor.alerts.vocabulary import SEVERITIES, AlertState, Severity
 
 TransitionKind = Literal["pending", "fire", "update", "withdraw", "resolve"]
 Span = tuple[float, float]

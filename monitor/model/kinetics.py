@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from monitor.profiles import DrugModel, FormModel
+from monitor.model.profiles import DrugModel, FormModel
 
 LN10 = math.log(10.0)
 # Molar gas constant in kJ/(mol·K), as used with ΔH = 83.144 kJ/mol for USP mean kinetic temperature

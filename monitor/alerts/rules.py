@@ -4,15 +4,15 @@ A rule watches one metric of one kind of subject (a location's lux, a vial's pot
 and fires when the metric has been outside its bounds for ``hold_seconds``, continuously (a single-event
 timer) or in total over ``window_seconds`` (a cumulative timer). The same condition continuing updates the
 one open alert (only when it worsens by ``update_step``); it never opens a second. The lifecycle (pending,
-firing, resolved after a clear delay) is :mod:`monitor.alert_lifecycle`.
+firing, resolved after a clear delay) is :mod:`monitor.alerts.lifecycle`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.alert_lifecycle import RuleState, Transition, evaluate
-from monitor.alert_rule import Observation, Rule
+from monitor.alerts.lifecycle import RuleState, Transition, evaluate
+from monitor.alerts.rule import Observation, Rule
 
 __all__ = ["Observation", "Rule", "RuleState", "RuleThresholds", "Transition", "default_rules", "evaluate"]
 

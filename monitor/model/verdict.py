@@ -4,8 +4,8 @@ What a pharmacist acts on is decided here and only here. The dashboard page, ``/
 ``/api/v1/vials``, the vial report, ``vialguard vials list`` and ``vialguard predict`` show what
 :func:`decide` returns, in the words of :meth:`VialVerdict.time_left_text`; none recomputes it.
 
-The basis is the potency's **low bound**, the value the potency alerts read (``monitor.rules``): a verdict
-must not wait for the best estimate when the data cannot rule out the loss. So:
+The basis is the potency's **low bound**, the value the potency alerts read (``monitor.alerts.rules``): a
+verdict must not wait for the best estimate when the data cannot rule out the loss. So:
 
 - **do not use**: the low bound is below the critical threshold, or the vial was reconstituted and the
   label's limit after reconstitution (Rozebalamin: 60 min, photokinetics.md §4) has passed, or it was

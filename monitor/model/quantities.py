@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from monitor.kinetics import (
+from monitor.model.kinetics import (
     CELSIUS_TO_KELVIN,
     LEDGER_T_REF_KELVIN,
     MKT_DELTA_H_OVER_R_KELVIN,

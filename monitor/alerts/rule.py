@@ -1,6 +1,6 @@
-"""One alert rule, the row type of the rules' table (:mod:`monitor.rules`), and what it observes.
+"""One alert rule, the row type of the rules' table (:mod:`monitor.alerts.rules`), and what it observes.
 
-Apart from the table and from the lifecycle (:mod:`monitor.alert_lifecycle`) that both use it, so neither
+Apart from the table and from the lifecycle (:mod:`monitor.alerts.lifecycle`) that both use it, so neither
 imports the other.
 """
 
@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from monitor.alert_vocabulary import AlertClass, Severity
+from monitor.alerts.vocabulary import AlertClass, Severity
 
 Subject = Literal["location", "vial", "sensor"]
 Timer = Literal["single", "cumulative"]
@@ -37,9 +37,9 @@ class Rule:
     update_step: float = math.inf
     template: str = ""
     only_where_vials: bool = False
-    # The time rule and the lifecycle (see monitor.alert_lifecycle): a single-event or cumulative timer over a
-    # window, the time the condition must stay false before a breach resolves, and the time a firing alert
-    # may go unacknowledged before it escalates one severity step.
+    # The time rule and the lifecycle (see monitor.alerts.lifecycle): a single-event or cumulative timer
+    # over a window, the time the condition must stay false before a breach resolves, and the time a
+    # firing alert may go unacknowledged before it escalates one severity step.
     timer: Timer = "single"
     window_seconds: float = math.inf
     clear_seconds: float = 0.0

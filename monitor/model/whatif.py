@@ -1,9 +1,10 @@
 """What if a vial sat under this light, at this temperature, for this long? The live model, offline.
 
-The series goes through the same code as the live system: :func:`monitor.ledger.integrate` for the dose,
-:func:`monitor.kinetics.arrhenius_factor` for the heat, and :func:`monitor.bounds.potency_range` for best,
-low and high (photokinetics.md §7). The dose of a what-if is exact (no sensor, no gaps), so the bounds are
-the profile's parameter ranges: k_thin·F(A), τ_pkg, κ_s and the activation energy Ea.
+The series goes through the same code as the live system: :func:`monitor.model.ledger.integrate` for the
+dose, :func:`monitor.model.kinetics.arrhenius_factor` for the heat, and
+:func:`monitor.model.bounds.potency_range` for best, low and high (photokinetics.md §7). The dose of a
+what-if is exact (no sensor, no gaps), so the bounds are the profile's parameter ranges: k_thin·F(A),
+τ_pkg, κ_s and the activation energy Ea.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from monitor import bounds, kinetics, ledger
-from monitor.bounds import Interval, PotencyRange, SegmentRange
-from monitor.kinetics import FloatArray
-from monitor.profiles import DrugModel, FormModel, LampModel, PackagingModel
+from monitor.model import bounds, kinetics, ledger
+from monitor.model.bounds import Interval, PotencyRange, SegmentRange
+from monitor.model.kinetics import FloatArray
+from monitor.model.profiles import DrugModel, FormModel, LampModel, PackagingModel
 
 SECONDS_PER_HOUR = 3600.0
 

@@ -1,6 +1,6 @@
 """Potency as best, low and high, and the time left before a threshold: pure functions over segments.
 
-The best estimate is the model of :mod:`monitor.kinetics` at the profile's values. The bounds move every
+The best estimate is the model of :mod:`monitor.model.kinetics` at the profile's values. The bounds move every
 uncertain input to the end that makes the vial lose less (high) or more (low) potency:
 
 - the photolysis rate k_thin · F(A) over the profile's parameter ranges (photokinetics.md §7, "Range");
@@ -21,7 +21,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.kinetics import ExposureSegment, PotencyEstimate, potency
+from monitor.model.kinetics import ExposureSegment, PotencyEstimate, potency
 
 
 @dataclass(frozen=True, slots=True)
