@@ -57,6 +57,12 @@ def record(conn: sqlite3.Connection, clock: WarpClock, pid: int) -> None:
         clocks.record_simulated(conn, rec)
 
 
+def forget(conn: sqlite3.Connection) -> None:
+    """No simulation runs here any more: writes take the real clock."""
+    with transaction(conn):
+        clocks.clear_simulated(conn)
+
+
 def system_now(conn: sqlite3.Connection, db_path: Path) -> float:
     """Now on the system's clock: the running simulation's, else the real time or, when the stored
     timeline runs ahead of it, just after its last record."""

@@ -37,6 +37,11 @@ def record_simulated(conn: sqlite3.Connection, clock: SimulatedClock) -> None:
     )
 
 
+def clear_simulated(conn: sqlite3.Connection) -> None:
+    """No simulation runs on this database (a real-sensor run starts): writes use the real clock."""
+    conn.execute("DELETE FROM simulated_clock")
+
+
 def simulated(conn: sqlite3.Connection) -> SimulatedClock | None:
     row = conn.execute(
         "SELECT speed, sim_origin_ts, real_origin_monotonic, boot_id, pid FROM simulated_clock WHERE id = 1"

@@ -65,6 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
         if args.simulate:
             clocks.record(conn, WarpClock(args.speed, sim_origin, real_origin), os.getpid())
+        else:  # real sensors: an earlier simulation's clock no longer stands, whatever reuses its pid
+            clocks.forget(conn)
         sync_site(conn, settings, sim_origin)
     finally:
         conn.close()
