@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,6 +25,7 @@ from api import metrics, openapi, system_watch
 from api.auth import anonymous_reads, caller
 from api.conditional import NotModified
 from api.deps import AppState
+from api.edge import Edge, allowed_names, bind_warning
 from api.limits import BodyLimit
 from api.problems import phrase, problem_response
 from api.routes import (
@@ -45,7 +49,11 @@ from monitor.config import Settings
 from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
 from monitor.model.profiles import load_catalog
 from monitor.store import Database
+from monitor.store import clocks as clock_store
+from monitor.store.database import unavailable_reason
 from monitor.version import version
+
+log = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[VialguardError], int, str], ...] = (
     (Unauthorized, 401, "unauthorized"),
@@ -69,6 +77,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         catalog=load_catalog(settings.drug_profiles_file),
         clock=clock or SystemClock(),
     )
+    with state.checkout() as conn:  # token expiry resumes from the real time the system last saw
+        mark = clock_store.real_high_water(conn)
+    if mark is not None:
+        state.expiry_clock.raise_floor(mark, time.monotonic())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -112,6 +124,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.include_router(router, dependencies=[Depends(caller)])
     app.add_middleware(NotModified, state=state, paths={"/api/v1/alerts": alerts.list_etag})
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_bytes)
+    app.add_middleware(Edge, names=allowed_names(settings.api))  # outermost: an unknown Host goes no further
+    if (warning := bind_warning(settings.api)) is not None:
+        log.warning("%s", warning)
 
     @app.exception_handler(VialguardError)
     async def domain_error(request: Request, exc: VialguardError) -> JSONResponse:
@@ -122,6 +137,19 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                     response.headers["WWW-Authenticate"] = "Bearer"
                 return response
         return _error(500, "internal error", str(exc))
+
+    @app.exception_handler(sqlite3.Error)
+    async def database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+        # A locked, full, read-only or failing database is a state of the machine, not a bug: say which,
+        # as JSON, with a 503 a client may retry. Any other SQLite error is a bug, logged with its trace.
+        reason = unavailable_reason(exc)
+        if reason is None:
+            log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return _error(500, "internal error", f"database error: {exc}")
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
+        response = _error(503, "storage unavailable", reason)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ipaddress
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -72,7 +71,7 @@ def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, nee
         )
     if text == "":
         raise Unauthorized("the Authorization header is not a bearer token: Authorization: Bearer <token>")
-    record = token_store.authenticate(conn, text, time.time())  # expiry is on the real clock
+    record = token_store.authenticate(conn, text, state.expiry_now())  # real time, never stepped back
     if record is None:
         raise Unauthorized("the API token is not valid: unknown, revoked, expired or mistyped")
     if not tokens.covers(record.scope, needed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store import Database
 from monitor.store import alerts as alert_store
+from monitor.tokens import ExpiryClock
 
 # SQLite's page cache per connection, in KiB (its default is 2,000). The API's reads are short and the OS
 # keeps the file's pages cached anyway; a connection per request in flight at the default would let the
@@ -32,6 +34,8 @@ class AppState:
     catalog: Catalog
     clock: Clock
     watcher: ChangeWatcher = field(init=False)
+    # Real time for token expiry: never earlier than a time seen, here or by another process (persisted).
+    expiry_clock: ExpiryClock = field(default_factory=ExpiryClock)
     _idle: queue.SimpleQueue[sqlite3.Connection] = field(default_factory=queue.SimpleQueue)
     _all: list[sqlite3.Connection] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,6 +46,10 @@ class AppState:
     def _latest_seq(self) -> int:
         with self.checkout() as conn:
             return alert_store.latest_seq(conn)
+
+    def expiry_now(self) -> float:
+        """Now, for token expiry: the real wall clock, carried forward over any step back."""
+        return self.expiry_clock.now(time.time(), time.monotonic())
 
     def acquire(self) -> sqlite3.Connection:
         """A connection no other request holds until :meth:`release`.

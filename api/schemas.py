@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.params import SaneTime
 from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.model.verdict import Basis, Colour, LimitedBy, Verdict
+from monitor.timestamps import iso_utc
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
 def iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+    """ISO 8601 in UTC; None for no time, and for a stored number that is no representable date."""
+    return None if ts is None else iso_utc(ts)
 
 
 class Alert(BaseModel):
@@ -171,7 +173,7 @@ class VialRegistration(BaseModel):
     packaging: NonEmpty
     expiry: str | None = None
     initial_potency_percent: Annotated[float, Field(gt=0, le=150)] = 100.0
-    registered_at: AwareDatetime | None = Field(
+    registered_at: SaneTime | None = Field(
         None, description="when the vial arrived (ISO 8601 with a zone); default now"
     )
 
@@ -190,7 +192,7 @@ class VialEventIn(BaseModel):
         description="moved (needs location) | packaging-changed (needs packaging) | reconstituted"
         " | administered | discarded"
     )
-    at: AwareDatetime | None = Field(None, description="when it happened (ISO 8601 with a zone); default now")
+    at: SaneTime | None = Field(None, description="when it happened (ISO 8601 with a zone); default now")
     location: NonEmpty | None = None
     packaging: NonEmpty | None = Field(
         None, description="the packaging state after it, e.g. window-open, syringe (GET /api/v1/profiles)"

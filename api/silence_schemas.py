@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.params import SaneTime
 from api.schemas import NonEmpty
 
 MatcherValue = Annotated[str, Field(min_length=1, max_length=200)]
@@ -18,8 +19,8 @@ class SilenceCreate(BaseModel):
         " vial, sensor (keys) or fingerprint",
         max_length=7,
     )
-    starts_at: AwareDatetime | None = Field(default=None, description="default: now")
-    ends_at: AwareDatetime | None = Field(default=None, description="give this or duration_seconds")
+    starts_at: SaneTime | None = Field(default=None, description="default: now")
+    ends_at: SaneTime | None = Field(default=None, description="give this or duration_seconds")
     duration_seconds: Annotated[float, Field(gt=0, le=366 * 86_400)] | None = None
     created_by: NonEmpty
     comment: NonEmpty = Field(description="why; required")

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import AppState
 from monitor.errors import StoreError
-from monitor.store import health, system_alerts
+from monitor.store import clocks, health, system_alerts
 from monitor.store.database import transaction
 from monitor.system_checks import SystemLimits, SystemStatus, evaluate
 
@@ -41,6 +41,9 @@ def check_once(state: AppState) -> int:
     with state.checkout() as conn:
         seen = status(state, conn)
         with transaction(conn):
+            # The real clock's high-water mark, raised by this process too and read back from the others.
+            mark = clocks.raise_real_high_water(conn, state.expiry_now())
+            state.expiry_clock.raise_floor(mark, time.monotonic())
             return system_alerts.reconcile(
                 conn, evaluate(seen, limits(state)), limits(state), state.clock.wall()
             )

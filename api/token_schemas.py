@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.tokens import MAX_TOKEN_SECONDS, Scope
+from monitor.tokens import MAX_TOKEN_SECONDS, NAME_PATTERN, NAME_RULE, Scope
 
 
 class TokenCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100, description="who or what uses it, e.g. nurse-station")
+    name: str = Field(
+        pattern=NAME_PATTERN, description=f"who or what uses it, e.g. nurse-station: {NAME_RULE}"
+    )
     scope: Scope
     expires_in_seconds: float | None = Field(
         None,

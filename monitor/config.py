@@ -262,6 +262,11 @@ class ApiConfig(_Strict):
     # Reads without a token, only while the server binds to loopback alone; writes always need one.
     anonymous_loopback_reads: bool = True
     max_request_bytes: Annotated[int, Field(ge=1024)] = 65_536
+    # Names besides IP addresses and loopback names that requests may carry in Host (api/edge.py), e.g.
+    # pharmacy-pi.local: any other name is refused, so a web page cannot reach the API by DNS rebinding.
+    allowed_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")]] = []
+    # A TLS-terminating proxy serves this API to the network: no warning for binding beyond loopback.
+    behind_tls_proxy: bool = False
 
 
 class WebhookConfig(_Strict):

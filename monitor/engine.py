@@ -430,6 +430,11 @@ class Engine:
                     p = self._potencies[vial.id] = exposure.vial_potency(
                         self._conn, self._catalog, vial, now=now, site=self._site_view
                     )
+                if rule.metric == "potency_percent" and not self._reporting(p.location_id):
+                    # Before its location's first reading nothing bounds the light there, so the low
+                    # bound is 0 %: a critical alert that the first reading would resolve seconds later
+                    # (a serial site's board connects after the bridge starts). The rule waits for data.
+                    continue
                 if rule.metric == "label_overrun_minutes":
                     ttt = p.time_to_threshold
                     deadline = None if ttt is None else ttt.label_deadline_ts
@@ -457,6 +462,11 @@ class Engine:
                 elif observed.get(sensor.key):
                     out[(sensor.key, sensor.id)] = [Observation(observed[sensor.key][-1].ts, 0.0)]
         return out
+
+    def _reporting(self, location_id: int | None) -> bool:
+        """Whether the location has data: a reading from any of its sensors, or no sensor to wait for."""
+        there = [s.key for s in self._sensors.values() if s.location_id == location_id]
+        return not there or any(self._last_ts.get(key) is not None for key in there)
 
     def _vials_due(self, batch: Batch, now: float) -> bool:
         """Whether the vial rules need a fresh potency this batch.

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from monitor.errors import InvalidRequest
 from monitor.model.profiles import Catalog
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, EventKind, VialRecord
+from monitor.timestamps import check_ts, format_utc
 
 # Clocks on a phone or a ward PC drift: an event up to this far ahead of ours is taken as "now-ish".
 FUTURE_TOLERANCE_SECONDS = 120.0
@@ -42,7 +42,7 @@ class NewEvent:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return format_utc(ts)
 
 
 def _check_field(kind: str, name: str, value: str | None, rule: bool | None) -> None:
@@ -68,6 +68,7 @@ def record_event(
     needs_location, needs_packaging = _FIELDS[kind]
     _check_field(kind, "location", event.location, needs_location)
     _check_field(kind, "packaging", event.packaging, needs_packaging)
+    check_ts("at", event.ts)  # the command line's --at as much as the API's
     if event.ts > now + FUTURE_TOLERANCE_SECONDS:
         raise InvalidRequest(f"at: {_iso(event.ts)} is in the future (now {_iso(now)})")
     if event.ts < vial.registered_ts:

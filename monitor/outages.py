@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from monitor.engine import Engine
 from monitor.store import alerts, health, runs, system_alerts
 from monitor.store.database import transaction
+from monitor.timestamps import format_utc
 
 UNCLEAN_SHUTDOWN_RULE = "unclean-shutdown"
 
@@ -34,7 +34,7 @@ class Outage:
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(ts)
 
 
 def start_run(conn: sqlite3.Connection, engine: Engine, pid: int, now: float) -> tuple[int, Outage | None]:

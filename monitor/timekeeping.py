@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from monitor.store import runs, system_alerts
+from monitor.timestamps import format_utc
 
 CLOCK_JUMP_EVENT = "clock-jump"
 UNSYNCHRONISED_RULE = "clock-unsynchronised"
@@ -36,7 +36,7 @@ class ClockReport:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_utc(ts)
 
 
 def jump_detail(jump: ClockJump) -> str:

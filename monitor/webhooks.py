@@ -24,6 +24,8 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
+from monitor.timestamps import iso_utc
+
 # Retries wait 2, 4, 8 ... seconds after each failure, at most 5 minutes: a receiver back after a
 # restart hears at once; one down for hours is asked every 5 minutes, not hammered.
 BACKOFF_FIRST_SECONDS = 2.0
@@ -49,7 +51,7 @@ def backoff_seconds(failures: int) -> float:
 
 
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+    return None if ts is None else iso_utc(ts)
 
 
 def idempotency_key(site_name: str, row: OutboxRow) -> str:

@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import time
 import tomllib
 from collections.abc import Callable
 from importlib import resources
@@ -184,4 +183,8 @@ def clock_from(args: argparse.Namespace) -> Clock:
     if not math.isfinite(speed) or speed <= 0:
         raise ConfigError(f"--speed must be a positive number of simulated seconds per second, got {speed}")
     sim_origin = given.get("sim_origin")
-    return WarpClock(speed, time.time() if sim_origin is None else sim_origin, given.get("real_origin"))
+    if sim_origin is not None:  # a child of `vialguard run`, given the system's timeline
+        return WarpClock(speed, sim_origin, given.get("real_origin"))
+    from vialguard.clocks import joined_or_resumed  # imports the store: only when simulating
+
+    return joined_or_resumed(settings_from(args).db_path, speed)

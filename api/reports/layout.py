@@ -10,12 +10,13 @@ failing the report.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace, TTFFont
+
+from monitor.timestamps import format_utc, to_datetime
 
 FONT_DIR = Path(__file__).parent / "fonts"
 FAMILY = "DejaVu"
@@ -30,8 +31,9 @@ _FONT_FILES = (
 def local_time(ts: float | None, utc_offset_seconds: float, *, seconds: bool = False) -> str:
     if ts is None:
         return "-"
-    tz = timezone(timedelta(seconds=utc_offset_seconds))
-    return datetime.fromtimestamp(ts, tz=tz).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else ""))
+    pattern = "%Y-%m-%d %H:%M" + (":%S" if seconds else "")
+    local = to_datetime(ts, utc_offset_seconds)
+    return format_utc(ts, pattern + " UTC") if local is None else local.strftime(pattern)
 
 
 def zone_name(utc_offset_seconds: float) -> str:
@@ -65,7 +67,7 @@ class Report(FPDF):
         # The code points every face draws.
         self.covered = frozenset.intersection(*(frozenset(f.cmap) for f in faces if isinstance(f, TTFFont)))
         self.report_title = self.drawable(title)
-        self.generated = datetime.fromtimestamp(generated_at, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self.generated = format_utc(generated_at, "%Y-%m-%d %H:%M UTC")
         self.set_title(self.report_title)
         self.set_author("vialguard")
         self.set_creator("vialguard")

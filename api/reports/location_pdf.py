@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from api.reports.layout import Report, duration, local_time, number, zone_name
 from monitor.reporting import LocationReport
+from monitor.timestamps import format_utc
 
 MAX_OPENING_ROWS = 400
 _KIND = {"temperature-high": "above range", "temperature-low": "below range", "light": "light"}
 
 
 def _day(day: int) -> str:
-    return datetime.fromtimestamp(day * 86_400, tz=UTC).strftime("%a %Y-%m-%d")
+    return format_utc(day * 86_400, "%a %Y-%m-%d")
 
 
 def location_pdf(r: LocationReport, site_name: str, generated_at: float) -> bytes:

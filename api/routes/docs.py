@@ -34,7 +34,7 @@ _ASSETS: dict[str, tuple[str, str, str]] = {
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:;"
     " font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none';"
-    " base-uri 'none'; form-action 'none'"
+    " base-uri 'none'; form-action 'none'; object-src 'none'"
 )
 _HEADERS = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 

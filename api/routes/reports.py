@@ -16,6 +16,7 @@ from monitor.errors import InvalidRequest
 from monitor.store import sites
 from monitor.store import vials as vial_store
 from monitor.store.database import snapshot
+from monitor.timestamps import check_ts
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -34,8 +35,8 @@ def _period(now: float, days: float, start: datetime | None, end: datetime | Non
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidRequest(f"{name}: give a time zone, e.g. 2026-01-31T00:00:00Z or +09:00")
-    t1 = now if end is None else end.timestamp()
-    t0 = t1 - days * 86_400.0 if start is None else start.timestamp()
+    t1 = check_ts("end", now if end is None else end.timestamp())
+    t0 = check_ts("start", t1 - days * 86_400.0 if start is None else start.timestamp())
     try:
         reporting.check_period(t0, t1)
     except ValueError as exc:

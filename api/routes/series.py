@@ -17,18 +17,26 @@ from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["series"])
 
+MIN_WINDOW_HOURS = 1 / 60
+"""A minute: a shorter window holds no reading of a minute's sensor and, far shorter, rounds to nothing
+next to the time it ends at (a window of 1e-300 h started where it ended)."""
+
 
 @router.get("/locations/{key}/series", response_model=LocationSeries)
 def location_series(
     key: str,
     conn: Conn,
     state: State,
-    hours: Annotated[float, Query(gt=0, le=24 * 366, description="window ending now")] = 24.0,
+    hours: Annotated[
+        float, Query(ge=MIN_WINDOW_HOURS, le=24 * 366, description="window ending now, at least a minute")
+    ] = 24.0,
     buckets: Annotated[int, Query(ge=1, le=series.MAX_BUCKETS)] = 288,
 ) -> LocationSeries:
     """Lux (min and max per bucket, so short door openings show), °C, and lux·h since the window start."""
     end = state.clock.wall()
     with snapshot(conn):
+        # At least a second a bucket: a bucket narrower than the readings' resolution is empty anyway.
+        buckets = max(1, min(buckets, int(hours * 3600.0)))
         s = series.location_series(conn, sites.location_by_key(conn, key), end - hours * 3600.0, end, buckets)
     return LocationSeries(
         location=key,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
@@ -17,7 +16,7 @@ from monitor.store.database import transaction
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 
 
-def to_schema(t: token_store.TokenRecord) -> Token:
+def to_schema(t: token_store.TokenRecord, real_now: float) -> Token:
     return Token(
         name=t.name,
         scope=t.scope,
@@ -25,13 +24,13 @@ def to_schema(t: token_store.TokenRecord) -> Token:
         created_at=iso(t.created_ts) or "",
         revoked_at=iso(t.revoked_ts),
         expires_at=iso(t.expires_ts),
-        state=t.state(time.time()),
+        state=t.state(real_now),
     )
 
 
 @router.get("", response_model=list[Token])
-def list_tokens(conn: Conn, who: AdminDep) -> list[Token]:
-    return [to_schema(t) for t in token_store.list_all(conn)]
+def list_tokens(conn: Conn, state: State, who: AdminDep) -> list[Token]:
+    return [to_schema(t, state.expiry_now()) for t in token_store.list_all(conn)]
 
 
 @router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
@@ -39,17 +38,20 @@ def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> 
     """A new token; its text is in this answer only."""
     now = state.clock.wall()
     with transaction(conn):
-        expires = None if body.expires_in_seconds is None else time.time() + body.expires_in_seconds
+        real_now = state.expiry_now()
+        expires = None if body.expires_in_seconds is None else real_now + body.expires_in_seconds
         record, text = token_store.create_audited(conn, body.name, body.scope, now, expires, who.actor)
-    return TokenCreated(**to_schema(record).model_dump(), token=text)
+    return TokenCreated(**to_schema(record, real_now).model_dump(), token=text)
 
 
-@router.post("/{name}/revoke", response_model=Token)
+@router.post("/{name:path}/revoke", response_model=Token)
 def revoke_token(
-    name: Annotated[str, Path(max_length=100)], conn: Conn, state: State, who: AdminDep
+    name: Annotated[str, Path(max_length=1000)], conn: Conn, state: State, who: AdminDep
 ) -> Token:
-    """Revoke the live token of this name: refused with 401 from now on."""
+    """Revoke the live token of this name: refused with 401 from now on.
+
+    New names cannot hold a ``/``; a name an older version accepted with one still reaches here."""
     now = state.clock.wall()
     with transaction(conn):
         record = token_store.revoke_audited(conn, name, now, who.actor)
-    return to_schema(record)
+    return to_schema(record, state.expiry_now())

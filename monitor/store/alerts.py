@@ -188,8 +188,11 @@ def acknowledge(conn: sqlite3.Connection, alert_id: int, by: str, comment: str, 
         raise InvalidRequest(
             f"alert {alert_id} is pending: an excursion in progress that has not breached its rule yet"
         )
+    # The first acknowledgement stays on the alert (who took it on, and when); each later one is kept as an
+    # event beside it, never written over it.
     conn.execute(
-        "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_comment = ?, ack_ts = ? WHERE id = ?",
+        "UPDATE alerts SET state = 'acknowledged', ack_by = coalesce(ack_by, ?),"
+        " ack_comment = coalesce(ack_comment, ?), ack_ts = coalesce(ack_ts, ?) WHERE id = ?",
         (by, comment, ts, alert_id),
     )
     _append_event(conn, alert_id, ts, "acknowledged", f"{by}: {comment}")

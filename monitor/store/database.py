@@ -6,11 +6,35 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from monitor.errors import StoreError
-from monitor.store.schema import migrate
+from monitor.store.schema import SCHEMA_VERSION, migrate
 
 PAGE_SIZE_BYTES = 1024
+
+# SQLite's result codes that mean the database cannot be used right now (not that the request is wrong),
+# by the prefix of their name (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED, ...), with what to tell a caller.
+_UNAVAILABLE: tuple[tuple[str, str], ...] = (
+    ("SQLITE_FULL", "the database or its disk is full"),
+    ("SQLITE_BUSY", "the database is locked by another writer; try again"),
+    ("SQLITE_LOCKED", "the database is locked by another writer; try again"),
+    ("SQLITE_READONLY", "the database is read-only (file permissions or a read-only file system)"),
+    ("SQLITE_IOERR", "the database's disk failed to read or write"),
+    ("SQLITE_CANTOPEN", "the database file cannot be opened"),
+    ("SQLITE_CORRUPT", "the database file is damaged; run vialguard db check"),
+    ("SQLITE_NOTADB", "the database file is not a SQLite database"),
+    ("SQLITE_NOMEM", "the database ran out of memory"),
+)
+
+
+def unavailable_reason(exc: sqlite3.Error) -> str | None:
+    """What makes the database unusable, for an error of that kind; None for any other error."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    for prefix, reason in _UNAVAILABLE:
+        if name.startswith(prefix):
+            return f"{reason} ({name}: {exc})"
+    return None
 
 
 class Database:
@@ -41,6 +65,33 @@ class Database:
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
         return conn
 
+    def connect_readonly(self, *, any_schema: bool = False) -> sqlite3.Connection:
+        """A connection that cannot write, for commands that only read: never creates nor migrates.
+
+        Opened with SQLite's ``mode=ro``: no directory or file is created, no pragma that writes is run, and
+        a write through it fails. A missing database, or one whose schema is not this version's (a
+        migration is a write: any writing process does it), is a :class:`StoreError` naming the path.
+        ``any_schema`` skips the version check, for ``db check``, which reports the version itself.
+        """
+        if not self.path.is_file():
+            raise StoreError(
+                f"no database at {self.path} (pass --db PATH, or --config FILE naming its db_path)"
+            )
+        uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10.0)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            version = SCHEMA_VERSION if any_schema else int(conn.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path} to read: {exc}") from exc
+        if version != SCHEMA_VERSION:
+            conn.close()
+            raise StoreError(
+                f"database {self.path} has schema version {version}, this vialguard reads {SCHEMA_VERSION}:"
+                " a command that only reads never migrates it (vialguard run or bridge does)"
+            )
+        return conn
+
     def initialise(self) -> None:
         """Create or migrate the schema; safe to call on every start."""
         conn = self.connect()
@@ -60,7 +111,10 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite itself rolls back a transaction that failed on a full disk or an I/O error; a ROLLBACK
+        # then would fail too ("no transaction is active") and hide the error that says what happened.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     try:
         conn.execute("COMMIT")

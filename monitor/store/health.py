@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from monitor.store import clocks
+
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
@@ -28,6 +30,7 @@ def write(conn: sqlite3.Connection, beat: Heartbeat) -> None:
         " report_lag_seconds = excluded.report_lag_seconds",
         (beat.pid, beat.real_ts, beat.sim_ts, beat.readings_total, beat.report_lag_seconds),
     )
+    clocks.raise_real_high_water(conn, beat.real_ts)  # token expiry never runs back with the clock
 
 
 def read(conn: sqlite3.Connection) -> Heartbeat | None:

@@ -48,6 +48,8 @@ def create(
     name = name.strip()
     if not name:
         raise InvalidRequest("token name: must not be empty")
+    if (problem := tokens.name_problem(name)) is not None:
+        raise InvalidRequest(f"token name: {problem}")
     if scope not in tokens.SCOPES:
         raise InvalidRequest(f"token scope: {scope!r} is not one of {', '.join(tokens.SCOPES)}")
     if conn.execute("SELECT 1 FROM api_tokens WHERE name = ? AND revoked_ts IS NULL", (name,)).fetchone():

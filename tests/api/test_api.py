@@ -100,6 +100,31 @@ def test_acknowledge_requires_both_fields_and_is_a_change(served: Served, catalo
     assert [e["kind"] for e in detail["events"]] == ["pending", "fired", "acknowledged"]
 
 
+def test_a_second_acknowledgement_keeps_the_first_and_both_are_history(
+    served: Served, catalog: Catalog
+) -> None:
+    """Re-acknowledging never overwrites who acknowledged first; every acknowledgement is an event."""
+    feed_light(served, catalog, 120, 800.0)
+    alert = next(
+        a for a in served.client.get("/api/v1/alerts").json()["alerts"] if a["rule"] == "light-exposure"
+    )
+    first = served.writer.post(
+        f"/api/v1/alerts/{alert['id']}/ack", json={"by": "ana", "comment": "door shut"}
+    )
+    assert first.status_code == 200, first.text
+    served.clock.advance(60)
+    second = served.writer.post(f"/api/v1/alerts/{alert['id']}/ack", json={"by": "ben", "comment": "checked"})
+    assert second.status_code == 200, second.text
+    assert (second.json()["acknowledged_by"], second.json()["acknowledgement_comment"]) == (
+        "ana",
+        "door shut",
+    )
+    assert second.json()["acknowledged_at"] == first.json()["acknowledged_at"]
+    detail = served.client.get(f"/api/v1/alerts/{alert['id']}").json()
+    acks = [e["detail"] for e in detail["events"] if e["kind"] == "acknowledged"]
+    assert acks == ["ana: door shut", "ben: checked"]
+
+
 def test_unknown_ids_are_json_404(served: Served) -> None:
     """Missing vials and alerts answer 404 with a message naming the id."""
     for path in ("/api/v1/vials/999", "/api/v1/alerts/999"):

@@ -128,7 +128,12 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-            page.goto(system.base + "/")
+            # A Content-Security-Policy violation (an inline style, a foreign script) is a console error.
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            response = page.goto(system.base + "/")
+            assert response is not None
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+            assert response.headers["x-content-type-options"] == "nosniff"
 
             expect(page.locator("#connection")).to_have_text("Live", timeout=15_000)
             expect(page.locator("h1")).to_have_text("Simulated pharmacy")

@@ -93,14 +93,16 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     """Migrating a database whose readings predate the table fills it from the readings and the minutes."""
     retention.downsample(three_hours, clock.wall() - 2 * HOUR)
     expected = _recomputed(three_hours)
+    index = next(i for i, m in enumerate(MIGRATIONS) if "CREATE TABLE light_hour_maxima" in m)
     three_hours.execute("DROP TABLE light_hour_maxima")
-    three_hours.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    for later in ("simulated_clock", "real_clock_high_water"):  # what the migrations after it create
+        three_hours.execute(f"DROP TABLE {later}")
+    three_hours.execute(f"PRAGMA user_version = {index}")
     three_hours.commit()
     three_hours.close()
-    assert "light_hour_maxima" in MIGRATIONS[-1]
     Database(settings.db_path).initialise()
     conn = Database(settings.db_path).connect()
     assert _kept(conn) == expected
     assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
-    assert len(_statements(MIGRATIONS[-1])) == 2
+    assert len(_statements(MIGRATIONS[index])) == 2
     conn.close()

@@ -5,12 +5,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from vialguard.cli import main
+from monitor.site_sync import sync_site
+from monitor.store import Database
+from vialguard.cli import build_parser, main
+from vialguard.options import settings_from
+
+
+def seed(*where: str) -> None:
+    """A database as a running system leaves it: created, migrated, the site's vials registered."""
+    settings = settings_from(build_parser().parse_args(["vials", "list", *where]))
+    database = Database(settings.db_path)
+    database.initialise()
+    conn = database.connect()
+    sync_site(conn, settings, time.time())
+    conn.close()
 
 
 def vg(*args: str) -> subprocess.CompletedProcess[str]:
@@ -32,6 +46,7 @@ def site_with_worst_case(tmp_path: Path) -> str:
 def test_without_any_light_data_the_low_bound_is_zero(tmp_path: Path) -> None:
     """Before any reading and with no worst case, nothing bounds the light: the low bound is 0 %."""
     db = str(tmp_path / "v.db")
+    seed("--simulate", "--db", db)
     listed = vg("vials", "list", "--json", "--simulate", "--db", db)
     infusion = next(r for r in json.loads(listed.stdout) if r["key"] == "infusion-0001")
     assert infusion["potency_percent"]["best"] == 100.0
@@ -48,7 +63,16 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "roze-0002: reconstituted recorded; potency 100.00 %" in done.stdout
     moved = vg(
-        "vials", "event", "roze-0002", "packaging-changed", "--packaging", "syringe", "--simulate", "--db", db
+        "vials",
+        "event",
+        "roze-0002",
+        "packaging-changed",
+        "--packaging",
+        "syringe",
+        "--config",
+        config,
+        "--db",
+        db,
     )
     assert moved.returncode == 0, moved.stderr
     listed = vg("vials", "list", "--json", "--config", config, "--db", db)
@@ -75,6 +99,8 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
         ),
         (["roze-0001", "discarded", "--at", "yesterday"], "--at: 'yesterday' is not an ISO 8601 time"),
         (["roze-0001", "discarded", "--ago", "2h"], "before the vial was registered"),
+        (["roze-0001", "discarded", "--at", "9999-12-31T23:00:00-05:00"], "at: (not a date"),
+        (["roze-0001", "discarded", "--at", "0001-01-01T00:30:00+01:00"], "outside the accepted times"),
         (["roze-9999", "discarded"], "no vial with key 'roze-9999'"),
     ],
     ids=[
@@ -83,6 +109,8 @@ def test_event_then_list_shows_the_change(tmp_path: Path) -> None:
         "naive-time",
         "not-a-time",
         "before-registration",
+        "year-9999-behind-utc",
+        "year-1-ahead-of-utc",
         "unknown-vial",
     ],
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 from typing import Any
 
@@ -17,10 +18,9 @@ from vialguard import exits
 from vialguard.options import SITE, add_options, print_json, settings_from
 
 
-def _conn(args: argparse.Namespace) -> Any:
-    database = Database(settings_from(args).db_path)
-    database.initialise()
-    return database.connect()
+def _conn(args: argparse.Namespace) -> sqlite3.Connection:
+    # Both commands only read: the database as it is, never created nor migrated.
+    return Database(settings_from(args).db_path).connect_readonly()
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import sqlite3
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from monitor.store import Database
 from monitor.store.backup import backup
 from monitor.store.retention import downsample
 from vialguard import exits
+from vialguard.clocks import system_now
 from vialguard.options import add_options, print_json
 
 
@@ -32,13 +32,18 @@ def _db_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def _readonly(path: Path) -> sqlite3.Connection:
+    """A check or a backup never writes the database it reads, not even a pragma (SQLite ``mode=ro``)."""
+    return Database(path).connect_readonly(any_schema=True)
+
+
 def _out(text: str) -> None:
     print(text)  # noqa: T201  # the command's report, for the terminal
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     path = _db_path(args)
-    conn = Database(path).connect()
+    conn = _readonly(path)
     try:
         report = check_database(conn)
     except sqlite3.DatabaseError as exc:
@@ -87,7 +92,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if dest.is_dir() or not dest.parent.is_dir():  # what the user typed, before the database is opened
         what = "is a directory; give a file name" if dest.is_dir() else f"folder {dest.parent} does not exist"
         raise ConfigError(f"backup destination {dest}: {what}")
-    conn = Database(path).connect()
+    conn = _readonly(path)  # the copy is written through its own connection
     try:
         size = backup(conn, dest)
     finally:
@@ -105,7 +110,9 @@ def cmd_downsample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--older-than-days must be positive, got {args.older_than_days:g}")
     conn = Database(path).connect()
     try:
-        replaced = downsample(conn, time.time() - args.older_than_days * 86_400.0)
+        # On the system's clock: a simulation's readings are days old on its timeline, not the machine's.
+        now = system_now(conn, path)
+        replaced = downsample(conn, now - args.older_than_days * 86_400.0)
     finally:
         conn.close()
     if args.json:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import shutil
 import signal
@@ -12,11 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hardware.clock import WarpClock
 from monitor.config import Settings
+from monitor.resume import resume_origin
 from monitor.site_sync import sync_site
 from monitor.store import Database
-from monitor.store import health as health_store
-from vialguard import preflight
+from monitor.store.spool import Spool
+from vialguard import clocks, preflight
 from vialguard.commands.webhooks import webhook_secrets_of
 from vialguard.options import SITE, add_options, clock_from, settings_from
 from vialguard.signals import relay_signals
@@ -101,13 +104,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     db.initialise()
     conn = db.connect()
     try:
-        # Resume a simulation where the last one stopped, so its readings stay in time order.
-        beat = health_store.read(conn)
-        sim_origin = time.time() if beat is None or not args.simulate else max(time.time(), beat.sim_ts + 1.0)
+        # Resume a simulation after everything it recorded (committed or spooled), so its readings stay
+        # in time order; and publish its clock, so that commands run beside it write on its timeline.
+        sim_origin = time.time()
+        if args.simulate:
+            sim_origin = resume_origin(conn, Spool.beside(settings.db_path), sim_origin)
+        real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
+        if args.simulate:
+            clocks.record(conn, WarpClock(args.speed, sim_origin, real_origin), os.getpid())
+        else:  # real sensors: an earlier simulation's clock no longer stands, whatever reuses its pid
+            clocks.forget(conn)
         sync_site(conn, settings, sim_origin)
     finally:
         conn.close()
-    real_origin = time.monotonic()  # CLOCK_MONOTONIC: the same in the children
     names = ["bridge", "api"]
     if settings.webhooks:  # a third process, so a slow receiver never delays the bridge or the API
         webhook_secrets_of(settings)  # a bad secrets file stops here, named, not in a restarting child
@@ -121,6 +130,15 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     clock = clock_from(args)
+    if isinstance(clock, WarpClock) and args.sim_origin is None:  # a simulation's bridge run on its own
+        database = Database(settings.db_path)
+        database.initialise()
+        conn = database.connect()
+        try:
+            if clocks.running(conn) is None:  # its own clock, not one it joined: publish it
+                clocks.record(conn, clock, os.getpid())
+        finally:
+            conn.close()
     stop = threading.Event()
     relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     run_bridge(settings, clock, stop, simulate=args.simulate)

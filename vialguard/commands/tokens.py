@@ -10,7 +10,6 @@ import argparse
 import json
 from typing import Any
 
-from hardware.clock import SystemClock
 from monitor.errors import ConfigError
 from monitor.outages import iso
 from monitor.store import Database
@@ -18,6 +17,7 @@ from monitor.store import tokens as token_store
 from monitor.store.database import transaction
 from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
 from vialguard.actor import console_actor
+from vialguard.clocks import expiry_now, system_now
 from vialguard.options import SITE, add_options, parse_duration, print_json, settings_from
 
 
@@ -39,11 +39,13 @@ def _database(args: argparse.Namespace) -> Database:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    conn = _database(args).connect()
-    now = SystemClock().wall()
+    database = _database(args)
+    conn = database.connect()
     try:
+        now = system_now(conn, database.path)
         with transaction(conn):
-            expires = None if args.expires_in is None else now + args.expires_in
+            # Expiry runs on real time, never before what the system has seen of it.
+            expires = None if args.expires_in is None else expiry_now(conn) + args.expires_in
             record, text = token_store.create_audited(
                 conn, args.name, args.scope, now, expires, console_actor()
             )
@@ -66,12 +68,12 @@ def cmd_create(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    conn = _database(args).connect()
+    conn = Database(settings_from(args).db_path).connect_readonly()
     try:
         records = token_store.list_all(conn)
+        now = expiry_now(conn)  # what each token's state depends on
     finally:
         conn.close()
-    now = SystemClock().wall()
     rows: list[dict[str, Any]] = [
         {
             "name": r.name,
@@ -94,9 +96,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:
-    conn = _database(args).connect()
-    now = SystemClock().wall()
+    database = _database(args)
+    conn = database.connect()
     try:
+        now = system_now(conn, database.path)
         with transaction(conn):
             record = token_store.revoke_audited(conn, args.name, now, console_actor())
     finally:

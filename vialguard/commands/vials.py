@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from hardware.clock import SystemClock
 from monitor import lifecycle
 from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
@@ -23,8 +22,17 @@ from monitor.store import Database, sites
 from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
+from monitor.timestamps import iso_utc
 from vialguard.actor import console_actor
+from vialguard.clocks import system_now
 from vialguard.options import SITE, add_options, parse_duration, print_json, settings_from
+
+
+def _open_readonly(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
+    """For reading: the database as it is, never created, migrated nor given the config's site."""
+    settings = settings_from(args)
+    conn = Database(settings.db_path).connect_readonly()
+    return settings, conn, load_catalog(settings.drug_profiles_file)
 
 
 def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catalog]:
@@ -32,7 +40,7 @@ def _open(args: argparse.Namespace) -> tuple[Settings, sqlite3.Connection, Catal
     database = Database(settings.db_path)
     database.initialise()
     conn = database.connect()
-    sync_site(conn, settings, SystemClock().wall())  # idempotent: seeds configured vials on a new database
+    sync_site(conn, settings, system_now(conn, settings.db_path))  # idempotent: seeds a new database
     return settings, conn, load_catalog(settings.drug_profiles_file)
 
 
@@ -54,14 +62,15 @@ def _row(
         },
         "effective_lux_hours": round(p.effective_lux_hours, 3),
         "verdict": v.facts(),
-        "verdict_at": datetime.fromtimestamp(now, tz=UTC).isoformat().replace("+00:00", "Z"),
+        "verdict_at": iso_utc(now),
     }
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    settings, conn, catalog = _open(args)
-    now = SystemClock().wall()  # one instant for every row: the verdicts and time left hold at it
+    settings, conn, catalog = _open_readonly(args)
     try:
+        # One instant for every row, on the system's clock (a running simulation's time, not the machine's).
+        now = system_now(conn, settings.db_path)
         rows = [_row(conn, catalog, v, settings, now) for v in vial_store.list_all(conn)]
     finally:
         conn.close()
@@ -105,8 +114,9 @@ def _when(args: argparse.Namespace, now: float) -> float:
 
 def cmd_event(args: argparse.Namespace) -> int:
     settings, conn, catalog = _open(args)
-    now = SystemClock().wall()
     try:
+        # The system's clock: in a running simulation its time, so "now" and --ago are on its timeline.
+        now = system_now(conn, settings.db_path)
         vial = vial_store.by_key(conn, args.vial)
         if vial is None:
             raise NotFound(f"no vial with key {args.vial!r}")
