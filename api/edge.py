@@ -103,6 +103,7 @@ class Edge:
         if not host_allowed(host, self.names):
             await _refuse(send, host or "")
             return
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
