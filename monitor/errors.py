@@ -5,6 +5,8 @@
      +-- StoreError           the database cannot be opened, migrated or written
      |    +-- SchemaError     the database's schema is newer than this code, or a migration failed
      |    +-- DatabaseBusy    another bridge holds the database (monitor/store/bridge_lock.py)
+     |    +-- DatabaseUnusable  a command that only reads was named a database that is missing or
+     |                          of another schema version (it never creates or migrates one)
      +-- NotFound             a vial, alert, location or sensor that does not exist
      +-- InvalidRequest       a well-formed request the domain refuses (unknown drug, empty comment)
      +-- Unauthorized         no API token, or one that is unknown or revoked (HTTP 401)
@@ -35,6 +37,11 @@ class SchemaError(StoreError):
 
 class DatabaseBusy(StoreError):
     """Another bridge process holds the database's lock; the message names the database and its pid."""
+
+
+class DatabaseUnusable(StoreError):
+    """A command that only reads was pointed at no database, or at one of another schema version: the
+    message names the path and what to do (name another, or let the bridge migrate it)."""
 
 
 class NotFound(VialguardError):

@@ -20,6 +20,7 @@ from hardware.errors import HardwareError
 from monitor.errors import (
     ConfigError,
     DatabaseBusy,
+    DatabaseUnusable,
     InvalidRequest,
     NotFound,
     StoreError,
@@ -57,6 +58,9 @@ ERROR_STATUS: tuple[tuple[type[BaseException], int], ...] = (
     # Another bridge holds the database: stop it or name another database; trying again will not help
     # (the supervisor does not restart a child that exits with USAGE).
     (DatabaseBusy, USAGE),
+    # A read named no database, or one of another schema: name another database, or let the bridge
+    # migrate it.
+    (DatabaseUnusable, USAGE),
     (NotFound, USAGE),
     (InvalidRequest, USAGE),
     (StoreError, RUNTIME),

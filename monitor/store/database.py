@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from monitor.errors import StoreError
+from monitor.errors import DatabaseUnusable, StoreError
 from monitor.store.schema import SCHEMA_VERSION, migrate
 
 PAGE_SIZE_BYTES = 1024
@@ -74,7 +74,7 @@ class Database:
         ``any_schema`` skips the version check, for ``db check``, which reports the version itself.
         """
         if not self.path.is_file():
-            raise StoreError(
+            raise DatabaseUnusable(
                 f"no database at {self.path} (pass --db PATH, or --config FILE naming its db_path)"
             )
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
@@ -86,7 +86,7 @@ class Database:
             raise StoreError(f"cannot open database {self.path} to read: {exc}") from exc
         if version != SCHEMA_VERSION:
             conn.close()
-            raise StoreError(
+            raise DatabaseUnusable(
                 f"database {self.path} has schema version {version}, this vialguard reads {SCHEMA_VERSION}:"
                 " a command that only reads never migrates it (vialguard run or bridge does)"
             )

@@ -76,7 +76,7 @@ def test_an_unavailable_database_is_a_json_503_with_a_reason(served: Served, con
             if r.status_code != 201:
                 break
         assert r.status_code == 503, r.text
-        assert r.headers["content-type"] == "application/json"
+        assert r.headers["content-type"] == "application/problem+json"  # RFC 9457, as every error
         assert r.json()["error"] == "storage unavailable"
         assert reason in r.json()["message"]
         assert r.headers["retry-after"]

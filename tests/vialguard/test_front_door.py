@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Settings
+from monitor.store import Database
 from vialguard import exits
 from vialguard.cli import build_parser, main, subcommands
 from vialguard.commands.processes import banner
@@ -156,7 +157,7 @@ def test_a_failed_check_in_json_exits_1(site: list[str], capsys: pytest.CaptureF
         (["db", "check", "--db", "/nonexistent/v.db"], exits.USAGE, "no database at /nonexistent/v.db"),
         (["predict", "--lux", "1"], exits.USAGE, "--form, or both"),
         (["--log-level", "loud", "vials", "list"], exits.USAGE, "invalid choice: 'loud'"),
-        (["vials", "list", "--simulate", "--db", "/proc/1/v.db"], exits.RUNTIME, "cannot open database"),
+        (["vials", "list", "--simulate", "--db", "junk.db"], exits.RUNTIME, "cannot open database"),
     ],
     ids=[
         "option-it-does-not-take",
@@ -173,6 +174,7 @@ def test_errors_are_one_line_with_a_distinct_status(
     argv: list[str], status: int, message: str, tmp_path: Path
 ) -> None:
     """Usage errors exit 2, runtime errors 3; stderr is one line naming the problem, no traceback."""
+    (tmp_path / "junk.db").write_text("not a database\n", encoding="utf-8")  # a file SQLite cannot read
     done = _vialguard(*argv, env={**os.environ, "HOME": str(tmp_path)}, cwd=tmp_path)
     assert done.returncode == status, done.stderr
     assert "Traceback" not in done.stderr
@@ -209,6 +211,7 @@ PREDICT = ["predict", "--concentration-mg-ml", "0.002", "--path-cm", "1"]
 def test_a_closed_pipe_ends_quietly(argv: list[str], tmp_path: Path) -> None:
     """Output into a closed pipe ends with nothing on stderr (no BrokenPipeError); a command's status is
     141, as a shell reports for a writer a closed pipe stopped (argparse's own help ends 0)."""
+    Database(tmp_path / "v.db").initialise()  # `vials list` only reads: the database must exist
     done = _closed_stdout(argv, tmp_path)
     assert done.stderr == ""
     assert done.returncode == (exits.OK if argv[0].startswith("--") else exits.CLOSED_PIPE)
@@ -274,6 +277,7 @@ def test_environment_names_the_settings_and_database(
 )
 def test_log_level_before_or_after_the_command(argv: list[str], debug: bool, tmp_path: Path) -> None:
     """--log-level is accepted on either side of the command's name; debug lines appear only when asked."""
+    Database(tmp_path / "v.db").initialise()  # `vials list` only reads: the database must exist
     done = _vialguard(*argv, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (" DEBUG vialguard.cli: " in done.stderr) == debug, done.stderr
