@@ -159,6 +159,13 @@ def test_the_long_running_units_are_notify_units_with_a_watchdog() -> None:
         assert any(line.startswith("WatchdogSec=") for line in lines)
 
 
+def test_a_configuration_error_is_not_restarted_for_ever() -> None:
+    """Exit status 2 (bad settings, another bridge on the database) stops a unit instead of restarting it."""
+    for name in ("vialguard-bridge.service", "vialguard-api.service", "vialguard-webhooks.service"):
+        lines = (DEPLOY / "systemd" / name).read_text(encoding="utf-8").splitlines()
+        assert "RestartPreventExitStatus=2" in lines, name
+
+
 def test_sysusers_and_tmpfiles_create_the_user_and_directories(tmp_path: Path) -> None:
     """systemd-sysusers makes the user (in i2c, gpio, dialout); systemd-tmpfiles its directories, owned."""
     sysusers, tmpfiles = systemd_tool("systemd-sysusers"), systemd_tool("systemd-tmpfiles")
