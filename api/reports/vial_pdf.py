@@ -53,11 +53,11 @@ def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seco
     pdf.section("Exposure history")
     pdf.paragraph(
         "Each stretch between events: where the vial was, its packaging and that packaging's transmittance"
-        " tau (an assumption of the drug profile), the light dose its location measured, and the effective"
-        " dose tau x lux·h that the model applies."
+        " τ (an assumption of the drug profile), the light dose its location measured, and the effective"
+        " dose τ × lux·h that the model applies."
     )
     pdf.grid(
-        ["From", "To", "Location", "Packaging", "tau", "Location lux·h", "Effective lux·h"],
+        ["From", "To", "Location", "Packaging", "τ", "Location lux·h", "Effective lux·h"],
         [
             [
                 local_time(x.start, off),
