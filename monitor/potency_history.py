@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,15 +69,14 @@ class _Seen:
     minutes_cum_lux: FloatArray
 
 
+def _table(rows: Sequence[Sequence[float]], columns: int) -> FloatArray:
+    """Fetched rows as a float array of ``columns`` columns (none: zero rows, not a flat empty array)."""
+    return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
+
+
 def _load_seen(conn: sqlite3.Connection, sensor: SensorRecord, start: float, until: float) -> _Seen:
-    gaps = np.asarray(
-        conn.execute(
-            "SELECT start_ts, end_ts FROM gaps WHERE sensor_id = ? AND end_ts > ? AND start_ts < ?"
-            " ORDER BY start_ts",
-            (sensor.id, start, until),
-        ).fetchall(),
-        dtype=np.float64,
-    ).reshape(-1, 2)
+    select = "SELECT start_ts, end_ts FROM gaps WHERE sensor_id = ? AND end_ts > ? AND start_ts < ?"
+    gaps = _table(conn.execute(select + " ORDER BY start_ts", (sensor.id, start, until)).fetchall(), 2)
     first_row = (
         conn.execute(
             "SELECT first_ts FROM minute_aggregates WHERE sensor_id = ? ORDER BY minute_ts LIMIT 1",
@@ -90,24 +90,15 @@ def _load_seen(conn: sqlite3.Connection, sensor: SensorRecord, start: float, unt
         "SELECT ts FROM light_readings WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
     ).fetchone()
     window = data_bounds.HIGHEST_SEEN_WINDOW_SECONDS
-    hours = np.asarray(
-        conn.execute(
-            "SELECT hour_ts, max_lux FROM light_hour_maxima WHERE sensor_id = ? AND hour_ts >= ?"
-            " AND hour_ts <= ? ORDER BY hour_ts",
-            (sensor.id, readings.hour_of(start - window), until + window),
-        ).fetchall(),
-        dtype=np.float64,
-    ).reshape(-1, 2)
-    saturated = np.asarray(data_bounds.saturated_readings(conn, sensor.id, start, until), dtype=np.float64)
-    saturated = saturated.reshape(-1, 2)
-    minutes = np.asarray(
-        conn.execute(
-            "SELECT last_ts, saturated, saturated_sum FROM minute_aggregates WHERE sensor_id = ?"
-            " AND saturated > 0 AND first_ts >= ? AND last_ts <= ? ORDER BY last_ts",
-            (sensor.id, start, until),
-        ).fetchall(),
-        dtype=np.float64,
-    ).reshape(-1, 3)
+    select = "SELECT hour_ts, max_lux FROM light_hour_maxima WHERE sensor_id = ? AND hour_ts >= ?"
+    args = (sensor.id, readings.hour_of(start - window), until + window)
+    hours = _table(conn.execute(select + " AND hour_ts <= ? ORDER BY hour_ts", args).fetchall(), 2)
+    saturated = _table(data_bounds.saturated_readings(conn, sensor.id, start, until), 2)
+    select = (
+        "SELECT last_ts, saturated, saturated_sum FROM minute_aggregates WHERE sensor_id = ?"
+        " AND saturated > 0 AND first_ts >= ? AND last_ts <= ? ORDER BY last_ts"
+    )
+    minutes = _table(conn.execute(select, (sensor.id, start, until)).fetchall(), 3)
     return _Seen(
         start=start,
         first=None if first_row is None else float(first_row[0]),
