@@ -137,12 +137,6 @@ def _refuse_impossible(s: ScheduledSensor, problem: str | None) -> None:
         raise SensorOutOfRange(f"{s.sensor.model} {s.key}: {problem}")
 
 
-def _fault_kind(exc: HardwareError) -> str:
-    # "SensorOutOfRange" -> "out-of-range": the class name is the documented kind.
-    name = type(exc).__name__.removeprefix("Sensor")
-    return "".join(f"-{c.lower()}" if c.isupper() else c for c in name).lstrip("-") or "error"
-
-
 class AcquisitionLoop:
     """Polls sensors on ``clock`` and flushes a batch to ``engine`` every ``batch_seconds`` of real time.
 
@@ -330,7 +324,7 @@ class AcquisitionLoop:
             if s.failures == 0:
                 log.warning("sensor %s went down: %s", s.key, exc)
             s.failures += 1
-            self._batch.faults.append(SensorFault(s.key, ts, _fault_kind(exc), str(exc)))
+            self._batch.faults.append(SensorFault(s.key, ts, exc.kind, str(exc)))
             backoff = min(s.interval_seconds * 2 ** min(s.failures - 1, 16), MAX_BACKOFF_SECONDS)
             s.next_due = due + max(backoff, s.interval_seconds)
             return

@@ -7,10 +7,12 @@ import logging
 import pytest
 
 from firmware_bridge.acquisition import AcquisitionLoop, ScheduledSensor
+from firmware_bridge.firmware.probes import FAULT_KINDS
 from hardware.clock import ManualClock
-from hardware.errors import SensorOutOfRange, SensorUnavailable
+from hardware.errors import BusError, HardwareError, SensorFrozen, SensorOutOfRange, SensorUnavailable
 from hardware.sensor import LightSample
 from monitor.engine import Batch, IngestResult
+from monitor.plausibility import OUT_OF_RANGE
 
 
 class RecordingEngine:
@@ -88,7 +90,7 @@ def test_failing_sensor_backs_off_logs_edges_once_and_recovers(caplog: pytest.Lo
 
 
 def test_fault_kind_comes_from_the_exception_class() -> None:
-    """An out-of-range reading is recorded as kind 'out-of-range'."""
+    """An out-of-range reading is recorded as kind 'out-of-range', the kind its class declares."""
     clock = ManualClock()
     engine = RecordingEngine()
 
@@ -127,3 +129,36 @@ def test_first_poll_is_flushed_at_once_then_every_batch_window() -> None:
     assert not loop.due_for_flush()
     clock.advance(1.0)
     assert loop.due_for_flush()
+
+
+def test_a_drivers_own_error_keeps_its_parents_declared_kind() -> None:
+    """A subclass a driver defines (a NACK on probe is a SensorUnavailable) is recorded as 'unavailable':
+    the kind is declared on the class tree, never spelled out of a class name ('nack-on-probe')."""
+    clock = ManualClock()
+    engine = RecordingEngine()
+
+    class NackOnProbe(SensorUnavailable):
+        pass
+
+    class Silent:
+        model = "silent"
+
+        def read_light(self) -> LightSample:
+            raise NackOnProbe("no ACK at 0x29")
+
+    loop = AcquisitionLoop(
+        [ScheduledSensor("s", Silent(), 1.0)],
+        clock,
+        engine,  # type: ignore[arg-type]
+        real_monotonic=clock.monotonic,
+    )
+    run(loop, clock, 1)
+    assert engine.batches[0].faults[0].kind == "unavailable"
+
+
+def test_the_declared_kinds_are_the_ones_the_firmware_and_the_store_name() -> None:
+    """The hardware's out-of-range is the plausibility table's and the firmware's; every kind is distinct."""
+    kinds = [c.kind for c in (SensorUnavailable, SensorOutOfRange, SensorFrozen, BusError, HardwareError)]
+    assert len(set(kinds)) == len(kinds)
+    assert SensorOutOfRange.kind == OUT_OF_RANGE
+    assert set(FAULT_KINDS) <= set(kinds)
