@@ -15,8 +15,9 @@ from pathlib import Path
 from api.app import create_app
 from api.server import serve
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading
+from monitor.engine import Engine
 from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database

@@ -37,7 +37,8 @@ from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
-from monitor.engine import Batch, Engine
+from monitor.batch import Batch
+from monitor.engine import Engine
 from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from bench.harness import Figure, figure, median_time
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database

@@ -20,8 +20,9 @@ import numpy as np
 
 from bench.harness import Figure, figure, median_time
 from monitor.assessment import assess_all
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import parse_settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog, load_catalog
 from monitor.model.verdict import Thresholds
 from monitor.series import potency_curve

@@ -1,7 +1,7 @@
 """The acquisition loop: poll each sensor at its interval, timestamp, batch, hand batches to the engine.
 
 One thread does all bus IO (``adafruit_register`` shares a module-global buffer). A failed read becomes a
-:class:`monitor.engine.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
+:class:`monitor.batch.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
 exponential backoff, and its going down and coming back are each logged once. A batch the store could not
 take stays in memory and is retried with the next one: readings are never dropped on a database error.
 
@@ -33,15 +33,8 @@ from hardware.errors import HardwareError, SensorOutOfRange
 from hardware.sd_notify import Watchdog
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
-from monitor.engine import (
-    Batch,
-    DataGap,
-    Engine,
-    IngestResult,
-    LightReading,
-    SensorFault,
-    TemperatureReading,
-)
+from monitor.batch import Batch, DataGap, LightReading, SensorFault, TemperatureReading
+from monitor.engine import Engine, IngestResult
 from monitor.errors import StoreError
 from monitor.model.quantities import Quantity
 from monitor.model.spectral import SpectralCounts

@@ -8,7 +8,7 @@ The source runs on the acquisition loop's thread: :meth:`SerialSource.poll` adds
 batch together with the frame keys and each boot's state, which the engine commits in one transaction;
 only then does :meth:`SerialSource.committed` acknowledge them. A frame already stored is recognised by
 ``(device_id, boot_id, seq)`` and never stored twice. Sequence numbers the device announces lost become a
-:class:`monitor.engine.DataGap` for each of its sensors.
+:class:`monitor.batch.DataGap` for each of its sensors.
 
 Bad input is counted by kind and logged once per run of that kind, never a line per frame.
 """
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from firmware_bridge import frames
 from firmware_bridge.serial_link import SerialLink
 from hardware.clock import Clock
+from monitor.batch import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.config import SerialSourceConfig
-from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.model.quantities import Quantity
 from monitor.plausibility import OUT_OF_RANGE, Limits
 from monitor.store import serial_links

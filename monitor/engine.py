@@ -12,7 +12,7 @@ import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeAlias, TypeVar, cast
 
@@ -21,11 +21,11 @@ import numpy as np
 from monitor import exposure, refused_readings, storage_health, timekeeping
 from monitor.alerts.lifecycle import RuleState, Transition, escalated_severity, evaluate
 from monitor.alerts.rules import Observation, Rule
+from monitor.batch import Batch, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
 from monitor.model import ledger
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity, ledger_integrand
-from monitor.model.spectral import SpectralCounts
 from monitor.plausibility import OUT_OF_RANGE, Limits, possible_mask
 from monitor.site_view import SiteView
 from monitor.store import alerts, health, readings, serial_links, silences, sites, spectral
@@ -40,67 +40,6 @@ SERIAL_DRIVER = "serial"  # a sensor read by a microcontroller, its readings arr
 NO_READINGS = "no readings"  # the reason of gaps the ledger finds itself (an interval over max_gap_seconds)
 
 PURGE_EVERY_SECONDS = 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class LightReading:
-    sensor_key: str
-    ts: float
-    lux: float
-    saturated: bool = False
-    raw_counts: tuple[int, ...] = ()
-    gain: float | None = None
-    integration_ms: float | None = None
-    spectrum: SpectralCounts | None = None  # a spectral or UV chip's channels (AS7341, LTR390)
-
-
-@dataclass(frozen=True, slots=True)
-class TemperatureReading:
-    sensor_key: str
-    ts: float
-    celsius: float
-    relative_humidity_percent: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SensorFault:
-    """A failed read; ``kind`` names the failure (``unavailable``, ``out-of-range``, ``frozen``...)."""
-
-    sensor_key: str
-    ts: float
-    kind: str
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class DataGap:
-    """An interval of a sensor's series known to have lost readings: the ledger adds nothing across it."""
-
-    sensor_key: str
-    start_ts: float
-    end_ts: float
-    reason: str
-
-
-@dataclass
-class Batch:
-    light: list[LightReading] = field(default_factory=list)
-    temperature: list[TemperatureReading] = field(default_factory=list)
-    faults: list[SensorFault] = field(default_factory=list)
-    gaps: list[DataGap] = field(default_factory=list)
-    # Serial frames the readings came in, and per device boot its state: committed with the readings.
-    frames: list[serial_links.FrameKey] = field(default_factory=list)
-    boots: dict[tuple[str, str], serial_links.BootRecord] = field(default_factory=dict)
-    # Serial input refused or set aside since the last batch, by (port URL, kind): committed as totals.
-    serial_rejects: dict[tuple[str, str], int] = field(default_factory=dict)
-    clock: timekeeping.ClockReport | None = None  # the wall clock's state and steps, from the bridge
-
-    def __len__(self) -> int:
-        return len(self.light) + len(self.temperature) + len(self.faults)
-
-    def empty(self) -> bool:
-        """Nothing to commit: no readings, faults, gaps, serial frames or refusal counts."""
-        return not (len(self) or self.gaps or self.frames or self.serial_rejects)
 
 
 @dataclass(frozen=True, slots=True)

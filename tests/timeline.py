@@ -7,8 +7,9 @@ fires the light alert). Temperature every 10 s: 5 °C, with 20 minutes at 10 °C
 from __future__ import annotations
 
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.store import Database
 

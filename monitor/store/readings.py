@@ -19,7 +19,7 @@ _TABLES: dict[Quantity, tuple[str, str, str]] = {
 
 
 class LightSample(Protocol):
-    """A lux reading as the engine holds it (``monitor.engine.LightReading``)."""
+    """A lux reading as the engine holds it (``monitor.batch.LightReading``)."""
 
     @property
     def ts(self) -> float: ...
@@ -36,7 +36,7 @@ class LightSample(Protocol):
 
 
 class TemperatureSample(Protocol):
-    """A temperature reading as the engine holds it (``monitor.engine.TemperatureReading``)."""
+    """A temperature reading as the engine holds it (``monitor.batch.TemperatureReading``)."""
 
     @property
     def ts(self) -> float: ...

@@ -25,7 +25,7 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
+from monitor.batch import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.errors import StoreError
 from monitor.model.spectral import SpectralCounts
 from monitor.store.serial_links import BootRecord, FrameKey

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.alerts.rules import default_rules
-from monitor.engine import Batch, Engine, LightReading
+from monitor.batch import Batch, LightReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 

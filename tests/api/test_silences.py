@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from monitor.alerts.rules import default_rules
-from monitor.engine import Batch, Engine
+from monitor.batch import Batch
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.silences import Silence, covering
 from monitor.store import alerts

@@ -11,7 +11,8 @@ from firmware_bridge.firmware.probes import FAULT_KINDS
 from hardware.clock import ManualClock
 from hardware.errors import BusError, HardwareError, SensorFrozen, SensorOutOfRange, SensorUnavailable
 from hardware.sensor import LightSample
-from monitor.engine import Batch, IngestResult
+from monitor.batch import Batch
+from monitor.engine import IngestResult
 from monitor.plausibility import OUT_OF_RANGE
 
 

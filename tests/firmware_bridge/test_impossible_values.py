@@ -15,8 +15,8 @@ from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
 from hardware.fridge import Scenario
 from hardware.simulated_sensors import SimulatedLightSensor
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, LightReading, TemperatureReading
 from monitor.integrity import check_database
 from monitor.model.profiles import Catalog
 from monitor.plausibility import OUT_OF_RANGE

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.store import alerts
 from monitor.store.schema import MIGRATIONS, _statements, migrate

@@ -12,8 +12,9 @@ from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, SensorFault
 from monitor.config import ScenarioConfig, Settings
-from monitor.engine import Batch, Engine, LightReading, SensorFault
+from monitor.engine import Engine
 from monitor.exposure import vial_potency
 from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
@@ -173,7 +174,7 @@ def test_fault_edges_are_recorded_once(settings: Settings, catalog: Catalog, clo
         engine.ingest(Batch(faults=[SensorFault("fridge-1-temp", t0 + i, "unavailable", "EIO")]), t0 + i)
     assert conn.execute("SELECT COUNT(*) FROM sensor_faults").fetchone()[0] == 1
     assert sites.sensor_by_key(conn, "fridge-1-temp").status == "faulty"
-    from monitor.engine import TemperatureReading
+    from monitor.batch import TemperatureReading
 
     engine.ingest(Batch(temperature=[TemperatureReading("fridge-1-temp", t0 + 10, 4.0)]), t0 + 10)
     assert sites.sensor_by_key(conn, "fridge-1-temp").status == "ok"

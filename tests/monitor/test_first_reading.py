@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from hardware.clock import ManualClock
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, LightReading, TemperatureReading
 from monitor.model.profiles import Catalog
 from monitor.store import alerts
 from tests.monitor.test_engine import open_engine

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.batch import Batch, LightReading
 from monitor.config import Settings
-from monitor.engine import Batch, LightReading
 from monitor.model.profiles import Catalog
 from monitor.store import Database, readings, retention, sites
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements

@@ -11,8 +11,9 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.errors import ConfigError
 from monitor.exposure import vial_potency
 from monitor.model import kinetics

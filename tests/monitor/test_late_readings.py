@@ -9,8 +9,9 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, DataGap, LightReading
 from monitor.config import Settings
-from monitor.engine import Batch, DataGap, Engine, LightReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, readings, sites

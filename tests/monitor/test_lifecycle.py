@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from hardware.clock import ManualClock
 from monitor import lifecycle
+from monitor.batch import Batch, LightReading
 from monitor.config import parse_settings
-from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
 from monitor.model.profiles import load_catalog
 from monitor.store import vials as vial_store

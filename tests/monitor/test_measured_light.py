@@ -14,8 +14,9 @@ from hardware.chips import as7341 as chip
 from hardware.clock import ManualClock
 from monitor import measured_light
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading
+from monitor.engine import Engine
 from monitor.errors import ConfigError
 from monitor.exposure import vial_potency
 from monitor.model.bounds import Interval

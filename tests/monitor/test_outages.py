@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.batch import Batch, LightReading
 from monitor.config import Settings
-from monitor.engine import Batch, Engine, LightReading
+from monitor.engine import Engine
 from monitor.integrity import check_database
 from monitor.model import ledger
 from monitor.model.profiles import Catalog

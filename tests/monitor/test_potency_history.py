@@ -17,8 +17,9 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.exposure import vial_potency
 from monitor.model.profiles import Catalog
 from monitor.potency_history import potency_at

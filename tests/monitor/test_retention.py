@@ -9,8 +9,8 @@ import pytest
 
 from hardware.clock import ManualClock
 from monitor import data_bounds, reporting
+from monitor.batch import Batch, LightReading
 from monitor.config import Settings
-from monitor.engine import Batch, LightReading
 from monitor.exposure import vial_potency
 from monitor.integrity import check_database
 from monitor.model.profiles import Catalog

@@ -9,8 +9,8 @@ import pytest
 
 from firmware_bridge.service import replay_spool
 from hardware.clock import ManualClock
+from monitor.batch import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, DataGap, LightReading, SensorFault, TemperatureReading
 from monitor.integrity import check_database
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import SpectralCounts

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings, parse_settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.exposure import VialPotency, vial_potency
 from monitor.model import kinetics
 from monitor.model.profiles import Catalog

@@ -17,8 +17,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading
 from monitor.config import WebhookConfig, parse_settings
-from monitor.engine import Batch, Engine, LightReading
+from monitor.engine import Engine
 from monitor.model.profiles import load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database

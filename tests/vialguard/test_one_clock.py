@@ -14,8 +14,9 @@ import pytest
 
 from hardware.clock import WarpClock
 from monitor.alerts.rules import default_rules
+from monitor.batch import Batch, LightReading, TemperatureReading
 from monitor.config import Settings
-from monitor.engine import Batch, Engine, LightReading, TemperatureReading
+from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.resume import last_recorded_ts
 from monitor.site_sync import sync_site
