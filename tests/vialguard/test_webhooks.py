@@ -130,19 +130,26 @@ class Site:
             return alert_store.open_alert(self.conn, new)
 
 
-@pytest.fixture
-def site(settings: Settings, clock: ManualClock) -> Iterator[Site]:
-    port = free_port()  # nothing listens here until a test starts its receiver
-    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook?key=receiver-secret")
+def open_site(settings: Settings, clock: ManualClock, *, path: str, site_name: str) -> Site:
+    """The simulated site's database with one signed webhook to ``path`` on a free loopback port (nothing
+    listens there until a test starts its receiver)."""
+    port = free_port()
+    hook = WebhookConfig(url=f"http://127.0.0.1:{port}{path}")
     database = Database(settings.db_path)
     database.initialise()
     conn = database.connect()
     sync_site(conn, settings, clock.wall())
     secrets = {hook.url: WebhookSecrets(signing_secret=SECRET)}
-    deliverer = Deliverer(database, [hook], clock, site_name="Test pharmacy", secrets=secrets)
-    yield Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
-    deliverer.close()
-    conn.close()
+    deliverer = Deliverer(database, [hook], clock, site_name=site_name, secrets=secrets)
+    return Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+
+
+@pytest.fixture
+def site(settings: Settings, clock: ManualClock) -> Iterator[Site]:
+    s = open_site(settings, clock, path="/hook?key=receiver-secret", site_name="Test pharmacy")
+    yield s
+    s.deliverer.close()
+    s.conn.close()
 
 
 def test_a_receiver_down_then_up_gets_every_change_in_order(
@@ -400,23 +407,15 @@ def test_a_capture_replayed_outside_the_tolerance_is_refused_and_a_retry_is_sign
 def test_a_site_name_beyond_latin_1_still_posts(settings: Settings, clock: ManualClock) -> None:
     """Header values are Latin-1 on the wire: the id of a site named in Polish is percent-encoded there
     (and signed as sent), the body keeps the name as it is."""
-    port = free_port()
-    hook = WebhookConfig(url=f"http://127.0.0.1:{port}/hook")
-    database = Database(settings.db_path)
-    database.initialise()
-    conn = database.connect()
-    sync_site(conn, settings, clock.wall())
-    secrets = {hook.url: WebhookSecrets(signing_secret=SECRET)}
-    deliverer = Deliverer(database, [hook], clock, site_name="Apteka Łódź", secrets=secrets)
-    site = Site(conn, clock, deliverer, port, sites.location_by_key(conn, "fridge-1").id)
+    site = open_site(settings, clock, path="/hook", site_name="Apteka Łódź")
     receiver = Receiver(secret=SECRET)
     try:
         site.fire()
-        with receiving(port, receiver):
-            assert deliverer.run_once() == 1
+        with receiving(site.port, receiver):
+            assert site.deliverer.run_once() == 1
     finally:
-        deliverer.close()
-        conn.close()
+        site.deliverer.close()
+        site.conn.close()
     ((sent, body),) = receiver.received
     headers = lower(sent)
     assert receiver.refused == []
