@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -58,7 +57,6 @@ from monitor.errors import (
     VialguardError,
 )
 from monitor.model.profiles import load_catalog
-from monitor.store.database import unavailable_reason
 from monitor.store.ports import StorePool
 from monitor.version import version
 
@@ -160,19 +158,6 @@ def create_app(settings: Settings, stores: StorePool, clock: Clock | None = None
         # Any other refusal of the database is a bug: logged with its trace (the driver's error is its cause).
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, "internal error", str(exc))
-
-    @app.exception_handler(sqlite3.Error)
-    async def database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
-        # A locked, full, read-only or failing database is a state of the machine, not a bug: say which,
-        # as JSON, with a 503 a client may retry. Any other SQLite error is a bug, logged with its trace.
-        reason = unavailable_reason(exc)
-        if reason is None:
-            log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-            return _error(500, "internal error", f"database error: {exc}")
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
-        response = _error(503, "storage unavailable", reason)
-        response.headers["Retry-After"] = "5"
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

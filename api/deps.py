@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager
@@ -16,7 +15,6 @@ from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store.ports import Store, StorePool
-from monitor.store.sqlite_store import SqliteStore
 from monitor.tokens import ExpiryClock
 
 
@@ -64,14 +62,3 @@ async def _store(state: Annotated[AppState, Depends(_state)]) -> AsyncIterator[S
 
 State = Annotated[AppState, Depends(_state)]
 StoreDep = Annotated[Store, Depends(_store)]
-
-
-async def _conn(state: Annotated[AppState, Depends(_state)]) -> AsyncIterator[sqlite3.Connection]:
-    # Until every route takes a Store: the SQLite session's own connection.
-    with state.session() as store:
-        if not isinstance(store, SqliteStore):
-            raise TypeError("this route still needs the SQLite store")
-        yield store.conn
-
-
-Conn = Annotated[sqlite3.Connection, Depends(_conn)]

@@ -2,8 +2,8 @@
 
 The API process runs them because the bridge cannot report its own absence, and the API is the process an
 integrator is talking to. Each pass reads the age of the bridge's heartbeat, then opens or resolves the
-``system`` alerts (:mod:`monitor.store.system_alerts`). The first pass waits one interval, so the
-bridge started beside the API has written its first heartbeat.
+``system`` alerts (:meth:`~monitor.store.ports.HealthStore.reconcile_system_alerts`). The first pass waits
+one interval, so the bridge started beside the API has written its first heartbeat.
 """
 
 from __future__ import annotations
