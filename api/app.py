@@ -1,7 +1,8 @@
-"""The API application factory: ``create_app(settings, clock)``.
+"""The API application factory: ``create_app(settings, stores, clock)``, over any store that implements
+:mod:`monitor.store.ports` (:mod:`api.startup` builds the SQLite one).
 
-Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, so SQLite's blocking calls never
-run on the event loop. Errors are RFC 9457 problem details (:mod:`api.problems`) whose detail names the
+Handlers are plain ``def`` functions: FastAPI runs them in its thread pool, so the store's blocking calls
+never run on the event loop. Errors are RFC 9457 problem details (:mod:`api.problems`) whose detail names the
 problem; the OpenAPI document says so per route (:mod:`api.openapi`). ``/docs`` and ``/redoc`` are served
 from this machine (:mod:`api.routes.docs`).
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,11 +46,18 @@ from api.routes import (
 )
 from hardware.clock import Clock, SystemClock
 from monitor.config import Settings
-from monitor.errors import Forbidden, InvalidRequest, NotFound, StoreError, Unauthorized, VialguardError
+from monitor.errors import (
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    StoreError,
+    StoreFault,
+    StoreUnavailable,
+    Unauthorized,
+    VialguardError,
+)
 from monitor.model.profiles import load_catalog
-from monitor.store import Database
-from monitor.store import clocks as clock_store
-from monitor.store.database import unavailable_reason
+from monitor.store.ports import StorePool
 from monitor.version import version
 
 log = logging.getLogger(__name__)
@@ -68,17 +75,16 @@ def _error(status: int, error: str, message: str) -> JSONResponse:
     return problem_response(status, error, message)
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
-    database = Database(settings.db_path)
-    database.initialise()
+def create_app(settings: Settings, stores: StorePool, clock: Clock | None = None) -> FastAPI:
+    """The API over ``stores``, which it closes when it stops."""
     state = AppState(
         settings=settings,
-        database=database,
+        stores=stores,
         catalog=load_catalog(settings.drug_profiles_file),
         clock=clock or SystemClock(),
     )
-    with state.checkout() as conn:  # token expiry resumes from the real time the system last saw
-        mark = clock_store.real_high_water(conn)
+    with state.session() as store:  # token expiry resumes from the real time the system last saw
+        mark = store.real_high_water()
     if mark is not None:
         state.expiry_clock.raise_floor(mark, time.monotonic())
 
@@ -138,18 +144,20 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
                 return response
         return _error(500, "internal error", str(exc))
 
-    @app.exception_handler(sqlite3.Error)
-    async def database_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable) -> JSONResponse:
         # A locked, full, read-only or failing database is a state of the machine, not a bug: say which,
-        # as JSON, with a 503 a client may retry. Any other SQLite error is a bug, logged with its trace.
-        reason = unavailable_reason(exc)
-        if reason is None:
-            log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-            return _error(500, "internal error", f"database error: {exc}")
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, reason)
-        response = _error(503, "storage unavailable", reason)
+        # as JSON, with a 503 a client may retry.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        response = _error(503, "storage unavailable", str(exc))
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(StoreFault)
+    async def store_fault(request: Request, exc: StoreFault) -> JSONResponse:
+        # Any other refusal of the database is a bug: logged with its trace (the driver's error is its cause).
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal error", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,7 +13,6 @@ holds one; this module logs nothing about them.
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.deps import AppState, State
 from monitor import tokens
 from monitor.errors import Forbidden, Unauthorized
-from monitor.store import tokens as token_store
+from monitor.store.ports import Store
 from monitor.tokens import Scope
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,7 +59,7 @@ def anonymous_reads(state: AppState) -> bool:
     return api.anonymous_loopback_reads and loopback_only(api.host)
 
 
-def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, needed: Scope) -> Caller:
+def authorize(state: AppState, store: Store, header: str | None, needed: Scope) -> Caller:
     """The caller, or :class:`Unauthorized` / :class:`Forbidden` saying what is missing."""
     text = tokens.bearer(header)
     if text is None:
@@ -71,7 +70,7 @@ def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, nee
         )
     if text == "":
         raise Unauthorized("the Authorization header is not a bearer token: Authorization: Bearer <token>")
-    record = token_store.authenticate(conn, text, state.expiry_now())  # real time, never stepped back
+    record = store.authenticate_token(text, state.expiry_now())  # real time, never stepped back
     if record is None:
         raise Unauthorized("the API token is not valid: unknown, revoked, expired or mistyped")
     if not tokens.covers(record.scope, needed):
@@ -80,8 +79,8 @@ def authorize(state: AppState, conn: sqlite3.Connection, header: str | None, nee
 
 
 def _check(state: AppState, header: str | None, needed: Scope) -> Caller:
-    with state.checkout() as conn:
-        return authorize(state, conn, header, needed)
+    with state.session() as store:
+        return authorize(state, store, header, needed)
 
 
 # Declares the scheme in the OpenAPI document (the Authorize button of /docs) and marks every route that

@@ -4,14 +4,13 @@ The bridge writes alerts from another process, so nothing in the API is told of 
 One task per API process reads the newest change (one indexed ``MAX()``) every ``interval_seconds`` while
 anyone waits, and wakes every waiter when it moves. A thousand pollers waiting cost one query every quarter
 second, not a thousand, and no thread each: they are coroutines parked on an :class:`asyncio.Event`. The
-query runs on a worker thread, so the event loop never blocks on SQLite.
+query runs on a worker thread, so the event loop never blocks on the store.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable
 
 from monitor.errors import StoreError
@@ -55,7 +54,7 @@ class ChangeWatcher:
         while self.waiters > 0:
             try:
                 latest = await asyncio.to_thread(self._read_latest)
-            except (sqlite3.Error, StoreError) as exc:
+            except StoreError as exc:
                 if not failed:  # logged on the edge, not on every tick
                     log.warning("cannot read the alert change sequence: %s", exc)
                 failed = True

@@ -4,14 +4,13 @@ Pollers ask for the same alert page many times a minute and almost always hold i
 parameter validation and dependency resolution cost several times more than the answer itself (one
 indexed ``MAX()``), so this ASGI middleware answers those polls first. It is safe to skip validation here:
 an ETag is only ever issued for a query string that was valid, and it names that exact query string, so a
-match proves the query was valid. Anything else (no header, no match, a database error) goes on to the
+match proves the query was valid. Anything else (no header, no match, a store error) goes on to the
 application, which gives the full answer or the error. A long-poll (``wait`` above zero) goes on too: it
 must wait for a change before it may answer 304, and the route does that waiting.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
@@ -20,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import authorize
 from api.deps import AppState
 from monitor.errors import VialguardError
+from monitor.store.ports import Store
 
-EtagOf = Callable[[sqlite3.Connection, bytes], str]
+EtagOf = Callable[[Store, bytes], str]
 
 
 def if_none_match(header: str) -> set[str]:
@@ -43,11 +43,11 @@ class NotModified:
         query = scope.get("query_string", b"")
         if etag_of is not None and header and not _long_poll(query):
             try:
-                with self.state.checkout() as conn:
+                with self.state.session() as store:
                     # The caller must be allowed to read before learning that nothing changed.
-                    authorize(self.state, conn, _header(scope, b"authorization"), "read")
-                    current = etag_of(conn, query)
-            except (sqlite3.Error, VialguardError):
+                    authorize(self.state, store, _header(scope, b"authorization"), "read")
+                    current = etag_of(store, query)
+            except VialguardError:
                 current = None  # the application reports the refusal or the database problem properly
             if current is not None and current in if_none_match(header):
                 await send(

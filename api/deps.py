@@ -1,13 +1,10 @@
-"""What handlers receive: a database connection of their own, the catalog and the clock."""
+"""What handlers receive: a store session of their own, the catalog and the clock."""
 
 from __future__ import annotations
 
-import queue
-import sqlite3
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -17,75 +14,37 @@ from api.changes import ChangeWatcher
 from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
-from monitor.store import Database
-from monitor.store import alerts as alert_store
+from monitor.store.ports import Store, StorePool
 from monitor.tokens import ExpiryClock
-
-# SQLite's page cache per connection, in KiB (its default is 2,000). The API's reads are short and the OS
-# keeps the file's pages cached anyway; a connection per request in flight at the default would let the
-# API's memory grow by 2 MB a connection as the database grows (bench/bench_durability.py).
-API_CACHE_KIB = 512
 
 
 @dataclass
 class AppState:
     settings: Settings
-    database: Database
+    stores: StorePool
     catalog: Catalog
     clock: Clock
     watcher: ChangeWatcher = field(init=False)
     # Real time for token expiry: never earlier than a time seen, here or by another process (persisted).
     expiry_clock: ExpiryClock = field(default_factory=ExpiryClock)
-    _idle: queue.SimpleQueue[sqlite3.Connection] = field(default_factory=queue.SimpleQueue)
-    _all: list[sqlite3.Connection] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.watcher = ChangeWatcher(self._latest_seq)
 
     def _latest_seq(self) -> int:
-        with self.checkout() as conn:
-            return alert_store.latest_seq(conn)
+        with self.session() as store:
+            return store.latest_alert_seq()
 
     def expiry_now(self) -> float:
         """Now, for token expiry: the real wall clock, carried forward over any step back."""
         return self.expiry_clock.now(time.time(), time.monotonic())
 
-    def acquire(self) -> sqlite3.Connection:
-        """A connection no other request holds until :meth:`release`.
-
-        A request's dependencies and its handler may run on different threads of FastAPI's pool, so a
-        connection per thread would let two requests share one (and nest their transactions); a checkout
-        per request cannot. The pool grows to the number of requests in flight at once, which the thread
-        pool bounds (40 by default).
-        """
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            conn = self.database.connect()
-            conn.execute(f"PRAGMA cache_size = -{API_CACHE_KIB}")
-            with self._lock:
-                self._all.append(conn)
-            return conn
-
-    def release(self, conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:  # a handler that failed mid-read must not hand its snapshot on
-            conn.rollback()
-        self._idle.put(conn)
-
-    @contextmanager
-    def checkout(self) -> Iterator[sqlite3.Connection]:
-        conn = self.acquire()
-        try:
-            yield conn
-        finally:
-            self.release(conn)
+    def session(self) -> AbstractContextManager[Store]:
+        """A store session no other request holds until the block ends (see :class:`StorePool`)."""
+        return self.stores.session()
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+        self.stores.close()
 
 
 async def _state(request: Request) -> AppState:
@@ -94,12 +53,12 @@ async def _state(request: Request) -> AppState:
     return state
 
 
-async def _conn(state: Annotated[AppState, Depends(_state)]) -> AsyncIterator[sqlite3.Connection]:
+async def _store(state: Annotated[AppState, Depends(_state)]) -> AsyncIterator[Store]:
     # ``async`` so the checkout costs no hop through the thread pool; it never blocks but on the first
     # requests, which open the connections.
-    with state.checkout() as conn:
-        yield conn
+    with state.session() as store:
+        yield store
 
 
 State = Annotated[AppState, Depends(_state)]
-Conn = Annotated[sqlite3.Connection, Depends(_conn)]
+StoreDep = Annotated[Store, Depends(_store)]

@@ -21,7 +21,6 @@ and the site's own figures (lux, temperature, dose, potency bands, sensors): :mo
 from __future__ import annotations
 
 import platform
-import sqlite3
 import time
 from collections.abc import Iterator
 from importlib import metadata
@@ -43,8 +42,7 @@ from api.deps import AppState
 from api.routes.health import stale_after_seconds
 from api.site_metrics import SiteCollector
 from monitor.alerts.vocabulary import ALERT_STATES, SEVERITIES
-from monitor.store import health, serial_links
-from monitor.store.database import snapshot
+from monitor.store.ports import Store
 from monitor.webhooks import loggable
 
 
@@ -53,8 +51,8 @@ class StoreCollector(Collector):
         self.state = state
 
     def collect(self) -> Iterator[Metric]:
-        with self.state.checkout() as conn, snapshot(conn):
-            yield from _collect(conn)
+        with self.state.session() as store, store.snapshot():
+            yield from _collect(store)
         stale = GaugeMetricFamily(
             "vialguard_bridge_stale_after_seconds",
             "Bridge lag past which the bridge counts as down (as /healthz judges it).",
@@ -77,8 +75,8 @@ def _version() -> str:
         return "unknown"
 
 
-def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
-    beat = health.read(conn)
+def _collect(store: Store) -> Iterator[Metric]:
+    beat = store.heartbeat()
     ingested = CounterMetricFamily("vialguard_readings_ingested", "Readings the bridge has stored.")
     ingested.add_metric([], 0 if beat is None else beat.readings_total)
     yield ingested
@@ -88,11 +86,8 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
         "Sensor reads refused before storage (bad CRC, value outside the chip's range, bus errors).",
         labels=["sensor", "kind"],
     )
-    for sensor, kind, n in conn.execute(
-        "SELECT s.key, f.kind, COUNT(*) FROM sensor_faults AS f JOIN sensors AS s ON s.id = f.sensor_id"
-        " GROUP BY s.key, f.kind ORDER BY s.key, f.kind"
-    ):
-        rejected.add_metric([str(sensor), str(kind)], int(n))
+    for fault in store.sensor_fault_counts():
+        rejected.add_metric([fault.sensor_key, fault.kind], fault.count)
     yield rejected
 
     serial = CounterMetricFamily(
@@ -100,17 +95,14 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
         "Serial input refused or set aside per port (line noise, bad CRC, duplicates, frames lost).",
         labels=["port", "kind"],
     )
-    for r in serial_links.list_rejects(conn):
+    for r in store.serial_rejects():
         serial.add_metric([r.port, r.kind], r.count)  # as configured and logged by the bridge
     yield serial
 
     alerts = GaugeMetricFamily(
         "vialguard_alerts", "Alerts kept, by state and severity.", labels=["state", "severity"]
     )
-    counts = {
-        (str(st), str(sv)): int(n)
-        for st, sv, n in conn.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
-    }
+    counts = store.alert_counts()
     for state in ALERT_STATES:
         for severity in SEVERITIES:
             alerts.add_metric([state, severity], counts.get((state, severity), 0))
@@ -126,13 +118,13 @@ def _collect(conn: sqlite3.Connection) -> Iterator[Metric]:
     outbox = GaugeMetricFamily(
         "vialguard_webhook_outbox_changes", "Alert changes not yet accepted by every webhook URL."
     )
-    outbox.add_metric([], int(conn.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0]))
+    outbox.add_metric([], store.webhook_outbox_size())
     yield outbox
     failures = GaugeMetricFamily(
         "vialguard_webhook_failures", "Failed delivery attempts in a row per webhook URL.", labels=["url"]
     )
-    for url, attempts in conn.execute("SELECT url, attempts FROM webhook_endpoints ORDER BY url"):
-        failures.add_metric([loggable(str(url))], int(attempts))
+    for endpoint in store.webhook_endpoints():
+        failures.add_metric([loggable(endpoint.url)], endpoint.attempts)
     yield failures
 
 

@@ -21,7 +21,6 @@ them instead of repeating numbers that could drift from the config.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,15 +28,11 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.deps import AppState
-from monitor.assessment import assess, thresholds_of
+from monitor.assessment import VialAssessment, thresholds_of
 from monitor.config import RulesConfig
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import VERDICTS, Verdict
-from monitor.site_view import SiteView
-from monitor.store import readings, sites
-from monitor.store import vials as vial_store
-from monitor.store.database import snapshot
-from monitor.store.vials import VialRecord
+from monitor.store.ports import Store
 
 BOUNDS = ("best", "low", "high")
 
@@ -52,16 +47,8 @@ class VialFigures:
     verdict: Verdict
 
 
-def vial_figures(
-    conn: sqlite3.Connection,
-    catalog: Catalog,
-    vial: VialRecord,
-    rules: RulesConfig,
-    now: float,
-    site: SiteView,
-) -> VialFigures:
-    """The metrics' one call into the model: the vial's potency band and its verdict, as every surface."""
-    a = assess(conn, catalog, vial, thresholds_of(rules.thresholds()), now=now, site=site)
+def vial_figures(a: VialAssessment) -> VialFigures:
+    """What the metrics show of the vial's assessment: its potency band and its verdict, as every surface."""
     band = a.potency.percent_range
     left = a.verdict.hours_left
     return VialFigures(
@@ -80,14 +67,13 @@ class SiteCollector:
 
     def collect(self) -> Iterator[Metric]:
         state = self.state
-        with state.checkout() as conn, snapshot(conn):
-            yield from _site(conn, state.catalog, state.settings.rules, state.clock.wall())
+        with state.session() as store, store.snapshot():
+            yield from _site(store, state.catalog, state.settings.rules, state.clock.wall())
         yield from _thresholds(state.settings.rules)
 
 
-def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: float) -> Iterator[Metric]:
-    site = SiteView(conn)
-    locations = {loc.id: loc.key for loc in sites.list_locations(conn)}
+def _site(store: Store, catalog: Catalog, rules: RulesConfig, now: float) -> Iterator[Metric]:
+    locations = {loc.id: loc.key for loc in store.locations()}
 
     potency = GaugeMetricFamily(
         "vialguard_vial_potency_percent",
@@ -106,8 +92,9 @@ def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: f
         labels=["vial", "location", "verdict"],
     )
     vials_at: Counter[int] = Counter()
-    for vial in vial_store.list_all(conn, active_only=True):
-        figures = vial_figures(conn, catalog, vial, rules, now, site)
+    thresholds = thresholds_of(rules.thresholds())
+    for a in store.assess_all(catalog, store.vials(active_only=True), thresholds, now):  # one pass
+        vial, figures = a.potency.vial, vial_figures(a)
         where = "" if figures.location_id is None else locations.get(figures.location_id, "")
         if figures.location_id is not None:
             vials_at[figures.location_id] += 1
@@ -140,18 +127,18 @@ def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: f
     )
     for location_id, key in locations.items():
         vials.add_metric([key], vials_at[location_id])
-        light = site.sensor(location_id, "light")
+        light = store.primary_sensor(location_id, "light")
         if light is not None:
-            newest = readings.latest(conn, light)
+            newest = store.newest_reading(light)
             if newest is not None:
-                lux.add_metric([key], newest[1])
-            tail = readings.tail(conn, light)
+                lux.add_metric([key], newest.value)
+            tail = store.ledger_tail(light)
             if tail is not None:
                 dose.add_metric([key], tail.cumulative)
-        temp = site.sensor(location_id, "temperature")
-        newest = None if temp is None else readings.latest(conn, temp)
+        temp = store.primary_sensor(location_id, "temperature")
+        newest = None if temp is None else store.newest_reading(temp)
         if newest is not None:
-            celsius.add_metric([key], newest[1])
+            celsius.add_metric([key], newest.value)
     yield from (lux, celsius, dose, vials)
 
     labels = ["sensor", "location", "quantity"]
@@ -166,11 +153,11 @@ def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: f
         "The silence past which the sensor's readings count as missing (its max_gap_seconds).",
         labels=labels,
     )
-    for sensor in sites.list_sensors(conn):
+    for sensor in store.sensors():
         names = [sensor.key, locations.get(sensor.location_id, ""), sensor.quantity]
         up.add_metric(names, 1 if sensor.status == "ok" else 0)
         max_gap.add_metric(names, sensor.max_gap_seconds)
-        tail = readings.tail(conn, sensor)
+        tail = store.ledger_tail(sensor)
         if tail is not None:
             last.add_metric(names, tail.ts)
     yield from (up, last, max_gap)

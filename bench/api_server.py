@@ -12,8 +12,8 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from api.app import create_app
 from api.server import serve
+from api.startup import sqlite_app
 from monitor.alerts.rules import default_rules
 from monitor.batch import Batch, LightReading
 from monitor.config import Settings, parse_settings
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db", type=Path, required=True)
     args = parser.parse_args()
-    app = create_app(seeded_settings(args.db))
+    app = sqlite_app(seeded_settings(args.db))
 
     @app.get("/bench/bare")
     async def bare() -> dict[str, bool]:

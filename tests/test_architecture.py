@@ -131,3 +131,59 @@ def test_no_module_in_monitor_is_over_400_lines() -> None:
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}
+
+
+# The API reaches the database through the store's interface, so another backend can serve it; the one
+# module that builds the SQLite store (and may name it) is the composition root.
+STORE_COMPOSITION_ROOT = "api/startup.py"
+STORE_INTERFACE = "monitor.store.ports"
+
+
+def _imported_names(path: Path) -> list[str]:
+    """Everything a module imports, fully named: ``from a.b import c`` is ``a.b.c``."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names += [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def _reaches_past_the_interface(name: str) -> bool:
+    def within(package: str) -> bool:
+        return name == package or name.startswith(f"{package}.")
+
+    return within("sqlite3") or (within("monitor.store") and not within(STORE_INTERFACE))
+
+
+def test_the_api_reaches_the_store_only_through_its_interface() -> None:
+    """api/ imports neither sqlite3 nor monitor.store beyond its ports, but in the composition root."""
+    assert (ROOT / STORE_COMPOSITION_ROOT).is_file()
+    offending = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in (ROOT / "api").rglob("*.py")
+        if path.relative_to(ROOT).as_posix() != STORE_COMPOSITION_ROOT
+        for name in _imported_names(path)
+        if _reaches_past_the_interface(name)
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize(
+    ("name", "past"),
+    [
+        ("sqlite3", True),
+        ("sqlite3.Connection", True),
+        ("monitor.store", True),
+        ("monitor.store.Database", True),
+        ("monitor.store.sqlite_store.SqliteStore", True),
+        ("monitor.store.ports", False),
+        ("monitor.store.ports.Store", False),
+        ("monitor.storage_health", False),
+        ("monitor.assessment.VialAssessment", False),
+    ],
+)
+def test_the_interface_rule_tells_the_store_from_its_ports(name: str, past: bool) -> None:
+    """The rule catches every way of naming SQLite or the store's modules, and lets the ports through."""
+    assert _reaches_past_the_interface(name) is past

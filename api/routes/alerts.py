@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import sqlite3
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,38 +12,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import CallerDep
 from api.conditional import if_none_match
-from api.deps import AppState, Conn, State
+from api.deps import AppState, State, StoreDep
 from api.params import SINCE_MAX, RowId
 from api.schemas import Acknowledgement, Alert, AlertDetail, AlertEvent, AlertPage, iso
+from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import NotFound
-from monitor.store import alerts as alert_store
-from monitor.store import audit as audit_store
-from monitor.store import sites
-from monitor.store import vials as vial_store
-from monitor.store.alerts import AlertClass, AlertState, Severity
-from monitor.store.database import snapshot, transaction
+from monitor.store.ports import AlertFilter, AlertRecord, KeyNames, Store
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
 
-@dataclass(frozen=True, slots=True)
-class Names:
-    """The keys alerts are shown with, read once per response (not once per alert: a 500-alert page read
-    the three tables 1,500 times)."""
-
-    locations: dict[int, str]
-    vials: dict[int, str]
-    sensors: dict[int, str]
-
-    @classmethod
-    def load(cls, conn: sqlite3.Connection) -> Names:
-        def keys(table: str) -> dict[int, str]:
-            return {int(i): str(k) for i, k in conn.execute(f"SELECT id, key FROM {table}")}
-
-        return cls(keys("locations"), keys("vials"), keys("sensors"))
-
-
-def to_schema(a: alert_store.AlertRecord, names: Names) -> Alert:
+def to_schema(a: AlertRecord, names: KeyNames) -> Alert:
+    """The alert as the API shows it; ``names`` read once per response (:meth:`Store.key_names`)."""
     locations, vials, sensors = names.locations, names.vials, names.sensors
     return Alert(
         id=a.id,
@@ -136,18 +114,18 @@ def _filter(
     alert_class: AlertClass | None,
     location: str | None,
     vial: str | None,
-) -> alert_store.AlertFilter:
+) -> AlertFilter:
     vial_id = location_id = None
     if vial is not None or location is not None:
-        with app.checkout() as conn:
+        with app.session() as store:
             if vial is not None:
-                record = vial_store.by_key(conn, vial)
+                record = store.vial_by_key(vial)
                 if record is None:
                     raise NotFound(f"no vial with key {vial!r}")
                 vial_id = record.id
             if location is not None:
-                location_id = sites.location_by_key(conn, location).id
-    return alert_store.AlertFilter(
+                location_id = store.location(location).id
+    return AlertFilter(
         state=state,
         severity=severity,
         rule=rule,
@@ -158,24 +136,24 @@ def _filter(
 
 
 def _page(
-    app: AppState, query: bytes, since: int, where: alert_store.AlertFilter, limit: int
+    app: AppState, query: bytes, since: int, where: AlertFilter, limit: int
 ) -> tuple[AlertPage, str, int]:
     """The page, its ETag and the newest change, all from one committed state."""
-    with app.checkout() as conn, snapshot(conn):
-        latest = alert_store.latest_seq(conn)
-        rows = alert_store.changed_since(conn, since, where=where, limit=limit)
+    with app.session() as store, store.snapshot():
+        latest = store.latest_alert_seq()
+        rows = store.alerts_changed_since(since, where, limit)
         # A full page may have more behind it: resume after its last change. Otherwise every change up to
         # the newest has been seen (or filtered out), so the cursor moves to the newest.
         more = len(rows) == limit
         cursor = rows[-1].seq if more else max(since, latest)
-        names = Names.load(conn)
+        names = store.key_names()
         page = AlertPage(alerts=[to_schema(a, names) for a in rows], cursor=cursor, has_more=more)
         return page, _etag(latest, query), latest
 
 
-def list_etag(conn: sqlite3.Connection, query: bytes) -> str:
+def list_etag(store: Store, query: bytes) -> str:
     """The ETag of the alert list for this query string, as it stands now."""
-    return _etag(alert_store.latest_seq(conn), query)
+    return _etag(store.latest_alert_seq(), query)
 
 
 def _etag(latest_seq: int, query: bytes) -> str:
@@ -184,24 +162,26 @@ def _etag(latest_seq: int, query: bytes) -> str:
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)
-def get_alert(alert_id: RowId, conn: Conn) -> AlertDetail:
-    a = alert_store.get(conn, alert_id)
+def get_alert(alert_id: RowId, store: StoreDep) -> AlertDetail:
+    a = store.alert(alert_id)
     events = [
         AlertEvent(seq=e.seq, at=iso(e.ts), kind=e.kind, detail=e.detail)
-        for e in alert_store.events(conn, alert_id)
+        for e in store.alert_events(alert_id)
     ]
     return AlertDetail(
-        **to_schema(a, Names.load(conn)).model_dump(), events=events, snapshot=json.loads(a.snapshot)
+        **to_schema(a, store.key_names()).model_dump(), events=events, snapshot=json.loads(a.snapshot)
     )
 
 
 @router.post("/{alert_id}/ack", response_model=Alert)
-def acknowledge(alert_id: RowId, body: Acknowledgement, conn: Conn, state: State, who: CallerDep) -> Alert:
+def acknowledge(
+    alert_id: RowId, body: Acknowledgement, store: StoreDep, state: State, who: CallerDep
+) -> Alert:
     """Acknowledge an alert: who, and a comment saying what was done. Both are required (a write token)."""
     now = state.clock.wall()
     by, comment = body.by.strip(), body.comment.strip()
-    with transaction(conn):
-        a = alert_store.acknowledge(conn, alert_id, by, comment, now)
+    with store.transaction():
+        a = store.acknowledge_alert(alert_id, by, comment, now)
         detail = {"by": by, "comment": comment, "fingerprint": a.fingerprint}
-        audit_store.append(conn, now, who.actor, "alert.acknowledged", f"alert:{alert_id}", detail)
-    return to_schema(a, Names.load(conn))
+        store.append_audit(now, who.actor, "alert.acknowledged", f"alert:{alert_id}", detail)
+    return to_schema(a, store.key_names())

@@ -9,18 +9,16 @@ from fastapi import APIRouter, Query
 
 from api.audit_schemas import AuditCheck, AuditEntry, AuditPage
 from api.auth import AdminDep
-from api.deps import Conn
+from api.deps import StoreDep
 from api.params import SINCE_MAX
 from api.schemas import iso
-from monitor.store import audit as audit_store
-from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 @router.get("", response_model=AuditPage)
 def list_audit(
-    conn: Conn,
+    store: StoreDep,
     who: AdminDep,
     after: Annotated[
         int, Query(ge=0, le=SINCE_MAX, description="the cursor of the previous page; 0 from the start")
@@ -28,8 +26,8 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
 ) -> AuditPage:
     """Audit rows after ``after``, oldest first: acknowledgements, silences, tokens, vial events, config."""
-    with snapshot(conn):
-        rows = audit_store.entries(conn, after, limit)
+    with store.snapshot():
+        rows = store.audit_entries(after, limit)
     entries = [
         AuditEntry(
             id=r.id,
@@ -47,9 +45,9 @@ def list_audit(
 
 
 @router.get("/verify", response_model=AuditCheck)
-def verify_audit(conn: Conn, who: AdminDep) -> AuditCheck:
+def verify_audit(store: StoreDep, who: AdminDep) -> AuditCheck:
     """Check the hash chain: an edited or deleted row is named in ``problems``."""
-    result = audit_store.check(conn)
+    result = store.check_audit()
     return AuditCheck(
         intact=result.intact, rows=result.rows, head_hash=result.head_hash, problems=list(result.problems)
     )

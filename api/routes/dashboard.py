@@ -10,17 +10,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
 from api.auth import caller
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.glance_schemas import Dashboard, LocationGlance, Thresholds, VialGlance
 from api.routes import vials as vial_routes
 from api.routes.sites import location_schema
 from api.schemas import iso
-from monitor import glance
-from monitor.assessment import assess_all
 from monitor.errors import NotFound
-from monitor.store import sites
-from monitor.store import vials as vial_store
-from monitor.store.database import snapshot
 
 router = APIRouter(tags=["dashboard"])
 
@@ -55,18 +50,18 @@ def day_start(now: float, utc_offset_minutes: int) -> float:
 
 
 @router.get("/api/v1/dashboard", response_model=Dashboard, dependencies=[Depends(caller)])
-def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Dashboard:
+def dashboard(store: StoreDep, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Dashboard:
     """Everything the dashboard shows at a glance, from one consistent snapshot of the store."""
     rules = state.settings.rules
     now = state.clock.wall()
     start = day_start(now, utc_offset_minutes)
-    with snapshot(conn):
+    with store.snapshot():
         locations = []
-        for loc in sites.list_locations(conn):
-            g = glance.location_glance(conn, loc, now=now, day_start=start, light_lux=rules.light_lux)
+        for loc in store.locations():
+            g = store.location_glance(loc, now=now, day_start=start, light_lux=rules.light_lux)
             locations.append(
                 LocationGlance(
-                    location=location_schema(conn, state.catalog, g.summary, state.settings),
+                    location=location_schema(store, state.catalog, g.summary, state.settings),
                     light_on=g.light_on,
                     door_openings_today=len(g.openings),
                     longest_opening_seconds=g.longest_opening_seconds,
@@ -74,14 +69,14 @@ def dashboard(conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -
                     day_start=iso(start) or "",
                 )
             )
-        active = vial_store.list_all(conn, active_only=True)
+        active = store.vials(active_only=True)
         vials = [
             VialGlance(
-                vial=vial_routes.to_schema(conn, state.catalog, a),
+                vial=vial_routes.to_schema(store, state.catalog, a),
                 status=a.verdict.colour,
                 status_basis=a.verdict.basis,
             )
-            for a in assess_all(conn, state.catalog, active, vial_routes.thresholds(state), now=now)
+            for a in store.assess_all(state.catalog, active, vial_routes.thresholds(state), now)
         ]
     return Dashboard(
         site_name=state.settings.site_name,

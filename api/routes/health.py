@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from fastapi import APIRouter, Response
@@ -11,7 +10,6 @@ from api.deps import State
 from api.schemas import Health
 from monitor.config import Settings
 from monitor.errors import StoreError
-from monitor.store import health
 
 router = APIRouter()
 
@@ -33,9 +31,9 @@ def stale_after_seconds(settings: Settings) -> float:
 )
 def healthz(state: State, response: Response) -> Health:
     try:
-        with state.checkout() as conn:
-            beat = health.read(conn)
-    except (sqlite3.Error, StoreError) as exc:
+        with state.session() as store:
+            beat = store.heartbeat()
+    except StoreError as exc:
         response.status_code = 503
         return Health(
             status="degraded",

@@ -7,15 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.params import RowId
 from api.reports.csv_export import excursions_csv
 from api.routes.dashboard import OffsetMinutes
 from monitor import reporting
 from monitor.errors import InvalidRequest
-from monitor.store import sites
-from monitor.store import vials as vial_store
-from monitor.store.database import snapshot
 from monitor.timestamps import check_ts
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -50,7 +47,7 @@ def _attachment(name: str) -> dict[str, str]:
 
 @router.get("/excursions.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 def excursions(
-    conn: Conn,
+    store: StoreDep,
     state: State,
     days: Annotated[float, Query(gt=0, le=366)] = 30.0,
     start: Start = None,
@@ -59,9 +56,9 @@ def excursions(
 ) -> Response:
     """Temperature excursions (every run out of range) and light excursions (runs past the light hold)."""
     t0, t1 = _period(state.clock.wall(), days, start, end)
-    with snapshot(conn):
-        where = None if location is None else sites.location_by_key(conn, location)
-        rows = reporting.excursions(conn, t0, t1, state.settings.rules.thresholds(), where)
+    with store.snapshot():
+        where = None if location is None else store.location(location)
+        rows = store.excursions(t0, t1, state.settings.rules.thresholds(), where)
     return Response(
         excursions_csv(rows), media_type="text/csv; charset=utf-8", headers=_attachment("excursions.csv")
     )
@@ -72,7 +69,7 @@ def excursions(
 )
 def location_report(
     key: str,
-    conn: Conn,
+    store: StoreDep,
     state: State,
     days: Annotated[float, Query(gt=0, le=366)] = 7.0,
     start: Start = None,
@@ -82,10 +79,9 @@ def location_report(
     """The storage report of one location over a period: daily min/max, excursions, openings, MKT, alerts."""
     now = state.clock.wall()
     t0, t1 = _period(now, days, start, end)
-    with snapshot(conn):
-        report = reporting.location_report(
-            conn,
-            sites.location_by_key(conn, key),
+    with store.snapshot():
+        report = store.location_report(
+            store.location(key),
             t0,
             t1,
             utc_offset_minutes * 60.0,
@@ -100,12 +96,14 @@ def location_report(
 @router.get(
     "/vials/{vial_id}.pdf", response_class=Response, responses={200: {"content": {"application/pdf": {}}}}
 )
-def vial_report(vial_id: RowId, conn: Conn, state: State, utc_offset_minutes: OffsetMinutes = 0) -> Response:
+def vial_report(
+    vial_id: RowId, store: StoreDep, state: State, utc_offset_minutes: OffsetMinutes = 0
+) -> Response:
     """One vial's exposure history between its events, its potency curve and its alerts."""
     now = state.clock.wall()
-    with snapshot(conn):
-        vial = vial_store.get(conn, vial_id)
-        report = reporting.vial_report(conn, state.catalog, vial, state.settings.rules.thresholds(), now=now)
+    with store.snapshot():
+        vial = store.vial(vial_id)
+        report = store.vial_report(state.catalog, vial, state.settings.rules.thresholds(), now)
     from api.reports.vial_pdf import vial_pdf  # see _PDF_IMPORTS_LAZILY
 
     body = vial_pdf(report, state.settings.site_name, now, utc_offset_minutes * 60.0)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import Conn, State
-from monitor.store import serial_links
+from api.deps import State, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["sensors"])
 
@@ -30,11 +29,11 @@ class SerialReject(BaseModel):
 
 
 @router.get("/serial-devices", response_model=list[SerialDevice])
-def list_serial_devices(conn: Conn, state: State) -> list[SerialDevice]:
+def list_serial_devices(store: StoreDep, state: State) -> list[SerialDevice]:
     """One entry per device: its latest boot. An old ``last_seen`` with a live bridge: unplugged or hung."""
     now = state.clock.wall()
     out: dict[str, SerialDevice] = {}
-    for boot in serial_links.list_boots(conn):
+    for boot in store.serial_boots():
         seen = out.get(boot.device_id)
         if seen is not None:
             seen.boots += 1
@@ -52,7 +51,7 @@ def list_serial_devices(conn: Conn, state: State) -> list[SerialDevice]:
 
 
 @router.get("/serial-rejects", response_model=list[SerialReject])
-def list_serial_rejects(conn: Conn) -> list[SerialReject]:
+def list_serial_rejects(store: StoreDep) -> list[SerialReject]:
     """Serial input each port refused or set aside, by kind (docs/serial-protocol.md, "Bad input").
 
     A count that keeps growing names a noisy cable or a board speaking another protocol; ``duplicate``
@@ -61,5 +60,5 @@ def list_serial_rejects(conn: Conn) -> list[SerialReject]:
     """
     return [
         SerialReject(port=r.port, kind=r.kind, count=r.count, first_ts=r.first_ts, last_ts=r.last_ts)
-        for r in serial_links.list_rejects(conn)
+        for r in store.serial_rejects()
     ]

@@ -6,14 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.glance_schemas import LightPoint, LocationSeries, PotencyPoint, PotencySeries, TemperaturePoint
 from api.params import RowId
 from api.schemas import iso
 from monitor import series
-from monitor.store import sites
-from monitor.store import vials as vial_store
-from monitor.store.database import snapshot
 
 router = APIRouter(prefix="/api/v1", tags=["series"])
 
@@ -25,7 +22,7 @@ next to the time it ends at (a window of 1e-300 h started where it ended)."""
 @router.get("/locations/{key}/series", response_model=LocationSeries)
 def location_series(
     key: str,
-    conn: Conn,
+    store: StoreDep,
     state: State,
     hours: Annotated[
         float, Query(ge=MIN_WINDOW_HOURS, le=24 * 366, description="window ending now, at least a minute")
@@ -34,10 +31,10 @@ def location_series(
 ) -> LocationSeries:
     """Lux (min and max per bucket, so short door openings show), °C, and lux·h since the window start."""
     end = state.clock.wall()
-    with snapshot(conn):
+    with store.snapshot():
         # At least a second a bucket: a bucket narrower than the readings' resolution is empty anyway.
         buckets = max(1, min(buckets, int(hours * 3600.0)))
-        s = series.location_series(conn, sites.location_by_key(conn, key), end - hours * 3600.0, end, buckets)
+        s = store.location_series(store.location(key), end - hours * 3600.0, end, buckets)
     return LocationSeries(
         location=key,
         start=iso(s.start),
@@ -69,15 +66,15 @@ def location_series(
 @router.get("/vials/{vial_id}/potency-series", response_model=PotencySeries)
 def potency_series(
     vial_id: RowId,
-    conn: Conn,
+    store: StoreDep,
     state: State,
     points: Annotated[int, Query(ge=2, le=series.MAX_CURVE_POINTS)] = 120,
 ) -> PotencySeries:
     """The vial's estimated potency from registration to now."""
     rules = state.settings.rules
-    with snapshot(conn):
-        vial = vial_store.get(conn, vial_id)
-        curve = series.potency_curve(conn, state.catalog, vial, points)
+    with store.snapshot():
+        vial = store.vial(vial_id)
+        curve = store.potency_curve(state.catalog, vial, points)
     return PotencySeries(
         vial=vial.key,
         threshold_warning_percent=rules.potency_warning_percent,

@@ -7,18 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.params import RowId
 from api.schemas import iso
 from api.silence_schemas import Silence, SilenceCreate, SilenceExpire
-from monitor.store import audit as audit_store
-from monitor.store import silences as silence_store
-from monitor.store.database import transaction
+from monitor.store.ports import SilenceRecord
 
 router = APIRouter(prefix="/api/v1/silences", tags=["silences"])
 
 
-def to_schema(s: silence_store.SilenceRecord, now: float) -> Silence:
+def to_schema(s: SilenceRecord, now: float) -> Silence:
     return Silence(
         id=s.id,
         matchers=s.matchers,
@@ -34,16 +32,16 @@ def to_schema(s: silence_store.SilenceRecord, now: float) -> Silence:
 
 
 @router.post("", response_model=Silence, status_code=status.HTTP_201_CREATED)
-def create_silence(body: SilenceCreate, conn: Conn, state: State, who: CallerDep) -> Silence:
+def create_silence(body: SilenceCreate, store: StoreDep, state: State, who: CallerDep) -> Silence:
     """Silence the alerts matching every matcher, from ``starts_at`` (default now) to the end given."""
     now = state.clock.wall()
     starts = now if body.starts_at is None else body.starts_at.timestamp()
     ends = starts + body.duration_seconds if body.duration_seconds is not None else 0.0
     if body.ends_at is not None:
         ends = body.ends_at.timestamp()
-    with transaction(conn):
-        record = silence_store.create(
-            conn, dict(body.matchers), starts, ends, body.created_by.strip(), body.comment.strip(), now
+    with store.transaction():
+        record = store.create_silence(
+            dict(body.matchers), starts, ends, body.created_by.strip(), body.comment.strip(), now
         )
         detail = {
             "matchers": record.matchers,
@@ -52,33 +50,33 @@ def create_silence(body: SilenceCreate, conn: Conn, state: State, who: CallerDep
             "created_by": record.created_by,
             "comment": record.comment,
         }
-        audit_store.append(conn, now, who.actor, "silence.created", f"silence:{record.id}", detail)
+        store.append_audit(now, who.actor, "silence.created", f"silence:{record.id}", detail)
     return to_schema(record, now)
 
 
 @router.get("", response_model=list[Silence])
 def list_silences(
-    conn: Conn,
+    store: StoreDep,
     state: State,
     active: Annotated[bool, Query(description="only those in force now")] = False,
 ) -> list[Silence]:
     now = state.clock.wall()
-    return [to_schema(s, now) for s in silence_store.list_all(conn, active_at=now if active else None)]
+    return [to_schema(s, now) for s in store.silences(active_at=now if active else None)]
 
 
 @router.get("/{silence_id}", response_model=Silence)
-def get_silence(silence_id: RowId, conn: Conn, state: State) -> Silence:
-    return to_schema(silence_store.get(conn, silence_id), state.clock.wall())
+def get_silence(silence_id: RowId, store: StoreDep, state: State) -> Silence:
+    return to_schema(store.silence(silence_id), state.clock.wall())
 
 
 @router.post("/{silence_id}/expire", response_model=Silence)
 def expire_silence(
-    silence_id: RowId, body: SilenceExpire, conn: Conn, state: State, who: CallerDep
+    silence_id: RowId, body: SilenceExpire, store: StoreDep, state: State, who: CallerDep
 ) -> Silence:
     """End a silence now; the alerts it covered are flagged unsilenced (a change pollers see)."""
     now = state.clock.wall()
-    with transaction(conn):
-        record = silence_store.expire(conn, silence_id, body.by.strip(), now)
+    with store.transaction():
+        record = store.expire_silence(silence_id, body.by.strip(), now)
         detail = {"by": record.expired_by}
-        audit_store.append(conn, now, who.actor, "silence.expired", f"silence:{silence_id}", detail)
+        store.append_audit(now, who.actor, "silence.expired", f"silence:{silence_id}", detail)
     return to_schema(record, now)

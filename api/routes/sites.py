@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Literal
 
 from fastapi import APIRouter
 
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.schemas import Location, ModelParameter, NearUvDose, Sensor, iso
 from hardware.chips.ltr390 import NEAR_UV_W_PER_M2_PER_UVI
 from monitor import measured_light
 from monitor.config import Settings
-from monitor.locations import LocationSummary, summarise
+from monitor.locations import LocationSummary
 from monitor.model.profiles import Catalog
-from monitor.site_view import SiteView
-from monitor.store import location_light, readings, sites
-from monitor.store.database import snapshot
+from monitor.store.ports import Store
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
 
-def location_schema(
-    conn: sqlite3.Connection, catalog: Catalog, s: LocationSummary, settings: Settings
-) -> Location:
+def location_schema(store: Store, catalog: Catalog, s: LocationSummary, settings: Settings) -> Location:
     """A location as the API shows it: conditions, dose, MKT, and the lamp with its κ_s and provenance."""
     loc = s.location
-    light = location_light.of(conn, loc.id)
+    light = store.location_light(loc.id)
     kappa = catalog.lamp(light.lamp).kappa
     return Location(
         key=loc.key,
@@ -50,28 +45,28 @@ def location_schema(
             source=kappa.source,
         ),
         worst_case_lux=light.worst_case_lux,
-        measured_spectrum_factor=_measured_kappa(conn, catalog, loc.id),
-        near_uv=_near_uv(conn, loc.id, settings),
+        measured_spectrum_factor=_measured_kappa(store, catalog, loc.id),
+        near_uv=_near_uv(store, loc.id, settings),
     )
 
 
-def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int) -> ModelParameter | None:
-    site = SiteView(conn)
-    measured = measured_light.latest_measured_kappa(site, catalog, location_id)
+def _measured_kappa(store: Store, catalog: Catalog, location_id: int) -> ModelParameter | None:
+    measured = store.measured_kappa(catalog, location_id)
     if measured is None:
         return None
-    when, kappa = measured
-    sensor = site.spectral_sensor(location_id)
+    when, kappa = measured.ts, measured.kappa
+    sensor = store.spectral_sensor(location_id)
     provenance: Literal["derived", "assumed"]
     if sensor is not None:
         factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
         provenance = "derived"
         source = f"spectrum measured by {sensor.key} at {iso(when)}; range: {factor.source}"
     else:
-        uv = site.spectral_sensor(location_id, near_uv=True)
+        uv = store.spectral_sensor(location_id, near_uv=True)
         provenance = "assumed"
         source = (
-            f"lamp '{site.light(location_id).lamp}' and daylight ('{measured_light.DAYLIGHT_LAMP}') mixed in"
+            f"lamp '{store.location_light(location_id).lamp}' and daylight"
+            f" ('{measured_light.DAYLIGHT_LAMP}') mixed in"
             f" the shares the near-UV per lux measured by {uv.key if uv else 'the UV sensor'} at {iso(when)}"
             f" gives (§6: 0.36 W/m² of 300-400 nm per 1000 lx of ID65 indoor daylight; range to D65's 0.54);"
             f" assumes {measured_light.UV_ASSUMPTIONS}"
@@ -88,8 +83,8 @@ def _measured_kappa(conn: sqlite3.Connection, catalog: Catalog, location_id: int
     )
 
 
-def _near_uv(conn: sqlite3.Connection, location_id: int, settings: Settings) -> NearUvDose | None:
-    dose = measured_light.near_uv_dose(conn, location_id)
+def _near_uv(store: Store, location_id: int, settings: Settings) -> NearUvDose | None:
+    dose = store.near_uv_dose(location_id)
     if dose is None:
         return None
     configured = next((c for c in settings.sensors if c.key == dose.sensor_key), None)
@@ -112,21 +107,21 @@ def _near_uv(conn: sqlite3.Connection, location_id: int, settings: Settings) -> 
 
 
 @router.get("/locations", response_model=list[Location])
-def list_locations(conn: Conn, state: State) -> list[Location]:
-    with snapshot(conn):
-        locations = sites.list_locations(conn)
+def list_locations(store: StoreDep, state: State) -> list[Location]:
+    with store.snapshot():
         return [
-            location_schema(conn, state.catalog, summarise(conn, loc), state.settings) for loc in locations
+            location_schema(store, state.catalog, store.location_summary(loc), state.settings)
+            for loc in store.locations()
         ]
 
 
 @router.get("/sensors", response_model=list[Sensor])
-def list_sensors(conn: Conn) -> list[Sensor]:
+def list_sensors(store: StoreDep) -> list[Sensor]:
     out: list[Sensor] = []
-    with snapshot(conn):
-        locations = {loc.id: loc.key for loc in sites.list_locations(conn)}
-        for s in sites.list_sensors(conn):
-            last = readings.latest(conn, s)
+    with store.snapshot():
+        locations = {loc.id: loc.key for loc in store.locations()}
+        for s in store.sensors():
+            last = store.newest_reading(s)
             out.append(
                 Sensor(
                     key=s.key,
@@ -137,8 +132,8 @@ def list_sensors(conn: Conn) -> list[Sensor]:
                     status=s.status,
                     status_detail=s.status_detail,
                     status_since=iso(s.status_since),
-                    last_reading_at=None if last is None else iso(last[0]),
-                    last_value=None if last is None else last[1],
+                    last_reading_at=None if last is None else iso(last.ts),
+                    last_value=None if last is None else last.value,
                     unit="lx" if s.quantity == "light" else "°C",
                 )
             )

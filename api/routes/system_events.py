@@ -12,8 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from api.deps import Conn
-from monitor.store import runs
+from api.deps import StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["health"])
 
@@ -27,12 +26,11 @@ class SystemEvent(BaseModel):
 
 @router.get("/system-events", response_model=list[SystemEvent])
 def list_system_events(
-    conn: Conn,
+    store: StoreDep,
     kind: Annotated[str | None, Query(max_length=64, description="only events of this kind")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[SystemEvent]:
     """The newest events first, at most ``limit``."""
     return [
-        SystemEvent(id=e.id, ts=e.ts, kind=e.kind, detail=e.detail)
-        for e in runs.events(conn, kind, newest=limit)
+        SystemEvent(id=e.id, ts=e.ts, kind=e.kind, detail=e.detail) for e in store.system_events(kind, limit)
     ]

@@ -7,16 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.auth import AdminDep
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.schemas import iso
 from api.token_schemas import Token, TokenCreate, TokenCreated
-from monitor.store import tokens as token_store
-from monitor.store.database import transaction
+from monitor.store.ports import TokenRecord
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 
 
-def to_schema(t: token_store.TokenRecord, real_now: float) -> Token:
+def to_schema(t: TokenRecord, real_now: float) -> Token:
     return Token(
         name=t.name,
         scope=t.scope,
@@ -29,29 +28,29 @@ def to_schema(t: token_store.TokenRecord, real_now: float) -> Token:
 
 
 @router.get("", response_model=list[Token])
-def list_tokens(conn: Conn, state: State, who: AdminDep) -> list[Token]:
-    return [to_schema(t, state.expiry_now()) for t in token_store.list_all(conn)]
+def list_tokens(store: StoreDep, state: State, who: AdminDep) -> list[Token]:
+    return [to_schema(t, state.expiry_now()) for t in store.tokens()]
 
 
 @router.post("", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
-def create_token(body: TokenCreate, conn: Conn, state: State, who: AdminDep) -> TokenCreated:
+def create_token(body: TokenCreate, store: StoreDep, state: State, who: AdminDep) -> TokenCreated:
     """A new token; its text is in this answer only."""
     now = state.clock.wall()
-    with transaction(conn):
+    with store.transaction():
         real_now = state.expiry_now()
         expires = None if body.expires_in_seconds is None else real_now + body.expires_in_seconds
-        record, text = token_store.create_audited(conn, body.name, body.scope, now, expires, who.actor)
+        record, text = store.create_token(body.name, body.scope, now, expires, who.actor)
     return TokenCreated(**to_schema(record, real_now).model_dump(), token=text)
 
 
 @router.post("/{name:path}/revoke", response_model=Token)
 def revoke_token(
-    name: Annotated[str, Path(max_length=1000)], conn: Conn, state: State, who: AdminDep
+    name: Annotated[str, Path(max_length=1000)], store: StoreDep, state: State, who: AdminDep
 ) -> Token:
     """Revoke the live token of this name: refused with 401 from now on.
 
     New names cannot hold a ``/``; a name an older version accepted with one still reaches here."""
     now = state.clock.wall()
-    with transaction(conn):
-        record = token_store.revoke_audited(conn, name, now, who.actor)
+    with store.transaction():
+        record = store.revoke_token(name, now, who.actor)
     return to_schema(record, state.expiry_now())

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
-from api.deps import Conn, State
+from api.deps import State, StoreDep
 from api.params import RowId
 from api.schemas import (
     Bounds,
@@ -26,20 +25,14 @@ from api.schemas import (
     iso,
 )
 from monitor import lifecycle, measured_light
-from monitor.assessment import VialAssessment, assess, assess_all, thresholds_of
+from monitor.assessment import VialAssessment, thresholds_of
 from monitor.errors import InvalidRequest
-from monitor.exposure import vial_potency
 from monitor.model.bounds import Interval
 from monitor.model.parameters import model_parameters
 from monitor.model.profiles import Catalog, LampModel
 from monitor.model.verdict import Thresholds
 from monitor.model.verdict import VialVerdict as Verdict
-from monitor.potency_history import potency_at
-from monitor.site_view import SiteView
-from monitor.store import audit as audit_store
-from monitor.store import sites
-from monitor.store import vials as vial_store
-from monitor.store.database import snapshot, transaction
+from monitor.store.ports import Store, VialEvent
 
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 
@@ -52,16 +45,10 @@ def _hours(h: float) -> float | None:
     return None if math.isinf(h) else round(h, 4)
 
 
-def _lamp(
-    conn: sqlite3.Connection,
-    catalog: Catalog,
-    location_id: int | None,
-    lamp: str | None,
-    site: SiteView | None,
-) -> LampModel | None:
+def _lamp(store: Store, catalog: Catalog, location_id: int | None, lamp: str | None) -> LampModel | None:
     """The lamp behind κ_s: the measured-spectrum factor where a spectral sensor measures it, else the
     configured lamp (the measured κ_s itself is in the potency's uncertainty notes)."""
-    if location_id is not None and (site or SiteView(conn)).spectral_sensor(location_id) is not None:
+    if location_id is not None and store.spectral_sensor(location_id) is not None:
         return catalog.lamp(measured_light.MEASURED_SPECTRUM)
     return None if lamp is None else catalog.lamp(lamp)
 
@@ -73,15 +60,9 @@ def verdict_schema(v: Verdict) -> VialVerdict:
     return VialVerdict.model_validate(facts)
 
 
-def to_schema(
-    conn: sqlite3.Connection,
-    catalog: Catalog,
-    a: VialAssessment,
-    with_parameters: bool = False,
-    site: SiteView | None = None,
-) -> Vial:
+def to_schema(store: Store, catalog: Catalog, a: VialAssessment, with_parameters: bool = False) -> Vial:
     p, vial = a.potency, a.potency.vial
-    location = None if p.location_id is None else sites.location_by_id(conn, p.location_id).key
+    location = None if p.location_id is None else store.location_by_id(p.location_id).key
     ttt = p.time_to_threshold
     parameters = None
     if with_parameters:
@@ -101,7 +82,7 @@ def to_schema(
                 drug,
                 drug.forms[vial.form],
                 None if p.packaging is None else catalog.packaging_state(p.packaging),
-                _lamp(conn, catalog, p.location_id, p.lamp, site),
+                _lamp(store, catalog, p.location_id, p.lamp),
             )
         ]
     return Vial(
@@ -144,24 +125,22 @@ def thresholds(state: State) -> Thresholds:
 
 
 @router.get("", response_model=list[Vial])
-def list_vials(conn: Conn, state: State) -> list[Vial]:
-    with snapshot(conn):
-        found = assess_all(
-            conn, state.catalog, vial_store.list_all(conn), thresholds(state), now=state.clock.wall()
-        )
-        return [to_schema(conn, state.catalog, a) for a in found]
+def list_vials(store: StoreDep, state: State) -> list[Vial]:
+    with store.snapshot():
+        found = store.assess_all(state.catalog, store.vials(), thresholds(state), state.clock.wall())
+        return [to_schema(store, state.catalog, a) for a in found]
 
 
 @router.get("/{vial_id}", response_model=Vial)
-def get_vial(vial_id: RowId, conn: Conn, state: State) -> Vial:
-    with snapshot(conn):
-        vial = vial_store.get(conn, vial_id)
-        a = assess(conn, state.catalog, vial, thresholds(state), now=state.clock.wall())
-        return to_schema(conn, state.catalog, a, with_parameters=True)
+def get_vial(vial_id: RowId, store: StoreDep, state: State) -> Vial:
+    with store.snapshot():
+        vial = store.vial(vial_id)
+        a = store.assess(state.catalog, vial, thresholds(state), state.clock.wall())
+        return to_schema(store, state.catalog, a, with_parameters=True)
 
 
 @router.post("", response_model=Vial, status_code=status.HTTP_201_CREATED)
-def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerDep) -> Vial:
+def register_vial(body: VialRegistration, store: StoreDep, state: State, who: CallerDep) -> Vial:
     """Register a vial (drug, form, lot, location, packaging state) from now on."""
     state.catalog.form(body.drug, body.form)  # refuses an unknown drug or form, naming the known ones
     state.catalog.tau(body.packaging)
@@ -169,10 +148,9 @@ def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerD
     ts = now if body.registered_at is None else body.registered_at.timestamp()
     if ts > now + lifecycle.FUTURE_TOLERANCE_SECONDS:
         raise InvalidRequest(f"registered_at: {iso(ts)} is in the future (now {iso(now)})")
-    with transaction(conn):
-        location = sites.location_by_key(conn, body.location)
-        vial_id = vial_store.register(
-            conn,
+    with store.transaction():
+        location = store.location(body.location)
+        vial_id = store.register_vial(
             key=body.key,
             drug=body.drug,
             form=body.form,
@@ -185,19 +163,19 @@ def register_vial(body: VialRegistration, conn: Conn, state: State, who: CallerD
             recorded_ts=now,
         )
         detail = body.model_dump(mode="json")
-        audit_store.append(conn, now, who.actor, "vial.registered", f"vial:{body.key}", detail)
-    a = assess(conn, state.catalog, vial_store.get(conn, vial_id), thresholds(state), now=now)
-    return to_schema(conn, state.catalog, a)
+        store.append_audit(now, who.actor, "vial.registered", f"vial:{body.key}", detail)
+    a = store.assess(state.catalog, store.vial(vial_id), thresholds(state), now)
+    return to_schema(store, state.catalog, a)
 
 
 @router.get("/{vial_id}/potency", response_model=list[PotencyPoint])
 def potency_history(
-    vial_id: RowId, conn: Conn, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
+    vial_id: RowId, store: StoreDep, state: State, points: Annotated[int, Query(ge=2, le=500)] = 48
 ) -> list[PotencyPoint]:
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
-    with snapshot(conn):
-        vial = vial_store.get(conn, vial_id)
-        end = vial_potency(conn, state.catalog, vial).as_of
+    with store.snapshot():
+        vial = store.vial(vial_id)
+        end = store.vial_potency(state.catalog, vial).as_of
         times = np.linspace(vial.registered_ts, end, points)
         return [
             PotencyPoint(
@@ -205,12 +183,12 @@ def potency_history(
                 potency_percent=_bounds(p.percent, 4),
                 effective_lux_hours=round(p.effective_lux_hours.best, 6),
             )
-            for p in potency_at(conn, state.catalog, vial, times)
+            for p in store.potency_at(state.catalog, vial, times)
         ]
 
 
-def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
-    location = None if e.location_id is None else sites.location_by_id(conn, e.location_id).key
+def _event(store: Store, e: VialEvent) -> VialEventOut:
+    location = None if e.location_id is None else store.location_by_id(e.location_id).key
     return VialEventOut(
         id=e.id,
         kind=e.kind,
@@ -223,16 +201,16 @@ def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:
 
 
 @router.get("/{vial_id}/events", response_model=list[VialEventOut])
-def list_events(vial_id: RowId, conn: Conn) -> list[VialEventOut]:
+def list_events(vial_id: RowId, store: StoreDep) -> list[VialEventOut]:
     """The vial's life in the order it happened (``at``), with when each was recorded."""
-    with snapshot(conn):
-        vial_store.get(conn, vial_id)
-        return [_event(conn, e) for e in vial_store.events(conn, vial_id)]
+    with store.snapshot():
+        store.vial(vial_id)
+        return [_event(store, e) for e in store.vial_events(vial_id)]
 
 
 @router.post("/{vial_id}/events", response_model=VialEventRecorded, status_code=status.HTTP_201_CREATED)
 def add_event(
-    vial_id: RowId, body: VialEventIn, conn: Conn, state: State, who: CallerDep
+    vial_id: RowId, body: VialEventIn, store: StoreDep, state: State, who: CallerDep
 ) -> VialEventRecorded:
     """Record a move, a packaging change, reconstitution, administration or discard at its true time.
 
@@ -246,18 +224,13 @@ def add_event(
         packaging=body.packaging,
         detail=body.detail,
     )
-    with transaction(conn):
-        vial = vial_store.get(conn, vial_id)
-        event_id = lifecycle.record_event(conn, state.catalog, vial, new, now)
+    with store.transaction():
+        vial = store.vial(vial_id)
+        event_id = store.record_vial_event(state.catalog, vial, new, now)
         detail = {"event_id": event_id, **body.model_dump(mode="json")}
-        audit_store.append(conn, now, who.actor, f"vial.{body.kind}", f"vial:{vial.key}", detail)
-    with snapshot(conn):
-        recorded = next(e for e in vial_store.events(conn, vial_id) if e.id == event_id)
-        return VialEventRecorded(
-            event=_event(conn, recorded),
-            vial=to_schema(
-                conn,
-                state.catalog,
-                assess(conn, state.catalog, vial_store.get(conn, vial_id), thresholds(state), now=now),
-            ),
-        )
+        store.append_audit(now, who.actor, f"vial.{body.kind}", f"vial:{vial.key}", detail)
+    with store.snapshot():
+        recorded = next(e for e in store.vial_events(vial_id) if e.id == event_id)
+        assessed = store.assess(state.catalog, store.vial(vial_id), thresholds(state), now)
+        vial_shown = to_schema(store, state.catalog, assessed)
+        return VialEventRecorded(event=_event(store, recorded), vial=vial_shown)

@@ -295,3 +295,9 @@ def set_rule_timer(conn: sqlite3.Connection, fingerprint: str, timer: str | None
             " ON CONFLICT(fingerprint) DO UPDATE SET timer = excluded.timer",
             (fingerprint, timer),
         )
+
+
+def counts(conn: sqlite3.Connection) -> dict[tuple[AlertState, Severity], int]:
+    """How many alerts are kept, by state and severity (a pair with none is absent)."""
+    rows = conn.execute("SELECT state, severity, COUNT(*) FROM alerts GROUP BY state, severity")
+    return {(st, sv): int(n) for st, sv, n in rows}

@@ -8,7 +8,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from monitor.errors import DatabaseUnusable, StoreError
+from monitor.errors import (
+    DatabaseUnusable,
+    IntegrityViolation,
+    StoreError,
+    StoreFault,
+    StoreUnavailable,
+)
 from monitor.store.schema import SCHEMA_VERSION, migrate
 
 PAGE_SIZE_BYTES = 1024
@@ -35,6 +41,26 @@ def unavailable_reason(exc: sqlite3.Error) -> str | None:
         if name.startswith(prefix):
             return f"{reason} ({name}: {exc})"
     return None
+
+
+def store_error(exc: sqlite3.Error) -> StoreError:
+    """The store's own error for a SQLite error: unavailable (with the reason), a broken constraint, or a
+    fault. The caller raises it ``from exc``, so the SQLite error stays in the trace."""
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        return StoreUnavailable(reason)
+    if isinstance(exc, sqlite3.IntegrityError):
+        return IntegrityViolation(f"database error: {exc}")
+    return StoreFault(f"database error: {exc}")
+
+
+@contextmanager
+def sqlite_errors() -> Iterator[None]:
+    """Translate any SQLite error raised inside into :func:`store_error`'s: the store's boundary."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise store_error(exc) from exc
 
 
 class Database:

@@ -162,3 +162,21 @@ def record_fault(conn: sqlite3.Connection, sensor_id: int, ts: float, kind: str,
         "INSERT INTO sensor_faults (sensor_id, ts, kind, detail) VALUES (?, ?, ?, ?)",
         (sensor_id, ts, kind, detail),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FaultCount:
+    """Sensor reads refused before storage, of one kind, for one sensor."""
+
+    sensor_key: str
+    kind: str  # crc, range, bus, ...
+    count: int
+
+
+def fault_counts(conn: sqlite3.Connection) -> list[FaultCount]:
+    """Refused reads by sensor and kind, ordered by sensor key then kind."""
+    rows = conn.execute(
+        "SELECT s.key, f.kind, COUNT(*) FROM sensor_faults AS f JOIN sensors AS s ON s.id = f.sensor_id"
+        " GROUP BY s.key, f.kind ORDER BY s.key, f.kind"
+    ).fetchall()
+    return [FaultCount(str(sensor), str(kind), int(n)) for sensor, kind, n in rows]

@@ -115,3 +115,12 @@ def purge_delivered(conn: sqlite3.Connection) -> int:
 
 def pending(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM webhook_outbox").fetchone()[0])
+
+
+def endpoints(conn: sqlite3.Connection) -> list[EndpointState]:
+    """Every registered endpoint's delivery state, ordered by URL."""
+    rows = conn.execute(
+        "SELECT url, delivered_seq, attempts, next_attempt_ts, last_error, delivered_ts"
+        " FROM webhook_endpoints ORDER BY url"
+    ).fetchall()
+    return [EndpointState(*row) for row in rows]

@@ -14,12 +14,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
+from api.startup import sqlite_pool
 from hardware.clock import ManualClock
 from monitor.config import Settings
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import tokens as token_store
 from monitor.store.database import transaction
+from monitor.store.sqlite_pool import SqlitePool
 from monitor.tokens import SCOPES
 
 
@@ -31,6 +33,7 @@ class Served:
     clock: ManualClock
     database: Database
     app: FastAPI
+    stores: SqlitePool  # the app's store: its pool of connections to the database
     tokens: dict[str, str]  # a token per scope: read, write, admin
 
     def auth(self, scope: str) -> dict[str, str]:
@@ -53,7 +56,8 @@ def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = Fals
             scope: token_store.create(conn, f"test-{scope}", scope, clock.wall())[1] for scope in SCOPES
         }
     conn.close()
-    app = create_app(settings, clock)
+    stores = sqlite_pool(settings)
+    app = create_app(settings, stores, clock)
     logs: dict[str, object] = {"log_config": None, "log_level": "debug"} if log_everything else {}
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", **{"log_level": "warning", **logs})
     server = uvicorn.Server(config)
@@ -72,7 +76,7 @@ def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = Fals
             httpx.Client(base_url=base, timeout=10) as client,
             httpx.Client(base_url=base, timeout=10, headers=write) as writer,
         ):
-            yield Served(client, writer, settings, clock, db, app, tokens)
+            yield Served(client, writer, settings, clock, db, app, stores, tokens)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -171,9 +171,8 @@ def test_etag_gives_304_until_something_changes(served: Served, catalog: Catalog
 
 def test_request_connections_keep_a_small_page_cache(served: Served) -> None:
     """Each pooled connection caps SQLite's page cache, so the API's memory does not grow with the file."""
-    from api.deps import API_CACHE_KIB, AppState
+    from api.startup import API_CACHE_KIB
 
     assert served.client.get("/api/v1/vials").status_code == 200  # the pool opens its first connection
-    state: AppState = served.app.state.vialguard
-    with state.checkout() as conn:
+    with served.stores.connection() as conn:
         assert conn.execute("PRAGMA cache_size").fetchone()[0] == -API_CACHE_KIB

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from api.app import create_app
 from api.edge import bind_warning
+from api.startup import sqlite_app
 from hardware.clock import ManualClock
 from monitor.config import Settings, parse_settings
 from tests.api.conftest import Served, serve
@@ -79,7 +79,7 @@ def test_binding_beyond_loopback_without_tls_warns(
     """Beyond loopback without [api] behind_tls_proxy: one warning naming the address and the remedy."""
     api = settings.api.model_copy(update={"host": host, "behind_tls_proxy": behind_tls_proxy})
     with caplog.at_level(logging.WARNING, logger="api.app"):
-        create_app(settings.model_copy(update={"api": api}))
+        sqlite_app(settings.model_copy(update={"api": api}))
     warnings = [r.getMessage() for r in caplog.records if r.name == "api.app"]
     assert (bind_warning(api) is not None) == warned
     assert len(warnings) == (1 if warned else 0)

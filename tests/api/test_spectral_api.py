@@ -11,6 +11,7 @@ from monitor.config import Settings, parse_settings
 from monitor.locations import summarise
 from monitor.model.profiles import Catalog
 from monitor.store import sites
+from monitor.store.sqlite_store import SqliteStore
 from tests.api.conftest import Served
 from tests.conftest import simulated_raw
 from tests.firmware_bridge.test_spectral_pipeline import run_site, spectral_settings
@@ -44,7 +45,7 @@ def test_location_without_spectral_sensors_reports_neither(tmp_path: Path, catal
     settings = parse_settings(simulated_raw(), "simulated.toml", {"db_path": tmp_path / "v.db"})
     conn = run_site(settings, catalog, 5)
     summary = summarise(conn, sites.location_by_key(conn, "fridge-1"))
-    shown = location_schema(conn, catalog, summary, settings)
+    shown = location_schema(SqliteStore(conn), catalog, summary, settings)
     assert shown.measured_spectrum_factor is None
     assert shown.near_uv is None
 
@@ -81,7 +82,7 @@ def test_a_calibrated_uv_sensor_replaces_the_assumed_irradiance_per_uv_index(
     for site in (assumed_site, calibrated_site):
         conn = run_site(site, catalog, 302)
         summary = summarise(conn, sites.location_by_key(conn, "fridge-1"))
-        shown.append(location_schema(conn, catalog, summary, site).near_uv)
+        shown.append(location_schema(SqliteStore(conn), catalog, summary, site).near_uv)
         conn.close()
     assumed, calibrated = shown
     assert assumed is not None
@@ -112,7 +113,7 @@ def test_a_uv_sensor_alone_gives_kappa_from_the_daylight_share(
     )
     conn = run_site(site, catalog, 120)
     summary = summarise(conn, sites.location_by_key(conn, "fridge-1"))
-    shown = location_schema(conn, catalog, summary, site).measured_spectrum_factor
+    shown = location_schema(SqliteStore(conn), catalog, summary, site).measured_spectrum_factor
     conn.close()
     assert shown is not None
     assert (shown.value, shown.low, shown.high) == pytest.approx(kappa, abs=0.01)

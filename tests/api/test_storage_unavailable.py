@@ -17,12 +17,11 @@ _EVENT = {"kind": "packaging-changed", "packaging": "in-carton", "detail": "x" *
 
 def _every_pooled_connection(served: Served, pragma: Callable[[sqlite3.Connection], str]) -> None:
     """Run a pragma on every connection the API's pool holds (and more than a test can use)."""
-    state = served.app.state.vialguard
-    held = [state.acquire() for _ in range(64)]
+    held = [served.stores.acquire() for _ in range(64)]
     for conn in held:
         conn.execute(pragma(conn))
     for conn in held:
-        state.release(conn)
+        served.stores.release(conn)
 
 
 def _pages(conn: sqlite3.Connection) -> int:

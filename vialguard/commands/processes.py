@@ -146,14 +146,14 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def cmd_api(args: argparse.Namespace) -> int:
-    from api.app import create_app
     from api.server import serve
+    from api.startup import sqlite_app
 
     settings = settings_from(args)
     # A taken port is a configuration error (exit 2, which the supervisor does not restart), named here
     # rather than in uvicorn's log after the app has started.
     preflight.check_port(settings.api.host, settings.api.port, preflight.origin_of(args))
-    serve(create_app(settings, clock_from(args)), settings.api.host, settings.api.port)
+    serve(sqlite_app(settings, clock_from(args)), settings.api.host, settings.api.port)
     return 0
 
 
