@@ -122,7 +122,6 @@ def test_the_pure_core_touches_no_store(package: str) -> None:
     assert offending == []
 
 
-@pytest.mark.xfail(strict=True, reason="config.py awaits its split (the house)")
 def test_no_module_in_monitor_is_over_400_lines() -> None:
     """Small modules, one concept each: past 400 lines a module holds two."""
     long = {
