@@ -9,7 +9,8 @@
 - :mod:`~monitor.engine.vial_recheck`: when the vial rules look again.
 """
 
-from monitor.engine.ingest import Engine, IngestResult
+from monitor.batch import IngestResult
+from monitor.engine.ingest import Engine
 from monitor.engine.vial_recheck import VIAL_RECHECK_SECONDS
 
 __all__ = ["VIAL_RECHECK_SECONDS", "Engine", "IngestResult"]

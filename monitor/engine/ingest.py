@@ -8,12 +8,11 @@ their ledger or an alert half written.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 
 from monitor import refused_readings, storage_health, timekeeping
 from monitor.alerts.rule import Observation, Rule
-from monitor.batch import Batch
+from monitor.batch import Batch, IngestResult
 from monitor.engine.alert_writer import AlertWriter
 from monitor.engine.observations import Scene
 from monitor.engine.readings_writer import ReadingsWriter
@@ -30,16 +29,9 @@ from monitor.store.sites import SensorRecord
 PURGE_EVERY_SECONDS = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    stored: int
-    rejected_out_of_order: int
-    gaps: int
-    alert_changes: int
-
-
 class Engine:
-    """Owns the write side of the store for one bridge process (the only writer of readings)."""
+    """Owns the write side of the store for one bridge process (the only writer of readings); the
+    :class:`monitor.batch.BatchSink` the acquisition loop hands its batches to."""
 
     def __init__(
         self,
@@ -82,6 +74,10 @@ class Engine:
     @property
     def sensors(self) -> dict[str, SensorRecord]:
         return dict(self._statuses.records)
+
+    @property
+    def sensor_keys(self) -> tuple[str, ...]:
+        return tuple(self._statuses.records)
 
     def ingest(self, batch: Batch, now: float, heartbeat: health.Heartbeat | None = None) -> IngestResult:
         """Store ``batch`` and evaluate every rule as of ``now`` (the clock that stamps readings)."""
