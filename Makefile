@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-stamp
 PI_VENV ?= /opt/vialguard/venv
 ARGS ?=
 
-.PHONY: install install-runtime install-pi system-deps run test lint typecheck pytest bench bench-smoke clean
+.PHONY: install install-runtime install-pi system-deps run test lint typecheck pytest bench bench-smoke clean schema
 
 $(BIN)/python:
 	./scripts/bootstrap-venv.sh $(VENV)
@@ -56,6 +56,10 @@ pytest: install system-deps
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# After adding a migration: write monitor/store/schema.sql again (tests/monitor/test_schema.py compares).
+schema: install-runtime
+	$(BIN)/python -m monitor.store.schema_sql
 
 # Benchmarks: never part of `make test`, which runs only their smoke mode (tests/bench). The API figure
 # drives the server with wrk from Debian's packages.

@@ -33,7 +33,7 @@ from pathlib import Path
 from bench.bench_footprint import _free_port, _role, _rss_mb, _tree
 from bench.bench_ingest import T0, _settings, _timed, batches, run_engine, run_raw
 from bench.harness import Figure, figure
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
@@ -89,10 +89,10 @@ def bytes_per_day(seconds: float, *, spool: bool) -> float:
             build_simulated_sensors(settings, fridge, sample_time)[0],
             clock,
             engine,
-            batch_seconds=bridge.batch_seconds,
-            commit_seconds=bridge.commit_seconds if spool else None,
+            AcquisitionSettings(
+                bridge.batch_seconds, bridge.commit_seconds if spool else None, stamp_at_due_time=True
+            ),
             spool=Spool(Spool.beside(settings.db_path)) if spool else None,
-            stamp_at_due_time=True,
             sample_time=sample_time,
             real_monotonic=clock.monotonic,
         )

@@ -35,7 +35,7 @@ import serial
 
 from bench.harness import Figure, figure
 from firmware_bridge import frames
-from firmware_bridge.acquisition import AcquisitionLoop
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings
 from firmware_bridge.firmware_sim import PtyPort
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import SystemClock
@@ -156,7 +156,7 @@ def host(line: Line, count: int, directory: Path, seconds: float | None = None) 
     engine = Engine(conn, load_catalog(), default_rules(settings.rules.thresholds()))
     sensors = {s.key: s.quantity for s in settings.sensors}
     source = SerialSource(settings.bridge.serial[0], conn, sensors, clock)
-    loop = AcquisitionLoop([], clock, engine, batch_seconds=1.0, sources=[source])
+    loop = AcquisitionLoop([], clock, engine, AcquisitionSettings(batch_seconds=1.0), sources=[source])
     deadline = None if seconds is None else time.monotonic() + seconds
 
     def done() -> bool:

@@ -1,4 +1,4 @@
-"""The acquisition loop: poll each sensor at its interval, timestamp, batch, hand batches to the engine.
+"""The acquisition loop: poll each sensor at its interval, timestamp, batch, hand batches to a sink.
 
 One thread does all bus IO (``adafruit_register`` shares a module-global buffer). A failed read becomes a
 :class:`monitor.batch.SensorFault` in the batch and the loop goes on; the failing sensor is retried with
@@ -33,8 +33,16 @@ from hardware.errors import HardwareError, SensorOutOfRange
 from hardware.sd_notify import Watchdog
 from hardware.sensor import LightSample, LightSensor, SpectralSample, TemperatureSample, TemperatureSensor
 from hardware.timesync import TimeSync
-from monitor.batch import Batch, DataGap, LightReading, SensorFault, TemperatureReading
-from monitor.engine import Engine, IngestResult
+from monitor.batch import (
+    Batch,
+    BatchSink,
+    DataGap,
+    IngestResult,
+    LightReading,
+    SensorFault,
+    TemperatureReading,
+)
+from monitor.config import BridgeConfig
 from monitor.errors import StoreError
 from monitor.model.quantities import Quantity
 from monitor.model.spectral import SpectralCounts
@@ -130,43 +138,66 @@ def _refuse_impossible(s: ScheduledSensor, problem: str | None) -> None:
         raise SensorOutOfRange(f"{s.sensor.model} {s.key}: {problem}")
 
 
-class AcquisitionLoop:
-    """Polls sensors on ``clock`` and flushes a batch to ``engine`` every ``batch_seconds`` of real time.
+@dataclass(frozen=True, slots=True)
+class AcquisitionSettings:
+    """How the loop batches and commits.
 
-    ``stamp_at_due_time``: simulated sensors are sampled *at* their due instant (published through
-    ``sample_time``), so a fast time-warp run is gap-free and deterministic; real sensors are stamped with
-    the wall clock when read.
+    ``batch_seconds``: a batch is handed on (or, with a spool, spooled) this often, in real time.
+    ``commit_seconds``: with a spool, batches are committed this often instead (None: every batch).
+    ``hold_unsynchronised_seconds``: how long readings wait for an unsynchronised clock.
+    ``stamp_at_due_time``: simulated sensors are sampled *at* their due instant (published through the
+    loop's ``sample_time``), so a fast time-warp run is gap-free and deterministic; real sensors are
+    stamped with the wall clock when read.
     """
+
+    batch_seconds: float = 2.0
+    commit_seconds: float | None = None
+    hold_unsynchronised_seconds: float = 300.0
+    stamp_at_due_time: bool = False
+
+    @classmethod
+    def of(cls, bridge: BridgeConfig, *, stamp_at_due_time: bool = False) -> AcquisitionSettings:
+        """The settings of the site's ``[bridge]`` section."""
+        return cls(
+            batch_seconds=bridge.batch_seconds,
+            commit_seconds=bridge.commit_seconds,
+            hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
+            stamp_at_due_time=stamp_at_due_time,
+        )
+
+
+class AcquisitionLoop:
+    """Polls sensors on ``clock`` and hands a batch to ``sink`` every ``settings.batch_seconds`` of real
+    time (``real_monotonic``; ``real_wall`` dates the heartbeat)."""
 
     def __init__(
         self,
         sensors: list[ScheduledSensor],
         clock: Clock,
-        engine: Engine,
+        sink: BatchSink,
+        settings: AcquisitionSettings | None = None,
         *,
-        batch_seconds: float = 2.0,
-        stamp_at_due_time: bool = False,
         sample_time: SampleTime | None = None,
-        real_monotonic: Callable[[], float] = time.monotonic,
-        real_wall: Callable[[], float] = time.time,
         sources: list[BatchSource] | None = None,
         spool: Spool | None = None,
-        commit_seconds: float | None = None,
         time_sync: TimeSync | None = None,
-        hold_unsynchronised_seconds: float = 300.0,
         watchdog: Watchdog | None = None,
+        real_monotonic: Callable[[], float] = time.monotonic,
+        real_wall: Callable[[], float] = time.time,
     ) -> None:
+        settings = settings or AcquisitionSettings()
         self.sensors = sensors
         self.clock = clock
-        self.engine = engine
-        self.batch_seconds = batch_seconds
-        self.stamp_at_due_time = stamp_at_due_time
+        self.sink = sink
+        self.batch_seconds = settings.batch_seconds
+        self.stamp_at_due_time = settings.stamp_at_due_time
         self.sample_time = sample_time or SampleTime()
         self._real_monotonic = real_monotonic
         self._real_wall = real_wall
         self._batch = Batch()
         self.spool = spool
-        self.commit_seconds = batch_seconds if spool is None or commit_seconds is None else commit_seconds
+        commit = settings.commit_seconds
+        self.commit_seconds = self.batch_seconds if spool is None or commit is None else commit
         # How many light, temperature, fault, gap and frame entries of the batch are spooled, and the
         # refusal totals last spooled (a line with no readings is still written when those change).
         self._spooled = _NOTHING_SPOOLED
@@ -175,7 +206,7 @@ class AcquisitionLoop:
         self._spool_failing = False
         self.time_sync = time_sync
         self._sync_unknown = False  # the last question failed: logged once, on the edge
-        self.hold_unsynchronised_seconds = hold_unsynchronised_seconds
+        self.hold_unsynchronised_seconds = settings.hold_unsynchronised_seconds
         self._synchronised = self._ask_synchronised()
         self._holding = not self._synchronised
         self._held_since: float | None = None
@@ -253,7 +284,7 @@ class AcquisitionLoop:
         interleaved as if twice as many readings had been taken."""
         now = self.clock.wall()
         reason = f"wall clock stepped back {-step:.3f} s: times already given to earlier readings"
-        for key in self.engine.sensors:
+        for key in self.sink.sensor_keys:
             self._batch.gaps.append(DataGap(key, now, now - step, reason))
 
     def _respool(self) -> None:
@@ -377,7 +408,7 @@ class AcquisitionLoop:
         return self.spool is not None and self._real_monotonic() - self._last_spool >= self.batch_seconds
 
     def flush(self, *, final: bool = False) -> IngestResult | None:
-        """Hand the batch to the engine; on a store error keep it for the next attempt.
+        """Hand the batch to the sink; on a store error keep it for the next attempt.
 
         ``final``: the bridge is stopping; readings held for an unsynchronised clock are committed as
         stamped rather than lost."""
@@ -392,12 +423,12 @@ class AcquisitionLoop:
             pid=os.getpid(),
             real_ts=self._real_wall(),
             sim_ts=now,
-            readings_total=self.engine.readings_total + len(batch),
+            readings_total=self.sink.readings_total + len(batch),
             # Readers see readings up to a commit window late (spooled between commits); plus one batch.
             report_lag_seconds=(self.commit_seconds + self.batch_seconds) * _clock_speed(self.clock),
         )
         try:
-            result = self.engine.ingest(batch, now, beat)
+            result = self.sink.ingest(batch, now, beat)
         except StoreError:
             log.exception("batch of %d readings kept in memory for retry", len(self._batch))
             return None

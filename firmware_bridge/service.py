@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from firmware_bridge.acquisition import AcquisitionLoop, BatchSource, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings, BatchSource, SampleTime
 from firmware_bridge.sensors import build_fridge, build_real_sensors, build_simulated_sensors
 from firmware_bridge.serial_source import SerialSource
 from hardware.clock import Clock
@@ -100,14 +100,11 @@ def _run_locked(
             sensors,
             clock,
             engine,
-            batch_seconds=bridge.batch_seconds,
-            stamp_at_due_time=simulate,
+            AcquisitionSettings.of(bridge, stamp_at_due_time=simulate),
             sample_time=sample_time,
             sources=sources,
             spool=spool,
-            commit_seconds=bridge.commit_seconds,
             time_sync=_time_sync(simulate),
-            hold_unsynchronised_seconds=bridge.unsynchronised_hold_seconds,
             watchdog=notify,
         )
         threading.Thread(

@@ -18,8 +18,10 @@ _TABLES: dict[Quantity, tuple[str, str, str]] = {
 }
 
 
-class LightSample(Protocol):
-    """A lux reading as the engine holds it (``monitor.batch.LightReading``)."""
+class LuxRow(Protocol):
+    """What a light_readings row is written from: the fields of a :class:`monitor.batch.LightReading`.
+
+    A protocol rather than the batch's type: :mod:`monitor.batch` builds on the store, not the reverse."""
 
     @property
     def ts(self) -> float: ...
@@ -35,8 +37,9 @@ class LightSample(Protocol):
     def integration_ms(self) -> float | None: ...
 
 
-class TemperatureSample(Protocol):
-    """A temperature reading as the engine holds it (``monitor.batch.TemperatureReading``)."""
+class CelsiusRow(Protocol):
+    """What a temperature_readings row is written from: the fields of a
+    :class:`monitor.batch.TemperatureReading`."""
 
     @property
     def ts(self) -> float: ...
@@ -52,7 +55,7 @@ def _counts_json(counts: tuple[int, ...]) -> str | None:
 
 
 def insert_light(
-    conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightSample], cum_lux_hours: Sequence[float]
+    conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LuxRow], cum_lux_hours: Sequence[float]
 ) -> int:
     """Insert readings with the ledger's value at each; a reading already stored (same sensor and time)
     is left as it was. Returns the rows added.
@@ -83,7 +86,7 @@ def hour_of(ts: float) -> float:
     return math.floor(ts / SECONDS_PER_HOUR) * SECONDS_PER_HOUR
 
 
-def _raise_hour_maxima(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LightSample]) -> None:
+def _raise_hour_maxima(conn: sqlite3.Connection, sensor_id: int, rows: Sequence[LuxRow]) -> None:
     """Keep ``light_hour_maxima`` at the highest lux of each clock hour (one row per hour: a couple of
     bytes a reading's batch, read by the bound on unseen light instead of the readings themselves)."""
     highest: dict[float, float] = {}
@@ -111,7 +114,7 @@ def highest_lux(conn: sqlite3.Connection, sensor: SensorRecord, start: float, en
 def insert_temperature(
     conn: sqlite3.Connection,
     sensor_id: int,
-    rows: Sequence[TemperatureSample],
+    rows: Sequence[CelsiusRow],
     cum_equivalent_hours: Sequence[float],
 ) -> int:
     """As :func:`insert_light`, for temperature readings and the thermal ledger."""

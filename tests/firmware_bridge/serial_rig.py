@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from types import ModuleType
 
-from firmware_bridge.acquisition import AcquisitionLoop
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings
 from firmware_bridge.firmware.device import Device
 from firmware_bridge.firmware_sim import PtyPort, emulated_board, load_firmware, point_link
 from firmware_bridge.serial_source import SerialSource
@@ -149,13 +149,13 @@ class Rig:
             [],
             self.clock,
             self.engine,
-            batch_seconds=self.settings.bridge.batch_seconds,
+            AcquisitionSettings(
+                self.settings.bridge.batch_seconds, self.commit_seconds, hold_unsynchronised_seconds=600.0
+            ),
             real_monotonic=self.clock.monotonic,
             sources=[self.source],
             spool=self.spool,
-            commit_seconds=self.commit_seconds,
             time_sync=self.time_sync,
-            hold_unsynchronised_seconds=600.0,
         )
 
     def stop_host(self, *, flush: bool = True) -> None:

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings, SampleTime
 from firmware_bridge.sensors import EmulatedBuses, build_fridge, build_simulated_sensors
 from hardware.chips.mcp9808 import Mcp9808Chip
 from hardware.chips.tsl2591 import Tsl2591Chip
@@ -51,8 +51,7 @@ class Site:
             sensors,
             clock,
             engine,
-            batch_seconds=10.0,
-            stamp_at_due_time=True,
+            AcquisitionSettings(batch_seconds=10.0, stamp_at_due_time=True),
             sample_time=sample_time,
             real_monotonic=clock.monotonic,
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor import measured_light
@@ -58,9 +58,13 @@ def run_site(settings: Settings, catalog: Catalog, seconds: int) -> sqlite3.Conn
     sensors, _ = build_simulated_sensors(settings, fridge, sample_time)
     engine = Engine(conn, catalog, default_rules(settings.rules.thresholds()))
     loop = AcquisitionLoop(
-        sensors, clock, engine, batch_seconds=10.0, stamp_at_due_time=True, sample_time=sample_time,
+        sensors,
+        clock,
+        engine,
+        AcquisitionSettings(batch_seconds=10.0, stamp_at_due_time=True),
+        sample_time=sample_time,
         real_monotonic=clock.monotonic,
-    )  # fmt: skip
+    )
     for _ in range(seconds):
         loop.poll_once()
         if loop.due_for_flush():

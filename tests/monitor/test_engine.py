@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from firmware_bridge.acquisition import AcquisitionLoop, SampleTime
+from firmware_bridge.acquisition import AcquisitionLoop, AcquisitionSettings, SampleTime
 from firmware_bridge.sensors import build_fridge, build_simulated_sensors
 from hardware.clock import ManualClock
 from monitor.alerts.rules import default_rules
@@ -33,20 +33,30 @@ def open_engine(
 
 
 def simulated_loop(
-    settings: Settings, clock: ManualClock, engine: Engine, batch_seconds: float, **options: Any
+    settings: Settings,
+    clock: ManualClock,
+    engine: Engine,
+    batch_seconds: float,
+    *,
+    commit_seconds: float | None = None,
+    hold_unsynchronised_seconds: float = 300.0,
+    stamp_at_due_time: bool = True,
+    **parts: Any,
 ) -> AcquisitionLoop:
-    """The real acquisition loop on a fresh simulated fridge, on ``clock``; ``options`` go to the loop."""
+    """The real acquisition loop on a fresh simulated fridge, on ``clock``; ``parts`` (a spool, a time
+    source) go to the loop."""
     sample_time = SampleTime()
     fridge = build_fridge(settings.simulation, clock.wall())
-    options.setdefault("stamp_at_due_time", True)
     return AcquisitionLoop(
         build_simulated_sensors(settings, fridge, sample_time)[0],
         clock,
         engine,
-        batch_seconds=batch_seconds,
+        AcquisitionSettings(
+            batch_seconds, commit_seconds, hold_unsynchronised_seconds, stamp_at_due_time=stamp_at_due_time
+        ),
         sample_time=sample_time,
         real_monotonic=clock.monotonic,
-        **options,
+        **parts,
     )
 
 

@@ -1,0 +1,316 @@
+-- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
+-- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
+PRAGMA user_version = 15;
+
+CREATE TABLE "alert_events" (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id INTEGER NOT NULL REFERENCES "alerts"(id),
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('pending', 'fired', 'updated', 'acknowledged', 'escalated',
+            'withdrawn', 'resolved', 'silenced', 'unsilenced')),
+        detail TEXT NOT NULL DEFAULT ''
+    );
+
+CREATE INDEX alert_events_by_alert ON alert_events(alert_id, seq);
+
+CREATE TABLE "alerts" (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'acknowledged', 'resolved')),
+        location_id INTEGER REFERENCES locations(id),
+        vial_id INTEGER REFERENCES vials(id),
+        sensor_id INTEGER REFERENCES sensors(id),
+        started_ts REAL NOT NULL,
+        fired_ts REAL,
+        ended_ts REAL,
+        value REAL,
+        worst_value REAL,
+        message TEXT NOT NULL,
+        ack_by TEXT,
+        ack_comment TEXT,
+        ack_ts REAL,
+        seq INTEGER NOT NULL,
+        alert_class TEXT NOT NULL DEFAULT 'data' CHECK (alert_class IN ('data', 'sensor-trust', 'system')),
+        snapshot TEXT NOT NULL DEFAULT '{}',
+        escalated_ts REAL,
+        silence_id INTEGER
+    );
+
+CREATE INDEX alerts_by_seq ON alerts(seq);
+
+CREATE UNIQUE INDEX alerts_one_open_per_fingerprint ON alerts(fingerprint) WHERE state != 'resolved';
+
+CREATE INDEX alerts_resolved_by_end ON alerts(ended_ts) WHERE state = 'resolved';
+
+CREATE TRIGGER alert_change_to_outbox AFTER UPDATE OF seq ON alerts
+    WHEN NEW.seq > OLD.seq AND EXISTS (SELECT 1 FROM webhook_endpoints)
+    BEGIN
+        INSERT OR IGNORE INTO webhook_outbox (seq, alert_id, event_kind, event_ts, event_detail, alert)
+        SELECT NEW.seq, NEW.id, e.kind, e.ts, e.detail, json_object(
+            'id', NEW.id, 'fingerprint', NEW.fingerprint, 'rule', NEW.rule, 'severity', NEW.severity,
+            'state', NEW.state, 'alert_class', NEW.alert_class,
+            'location', (SELECT key FROM locations WHERE id = NEW.location_id),
+            'vial', (SELECT key FROM vials WHERE id = NEW.vial_id),
+            'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id),
+            'started_ts', NEW.started_ts, 'fired_ts', NEW.fired_ts, 'ended_ts', NEW.ended_ts,
+            'value', CASE WHEN abs(NEW.value) < 9e999 THEN NEW.value END,
+            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN NEW.worst_value END,
+            'message', NEW.message,
+            'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment,
+            'ack_ts', NEW.ack_ts, 'escalated_ts', NEW.escalated_ts, 'silence_id', NEW.silence_id)
+        FROM alert_events AS e WHERE e.seq = NEW.seq;
+    END;
+
+CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        token_id TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        sha256 TEXT NOT NULL,
+        created_ts REAL NOT NULL,
+        revoked_ts REAL
+    , expires_ts REAL);
+
+CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens(name) WHERE revoked_ts IS NULL;
+
+CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ts REAL NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+
+CREATE TABLE bridge_runs (
+        id INTEGER PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        started_ts REAL NOT NULL,
+        stopped_ts REAL
+    );
+
+CREATE TABLE gaps (
+        id INTEGER PRIMARY KEY,
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        start_ts REAL NOT NULL,
+        end_ts REAL NOT NULL,
+        reason TEXT NOT NULL
+    );
+
+CREATE INDEX gaps_by_sensor ON gaps(sensor_id, start_ts);
+
+CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pid INTEGER NOT NULL,
+        real_ts REAL NOT NULL,
+        sim_ts REAL NOT NULL,
+        readings_total INTEGER NOT NULL
+    , report_lag_seconds REAL NOT NULL DEFAULT 0);
+
+CREATE TABLE light_hour_maxima (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        hour_ts REAL NOT NULL,
+        max_lux REAL NOT NULL,
+        PRIMARY KEY (sensor_id, hour_ts)
+    ) WITHOUT ROWID;
+
+CREATE TABLE light_readings (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        ts REAL NOT NULL,
+        lux REAL NOT NULL,
+        saturated INTEGER NOT NULL DEFAULT 0,
+        raw_counts TEXT,
+        gain REAL,
+        integration_ms REAL,
+        cum_lux_hours REAL NOT NULL,
+        PRIMARY KEY (sensor_id, ts)
+    ) WITHOUT ROWID;
+
+CREATE INDEX light_readings_saturated ON light_readings(sensor_id, ts) WHERE saturated = 1;
+
+CREATE TABLE locations (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL
+    , lamp TEXT, worst_case_lux REAL);
+
+CREATE TABLE minute_aggregates (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        minute_ts REAL NOT NULL,
+        readings INTEGER NOT NULL,
+        min_value REAL NOT NULL,
+        mean_value REAL NOT NULL,
+        max_value REAL NOT NULL,
+        saturated INTEGER NOT NULL,
+        saturated_sum REAL NOT NULL,
+        first_ts REAL NOT NULL,
+        last_ts REAL NOT NULL,
+        last_value REAL NOT NULL,
+        cum_end REAL NOT NULL,
+        dose REAL NOT NULL,
+        PRIMARY KEY (sensor_id, minute_ts)
+    ) WITHOUT ROWID;
+
+CREATE TABLE real_clock_high_water (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        real_ts REAL NOT NULL
+    );
+
+CREATE TABLE rule_timers (
+        fingerprint TEXT PRIMARY KEY,
+        timer TEXT NOT NULL
+    );
+
+CREATE TABLE sensor_faults (
+        id INTEGER PRIMARY KEY,
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+
+CREATE TABLE sensors (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        location_id INTEGER NOT NULL REFERENCES locations(id),
+        quantity TEXT NOT NULL CHECK (quantity IN ('light', 'temperature')),
+        driver TEXT NOT NULL,
+        interval_seconds REAL NOT NULL,
+        max_gap_seconds REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'unknown',
+        status_detail TEXT NOT NULL DEFAULT '',
+        status_since REAL
+    , calibration_certificate TEXT, calibration_due_ts REAL, calibration_uncertainty REAL);
+
+CREATE TABLE serial_boots (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        wall_offset_seconds REAL NOT NULL,
+        acked_through INTEGER NOT NULL,
+        firmware_version TEXT NOT NULL,
+        last_seen_ts REAL NOT NULL,
+        PRIMARY KEY (device_id, boot_id)
+    ) WITHOUT ROWID;
+
+CREATE TABLE serial_frames (
+        device_id TEXT NOT NULL,
+        boot_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        PRIMARY KEY (device_id, boot_id, seq)
+    ) WITHOUT ROWID;
+
+CREATE TABLE serial_rejects (
+        port TEXT NOT NULL,  -- the port's pyserial URL, as configured
+        kind TEXT NOT NULL,  -- noise, truncated, checksum, overlong, version, malformed, before-hello, ...
+        count INTEGER NOT NULL,
+        first_ts REAL NOT NULL,  -- the commit that first counted one, and the latest
+        last_ts REAL NOT NULL,
+        PRIMARY KEY (port, kind)
+    ) WITHOUT ROWID;
+
+CREATE TABLE silences (
+        id INTEGER PRIMARY KEY,
+        matchers TEXT NOT NULL,
+        starts_ts REAL NOT NULL,
+        ends_ts REAL NOT NULL,
+        created_by TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        created_ts REAL NOT NULL,
+        expired_by TEXT,
+        expired_ts REAL,
+        CHECK (ends_ts >= starts_ts)
+    );
+
+CREATE TABLE simulated_clock (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        speed REAL NOT NULL CHECK (speed > 0),
+        sim_origin_ts REAL NOT NULL,
+        real_origin_monotonic REAL NOT NULL,
+        boot_id TEXT NOT NULL,
+        pid INTEGER NOT NULL
+    );
+
+CREATE TABLE spectral_readings (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        ts REAL NOT NULL,
+        chip TEXT NOT NULL,
+        channels TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        gain REAL NOT NULL,
+        integration_ms REAL NOT NULL,
+        saturated INTEGER NOT NULL DEFAULT 0,
+        lux REAL NOT NULL,
+        kappa REAL,
+        near_uv_w_per_m2 REAL,
+        cum_spectral_lux_hours REAL NOT NULL,
+        cum_kappa_lux_hours REAL NOT NULL,
+        cum_near_uv_wh_per_m2 REAL NOT NULL,
+        PRIMARY KEY (sensor_id, ts)
+    ) WITHOUT ROWID;
+
+CREATE INDEX spectral_readings_with_kappa ON spectral_readings(sensor_id, ts) WHERE kappa IS NOT NULL;
+
+CREATE TABLE system_events (
+        id INTEGER PRIMARY KEY,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+
+CREATE TABLE temperature_readings (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id),
+        ts REAL NOT NULL,
+        celsius REAL NOT NULL,
+        relative_humidity_percent REAL,
+        cum_equivalent_hours REAL NOT NULL,
+        PRIMARY KEY (sensor_id, ts)
+    ) WITHOUT ROWID;
+
+CREATE TABLE vial_events (
+        id INTEGER PRIMARY KEY,
+        vial_id INTEGER NOT NULL REFERENCES vials(id),
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        location_id INTEGER REFERENCES locations(id),
+        packaging TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        recorded_ts REAL NOT NULL
+    );
+
+CREATE INDEX vial_events_by_vial ON vial_events(vial_id, ts);
+
+CREATE TABLE vials (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        drug TEXT NOT NULL,
+        form TEXT NOT NULL,
+        lot TEXT NOT NULL,
+        expiry TEXT,
+        initial_potency_percent REAL NOT NULL,
+        registered_ts REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'administered', 'discarded'))
+    );
+
+CREATE TABLE webhook_endpoints (
+        url TEXT PRIMARY KEY,
+        delivered_seq INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ts REAL NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        delivered_ts REAL
+    );
+
+CREATE TABLE webhook_outbox (
+        seq INTEGER PRIMARY KEY,
+        alert_id INTEGER NOT NULL,
+        event_kind TEXT NOT NULL,
+        event_ts REAL NOT NULL,
+        event_detail TEXT NOT NULL,
+        alert TEXT NOT NULL
+    );
