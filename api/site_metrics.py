@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from api.deps import AppState
-from monitor.assessment import assess, thresholds_of
+from monitor.assessment import VialAssessment, assess_all, thresholds_of
 from monitor.config import RulesConfig
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import VERDICTS, Verdict
@@ -53,15 +53,14 @@ class VialFigures:
 
 
 def vial_figures(
-    conn: sqlite3.Connection,
-    catalog: Catalog,
-    vial: VialRecord,
-    rules: RulesConfig,
-    now: float,
-    site: SiteView,
-) -> VialFigures:
-    """The metrics' one call into the model: the vial's potency band and its verdict, as every surface."""
-    a = assess(conn, catalog, vial, thresholds_of(rules.thresholds()), now=now, site=site)
+    conn: sqlite3.Connection, catalog: Catalog, vials: list[VialRecord], rules: RulesConfig, now: float
+) -> list[VialFigures]:
+    """The metrics' one call into the model: each vial's potency band and its verdict, as every surface,
+    from one load and one evaluation."""
+    return [_figures(a) for a in assess_all(conn, catalog, vials, thresholds_of(rules.thresholds()), now=now)]
+
+
+def _figures(a: VialAssessment) -> VialFigures:
     band = a.potency.percent_range
     left = a.verdict.hours_left
     return VialFigures(
@@ -106,8 +105,8 @@ def _site(conn: sqlite3.Connection, catalog: Catalog, rules: RulesConfig, now: f
         labels=["vial", "location", "verdict"],
     )
     vials_at: Counter[int] = Counter()
-    for vial in vial_store.list_all(conn, active_only=True):
-        figures = vial_figures(conn, catalog, vial, rules, now, site)
+    active = vial_store.list_all(conn, active_only=True)
+    for vial, figures in zip(active, vial_figures(conn, catalog, active, rules, now), strict=True):
         where = "" if figures.location_id is None else locations.get(figures.location_id, "")
         if figures.location_id is not None:
             vials_at[figures.location_id] += 1

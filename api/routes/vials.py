@@ -6,7 +6,6 @@ import math
 import sqlite3
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
@@ -25,16 +24,14 @@ from api.schemas import (
     VialVerdict,
     iso,
 )
-from monitor import lifecycle, measured_light
+from monitor import lifecycle, measured_light, series
 from monitor.assessment import VialAssessment, assess, assess_all, thresholds_of
 from monitor.errors import InvalidRequest
-from monitor.exposure import vial_potency
 from monitor.model.bounds import Interval
 from monitor.model.parameters import model_parameters
 from monitor.model.profiles import Catalog, LampModel
 from monitor.model.verdict import Thresholds
 from monitor.model.verdict import VialVerdict as Verdict
-from monitor.potency_history import potency_at
 from monitor.site_view import SiteView
 from monitor.store import audit as audit_store
 from monitor.store import sites
@@ -197,16 +194,19 @@ def potency_history(
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with snapshot(conn):
         vial = vial_store.get(conn, vial_id)
-        end = vial_potency(conn, state.catalog, vial).as_of
-        times = np.linspace(vial.registered_ts, end, points)
-        return [
-            PotencyPoint(
-                at=iso(p.ts),
-                potency_percent=_bounds(p.percent, 4),
-                effective_lux_hours=round(p.effective_lux_hours.best, 6),
-            )
-            for p in potency_at(conn, state.catalog, vial, times)
-        ]
+        curve = series.potency_curve(conn, state.catalog, vial, points, with_events=False)
+    return [
+        PotencyPoint(
+            at=iso(p.ts),
+            potency_percent=Bounds(
+                best=round(p.percent, 4),
+                low=round(p.percent if p.low_percent is None else p.low_percent, 4),
+                high=round(p.percent if p.high_percent is None else p.high_percent, 4),
+            ),
+            effective_lux_hours=round(p.effective_lux_hours, 6),
+        )
+        for p in curve
+    ]
 
 
 def _event(conn: sqlite3.Connection, e: vial_store.VialEvent) -> VialEventOut:

@@ -14,6 +14,8 @@ nothing for the best estimate, what the silence cannot rule out for the low boun
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +27,7 @@ from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
-from monitor.model.time_left import TimeToThreshold, time_to_threshold
+from monitor.model.time_left import TimeToThreshold, present_rates, time_to_threshold
 from monitor.model.uncertainty_words import RowFacts, words
 
 SECONDS_PER_HOUR = 3600.0
@@ -71,51 +73,44 @@ class VialEvaluation:
 
 @dataclass(slots=True)
 class _Rows:
-    """One row a stretch cut at one evaluation time, in the order the sums add them."""
+    """One row a stretch cut at one evaluation time, flat, in the order the sums add them."""
 
-    evaluation: list[FloatArray] = field(default_factory=list)
-    start: list[FloatArray] = field(default_factory=list)
-    end: list[FloatArray] = field(default_factory=list)
+    evaluation: list[int] = field(default_factory=list)
+    start: list[float] = field(default_factory=list)
+    end: list[float] = field(default_factory=list)
     location: list[int] = field(default_factory=list)
     vial: list[int] = field(default_factory=list)
     packaging: list[str] = field(default_factory=list)
     silent: list[bool] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
 
     def add(
-        self,
-        evaluation: FloatArray,
-        start: float,
-        end: FloatArray,
-        span: stretches.Stretch,
-        vial: int,
-        silent: bool,
+        self, evaluation: list[int], ends: list[float], span: stretches.Stretch, vial: int, silent: bool
     ) -> None:
-        self.evaluation.append(evaluation)
-        self.start.append(np.full(len(end), start))
-        self.end.append(end)
-        self.location.append(span.location_id)
-        self.vial.append(vial)
-        self.packaging.append(span.packaging)
-        self.silent.append(silent)
-        self.sizes.append(len(end))
+        k = len(ends)
+        self.evaluation += evaluation
+        self.start += [span.start] * k
+        self.end += ends
+        self.location += [span.location_id] * k
+        self.vial += [vial] * k
+        self.packaging += [span.packaging] * k
+        self.silent += [silent] * k
 
 
 def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
     rows = _Rows()
     for v, (vial, offset) in enumerate(zip(vials, offsets, strict=True)):
-        times = vial.times
-        if not len(times):
+        times = vial.times.tolist()
+        if not times:
             continue
-        for span in stretches.spans(vial.events, float(times[-1])):
-            inside = np.flatnonzero(times > span.start)
-            if len(inside):
-                ends = np.minimum(times[inside], span.end)
-                rows.add((offset + inside).astype(np.float64), span.start, ends, span, v, False)
+        for span in stretches.spans(vial.events, times[-1]):
+            first = bisect.bisect_right(times, span.start)
+            if first < len(times):
+                ends = [min(t, span.end) for t in times[first:]]
+                rows.add(list(range(offset + first, offset + len(times))), ends, span, v, False)
         if vial.silence_from is not None and vial.now is not None:
-            last = np.array([offset + len(times) - 1], dtype=np.float64)
+            last = offset + len(times) - 1
             for span in stretches.silent_stretches(vial.events, vial.silence_from, vial.now):
-                rows.add(last, span.start, np.array([span.end]), span, v, True)
+                rows.add([last], [span.end], span, v, True)
     return rows
 
 
@@ -154,18 +149,20 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     """Every vial of ``inputs`` at each of its times, and as of its data with its time left."""
     vials = inputs.vials
     sizes = [len(v.times) for v in vials]
-    offsets = np.concatenate(([0], np.cumsum(sizes)))[:-1].astype(np.int64).tolist()
+    offsets = [0, *itertools.accumulate(sizes)][:-1]
     total = int(sum(sizes))
     rows = _rows(vials, offsets)
-    n = int(sum(rows.sizes))
-    evaluation = np.concatenate(rows.evaluation).astype(np.int64) if n else np.zeros(0, np.int64)
-    start = np.concatenate(rows.start) if n else np.zeros(0)
-    end = np.concatenate(rows.end) if n else np.zeros(0)
-    block = np.repeat(np.arange(len(rows.sizes)), rows.sizes)
-    location = np.asarray(rows.location, dtype=np.int64)[block] if n else np.zeros(0, np.int64)
-    silent = np.asarray(rows.silent, dtype=bool)[block] if n else np.zeros(0, bool)
-    vial_of_row = np.asarray(rows.vial, dtype=np.int64)[block] if n else np.zeros(0, np.int64)
-    tau = np.array([_tau(catalog, p) for p in rows.packaging]).reshape(-1, 3)[block]
+    n = len(rows.evaluation)
+    evaluation = np.asarray(rows.evaluation, dtype=np.int64)
+    start, end = np.asarray(rows.start, dtype=np.float64), np.asarray(rows.end, dtype=np.float64)
+    location = np.asarray(rows.location, dtype=np.int64)
+    silent = np.asarray(rows.silent, dtype=bool)
+    vial_of_row = np.asarray(rows.vial, dtype=np.int64)
+    taus = {p: _tau(catalog, p) for p in set(rows.packaging)}
+    tau = np.array([taus[p] for p in rows.packaging], dtype=np.float64).reshape(-1, 3)
+    drug_names = sorted({v.drug for v in vials})
+    drug_of_vial = np.array([drug_names.index(v.drug) for v in vials], dtype=np.int64)
+    drug_of_row = drug_of_vial[vial_of_row] if n else np.zeros(0, np.int64)
     hours = (end - start) / SECONDS_PER_HOUR
     dose = {name: np.zeros(n) for name in ("best", "low", "high", "covered", "unseen", "bound")}
     unbounded, saturated = np.zeros(n, bool), np.zeros(n, np.int64)
@@ -174,7 +171,6 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     g = np.ones(n)
     celsius = np.full(n, math.nan)
     kappa_facts: list[tuple[Interval, float, float | None] | None] = [None] * n
-    drugs = [catalog.drug(v.drug) for v in vials]
     for loc_id in np.unique(location).tolist():
         at = np.flatnonzero(location == loc_id)
         loc = inputs.locations[loc_id]
@@ -183,22 +179,19 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dose["best"][at] = np.where(quiet, 0.0, d.best)
         dose["low"][at] = np.where(quiet, 0.0, d.low)
         dose["high"][at] = d.high
-        dose["covered"][at], dose["unseen"][at], dose["bound"][at] = (
-            d.covered_hours,
-            d.unseen_hours,
-            d.unseen_bound_lux,
-        )
+        dose["covered"][at], dose["unseen"][at] = d.covered_hours, d.unseen_hours
+        dose["bound"][at] = d.unseen_bound_lux
         unbounded[at], saturated[at] = d.unbounded, d.saturated_count
         kb, kl, kh, facts = _kappa(catalog, loc, start[at], end[at], d.best)
         lamp = measured_kappa.lamp_kappa(catalog, loc.lamp)
         kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], np.stack([kb, kl, kh], axis=1))
-        for k, fact in zip(at.tolist(), facts, strict=True):
-            kappa_facts[k] = None if silent[k] else fact
-        for v in np.unique(vial_of_row[at]).tolist():
-            mine = at[(vial_of_row[at] == v) & ~quiet]
+        for k in np.flatnonzero(~quiet).tolist():
+            kappa_facts[int(at[k])] = facts[k]
+        for i, name in enumerate(drug_names):
+            mine = at[(drug_of_row[at] == i) & ~quiet]
             if not len(mine):
                 continue
-            drug = drugs[v]
+            drug = catalog.drug(name)
             th = dose_ranges.reference_hours(loc.temperature, drug, start[mine], end[mine])
             r = dose_ranges.thermal_ranges(drug, loc.temperature, th, hours[mine])
             theta[mine] = np.stack([r.best, r.low, r.high], axis=1)
@@ -218,30 +211,34 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     light_most = total_of(kappa[:, 2] * tau[:, 2] * g * dose["high"])
     light_least = total_of(kappa[:, 1] * tau[:, 1] * g * dose["low"])
     thermal = [total_of(theta[:, i]) for i in range(3)]
-    blind = np.bincount(
-        evaluation, weights=(keep & unbounded & (kappa[:, 2] * tau[:, 2] > 0)), minlength=total
-    )
+    blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
+    rates = {(v.drug, v.form): _rates(catalog, v.drug, v.form) for v in vials}
+    per_vial = np.array([rates[v.drug, v.form][1:] for v in vials], dtype=np.float64).reshape(-1, 4)
     vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
-    rates = np.array([_rates(catalog, v) for v in vials]).reshape(-1, 4)[vial_of_eval]
-    k_best, k_low, k_high, k_ref = rates[:, 0], rates[:, 1], rates[:, 2], rates[:, 3]
-    f0 = np.array([v.initial_potency_percent for v in vials])[vial_of_eval]
+    k_best, k_low, k_high, k_ref = (per_vial[vial_of_eval, i] for i in range(4))
+    f0 = np.array([v.initial_potency_percent for v in vials], dtype=np.float64)[vial_of_eval]
     best = f0 * np.exp(-(k_best * light_best + k_ref * thermal[0]))
-    low = np.where(blind[:total] > 0, 0.0, f0 * np.exp(-(k_high * light_most + k_ref * thermal[2])))
+    low = np.where(blind > 0, 0.0, f0 * np.exp(-(k_high * light_most + k_ref * thermal[2])))
     high = f0 * np.exp(-(k_low * light_least + k_ref * thermal[1]))
     # Rounding can put the corners a hair across the best value when every range is exact.
     low, high = np.minimum(low, best), np.maximum(high, best)
     eff_low, eff_high = np.minimum(least, effective_best), np.maximum(most, effective_best)
+    # The rows each vial's words and time left read: those of its last time, in order.
+    last_rows: dict[int, list[int]] = {}
+    for k, (e, v) in enumerate(zip(rows.evaluation, rows.vial, strict=True)):
+        if e == offsets[v] + sizes[v] - 1:
+            last_rows.setdefault(v, []).append(k)
+    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]] = {}
     out: list[VialEvaluation] = []
     for v, vial in enumerate(vials):
         a, b = offsets[v], offsets[v] + sizes[v]
         series = PotencySeries(
             vial.times, best[a:b], low[a:b], high[a:b], effective_best[a:b], eff_low[a:b], eff_high[a:b]
         )
-        mine = np.flatnonzero((vial_of_row == v) & (evaluation == b - 1)) if b > a else np.zeros(0, np.int64)
         rows_now = [
             RowFacts(
-                location=inputs.locations[int(location[k])],
-                silent=bool(silent[k]),
+                location=inputs.locations[rows.location[k]],
+                silent=rows.silent[k],
                 hours=float(hours[k]),
                 covered_hours=float(dose["covered"][k]),
                 unseen_hours=float(dose["unseen"][k]),
@@ -250,9 +247,10 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
                 kappa=kappa_facts[k],
                 thermal=(float(theta[k, 1]), float(theta[k, 2]), float(celsius[k])),
             )
-            for k in mine.tolist()
+            for k in last_rows.get(v, [])
         ]
-        out.append(_as_of(catalog, inputs, vial, series, rows_now, threshold_percent))
+        k_light = rates[vial.drug, vial.form][0]
+        out.append(_as_of(catalog, inputs, vial, series, rows_now, k_light, present, threshold_percent))
     return out
 
 
@@ -261,10 +259,12 @@ def _tau(catalog: Catalog, packaging: str) -> tuple[float, float, float]:
     return t.value, t.lowest, t.highest
 
 
-def _rates(catalog: Catalog, vial: VialInputs) -> tuple[float, float, float, float]:
-    drug, form = catalog.drug(vial.drug), catalog.form(vial.drug, vial.form)
+def _rates(catalog: Catalog, drug_name: str, form_name: str) -> tuple[Interval, float, float, float, float]:
+    """k_thin·F(A) as an interval, and best, slowest, fastest and k_ref as the sums read them."""
+    drug, form = catalog.drug(drug_name), catalog.form(drug_name, form_name)
     slow, fast = kinetics.photolysis_rate_range(drug, form)
-    return kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast, drug.k_ref_per_hour.value
+    best = kinetics.photolysis_rate_per_lux_hour(drug, form)
+    return Interval(best, slow, fast), best, slow, fast, drug.k_ref_per_hour.value
 
 
 def _as_of(
@@ -272,12 +272,12 @@ def _as_of(
     inputs: ModelInputs,
     vial: VialInputs,
     series: PotencySeries,
-    facts: list[RowFacts],
+    rows: list[RowFacts],
+    k_light: Interval,
+    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]],
     threshold_percent: float,
 ) -> VialEvaluation:
     drug, form = catalog.drug(vial.drug), catalog.form(vial.drug, vial.form)
-    slow, fast = kinetics.photolysis_rate_range(drug, form)
-    k_light = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
     last = len(series.times) - 1
     percent = series.percent(last) if last >= 0 else Interval.exact(vial.initial_potency_percent)
     effective = series.effective_lux_hours(last) if last >= 0 else Interval.exact(0.0)
@@ -287,18 +287,10 @@ def _as_of(
     where = None if location is None else inputs.locations.get(location)
     ttt = None
     if stretches.ended(vial.events) is None:
-        ttt = time_to_threshold(
-            catalog,
-            drug,
-            form,
-            where,
-            None if where is None or packaging is None else packaging,
-            percent,
-            k_light,
-            reconstituted,
-            reference,
-            threshold_percent,
-        )
+        key = (location, packaging, vial.drug, vial.form)
+        if key not in present:  # the same for every vial of a kind in one place
+            present[key] = present_rates(catalog, drug, k_light, where, packaging)
+        ttt = time_to_threshold(form, percent, present[key], reconstituted, reference, threshold_percent)
     return VialEvaluation(
         vial_id=vial.id,
         series=series,
@@ -309,7 +301,7 @@ def _as_of(
         packaging=packaging,
         lamp=None if where is None else where.lamp,
         reconstituted_ts=reconstituted,
-        uncertainty=words(drug, facts, k_light),
+        uncertainty=words(drug, rows, k_light),
         time_to_threshold=ttt,
     )
 

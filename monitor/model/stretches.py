@@ -101,9 +101,13 @@ def silent_stretches(events: Sequence[EventFacts], since: float, now: float) -> 
     return out
 
 
-def curve_times(registered_ts: float, as_of: float, events: Iterable[EventFacts], points: int) -> FloatArray:
+def curve_times(
+    registered_ts: float, as_of: float, events: Iterable[EventFacts], points: int, *, with_events: bool = True
+) -> FloatArray:
     """``points`` evenly spaced times from registration to ``as_of``, and the events' times between, so a
-    step (a window opened, a move) lands where it happened."""
+    step (a window opened, a move) lands where it happened (``with_events``; without, just the points)."""
+    if not with_events:
+        return np.linspace(registered_ts, as_of, points)
     if as_of <= registered_ts:
         return np.array([registered_ts])
     times = set(np.linspace(registered_ts, as_of, points).tolist())

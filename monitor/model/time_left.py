@@ -51,19 +51,14 @@ def current_kappa(catalog: Catalog, location: LocationInputs) -> Interval:
     return lamp
 
 
-def time_to_threshold(
+def present_rates(
     catalog: Catalog,
     drug: DrugModel,
-    form: FormModel,
+    k_light: Interval,
     location: LocationInputs | None,
     packaging: str | None,
-    percent: Interval,
-    k_light: Interval,
-    reconstituted_ts: float | None,
-    now: float,
-    threshold_percent: float,
-) -> TimeToThreshold:
-    """The vial's time left at ``now`` from its potency ``percent`` and the conditions where it is."""
+) -> tuple[float, float]:
+    """The loss rate per hour now, best and at the low bound's corners, where the vial is."""
     rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
     if location is not None and packaging is not None:
         light, temp = location.light, location.temperature
@@ -88,8 +83,20 @@ def time_to_threshold(
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
             rate_best += k_light.best * kappa.best * tau.value * g * lux_now.lux
             rate_low += k_light.high * kappa.high * tau.highest * g * lux_high
-    hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rate_best)
-    hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rate_low)
+    return rate_best, rate_low
+
+
+def time_to_threshold(
+    form: FormModel,
+    percent: Interval,
+    rates: tuple[float, float],
+    reconstituted_ts: float | None,
+    now: float,
+    threshold_percent: float,
+) -> TimeToThreshold:
+    """The vial's time left at ``now`` from its potency ``percent`` and its loss ``rates`` now (best, low)."""
+    hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rates[0])
+    hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rates[1])
     deadline = None
     limit = form.label_use_within_minutes
     if reconstituted_ts is not None and limit is not None:

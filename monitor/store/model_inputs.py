@@ -23,7 +23,6 @@ from monitor.model import dose_ranges, stretches
 from monitor.model.inputs import (
     EventFacts,
     LatestLight,
-    LedgerAt,
     LightRecord,
     LocationInputs,
     ModelInputs,
@@ -228,12 +227,13 @@ def load(
     now: float | None = None,
     as_of: float | None = None,
     curve_points: int | None = None,
+    curve_events: bool = True,
     times: FloatArray | None = None,
 ) -> ModelInputs:
     """What the model needs to evaluate ``vials``: each as of ``as_of`` (default: its latest data, with
     time a silent sensor should have covered up to ``now`` widening the low bound), with
-    ``curve_points`` at that many times from its registration to its latest data, events included, or
-    at each of ``times`` (sorted)."""
+    ``curve_points`` at that many times from its registration to its latest data (and its events' times,
+    with ``curve_events``), or at each of ``times`` (sorted)."""
     if times is not None:
         as_of = float(times[-1])
     events = events_of(conn, [v.id for v in vials])
@@ -250,7 +250,9 @@ def load(
         if times is not None:
             evaluated = np.asarray(times, dtype=np.float64)
         elif curve_points is not None:
-            evaluated = stretches.curve_times(vial.registered_ts, when, mine, curve_points)
+            evaluated = stretches.curve_times(
+                vial.registered_ts, when, mine, curve_points, with_events=curve_events
+            )
         else:
             evaluated = np.array([when])
         silent = as_of is None and now is not None and now > when and stretches.ended(mine) is None
@@ -285,4 +287,7 @@ def load(
     )
 
 
-__all__ = ["LedgerAt", "load"]
+def load_location(conn: sqlite3.Connection, location_id: int, times: Sequence[float]) -> LocationInputs:
+    """What the model needs of one location to evaluate stretches whose ends are among ``times``."""
+    lag = health.report_lag_seconds(conn)
+    return _location_inputs(conn, _Location(conn, location_id), sorted(set(times)), False, lag)
