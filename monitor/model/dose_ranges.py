@@ -78,10 +78,15 @@ def unseen_seconds(light: LightRecord, start: FloatArray, end: FloatArray) -> Fl
     return total
 
 
+def highest_windows(start: FloatArray, end: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """The hours each stretch's bound on unseen light reads: from the clock hour of the earlier of its
+    start and a day before its end, to a day after its end."""
+    return hour_of(np.minimum(start, end - HIGHEST_SEEN_WINDOW_SECONDS)), end + HIGHEST_SEEN_WINDOW_SECONDS
+
+
 def highest_lux(light: LightRecord, start: FloatArray, end: FloatArray) -> FloatArray:
     """The highest hourly maximum over each stretch and a day either side; NaN where none was recorded."""
-    since = hour_of(np.minimum(start, end - HIGHEST_SEEN_WINDOW_SECONDS))
-    until = end + HIGHEST_SEEN_WINDOW_SECONDS
+    since, until = highest_windows(start, end)
     lo = np.searchsorted(light.hour_ts, since, side="left")
     hi = np.searchsorted(light.hour_ts, until, side="right")
     out = np.full(len(start), math.nan)

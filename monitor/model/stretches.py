@@ -115,15 +115,23 @@ def curve_times(
     return np.array(sorted(times))
 
 
-def ledger_times(vial: VialInputs) -> dict[int, set[float]]:
-    """Per location, the times the evaluation of ``vial`` reads its ledgers at: each stretch's ends and
-    the evaluation times inside it, and the silent stretches' ends."""
-    out: dict[int, set[float]] = {}
-    times = vial.times
-    for span in spans(vial.events, float(times[-1])) if len(times) else []:
-        inside = times[(times > span.start) & (times < span.end)]
-        out.setdefault(span.location_id, set()).update((span.start, span.end, *inside.tolist()))
+def cuts(vial: VialInputs) -> list[tuple[int, float, float]]:
+    """``(location, start, end)`` of every stretch the evaluation of ``vial`` reads: each stretch cut at
+    each evaluation time after its start, and the silent stretches."""
+    out: list[tuple[int, float, float]] = []
+    times = vial.times.tolist()
+    for span in spans(vial.events, times[-1]) if times else []:
+        ends = {min(t, span.end) for t in times if t > span.start}
+        out += [(span.location_id, span.start, end) for end in sorted(ends)]
     if vial.silence_from is not None and vial.now is not None:
         for span in silent_stretches(vial.events, vial.silence_from, vial.now):
-            out.setdefault(span.location_id, set()).update((span.start, span.end))
+            out.append((span.location_id, span.start, span.end))
+    return out
+
+
+def ledger_times(vial: VialInputs) -> dict[int, set[float]]:
+    """Per location, the times the evaluation of ``vial`` reads its ledgers at: the ends of its cuts."""
+    out: dict[int, set[float]] = {}
+    for location, start, end in cuts(vial):
+        out.setdefault(location, set()).update((start, end))
     return out

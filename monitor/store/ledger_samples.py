@@ -10,6 +10,7 @@ one-time path, which knows the minute aggregates.
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -18,11 +19,13 @@ import numpy as np
 
 from monitor.model import ledger
 from monitor.model.inputs import LedgerAt
-from monitor.model.quantities import ledger_integrand_one
+from monitor.model.quantities import ledger_integrand, ledger_integrand_one
 from monitor.store import readings, spectral
 from monitor.store.sites import SensorRecord
 
 Point = tuple[float, float, float]  # (ts, rate, cumulative), as ledger.value_at takes it
+# A time, and the rows at or before and after it (None: no such row; (): to be re-read one time at a time)
+Bracket = tuple[float, tuple[object, ...] | None, tuple[object, ...] | None]
 
 _BRACKETS = """
     WITH q(t) AS (SELECT value FROM json_each(?2))
@@ -36,7 +39,7 @@ _BRACKETS = """
 
 def _brackets(
     conn: sqlite3.Connection, table: str, columns: Sequence[str], sensor_id: int, times: list[float]
-) -> list[tuple[float, tuple[object, ...] | None, tuple[object, ...] | None]]:
+) -> list[Bracket]:
     """Per time: the readings at or before it and after it (their ``columns`` after ``ts``), or None."""
     b = ", ".join(f"b.{c}" for c in columns)
     a = ", ".join(f"a.{c}" for c in columns)
@@ -60,7 +63,7 @@ def _brackets(
 
 def _sample(
     times: list[float],
-    brackets: list[tuple[float, tuple[object, ...] | None, tuple[object, ...] | None]],
+    brackets: list[Bracket],
     point: Callable[[tuple[object, ...]], Point],
     max_gap_seconds: float,
     one_time: Callable[[float], float],
@@ -80,6 +83,57 @@ def _sample(
     return LedgerAt(np.asarray(times, dtype=np.float64), np.asarray(values, dtype=np.float64))
 
 
+def _point(sensor: SensorRecord, row: tuple[object, ...]) -> Point:
+    """``(ts, value, cumulative)`` as stored, as ``(ts, rate, cumulative)``."""
+    ts, value, cumulative = (float(x) for x in row)  # type: ignore[arg-type]  # REAL columns
+    return ts, ledger_integrand_one(sensor.quantity, value), cumulative
+
+
+_MINUTES = """
+    WITH q(t) AS (SELECT value FROM json_each(?2)),
+    m(t, m1) AS (SELECT q.t, (SELECT minute_ts FROM minute_aggregates WHERE sensor_id = ?1
+        AND minute_ts <= q.t ORDER BY minute_ts DESC LIMIT 1) FROM q)
+    SELECT m.t, a.last_ts, a.last_value, a.cum_end, b.last_ts, b.last_value, b.cum_end FROM m
+    LEFT JOIN minute_aggregates a ON a.sensor_id = ?1 AND a.minute_ts = m.m1
+    LEFT JOIN minute_aggregates b ON b.sensor_id = ?1 AND b.minute_ts = (SELECT minute_ts
+        FROM minute_aggregates WHERE sensor_id = ?1 AND minute_ts < m.m1 ORDER BY minute_ts DESC LIMIT 1)
+"""
+
+
+def _before_raw(
+    conn: sqlite3.Connection, sensor: SensorRecord, brackets: list[Bracket]
+) -> dict[float, float]:
+    """The ledger at the times before the sensor's first raw reading, from the minutes aggregated past
+    retention, as :func:`monitor.store.readings.cumulative_at` reads them: inside the aggregated span, its
+    value at the last reading of the minute before; after it, interpolated to the first raw reading."""
+    early = [t for t, before, _ in brackets if before is None]
+    if not early:
+        return {}
+    newest = conn.execute(
+        "SELECT last_ts FROM minute_aggregates WHERE sensor_id = ? ORDER BY minute_ts DESC LIMIT 1",
+        (sensor.id,),
+    ).fetchone()
+    if newest is None:  # nothing aggregated: before the first reading, nothing accumulated
+        return dict.fromkeys(early, 0.0)
+    after_raw = {t: after for t, before, after in brackets if before is None}
+    out: dict[float, float] = {}
+    for t, *rows in conn.execute(_MINUTES, (sensor.id, json.dumps(early))).fetchall():
+        t = float(t)
+        a, b = rows[:3], rows[3:]
+        before = a if a[0] is not None and float(a[0]) <= t else (b if b[0] is not None else None)
+        if float(newest[0]) > t:  # inside the aggregated span
+            out[t] = 0.0 if before is None else float(before[2])
+            continue
+        after = after_raw[t]
+        out[t] = ledger.value_at(
+            t,
+            None if before is None else _point(sensor, tuple(before)),
+            None if not after else _point(sensor, after),
+            sensor.max_gap_seconds,
+        )
+    return out
+
+
 def reading_ledger_at(conn: sqlite3.Connection, sensor: SensorRecord, times: Sequence[float]) -> LedgerAt:
     """A light (lux·h) or temperature (equivalent hours) sensor's ledger at each of ``times``."""
     ordered = sorted(set(times))
@@ -90,11 +144,22 @@ def reading_ledger_at(conn: sqlite3.Connection, sensor: SensorRecord, times: Seq
         "temperature": ("temperature_readings", "celsius"),
     }[sensor.quantity]
     cum = "cum_lux_hours" if sensor.quantity == "light" else "cum_equivalent_hours"
-    brackets = _brackets(conn, table, (value, cum), sensor.id, ordered)
+    # Times before the first raw reading (the span aggregated past retention: most of a year-long curve)
+    # all have none before and that reading after: one query for them all, the minutes do the rest.
+    first = conn.execute(
+        f"SELECT ts, {value}, {cum} FROM {table} WHERE sensor_id = ? ORDER BY ts LIMIT 1", (sensor.id,)
+    ).fetchone()
+    split = len(ordered) if first is None else bisect.bisect_left(ordered, float(first[0]))
+    head: list[Bracket] = [(t, None, None if first is None else tuple(first)) for t in ordered[:split]]
+    brackets = head + (_brackets(conn, table, (value, cum), sensor.id, ordered[split:]) if first else [])
+    early = _before_raw(conn, sensor, brackets)
+    # Each stored value's integrand once, as one array: a curve's thousand points cost one numpy call.
+    stored = sorted({float(row[1]) for _, b, a in brackets for row in (b, a) if row})  # type: ignore[arg-type]
+    rate = dict(zip(stored, ledger_integrand(sensor.quantity, np.array(stored)).tolist(), strict=True))
 
     def point(row: tuple[object, ...]) -> Point:
-        ts, v, c = row
-        return float(ts), ledger_integrand_one(sensor.quantity, float(v)), float(c)  # type: ignore[arg-type]
+        ts, v, c = (float(x) for x in row)  # type: ignore[arg-type]  # REAL columns
+        return ts, rate[v], c
 
     return _sample(
         ordered,
@@ -102,7 +167,7 @@ def reading_ledger_at(conn: sqlite3.Connection, sensor: SensorRecord, times: Seq
         point,
         sensor.max_gap_seconds,
         lambda t: readings.cumulative_at(conn, sensor, t),
-        lambda t: readings.cumulative_at(conn, sensor, t),  # minutes aggregated past retention, if any
+        early.__getitem__,
     )
 
 

@@ -114,8 +114,78 @@ def _saturated_readings(conn: sqlite3.Connection, sensor_id: int, start: float, 
     return _table(rows, 2)
 
 
+_SATURATED_MINUTES = (
+    "SELECT first_ts, last_ts, saturated, saturated_sum FROM minute_aggregates{hint} WHERE sensor_id = ?"
+    " AND saturated > 0 AND minute_ts >= ? AND minute_ts <= ? AND first_ts >= ? AND last_ts <= ?"
+    " ORDER BY minute_ts"
+)
+
+
+def _saturated_minutes(conn: sqlite3.Connection, sensor_id: int, start: float, end: float) -> FloatArray:
+    """Minutes aggregated past retention within [start, end] that held saturated readings, by the partial
+    index of migration 17 (a database without it still answers, by the scan)."""
+    args = (sensor_id, math.floor(start / 60.0) * 60.0, end, start, end)
+    try:
+        rows = conn.execute(
+            _SATURATED_MINUTES.format(hint=" INDEXED BY minute_aggregates_saturated"), args
+        ).fetchall()
+    except sqlite3.OperationalError:
+        rows = conn.execute(_SATURATED_MINUTES.format(hint=""), args).fetchall()
+    return _table(rows, 4)
+
+
+_TOP_HOURS = 128  # the sensor's highest hours read by the index: the bound of almost every long stretch
+_WINDOW_HIGHEST = """
+    WITH w(a, b) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2))
+    SELECT h.hour_ts, h.max_lux FROM w CROSS JOIN light_hour_maxima h ON h.sensor_id = ?1 AND h.hour_ts = (
+        SELECT hour_ts FROM (SELECT hour_ts, MAX(max_lux) FROM light_hour_maxima
+            WHERE sensor_id = ?1 AND hour_ts >= w.a AND hour_ts <= w.b))
+"""
+_TOP = (
+    "SELECT hour_ts, max_lux FROM light_hour_maxima{hint} WHERE sensor_id = ? ORDER BY max_lux DESC LIMIT ?"
+)
+
+
+def _hour_maxima(
+    conn: sqlite3.Connection, sensor: SensorRecord, cuts: list[tuple[float, float]]
+) -> FloatArray:
+    """``(hour_ts, max_lux)`` of hours that hold the highest of every window the bound on unseen light
+    reads (:func:`monitor.model.dose_ranges.highest_lux`): the sensor's highest hours, and for a window
+    holding none of them, its own highest. Exact for those windows, without reading months of hours."""
+    if not cuts:
+        return _table([], 2)
+    start, end = np.array(cuts).T
+    since, until = dose_ranges.highest_windows(start, end)
+    try:  # named: without statistics the planner sorts every hour instead
+        rows = conn.execute(_TOP.format(hint=" INDEXED BY light_hour_maxima_by_lux"), (sensor.id, _TOP_HOURS))
+    except sqlite3.OperationalError:  # a database whose index is missing still answers, by the sort
+        rows = conn.execute(_TOP.format(hint=""), (sensor.id, _TOP_HOURS))
+    top = _table(rows.fetchall(), 2)
+    hours = np.sort(top[:, 0])
+    lo, hi = np.searchsorted(hours, since, side="left"), np.searchsorted(hours, until, side="right")
+    missed = sorted(
+        {
+            (a, b)
+            for a, b, hit in zip(since.tolist(), until.tolist(), (hi > lo).tolist(), strict=True)
+            if not hit
+        }
+    )
+    if missed:
+        top = np.concatenate(
+            (top, _table(conn.execute(_WINDOW_HIGHEST, (sensor.id, json.dumps(missed))).fetchall(), 2))
+        )
+    _, first = np.unique(top[:, 0], return_index=True)  # by hour, each once
+    found: FloatArray = top[first]
+    return found
+
+
 def _light_record(
-    conn: sqlite3.Connection, loc: _Location, sensor: SensorRecord, times: list[float], lag: float
+    conn: sqlite3.Connection,
+    loc: _Location,
+    sensor: SensorRecord,
+    times: list[float],
+    cuts: list[tuple[float, float]],
+    lag: float,
 ) -> LightRecord:
     start, end = (min(times), max(times)) if times else (math.inf, -math.inf)
     gaps = _table(
@@ -127,25 +197,10 @@ def _light_record(
         2,
     )
     hours = _table([], 2)
-    if loc.light_setup.worst_case_lux is None and times:
-        window = dose_ranges.HIGHEST_SEEN_WINDOW_SECONDS
-        hours = _table(
-            conn.execute(
-                "SELECT hour_ts, max_lux FROM light_hour_maxima WHERE sensor_id = ? AND hour_ts >= ?"
-                " AND hour_ts <= ? ORDER BY hour_ts",
-                (sensor.id, readings.hour_of(start - window), end + window),
-            ).fetchall(),
-            2,
-        )
+    if loc.light_setup.worst_case_lux is None:
+        hours = _hour_maxima(conn, sensor, cuts)
     saturated = _saturated_readings(conn, sensor.id, start, end) if times else _table([], 2)
-    minutes = _table(
-        conn.execute(
-            "SELECT first_ts, last_ts, saturated, saturated_sum FROM minute_aggregates WHERE sensor_id = ?"
-            " AND saturated > 0 AND first_ts >= ? AND last_ts <= ? ORDER BY last_ts",
-            (sensor.id, start, end),
-        ).fetchall(),
-        4,
-    )
+    minutes = _saturated_minutes(conn, sensor.id, start, end) if times else _table([], 4)
     first, last = _first_and_last(conn, sensor)
     latest = loc.latest_light
     return LightRecord(
@@ -190,8 +245,9 @@ def _temperature_record(
 
 
 def _location_inputs(
-    conn: sqlite3.Connection, loc: _Location, times: list[float], series: bool, lag: float
+    conn: sqlite3.Connection, loc: _Location, cuts: list[tuple[float, float]], series: bool, lag: float
 ) -> LocationInputs:
+    times = sorted({t for cut in cuts for t in cut})
     spectral_record = uv_record = None
     if loc.spectral is not None:
         lux, kappa_lux, _ = spectral_ledgers_at(conn, loc.spectral, times)
@@ -210,7 +266,7 @@ def _location_inputs(
         id=loc.id,
         lamp=loc.light_setup.lamp,
         worst_case_lux=loc.light_setup.worst_case_lux,
-        light=None if loc.light is None else _light_record(conn, loc, loc.light, times, lag),
+        light=None if loc.light is None else _light_record(conn, loc, loc.light, times, cuts, lag),
         temperature=None
         if loc.temperature is None
         else _temperature_record(conn, loc, loc.temperature, times, series),
@@ -270,13 +326,14 @@ def load(
                 silence_from=when if silent else None,
             )
         )
-    needed: dict[int, set[float]] = {i: set() for i in visited}
+    needed: dict[int, set[tuple[float, float]]] = {i: set() for i in visited}
     series: set[int] = set()
     for plan in planned:
-        for loc_id, ts in stretches.ledger_times(plan).items():
-            needed[loc_id] |= ts
-            if dose_ranges.needs_temperature_series(catalog.drug(plan.drug)):
-                series.add(loc_id)
+        cuts = stretches.cuts(plan)
+        for loc_id, start, end in cuts:
+            needed[loc_id].add((start, end))
+        if dose_ranges.needs_temperature_series(catalog.drug(plan.drug)):
+            series |= {loc_id for loc_id, _, _ in cuts}
     lag = health.report_lag_seconds(conn)
     return ModelInputs(
         vials=tuple(planned),
@@ -288,6 +345,8 @@ def load(
 
 
 def load_location(conn: sqlite3.Connection, location_id: int, times: Sequence[float]) -> LocationInputs:
-    """What the model needs of one location to evaluate stretches whose ends are among ``times``."""
+    """What the model needs of one location to evaluate the stretch from the first of ``times`` to each."""
     lag = health.report_lag_seconds(conn)
-    return _location_inputs(conn, _Location(conn, location_id), sorted(set(times)), False, lag)
+    ordered = sorted(set(times))
+    cuts = sorted({(ordered[0], t) for t in ordered})
+    return _location_inputs(conn, _Location(conn, location_id), cuts, False, lag)

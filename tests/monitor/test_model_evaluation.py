@@ -198,10 +198,15 @@ def site(
     conn.close()
 
 
+@pytest.mark.parametrize("top_hours", [64, 1], ids=["top-hours-cover", "windows-read-alone"])
 def test_curve_equals_the_reference_at_each_time(
     site: tuple[sqlite3.Connection, Catalog, float, random.Random],
+    top_hours: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Best, low, high and effective dose at each of 40 random times: the reference's at that time."""
+    """Best, low, high and effective dose at each of 40 random times: the reference's at that time,
+    whether the sensor's highest hours bound every window or windows are read on their own."""
+    monkeypatch.setattr(model_inputs, "_TOP_HOURS", top_hours)
     conn, catalog, t0, rng = site
     times = np.array(sorted(t0 + rng.uniform(-60, HOURS * 3600 + 60) for _ in range(40)))
     for vial in vial_store.list_all(conn):
