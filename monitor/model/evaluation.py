@@ -212,7 +212,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     light_least = total_of(kappa[:, 1] * tau[:, 1] * g * dose["low"])
     thermal = [total_of(theta[:, i]) for i in range(3)]
     blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
-    rates = {(v.drug, v.form): _rates(catalog, v.drug, v.form) for v in vials}
+    rates = {kind: _rates(catalog, *kind) for kind in {(v.drug, v.form) for v in vials}}
     per_vial = np.array([rates[v.drug, v.form][1:] for v in vials], dtype=np.float64).reshape(-1, 4)
     vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
     k_best, k_low, k_high, k_ref = (per_vial[vial_of_eval, i] for i in range(4))
