@@ -27,45 +27,29 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from monitor.model import time_left
 from monitor.model.bounds import Interval
-from monitor.model.measured_kappa import (
-    DAYLIGHT_LAMP,
-    MEASURED_SPECTRUM,
-    UV_ASSUMPTIONS,
-    daylight_mix,
-    lamp_kappa,
-    measured,
-)
+from monitor.model.measured_kappa import DAYLIGHT_LAMP, MEASURED_SPECTRUM, UV_ASSUMPTIONS
 from monitor.model.profiles import Catalog
-from monitor.model.spectral import ICH_Q1B_NEAR_UV_WH_PER_M2, MIN_LUX_FOR_DAYLIGHT_SHARE
+from monitor.model.spectral import ICH_Q1B_NEAR_UV_WH_PER_M2
 from monitor.site_view import SiteView
-from monitor.store import spectral
+from monitor.store import model_inputs, spectral
 
 __all__ = ["DAYLIGHT_LAMP", "MEASURED_SPECTRUM", "UV_ASSUMPTIONS", "NearUvDose", "current_kappa"]
 
 
 def current_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
-    """κ_s of the light now: from the spectral (or else UV) sensor's newest reading that gave one (in a
-    dark fridge, the last light it saw), else the configured lamp's."""
-    found = latest_measured_kappa(site, catalog, location_id)
-    return lamp_kappa(catalog, site.light(location_id).lamp) if found is None else found[1]
+    """κ_s of the light now at the location, as the time left reads it (:func:`monitor.model.time_left.
+    current_kappa`)."""
+    return time_left.current_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
 
 
 def latest_measured_kappa(
     site: SiteView, catalog: Catalog, location_id: int
 ) -> tuple[float, Interval] | None:
-    """When and what κ_s the location's spectral sensor (AS7341) last measured, or where it has none, its
-    UV sensor's daylight mix at the last lit reading; ``None`` if neither ever has."""
-    sensor = site.spectral_sensor(location_id)
-    if sensor is not None:
-        newest = spectral.latest_kappa(site.conn, sensor)
-        return None if newest is None else (newest[0], measured(catalog, newest[1]))
-    uv = site.spectral_sensor(location_id, near_uv=True)
-    lit = None if uv is None else spectral.latest_lit_near_uv(site.conn, uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
-    if lit is None:
-        return None
-    ts, lux, near_uv = lit
-    return ts, daylight_mix(catalog, lamp_kappa(catalog, site.light(location_id).lamp), near_uv / lux)[0]
+    """When and what κ_s the location's spectral (or else UV) sensor last measured; ``None`` if neither
+    ever has (:func:`monitor.model.time_left.latest_measured_kappa`)."""
+    return time_left.latest_measured_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,17 +38,24 @@ class TimeToThreshold:
     limited_by: str  # "model" | "label"
 
 
+def latest_measured_kappa(catalog: Catalog, location: LocationInputs) -> tuple[float, Interval] | None:
+    """When and what κ_s the location's spectral sensor (AS7341) last measured, or where it has none, its
+    UV sensor's daylight mix at the last lit reading; ``None`` if neither ever has."""
+    if location.spectral is not None:
+        newest = location.spectral.latest_kappa
+        return None if newest is None else (newest[0], measured_kappa.measured(catalog, newest[1]))
+    if location.uv is not None and location.uv.latest_lit is not None:
+        ts, lux, near_uv = location.uv.latest_lit
+        lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
+        return ts, measured_kappa.daylight_mix(catalog, lamp, near_uv / lux)[0]
+    return None
+
+
 def current_kappa(catalog: Catalog, location: LocationInputs) -> Interval:
     """κ_s of the light now: from the spectral (or else UV) sensor's newest reading that gave one (in a
     dark fridge, the last light it saw), else the configured lamp's."""
-    lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
-    if location.spectral is not None:
-        newest = location.spectral.latest_kappa
-        return lamp if newest is None else measured_kappa.measured(catalog, newest[1])
-    if location.uv is not None and location.uv.latest_lit is not None:
-        _, lux, near_uv = location.uv.latest_lit
-        return measured_kappa.daylight_mix(catalog, lamp, near_uv / lux)[0]
-    return lamp
+    measured = latest_measured_kappa(catalog, location)
+    return measured_kappa.lamp_kappa(catalog, location.lamp) if measured is None else measured[1]
 
 
 def present_rates(

@@ -348,5 +348,5 @@ def load_location(conn: sqlite3.Connection, location_id: int, times: Sequence[fl
     """What the model needs of one location to evaluate the stretch from the first of ``times`` to each."""
     lag = health.report_lag_seconds(conn)
     ordered = sorted(set(times))
-    cuts = sorted({(ordered[0], t) for t in ordered})
+    cuts = sorted({(ordered[0], t) for t in ordered}) if ordered else []
     return _location_inputs(conn, _Location(conn, location_id), cuts, False, lag)
