@@ -90,13 +90,11 @@ def _point(sensor: SensorRecord, row: tuple[object, ...]) -> Point:
 
 
 _MINUTES = """
-    WITH q(t) AS (SELECT value FROM json_each(?2)),
-    m(t, m1) AS (SELECT q.t, (SELECT minute_ts FROM minute_aggregates WHERE sensor_id = ?1
-        AND minute_ts <= q.t ORDER BY minute_ts DESC LIMIT 1) FROM q)
-    SELECT m.t, a.last_ts, a.last_value, a.cum_end, b.last_ts, b.last_value, b.cum_end FROM m
-    LEFT JOIN minute_aggregates a ON a.sensor_id = ?1 AND a.minute_ts = m.m1
-    LEFT JOIN minute_aggregates b ON b.sensor_id = ?1 AND b.minute_ts = (SELECT minute_ts
-        FROM minute_aggregates WHERE sensor_id = ?1 AND minute_ts < m.m1 ORDER BY minute_ts DESC LIMIT 1)
+    WITH q(i, t) AS (SELECT key, value FROM json_each(?2))
+    SELECT q.i, a.last_ts, a.last_value, a.cum_end, a.dose FROM q
+    LEFT JOIN minute_aggregates a ON a.sensor_id = ?1 AND a.minute_ts = (SELECT minute_ts
+        FROM minute_aggregates WHERE sensor_id = ?1 AND minute_ts <= q.t ORDER BY minute_ts DESC LIMIT 1)
+    ORDER BY q.i
 """
 
 
@@ -105,7 +103,10 @@ def _before_raw(
 ) -> dict[float, float]:
     """The ledger at the times before the sensor's first raw reading, from the minutes aggregated past
     retention, as :func:`monitor.store.readings.cumulative_at` reads them: inside the aggregated span, its
-    value at the last reading of the minute before; after it, interpolated to the first raw reading."""
+    value at the last reading of the minute before; after it, interpolated to the first raw reading.
+
+    One probe a time: the minute a time falls in, or its predecessor's value, which that minute holds as
+    its ``cum_end`` less its ``dose`` (the exact increment since the row before)."""
     early = [t for t, before, _ in brackets if before is None]
     if not early:
         return {}
@@ -117,20 +118,20 @@ def _before_raw(
         return dict.fromkeys(early, 0.0)
     after_raw = {t: after for t, before, after in brackets if before is None}
     out: dict[float, float] = {}
-    for t, *rows in conn.execute(_MINUTES, (sensor.id, json.dumps(early))).fetchall():
-        t = float(t)
-        a, b = rows[:3], rows[3:]
-        before = a if a[0] is not None and float(a[0]) <= t else (b if b[0] is not None else None)
-        if float(newest[0]) > t:  # inside the aggregated span
-            out[t] = 0.0 if before is None else float(before[2])
-            continue
-        after = after_raw[t]
-        out[t] = ledger.value_at(
-            t,
-            None if before is None else _point(sensor, tuple(before)),
-            None if not after else _point(sensor, after),
-            sensor.max_gap_seconds,
-        )
+    rows = conn.execute(_MINUTES, (sensor.id, json.dumps(early))).fetchall()
+    for t, (_, last_ts, last_value, cum_end, dose) in zip(early, rows, strict=True):
+        if last_ts is None:  # before the first minute
+            out[t] = 0.0
+        elif float(newest[0]) > t:  # inside the aggregated span
+            out[t] = float(cum_end) if float(last_ts) <= t else float(cum_end) - float(dose)
+        else:  # between the last minute and the first raw reading
+            after = after_raw[t]
+            out[t] = ledger.value_at(
+                t,
+                _point(sensor, (last_ts, last_value, cum_end)),
+                None if not after else _point(sensor, after),
+                sensor.max_gap_seconds,
+            )
     return out
 
 
