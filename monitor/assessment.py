@@ -1,9 +1,10 @@
 """A vial's potency with its verdict: what every surface shows of a vial, from one evaluation.
 
-The potency model (:mod:`monitor.exposure`) gives best, low and high and the low bound's time to the
-critical threshold; :func:`monitor.model.verdict.decide` turns that into the one verdict. Surfaces call
-:func:`assess` (or :func:`assess_all` for many vials in one pass) and print its fields; none of them
-computes a status or a time left of its own.
+The potency model (:mod:`monitor.exposure`, one load and one vectorised pass for any number of vials)
+gives best, low and high and the low bound's time to the critical threshold;
+:func:`monitor.model.verdict.decide` turns that into the one verdict. Surfaces call :func:`assess` (or
+:func:`assess_all` for many vials in one pass) and print its fields; none of them computes a status or a
+time left of its own.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.alerts.rules import RuleThresholds
-from monitor.exposure import VialPotency, vial_potency
+from monitor.exposure import VialPotency, vial_potencies
 from monitor.model import verdict
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import EndKind, Evidence, Thresholds, VialVerdict
-from monitor.site_view import SiteView
 from monitor.store.vials import VialRecord
 
 _ENDED: dict[str, EndKind] = {"administered": "administered", "discarded": "discarded"}
@@ -51,11 +51,11 @@ def assess(
     thresholds: Thresholds,
     *,
     now: float,
-    site: SiteView | None = None,
+    site: object | None = None,  # accepted from callers that shared lookups; one load needs none
 ) -> VialAssessment:
     """The vial's potency as of its latest data and its verdict at ``now`` (the system's clock)."""
-    p = vial_potency(conn, catalog, vial, threshold_percent=thresholds.critical_percent, now=now, site=site)
-    return VialAssessment(p, verdict.decide(evidence_of(p), thresholds, now))
+    (one,) = assess_all(conn, catalog, [vial], thresholds, now=now)
+    return one
 
 
 def assess_all(
@@ -66,6 +66,6 @@ def assess_all(
     *,
     now: float,
 ) -> list[VialAssessment]:
-    """:func:`assess` for each of ``vials``, sharing one pass's lookups."""
-    site = SiteView(conn)
-    return [assess(conn, catalog, v, thresholds, now=now, site=site) for v in vials]
+    """:func:`assess` for each of ``vials``, from one load and one evaluation."""
+    found = vial_potencies(conn, catalog, list(vials), threshold_percent=thresholds.critical_percent, now=now)
+    return [VialAssessment(p, verdict.decide(evidence_of(p), thresholds, now)) for p in found]

@@ -1,4 +1,4 @@
-"""What a location's spectral and UV sensors add to the model: a measured κ_s and the near-UV dose.
+"""What a location's spectral and UV sensors measured: the newest κ_s and the near-UV dose, for the API.
 
 Where a location has a spectral sensor (AS7341), the κ_s of a stretch of time is the lux-weighted mean of
 the κ_s of its readings (the ratio of two ledgers, :mod:`monitor.store.spectral`), times the drug
@@ -17,6 +17,9 @@ the lamp emitting no near-UV (§6 has none for FL and LED): both stated in the n
 
 The near-UV dose is the UV sensor's (LTR390) running integral of its 300-400 nm irradiance estimate, set
 against the ICH Q1B confirmatory exposure of 200 W·h/m² (photokinetics.md §4).
+
+The arithmetic is :mod:`monitor.model.measured_kappa`'s; the potency model reads the same ledgers
+through one load (:mod:`monitor.store.model_inputs`).
 """
 
 from __future__ import annotations
@@ -24,156 +27,29 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from monitor.model import time_left
 from monitor.model.bounds import Interval
+from monitor.model.measured_kappa import DAYLIGHT_LAMP, MEASURED_SPECTRUM, UV_ASSUMPTIONS
 from monitor.model.profiles import Catalog
-from monitor.model.spectral import (
-    ICH_Q1B_NEAR_UV_WH_PER_M2,
-    MEASURED_SPECTRUM_LAMP,
-    MIN_LUX_FOR_DAYLIGHT_SHARE,
-    daylight_share,
-)
+from monitor.model.spectral import ICH_Q1B_NEAR_UV_WH_PER_M2
 from monitor.site_view import SiteView
-from monitor.store import readings, spectral
-from monitor.store.sites import SensorRecord
+from monitor.store import model_inputs, spectral
 
-MEASURED_SPECTRUM = MEASURED_SPECTRUM_LAMP
-DAYLIGHT_LAMP = "daylight-window"  # the drug profiles' lamp whose κ is daylight's in a UV-measured mix
-UV_ASSUMPTIONS = (
-    "its near-UV estimate (an assumed W/m² per UV index unless calibrated) and the lamp taken to emit"
-    " no near-UV"
-)
-
-
-def _lamp_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
-    c = catalog.lamp(site.light(location_id).lamp).kappa
-    return Interval(c.value, c.lowest, c.highest)
-
-
-def _measured(catalog: Catalog, kappa: float) -> Interval:
-    f = catalog.lamp(MEASURED_SPECTRUM).kappa
-    return Interval(kappa * f.value, kappa * f.lowest, kappa * f.highest)
-
-
-def _daylight_mix(catalog: Catalog, lamp: Interval, near_uv_per_lux: float) -> tuple[Interval, float]:
-    """κ_s of light that is the configured lamp's and daylight's in the shares its near-UV per lux gives;
-    also the best daylight share."""
-    day = catalog.lamp(DAYLIGHT_LAMP).kappa
-    best, low = daylight_share(near_uv_per_lux)
-
-    def mix(s: float, lamp_kappa: float, day_kappa: float) -> float:
-        return lamp_kappa + s * (day_kappa - lamp_kappa)
-
-    return (
-        Interval(
-            mix(best, lamp.best, day.value),
-            min(mix(s, lamp.low, day.lowest) for s in (low, best)),
-            max(mix(s, lamp.high, day.highest) for s in (low, best)),
-        ),
-        best,
-    )
-
-
-def _blend(share: float, measured: Interval, lamp: Interval) -> Interval:
-    return Interval(
-        share * measured.best + (1.0 - share) * lamp.best,
-        share * measured.low + (1.0 - share) * lamp.low,
-        share * measured.high + (1.0 - share) * lamp.high,
-    )
-
-
-def span_kappa(
-    site: SiteView,
-    catalog: Catalog,
-    location_id: int,
-    start: float,
-    end: float,
-    lux_hours: float,
-    notes: list[str],
-) -> Interval:
-    """κ_s over ``[start, end]``, whose primary sensor recorded ``lux_hours`` (best)."""
-    lamp = _lamp_kappa(site, catalog, location_id)
-    if end <= start:
-        return lamp
-    sensor = site.spectral_sensor(location_id)
-    if sensor is None:
-        uv = site.spectral_sensor(location_id, near_uv=True)
-        return (
-            lamp
-            if uv is None
-            else _span_kappa_from_uv(site, catalog, uv, location_id, start, end, lux_hours, lamp, notes)
-        )
-    a = spectral.ledgers_at(site.conn, sensor, start)
-    b = spectral.ledgers_at(site.conn, sensor, end)
-    seen = b.spectral_lux_hours - a.spectral_lux_hours
-    if seen <= 0.0:
-        return lamp
-    measured = _measured(catalog, (b.kappa_lux_hours - a.kappa_lux_hours) / seen)
-    share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
-    configured = site.light(location_id).lamp
-    covered = "" if share >= 0.995 else f" over {share:.0%} of the light, lamp '{configured}' for the rest"
-    notes.append(
-        f"κ_s {measured.best:.2f} ({measured.low:.2f}-{measured.high:.2f}) from the spectrum measured by "
-        f"{sensor.key}{covered}, in place of lamp '{configured}'"
-    )
-    return _blend(share, measured, lamp)
-
-
-def _span_kappa_from_uv(
-    site: SiteView,
-    catalog: Catalog,
-    uv: SensorRecord,
-    location_id: int,
-    start: float,
-    end: float,
-    lux_hours: float,
-    lamp: Interval,
-    notes: list[str],
-) -> Interval:
-    """κ_s over a stretch from the UV sensor's near-UV and lux ledgers (both add nothing where it was
-    silent, so its ratio is over the light it saw); the light it did not see keeps the lamp's."""
-    seen = readings.cumulative_at(site.conn, uv, end) - readings.cumulative_at(site.conn, uv, start)
-    if seen <= 0.0:
-        return lamp
-    near_uv = (
-        spectral.ledgers_at(site.conn, uv, end).near_uv_wh_per_m2
-        - spectral.ledgers_at(site.conn, uv, start).near_uv_wh_per_m2
-    )
-    measured, daylight = _daylight_mix(catalog, lamp, near_uv / seen)
-    share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
-    configured = site.light(location_id).lamp
-    covered = (
-        "" if share >= 0.995 else f" over {share:.0%} of the light, lamp '{configured}' alone for the rest"
-    )
-    notes.append(
-        f"κ_s {measured.best:.2f} ({measured.low:.2f}-{measured.high:.2f}): {daylight:.0%} of the light"
-        f" daylight by the near-UV {uv.key} saw, lamp '{configured}' the rest{covered}; assumes"
-        f" {UV_ASSUMPTIONS}"
-    )
-    return _blend(share, measured, lamp)
+__all__ = ["DAYLIGHT_LAMP", "MEASURED_SPECTRUM", "UV_ASSUMPTIONS", "NearUvDose", "current_kappa"]
 
 
 def current_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
-    """κ_s of the light now: from the spectral (or else UV) sensor's newest reading that gave one (in a
-    dark fridge, the last light it saw), else the configured lamp's."""
-    measured = latest_measured_kappa(site, catalog, location_id)
-    return _lamp_kappa(site, catalog, location_id) if measured is None else measured[1]
+    """κ_s of the light now at the location, as the time left reads it (:func:`monitor.model.time_left.
+    current_kappa`)."""
+    return time_left.current_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
 
 
 def latest_measured_kappa(
     site: SiteView, catalog: Catalog, location_id: int
 ) -> tuple[float, Interval] | None:
-    """When and what κ_s the location's spectral sensor (AS7341) last measured, or where it has none, its
-    UV sensor's daylight mix at the last lit reading; ``None`` if neither ever has."""
-    sensor = site.spectral_sensor(location_id)
-    if sensor is not None:
-        newest = spectral.latest_kappa(site.conn, sensor)
-        return None if newest is None else (newest[0], _measured(catalog, newest[1]))
-    uv = site.spectral_sensor(location_id, near_uv=True)
-    lit = None if uv is None else spectral.latest_lit_near_uv(site.conn, uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
-    if lit is None:
-        return None
-    ts, lux, near_uv = lit
-    return ts, _daylight_mix(catalog, _lamp_kappa(site, catalog, location_id), near_uv / lux)[0]
+    """When and what κ_s the location's spectral (or else UV) sensor last measured; ``None`` if neither
+    ever has (:func:`monitor.model.time_left.latest_measured_kappa`)."""
+    return time_left.latest_measured_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
 
 
 @dataclass(frozen=True, slots=True)

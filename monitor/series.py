@@ -10,13 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-import numpy as np
-
-from monitor.exposure import vial_potency
+from monitor.model import evaluation
 from monitor.model.profiles import Catalog
-from monitor.potency_history import potency_at
-from monitor.store import history, readings, sites
-from monitor.store import vials as vial_store
+from monitor.store import history, model_inputs, readings, sites
 from monitor.store.sites import LocationRecord
 from monitor.store.vials import VialRecord
 
@@ -91,21 +87,28 @@ class PotencyPoint:
 
 
 def potency_curve(
-    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, points: int
+    conn: sqlite3.Connection, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
 ) -> tuple[PotencyPoint, ...]:
     """The vial's estimated potency at ``points`` evenly spaced times from registration to its latest data.
 
-    The times of its events are added, so a step (a window opened, a move) lands where it happened. One
-    load of the vial's history serves every point (:mod:`monitor.potency_history`).
+    With ``with_events`` the times of its events are added, so a step (a window opened, a move) lands
+    where it happened. One load of what those times need serves every point, and one vectorised pass
+    evaluates them all (:func:`monitor.model.evaluation.evaluate`).
     """
     points = max(2, min(points, MAX_CURVE_POINTS))
-    end = vial_potency(conn, catalog, vial).as_of
-    start = vial.registered_ts
-    if end <= start:
-        return (PotencyPoint(start, vial.initial_potency_percent, 0.0),)
-    times = set(np.linspace(start, end, points).tolist())
-    times |= {e.ts for e in vial_store.events(conn, vial.id) if start <= e.ts <= end}
+    inputs = model_inputs.load(conn, catalog, [vial], curve_points=points, curve_events=with_events)
+    (found,) = evaluation.evaluate(inputs, catalog, 90.0)
+    s = found.series
+    if with_events and len(s.times) == 1:  # no time between registration and the data yet
+        return (PotencyPoint(float(s.times[0]), vial.initial_potency_percent, 0.0),)
     return tuple(
-        PotencyPoint(p.ts, p.percent.best, p.effective_lux_hours.best, p.percent.low, p.percent.high)
-        for p in potency_at(conn, catalog, vial, np.array(sorted(times)))
+        PotencyPoint(ts, best, effective, low, high)
+        for ts, best, effective, low, high in zip(
+            s.times.tolist(),
+            s.percent_best.tolist(),
+            s.effective_best.tolist(),
+            s.percent_low.tolist(),
+            s.percent_high.tolist(),
+            strict=True,
+        )
     )

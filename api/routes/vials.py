@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-import numpy as np
 from fastapi import APIRouter, Query, status
 
 from api.auth import CallerDep
@@ -175,16 +174,19 @@ def potency_history(
     """Potency best/low/high at ``points`` evenly spaced times from registration to the latest data."""
     with store.snapshot():
         vial = store.vial(vial_id)
-        end = store.vial_potency(state.catalog, vial).as_of
-        times = np.linspace(vial.registered_ts, end, points)
-        return [
-            PotencyPoint(
-                at=iso(p.ts),
-                potency_percent=_bounds(p.percent, 4),
-                effective_lux_hours=round(p.effective_lux_hours.best, 6),
-            )
-            for p in store.potency_at(state.catalog, vial, times)
-        ]
+        curve = store.potency_curve(state.catalog, vial, points, with_events=False)
+    return [
+        PotencyPoint(
+            at=iso(p.ts),
+            potency_percent=Bounds(
+                best=round(p.percent, 4),
+                low=round(p.percent if p.low_percent is None else p.low_percent, 4),
+                high=round(p.percent if p.high_percent is None else p.high_percent, 4),
+            ),
+            effective_lux_hours=round(p.effective_lux_hours, 6),
+        )
+        for p in curve
+    ]
 
 
 def _event(store: Store, e: VialEvent) -> VialEventOut:

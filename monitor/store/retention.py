@@ -67,9 +67,11 @@ def aggregates(
     return [Aggregate(*r) for r in rows]
 
 
-def _minutes(
+def minutes_of(
     ts: np.ndarray, values: np.ndarray, saturated: np.ndarray, cum: np.ndarray, previous_cum: float
 ) -> list[Aggregate]:
+    """Readings (time order, whole minutes) as one aggregate a minute, the ledger continuing from
+    ``previous_cum``."""
     minute = np.floor(ts / MINUTE_SECONDS) * MINUTE_SECONDS
     starts = np.flatnonzero(np.concatenate(([True], minute[1:] != minute[:-1])))
     ends = np.concatenate((starts[1:], [len(ts)]))
@@ -95,6 +97,13 @@ def _minutes(
         )
         previous_cum = cum_end
     return out
+
+
+def insert_aggregates(conn: sqlite3.Connection, sensor_id: int, made: list[Aggregate]) -> None:
+    conn.executemany(
+        f"INSERT INTO minute_aggregates (sensor_id, {_COLUMNS}) VALUES ({', '.join('?' * 13)})",
+        [(sensor_id, *astuple(m)) for m in made],
+    )
 
 
 def downsample_sensor(conn: sqlite3.Connection, sensor: SensorRecord, before_ts: float) -> int:
@@ -123,17 +132,14 @@ def downsample_sensor(conn: sqlite3.Connection, sensor: SensorRecord, before_ts:
             ).fetchall()
             arr = np.asarray(rows, dtype=np.float64)
             previous = last_aggregate(conn, sensor.id)
-            made = _minutes(
+            made = minutes_of(
                 arr[:, 0],
                 arr[:, 1],
                 arr[:, 2].astype(bool),
                 arr[:, 3],
                 0.0 if previous is None else previous.cum_end,
             )
-            conn.executemany(
-                f"INSERT INTO minute_aggregates (sensor_id, {_COLUMNS}) VALUES ({', '.join('?' * 13)})",
-                [(sensor.id, *astuple(m)) for m in made],
-            )
+            insert_aggregates(conn, sensor.id, made)
             conn.execute(f"DELETE FROM {table} WHERE sensor_id = ? AND ts < ?", (sensor.id, upto))
             replaced += len(rows)
 

@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 15;
+PRAGMA user_version = 16;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -118,6 +118,8 @@ CREATE TABLE light_hour_maxima (
         PRIMARY KEY (sensor_id, hour_ts)
     ) WITHOUT ROWID;
 
+CREATE INDEX light_hour_maxima_by_lux ON light_hour_maxima(sensor_id, max_lux);
+
 CREATE TABLE light_readings (
         sensor_id INTEGER NOT NULL REFERENCES sensors(id),
         ts REAL NOT NULL,
@@ -155,6 +157,8 @@ CREATE TABLE minute_aggregates (
         dose REAL NOT NULL,
         PRIMARY KEY (sensor_id, minute_ts)
     ) WITHOUT ROWID;
+
+CREATE INDEX minute_aggregates_saturated ON minute_aggregates(sensor_id, minute_ts) WHERE saturated > 0;
 
 CREATE TABLE real_clock_high_water (
         id INTEGER PRIMARY KEY CHECK (id = 1),

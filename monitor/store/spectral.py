@@ -40,7 +40,7 @@ class Ledgers:
     near_uv_wh_per_m2: float
 
 
-def _rates(lux: float, kappa: float | None, near_uv: float | None) -> tuple[float, float, float]:
+def ledger_rates(lux: float, kappa: float | None, near_uv: float | None) -> tuple[float, float, float]:
     known = kappa is not None and lux > 0
     return (lux if known else 0.0, (kappa or 0.0) * lux if known else 0.0, near_uv or 0.0)
 
@@ -53,7 +53,7 @@ def _tail(conn: sqlite3.Connection, sensor_id: int) -> tuple[float, tuple[float,
     ).fetchone()
     if row is None:
         return -math.inf, (0.0, 0.0, 0.0), [0.0, 0.0, 0.0]
-    return float(row[0]), _rates(float(row[1]), row[2], row[3]), [float(x) for x in row[4:]]
+    return float(row[0]), ledger_rates(float(row[1]), row[2], row[3]), [float(x) for x in row[4:]]
 
 
 def insert(conn: sqlite3.Connection, sensor: SensorRecord, rows: Sequence[SpectralRow]) -> int:
@@ -64,7 +64,7 @@ def insert(conn: sqlite3.Connection, sensor: SensorRecord, rows: Sequence[Spectr
         return 0
     kappas = [kappa_of(r.spectrum) for r in kept]
     rates = np.array(
-        [_rates(r.lux, k, r.spectrum.near_uv_w_per_m2) for r, k in zip(kept, kappas, strict=True)]
+        [ledger_rates(r.lux, k, r.spectrum.near_uv_w_per_m2) for r, k in zip(kept, kappas, strict=True)]
     )
     t = np.array([r.ts for r in kept], dtype=np.float64)
     columns = []
@@ -117,7 +117,7 @@ def ledgers_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> Led
         if row is None:
             return [None, None, None]
         ts_row, lux, kappa, near_uv, *cumulative = row
-        rates = _rates(float(lux), kappa, near_uv)
+        rates = ledger_rates(float(lux), kappa, near_uv)
         return [(float(ts_row), rate, float(c)) for rate, c in zip(rates, cumulative, strict=True)]
 
     values = [

@@ -21,7 +21,6 @@ from monitor import (
     glance,
     lifecycle,
     measured_light,
-    potency_history,
     reporting,
     series,
 )
@@ -35,12 +34,10 @@ from monitor.glance import LocationGlance
 from monitor.lifecycle import NewEvent
 from monitor.locations import LocationSummary
 from monitor.measured_light import NearUvDose
-from monitor.model.kinetics import FloatArray
 from monitor.model.ledger import Tail
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
 from monitor.model.verdict import Thresholds
-from monitor.potency_history import PotencyAt
 from monitor.reporting import Excursion, LocationReport, VialReport
 from monitor.series import LocationSeries, PotencyPoint
 from monitor.site_view import SiteView
@@ -298,11 +295,10 @@ class SqliteStore:
     def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
         return exposure.vial_potency(self.conn, catalog, vial)
 
-    def potency_at(self, catalog: Catalog, vial: VialRecord, times: FloatArray) -> list[PotencyAt]:
-        return potency_history.potency_at(self.conn, catalog, vial, times)
-
-    def potency_curve(self, catalog: Catalog, vial: VialRecord, points: int) -> tuple[PotencyPoint, ...]:
-        return series.potency_curve(self.conn, catalog, vial, points)
+    def potency_curve(
+        self, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
+    ) -> tuple[PotencyPoint, ...]:
+        return series.potency_curve(self.conn, catalog, vial, points, with_events=with_events)
 
     # A location's conditions
     def location_summary(self, location: LocationRecord) -> LocationSummary:

@@ -1,8 +1,8 @@
 """The store's views as the API sees them: what is computed from history (a vial's potency and verdict, a
 location's conditions, the reports), part of :class:`monitor.store.ports.Store`.
 
-The SQLite implementation calls the functions that read as they compute; the loading step will implement
-these with one load of arrays and a pure model, without the API noticing.
+The SQLite implementation answers each from one load of arrays (:mod:`monitor.store.model_inputs`) and the
+pure model (:mod:`monitor.model.evaluation`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from monitor.assessment import VialAssessment
 from monitor.exposure import VialPotency
 from monitor.glance import LocationGlance
 from monitor.locations import LocationSummary
-from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
-from monitor.potency_history import PotencyAt
 from monitor.reporting import Excursion, LocationReport, VialReport
 from monitor.series import LocationSeries, PotencyPoint
 from monitor.store.sites import LocationRecord
@@ -44,12 +42,11 @@ class VialViews(Protocol):
         """The vial's potency as of its latest data."""
         ...
 
-    def potency_at(self, catalog: Catalog, vial: VialRecord, times: FloatArray) -> list[PotencyAt]:
-        """The vial's potency best, low and high at each of ``times``, in time order."""
-        ...
-
-    def potency_curve(self, catalog: Catalog, vial: VialRecord, points: int) -> tuple[PotencyPoint, ...]:
-        """The potency at ``points`` times from registration to the latest data, and at each event."""
+    def potency_curve(
+        self, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
+    ) -> tuple[PotencyPoint, ...]:
+        """The potency at ``points`` times from registration to the latest data, and (``with_events``) at
+        each event, from one load and one evaluation."""
         ...
 
 

@@ -97,6 +97,7 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     three_hours.execute("DROP TABLE light_hour_maxima")
     for later in ("simulated_clock", "real_clock_high_water"):  # what the migrations after it create
         three_hours.execute(f"DROP TABLE {later}")
+    three_hours.execute("DROP INDEX minute_aggregates_saturated")
     three_hours.execute(f"PRAGMA user_version = {index}")
     three_hours.commit()
     three_hours.close()

@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from hardware.clock import ManualClock
-from monitor import data_bounds, reporting
+from monitor import reporting
 from monitor.batch import Batch, LightReading
 from monitor.config import Settings
 from monitor.exposure import vial_potency
 from monitor.integrity import check_database
+from monitor.model import dose_ranges
 from monitor.model.profiles import Catalog
-from monitor.store import readings, retention, sites
+from monitor.store import model_inputs, readings, retention, sites
 from monitor.store import vials as vial_store
 from tests.monitor.test_engine import open_engine, run_simulation, with_scenario
 from vialguard.cli import main
@@ -115,11 +116,16 @@ def test_potency_and_bounds_are_unchanged(
             out += [p.percent_range.best, p.percent_range.low, p.percent_range.high]
         return out
 
+    def unseen_seconds() -> float:
+        light = model_inputs.load_location(conn, lux.location_id, [start, end]).light
+        assert light is not None
+        return float(dose_ranges.unseen_seconds(light, np.array([start]), np.array([end]))[0])
+
     potency = snapshot()
-    unseen = data_bounds._unseen_seconds(conn, lux, start, end)
+    unseen = unseen_seconds()
     retention.downsample(conn, clock.wall() - HOUR)
     assert snapshot() == pytest.approx(potency, rel=1e-12)
-    assert data_bounds._unseen_seconds(conn, lux, start, end) == unseen
+    assert unseen_seconds() == unseen
 
 
 def test_the_location_report_reads_the_aggregated_minutes(

@@ -32,6 +32,7 @@ NAMES: tuple[str, ...] = (
     "v13_token_expiry",
     "v14_light_hour_maxima",
     "v15_clocks",
+    "v16_potency_read_indexes",
 )
 
 

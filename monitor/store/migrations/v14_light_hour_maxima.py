@@ -1,6 +1,6 @@
 """14: each light sensor's highest lux per clock hour, kept at ingest (monitor/store/readings.py): the
-bound on light a sensor did not see (monitor/data_bounds.py) reads a day's hours instead of a month of
-readings
+bound on light a sensor did not see (read by monitor/store/model_inputs.py) reads a day's hours instead of
+a month of readings
 """
 
 from __future__ import annotations

@@ -1,0 +1,311 @@
+"""Potency best, low and high, effective dose and time left, for many vials at many times in one pass.
+
+From one load (:class:`monitor.model.inputs.ModelInputs`): each vial's stretches (:mod:`monitor.model.
+stretches`) are cut at each of its evaluation times into rows, one row a stretch up to a time. The rows of
+all vials are grouped by location and their dose ranges, κ_s, packaging, Θ and g(T) computed as arrays
+(:mod:`monitor.model.dose_ranges`); the sums per (vial, time) are one ``bincount`` each. The result per
+time is :func:`monitor.model.bounds.potency_range` over the same stretches (a test holds them equal): the
+best estimate at the profile's values, the bounds at the corners of every range. A curve of 500 points is
+one pass, and so is a list of a thousand vials.
+
+After the data's time, stretches a silent sensor should have covered widen the low bound up to ``now``:
+nothing for the best estimate, what the silence cannot rule out for the low bound.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor.model import dose_ranges, kinetics, measured_kappa, stretches
+from monitor.model.bounds import Interval
+from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
+from monitor.model.kinetics import FloatArray
+from monitor.model.profiles import Catalog
+from monitor.model.time_left import TimeToThreshold, present_rates, time_to_threshold
+from monitor.model.uncertainty_words import RowFacts, words
+
+SECONDS_PER_HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class PotencySeries:
+    """A vial's potency (% of label) and effective dose ∫ κ_s·τ_pkg·E dt (lux·h) at each of ``times``."""
+
+    times: FloatArray
+    percent_best: FloatArray
+    percent_low: FloatArray
+    percent_high: FloatArray
+    effective_best: FloatArray
+    effective_low: FloatArray
+    effective_high: FloatArray
+
+    def percent(self, i: int) -> Interval:
+        return Interval(float(self.percent_best[i]), float(self.percent_low[i]), float(self.percent_high[i]))
+
+    def effective_lux_hours(self, i: int) -> Interval:
+        return Interval(
+            float(self.effective_best[i]), float(self.effective_low[i]), float(self.effective_high[i])
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VialEvaluation:
+    """A vial's potency over its evaluation times and, as of its data, what the verdict reads."""
+
+    vial_id: int
+    series: PotencySeries
+    as_of: float
+    percent: Interval  # at ``as_of``, silent stretches up to ``now`` included in the low bound
+    effective_lux_hours: Interval
+    location_id: int | None  # where it is at ``now`` (or ``as_of``)
+    packaging: str | None
+    lamp: str | None
+    reconstituted_ts: float | None
+    uncertainty: tuple[str, ...]  # what widened the bounds, in words
+    time_to_threshold: TimeToThreshold | None  # None once administered or discarded
+
+
+@dataclass(slots=True)
+class _Rows:
+    """One row a stretch cut at one evaluation time, flat, in the order the sums add them."""
+
+    evaluation: list[int] = field(default_factory=list)
+    start: list[float] = field(default_factory=list)
+    end: list[float] = field(default_factory=list)
+    location: list[int] = field(default_factory=list)
+    vial: list[int] = field(default_factory=list)
+    packaging: list[str] = field(default_factory=list)
+    silent: list[bool] = field(default_factory=list)
+
+    def add(
+        self, evaluation: list[int], ends: list[float], span: stretches.Stretch, vial: int, silent: bool
+    ) -> None:
+        k = len(ends)
+        self.evaluation += evaluation
+        self.start += [span.start] * k
+        self.end += ends
+        self.location += [span.location_id] * k
+        self.vial += [vial] * k
+        self.packaging += [span.packaging] * k
+        self.silent += [silent] * k
+
+
+def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
+    rows = _Rows()
+    for v, (vial, offset) in enumerate(zip(vials, offsets, strict=True)):
+        times = vial.times.tolist()
+        if not times:
+            continue
+        for span in stretches.spans(vial.events, times[-1]):
+            first = bisect.bisect_right(times, span.start)
+            if first < len(times):
+                ends = [min(t, span.end) for t in times[first:]]
+                rows.add(list(range(offset + first, offset + len(times))), ends, span, v, False)
+        if vial.silence_from is not None and vial.now is not None:
+            last = offset + len(times) - 1
+            for span in stretches.silent_stretches(vial.events, vial.silence_from, vial.now):
+                rows.add([last], [span.end], span, v, True)
+    return rows
+
+
+def _kappa(
+    catalog: Catalog, location: LocationInputs, start: FloatArray, end: FloatArray, best_lux_hours: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, list[tuple[Interval, float, float | None] | None]]:
+    """κ_s over each stretch: measured where a spectral (or UV) sensor saw light, else the lamp's; also,
+    per row, the measured κ_s, its share and the daylight share (None: the lamp's alone)."""
+    lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
+    n = len(start)
+    best, low, high = np.full(n, lamp.best), np.full(n, lamp.low), np.full(n, lamp.high)
+    facts: list[tuple[Interval, float, float | None] | None] = [None] * n
+    if location.spectral is not None:
+        seen = location.spectral.lux_ledger.at(end) - location.spectral.lux_ledger.at(start)
+        weighted = location.spectral.kappa_lux_ledger.at(end) - location.spectral.kappa_lux_ledger.at(start)
+    elif location.uv is not None:
+        seen = location.uv.lux_ledger.at(end) - location.uv.lux_ledger.at(start)
+        weighted = location.uv.near_uv_ledger.at(end) - location.uv.near_uv_ledger.at(start)
+    else:
+        return best, low, high, facts
+    for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
+        daylight: float | None = None
+        if location.spectral is not None:
+            measured = measured_kappa.measured(catalog, float(weighted[k] / seen[k]))
+        else:
+            measured, daylight = measured_kappa.daylight_mix(catalog, lamp, float(weighted[k] / seen[k]))
+        lux_hours = float(best_lux_hours[k])
+        share = 1.0 if lux_hours <= 0.0 else min(float(seen[k]) / lux_hours, 1.0)
+        kappa = measured_kappa.blend(share, measured, lamp)
+        best[k], low[k], high[k] = kappa.best, kappa.low, kappa.high
+        facts[k] = (measured, share, daylight)
+    return best, low, high, facts
+
+
+def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> list[VialEvaluation]:
+    """Every vial of ``inputs`` at each of its times, and as of its data with its time left."""
+    vials = inputs.vials
+    sizes = [len(v.times) for v in vials]
+    offsets = [0, *itertools.accumulate(sizes)][:-1]
+    total = int(sum(sizes))
+    rows = _rows(vials, offsets)
+    n = len(rows.evaluation)
+    evaluation = np.asarray(rows.evaluation, dtype=np.int64)
+    start, end = np.asarray(rows.start, dtype=np.float64), np.asarray(rows.end, dtype=np.float64)
+    location = np.asarray(rows.location, dtype=np.int64)
+    silent = np.asarray(rows.silent, dtype=bool)
+    vial_of_row = np.asarray(rows.vial, dtype=np.int64)
+    taus = {p: _tau(catalog, p) for p in set(rows.packaging)}
+    tau = np.array([taus[p] for p in rows.packaging], dtype=np.float64).reshape(-1, 3)
+    drug_names = sorted({v.drug for v in vials})
+    drug_of_vial = np.array([drug_names.index(v.drug) for v in vials], dtype=np.int64)
+    drug_of_row = drug_of_vial[vial_of_row] if n else np.zeros(0, np.int64)
+    hours = (end - start) / SECONDS_PER_HOUR
+    dose = {name: np.zeros(n) for name in ("best", "low", "high", "covered", "unseen", "bound")}
+    unbounded, saturated = np.zeros(n, bool), np.zeros(n, np.int64)
+    kappa = np.zeros((n, 3))
+    theta = np.zeros((n, 3))
+    g = np.ones(n)
+    celsius = np.full(n, math.nan)
+    kappa_facts: list[tuple[Interval, float, float | None] | None] = [None] * n
+    for loc_id in np.unique(location).tolist():
+        at = np.flatnonzero(location == loc_id)
+        loc = inputs.locations[loc_id]
+        d = dose_ranges.dose_ranges(loc, start[at], end[at])
+        quiet = silent[at]
+        dose["best"][at] = np.where(quiet, 0.0, d.best)
+        dose["low"][at] = np.where(quiet, 0.0, d.low)
+        dose["high"][at] = d.high
+        dose["covered"][at], dose["unseen"][at] = d.covered_hours, d.unseen_hours
+        dose["bound"][at] = d.unseen_bound_lux
+        unbounded[at], saturated[at] = d.unbounded, d.saturated_count
+        kb, kl, kh, facts = _kappa(catalog, loc, start[at], end[at], d.best)
+        lamp = measured_kappa.lamp_kappa(catalog, loc.lamp)
+        kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], np.stack([kb, kl, kh], axis=1))
+        for k in np.flatnonzero(~quiet).tolist():
+            kappa_facts[int(at[k])] = facts[k]
+        for i, name in enumerate(drug_names):
+            mine = at[(drug_of_row[at] == i) & ~quiet]
+            if not len(mine):
+                continue
+            drug = catalog.drug(name)
+            th = dose_ranges.reference_hours(loc.temperature, drug, start[mine], end[mine])
+            r = dose_ranges.thermal_ranges(drug, loc.temperature, th, hours[mine])
+            theta[mine] = np.stack([r.best, r.low, r.high], axis=1)
+            celsius[mine] = r.celsius
+            g[mine] = dose_ranges.light_temperature_factors(drug, loc.temperature, start[mine], end[mine])
+    # Silent stretches add nothing at the best values, and nothing unseen when the high end is nothing.
+    keep = ~silent | (dose["high"] > 0) | unbounded
+
+    def total_of(weights: FloatArray) -> FloatArray:
+        sums = np.bincount(evaluation, weights=np.where(keep, weights, 0.0), minlength=total)
+        return np.asarray(sums[:total], dtype=np.float64)
+
+    effective_best = total_of(kappa[:, 0] * tau[:, 0] * dose["best"])
+    most = total_of(kappa[:, 2] * tau[:, 2] * dose["high"])
+    least = total_of(kappa[:, 1] * tau[:, 1] * dose["low"])
+    light_best = total_of(kappa[:, 0] * tau[:, 0] * g * dose["best"])
+    light_most = total_of(kappa[:, 2] * tau[:, 2] * g * dose["high"])
+    light_least = total_of(kappa[:, 1] * tau[:, 1] * g * dose["low"])
+    thermal = [total_of(theta[:, i]) for i in range(3)]
+    blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
+    rates = {kind: _rates(catalog, *kind) for kind in {(v.drug, v.form) for v in vials}}
+    per_vial = np.array([rates[v.drug, v.form][1:] for v in vials], dtype=np.float64).reshape(-1, 4)
+    vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
+    k_best, k_low, k_high, k_ref = (per_vial[vial_of_eval, i] for i in range(4))
+    f0 = np.array([v.initial_potency_percent for v in vials], dtype=np.float64)[vial_of_eval]
+    best = f0 * np.exp(-(k_best * light_best + k_ref * thermal[0]))
+    low = np.where(blind > 0, 0.0, f0 * np.exp(-(k_high * light_most + k_ref * thermal[2])))
+    high = f0 * np.exp(-(k_low * light_least + k_ref * thermal[1]))
+    # Rounding can put the corners a hair across the best value when every range is exact.
+    low, high = np.minimum(low, best), np.maximum(high, best)
+    eff_low, eff_high = np.minimum(least, effective_best), np.maximum(most, effective_best)
+    # The rows each vial's words and time left read: those of its last time, in order.
+    last_rows: dict[int, list[int]] = {}
+    for k, (e, v) in enumerate(zip(rows.evaluation, rows.vial, strict=True)):
+        if e == offsets[v] + sizes[v] - 1:
+            last_rows.setdefault(v, []).append(k)
+    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]] = {}
+    out: list[VialEvaluation] = []
+    for v, vial in enumerate(vials):
+        a, b = offsets[v], offsets[v] + sizes[v]
+        series = PotencySeries(
+            vial.times, best[a:b], low[a:b], high[a:b], effective_best[a:b], eff_low[a:b], eff_high[a:b]
+        )
+        rows_now = [
+            RowFacts(
+                location=inputs.locations[rows.location[k]],
+                silent=rows.silent[k],
+                hours=float(hours[k]),
+                covered_hours=float(dose["covered"][k]),
+                unseen_hours=float(dose["unseen"][k]),
+                bound_lux=float(dose["bound"][k]),
+                saturated=int(saturated[k]),
+                kappa=kappa_facts[k],
+                thermal=(float(theta[k, 1]), float(theta[k, 2]), float(celsius[k])),
+            )
+            for k in last_rows.get(v, [])
+        ]
+        k_light = rates[vial.drug, vial.form][0]
+        out.append(_as_of(catalog, inputs, vial, series, rows_now, k_light, present, threshold_percent))
+    return out
+
+
+def _tau(catalog: Catalog, packaging: str) -> tuple[float, float, float]:
+    t = catalog.packaging_state(packaging).tau
+    return t.value, t.lowest, t.highest
+
+
+def _rates(catalog: Catalog, drug_name: str, form_name: str) -> tuple[Interval, float, float, float, float]:
+    """k_thin·F(A) as an interval, and best, slowest, fastest and k_ref as the sums read them."""
+    drug, form = catalog.drug(drug_name), catalog.form(drug_name, form_name)
+    slow, fast = kinetics.photolysis_rate_range(drug, form)
+    best = kinetics.photolysis_rate_per_lux_hour(drug, form)
+    return Interval(best, slow, fast), best, slow, fast, drug.k_ref_per_hour.value
+
+
+def _as_of(
+    catalog: Catalog,
+    inputs: ModelInputs,
+    vial: VialInputs,
+    series: PotencySeries,
+    rows: list[RowFacts],
+    k_light: Interval,
+    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]],
+    threshold_percent: float,
+) -> VialEvaluation:
+    drug, form = catalog.drug(vial.drug), catalog.form(vial.drug, vial.form)
+    last = len(series.times) - 1
+    percent = series.percent(last) if last >= 0 else Interval.exact(vial.initial_potency_percent)
+    effective = series.effective_lux_hours(last) if last >= 0 else Interval.exact(0.0)
+    reference = vial.as_of if vial.now is None else max(vial.now, vial.as_of)
+    location, packaging = stretches.current(e for e in vial.events if e.ts <= reference)
+    reconstituted = stretches.reconstituted(vial.events)
+    where = None if location is None else inputs.locations.get(location)
+    ttt = None
+    if stretches.ended(vial.events) is None:
+        key = (location, packaging, vial.drug, vial.form)
+        if key not in present:  # the same for every vial of a kind in one place
+            present[key] = present_rates(catalog, drug, k_light, where, packaging)
+        ttt = time_to_threshold(form, percent, present[key], reconstituted, reference, threshold_percent)
+    return VialEvaluation(
+        vial_id=vial.id,
+        series=series,
+        as_of=vial.as_of,
+        percent=percent,
+        effective_lux_hours=effective,
+        location_id=location,
+        packaging=packaging,
+        lamp=None if where is None else where.lamp,
+        reconstituted_ts=reconstituted,
+        uncertainty=words(drug, rows, k_light),
+        time_to_threshold=ttt,
+    )
+
+
+def evaluate_one(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> VialEvaluation:
+    (only,) = evaluate(inputs, catalog, threshold_percent)
+    return only

@@ -1,0 +1,200 @@
+"""What a location's spectral and UV sensors add to the model: a measured κ_s and the near-UV dose.
+
+Where a location has a spectral sensor (AS7341), the κ_s of a stretch of time is the lux-weighted mean of
+the κ_s of its readings (the ratio of two ledgers, :mod:`monitor.store.spectral`), times the drug
+profiles' ``measured-spectrum`` factor, whose range is the estimate's error over the §6 sources. It
+replaces the configured lamp type. Light the spectral sensor did not characterise (it was silent,
+saturated or dark while the lux sensor saw light) keeps the configured lamp's κ and range, in proportion
+to its share of the stretch's lux·h, so a spectral sensor that fails never narrows the bounds.
+
+Where it has no spectral sensor but a UV sensor (LTR390), the near-UV that sensor saw per lux says how
+much of the light was daylight (:func:`monitor.model.spectral.daylight_share`), and κ_s is the mix of the
+configured lamp's and daylight's (``daylight-window``) in those shares: light is additive, so over a stretch
+the ratio of the near-UV ledger to the sensor's own lux ledger gives the lux-weighted share. Its range
+spans the lamp's and daylight's ranges and daylight taken as open (D65) rather than through a window
+(ID65). It rests on the LTR390's near-UV estimate (an assumed W/m² per UV index unless calibrated) and on
+the lamp emitting no near-UV (§6 has none for FL and LED): both stated in the notes.
+
+The near-UV dose is the UV sensor's (LTR390) running integral of its 300-400 nm irradiance estimate, set
+against the ICH Q1B confirmatory exposure of 200 W·h/m² (photokinetics.md §4).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+from monitor.model.bounds import Interval
+from monitor.model.profiles import Catalog
+from monitor.model.spectral import (
+    ICH_Q1B_NEAR_UV_WH_PER_M2,
+    MEASURED_SPECTRUM_LAMP,
+    MIN_LUX_FOR_DAYLIGHT_SHARE,
+    daylight_share,
+)
+from monitor.store import readings, spectral
+from monitor.store.sites import SensorRecord
+from tests.monitor.potency_reference.site_view import SiteView
+
+MEASURED_SPECTRUM = MEASURED_SPECTRUM_LAMP
+DAYLIGHT_LAMP = "daylight-window"  # the drug profiles' lamp whose κ is daylight's in a UV-measured mix
+UV_ASSUMPTIONS = (
+    "its near-UV estimate (an assumed W/m² per UV index unless calibrated) and the lamp taken to emit"
+    " no near-UV"
+)
+
+
+def _lamp_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
+    c = catalog.lamp(site.light(location_id).lamp).kappa
+    return Interval(c.value, c.lowest, c.highest)
+
+
+def _measured(catalog: Catalog, kappa: float) -> Interval:
+    f = catalog.lamp(MEASURED_SPECTRUM).kappa
+    return Interval(kappa * f.value, kappa * f.lowest, kappa * f.highest)
+
+
+def _daylight_mix(catalog: Catalog, lamp: Interval, near_uv_per_lux: float) -> tuple[Interval, float]:
+    """κ_s of light that is the configured lamp's and daylight's in the shares its near-UV per lux gives;
+    also the best daylight share."""
+    day = catalog.lamp(DAYLIGHT_LAMP).kappa
+    best, low = daylight_share(near_uv_per_lux)
+
+    def mix(s: float, lamp_kappa: float, day_kappa: float) -> float:
+        return lamp_kappa + s * (day_kappa - lamp_kappa)
+
+    return (
+        Interval(
+            mix(best, lamp.best, day.value),
+            min(mix(s, lamp.low, day.lowest) for s in (low, best)),
+            max(mix(s, lamp.high, day.highest) for s in (low, best)),
+        ),
+        best,
+    )
+
+
+def _blend(share: float, measured: Interval, lamp: Interval) -> Interval:
+    return Interval(
+        share * measured.best + (1.0 - share) * lamp.best,
+        share * measured.low + (1.0 - share) * lamp.low,
+        share * measured.high + (1.0 - share) * lamp.high,
+    )
+
+
+def span_kappa(
+    site: SiteView,
+    catalog: Catalog,
+    location_id: int,
+    start: float,
+    end: float,
+    lux_hours: float,
+    notes: list[str],
+) -> Interval:
+    """κ_s over ``[start, end]``, whose primary sensor recorded ``lux_hours`` (best)."""
+    lamp = _lamp_kappa(site, catalog, location_id)
+    if end <= start:
+        return lamp
+    sensor = site.spectral_sensor(location_id)
+    if sensor is None:
+        uv = site.spectral_sensor(location_id, near_uv=True)
+        return (
+            lamp
+            if uv is None
+            else _span_kappa_from_uv(site, catalog, uv, location_id, start, end, lux_hours, lamp, notes)
+        )
+    a = spectral.ledgers_at(site.conn, sensor, start)
+    b = spectral.ledgers_at(site.conn, sensor, end)
+    seen = b.spectral_lux_hours - a.spectral_lux_hours
+    if seen <= 0.0:
+        return lamp
+    measured = _measured(catalog, (b.kappa_lux_hours - a.kappa_lux_hours) / seen)
+    share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
+    configured = site.light(location_id).lamp
+    covered = "" if share >= 0.995 else f" over {share:.0%} of the light, lamp '{configured}' for the rest"
+    notes.append(
+        f"κ_s {measured.best:.2f} ({measured.low:.2f}-{measured.high:.2f}) from the spectrum measured by "
+        f"{sensor.key}{covered}, in place of lamp '{configured}'"
+    )
+    return _blend(share, measured, lamp)
+
+
+def _span_kappa_from_uv(
+    site: SiteView,
+    catalog: Catalog,
+    uv: SensorRecord,
+    location_id: int,
+    start: float,
+    end: float,
+    lux_hours: float,
+    lamp: Interval,
+    notes: list[str],
+) -> Interval:
+    """κ_s over a stretch from the UV sensor's near-UV and lux ledgers (both add nothing where it was
+    silent, so its ratio is over the light it saw); the light it did not see keeps the lamp's."""
+    seen = readings.cumulative_at(site.conn, uv, end) - readings.cumulative_at(site.conn, uv, start)
+    if seen <= 0.0:
+        return lamp
+    near_uv = (
+        spectral.ledgers_at(site.conn, uv, end).near_uv_wh_per_m2
+        - spectral.ledgers_at(site.conn, uv, start).near_uv_wh_per_m2
+    )
+    measured, daylight = _daylight_mix(catalog, lamp, near_uv / seen)
+    share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
+    configured = site.light(location_id).lamp
+    covered = (
+        "" if share >= 0.995 else f" over {share:.0%} of the light, lamp '{configured}' alone for the rest"
+    )
+    notes.append(
+        f"κ_s {measured.best:.2f} ({measured.low:.2f}-{measured.high:.2f}): {daylight:.0%} of the light"
+        f" daylight by the near-UV {uv.key} saw, lamp '{configured}' the rest{covered}; assumes"
+        f" {UV_ASSUMPTIONS}"
+    )
+    return _blend(share, measured, lamp)
+
+
+def current_kappa(site: SiteView, catalog: Catalog, location_id: int) -> Interval:
+    """κ_s of the light now: from the spectral (or else UV) sensor's newest reading that gave one (in a
+    dark fridge, the last light it saw), else the configured lamp's."""
+    measured = latest_measured_kappa(site, catalog, location_id)
+    return _lamp_kappa(site, catalog, location_id) if measured is None else measured[1]
+
+
+def latest_measured_kappa(
+    site: SiteView, catalog: Catalog, location_id: int
+) -> tuple[float, Interval] | None:
+    """When and what κ_s the location's spectral sensor (AS7341) last measured, or where it has none, its
+    UV sensor's daylight mix at the last lit reading; ``None`` if neither ever has."""
+    sensor = site.spectral_sensor(location_id)
+    if sensor is not None:
+        newest = spectral.latest_kappa(site.conn, sensor)
+        return None if newest is None else (newest[0], _measured(catalog, newest[1]))
+    uv = site.spectral_sensor(location_id, near_uv=True)
+    lit = None if uv is None else spectral.latest_lit_near_uv(site.conn, uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
+    if lit is None:
+        return None
+    ts, lux, near_uv = lit
+    return ts, _daylight_mix(catalog, _lamp_kappa(site, catalog, location_id), near_uv / lux)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class NearUvDose:
+    """A location's cumulative near-UV (300-400 nm) dose, as estimated by its UV sensor."""
+
+    sensor_key: str
+    as_of: float
+    wh_per_m2: float
+    ich_q1b_wh_per_m2: float = ICH_Q1B_NEAR_UV_WH_PER_M2
+
+    @property
+    def fraction_of_ich_q1b(self) -> float:
+        return self.wh_per_m2 / self.ich_q1b_wh_per_m2
+
+
+def near_uv_dose(conn: sqlite3.Connection, location_id: int) -> NearUvDose | None:
+    """The near-UV dose since the UV sensor's first reading; ``None`` where the location has none."""
+    sensor = spectral.spectral_sensor(conn, location_id, near_uv=True)
+    newest = None if sensor is None else spectral.latest(conn, sensor)
+    if sensor is None or newest is None:
+        return None
+    dose = spectral.ledgers_at(conn, sensor, newest[0]).near_uv_wh_per_m2
+    return NearUvDose(sensor.key, newest[0], dose)
