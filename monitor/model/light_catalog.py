@@ -106,11 +106,14 @@ def _ratio_envelope(
 
 def lamp_kappa(lamp: LampModel, cases: list[tuple[DrugLight, float, Constant]]) -> Constant:
     r = _ratio_envelope(cases, lamp.spectra, (), (REFERENCE_SPECTRUM,) * len(lamp.spectra), ())
-    return r.constant(
-        f"photolysis integral under {', '.join(lamp.spectra)} over cool-white fluorescent (FL2), per lux: "
-        "best for a thin solution (the absorbed photons weighted by ε(λ)), range over every form, ε(λ) and "
-        "its proxies (monitor/model/light_catalog.py)"
+    derived = (
+        f"photolysis integral under the §6 CIE spectra {', '.join(lamp.spectra)} over cool-white "
+        "fluorescent (FL2), per lux: best for a thin solution (the absorbed photons weighted by ε(λ)), range "
+        "over every form, ε(λ) and its proxies (monitor/model/light_catalog.py)"
     )
+    if lamp.assumption is not None:
+        return r.constant(f"{lamp.assumption}; {derived}", provenance="assumed")
+    return r.constant(derived)
 
 
 def packaging_tau(state: PackagingModel, cases: list[tuple[DrugLight, float, Constant]]) -> Constant:

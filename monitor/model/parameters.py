@@ -63,7 +63,9 @@ def model_parameters(
             fast,
             "per lux·h",
             "derived",
-            "§7: k_thin·F(A); the range takes k_thin, ε̄, c and ℓ at the ends of theirs",
+            "§7: k_thin·F(A); the range takes k_thin, ε̄, c and ℓ at the ends of theirs"
+            if form.light_rate_per_lux_hour is None
+            else form.light_rate_per_lux_hour.source,
         )
     )
     if lamp is not None:

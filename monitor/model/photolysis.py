@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from monitor.model.constants import Constant
+from monitor.model.constants import Constant, Provenance
 from monitor.model.spectra import (
     GRID_NM,
     GRID_STEP_NM,
@@ -57,8 +57,8 @@ class RateRange:
     low: float
     high: float
 
-    def constant(self, source: str) -> Constant:
-        return Constant(value=self.best, low=self.low, high=self.high, provenance="derived", source=source)
+    def constant(self, source: str, provenance: Provenance = "derived") -> Constant:
+        return Constant(value=self.best, low=self.low, high=self.high, provenance=provenance, source=source)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,9 @@ class LampModel(BaseModel):
     # The CIE sources (monitor/data/lamp_spectra.csv) the lamp may be, the usual one first; κ_s is derived
     # from them where ``kappa`` is not given.
     spectra: tuple[str, ...] = ()
+    # Why the usual spectrum is a guess rather than known (a location that names no lamp): the derived κ_s
+    # is then reported as assumed, with this reason first in its source.
+    assumption: str | None = None
 
     @model_validator(mode="after")
     def _kappa_or_spectra(self) -> Self:

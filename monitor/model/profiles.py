@@ -62,6 +62,14 @@ class Catalog:
             packaging.powder_factor,
         )
 
+    def with_light_rate(self, drug: str, form: FormModel) -> FormModel:
+        """``form`` with its light rate derived anew from the integral: for a form built or changed after
+        load (a what-if's own concentration or path), which would otherwise keep the catalogue form's rate
+        or fall back to k_thin, the rate in the calibration's infusion container, not the bare one."""
+        light = self.lights.get(drug)
+        rate = None if light is None else light_catalog.form_rate(light, form)
+        return form.model_copy(update={"light_rate_per_lux_hour": rate})
+
     def drug(self, name: str) -> DrugModel:
         try:
             return self.drugs[name]

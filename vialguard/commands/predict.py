@@ -4,8 +4,9 @@
     vialguard predict --concentration-mg-ml 0.002 --path-cm 1 --lux 500 --hours 2 --json
     vialguard predict --form dilute-infusion --packaging infusion-container --readings day.csv
 
-Without ``--form``, ``--concentration-mg-ml`` and ``--path-cm`` describe a bare solution in its own
-container (τ_pkg = 1, as k_thin was fitted; photokinetics.md §7).
+Without ``--form``, ``--concentration-mg-ml`` and ``--path-cm`` describe a solution in its own infusion
+container, as the calibration series was measured (photokinetics.md §7); its rate comes from the photolysis
+integral at that concentration and path (monitor/model/photolysis.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from monitor.model.parameters import model_parameters
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
 from vialguard.options import add_options
 
-# The packaging of a bare solution: its own clear infusion container, τ = 1 (§7).
+# The packaging of a solution given by concentration and path: its own clear infusion container, as the
+# calibration series was measured (§2, spectral_model.toml [calibration]).
 BARE_PACKAGING = "infusion-container"
 
 
@@ -111,6 +113,8 @@ def _case(args: argparse.Namespace, catalog: Catalog) -> whatif.Case:
                     value=args.path_cm, provenance="assumed", source="given on the command line"
                 )
             form = form.model_copy(update=update)
+    if custom:
+        form = catalog.with_light_rate(args.drug, form)
     packaging_key = args.packaging or (BARE_PACKAGING if args.form is None else None)
     if packaging_key is None:
         raise ConfigError(
