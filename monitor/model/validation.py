@@ -48,12 +48,7 @@ class Observation:
 def _final(
     catalog: Catalog, form: str, packaging: str, lamp: str, lux: float, hours: float
 ) -> whatif.Prediction:
-    case = whatif.Case(
-        drug=catalog.drug(DRUG),
-        form=catalog.form(DRUG, form),
-        packaging=catalog.packaging_state(packaging),
-        lamp=catalog.lamp(lamp),
-    )
+    case = whatif.case_of(catalog, DRUG, catalog.form(DRUG, form), packaging, lamp)
     t, e, c = whatif.constant_series(lux, hours, CELSIUS)
     return whatif.predict(case, t, e, c, points=2)
 

@@ -88,7 +88,7 @@ def read_series(path: Path, default_celsius: float) -> tuple[np.ndarray, np.ndar
 
 
 def _case(args: argparse.Namespace, catalog: Catalog) -> whatif.Case:
-    drug = catalog.drug(args.drug)
+    catalog.drug(args.drug)  # an unknown drug is named before its form
     custom = args.concentration_mg_ml is not None or args.path_cm is not None
     if args.form is None:
         if args.concentration_mg_ml is None or args.path_cm is None:
@@ -120,13 +120,7 @@ def _case(args: argparse.Namespace, catalog: Catalog) -> whatif.Case:
         raise ConfigError(
             "--packaging (or --state) is needed with --form: e.g. in-carton, window-open, syringe"
         )
-    return whatif.Case(
-        drug=drug,
-        form=form,
-        packaging=catalog.packaging_state(packaging_key),
-        lamp=catalog.lamp(args.lamp),
-        initial_percent=args.initial_percent,
-    )
+    return whatif.case_of(catalog, args.drug, form, packaging_key, args.lamp, args.initial_percent)
 
 
 def _finite(x: float) -> float | None:
@@ -173,7 +167,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         verdict.Thresholds(args.warning, args.threshold),
         now=span_hours * 3600.0,
     )
-    parameters = model_parameters(case.drug, case.form, case.packaging, case.lamp)
+    parameters = model_parameters(
+        case.drug, case.form, case.packaging, case.lamp, case.joint_rate_per_lux_hour
+    )
     if args.json:
         out = {
             "potency_percent": {
