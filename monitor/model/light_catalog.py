@@ -20,9 +20,9 @@ import numpy as np
 
 from monitor.model import geometry, photolysis
 from monitor.model.constants import Constant
-from monitor.model.photolysis import REFERENCE_SPECTRUM, DrugLight, RateRange
+from monitor.model.photolysis import DrugLight, RateRange
 from monitor.model.profile_models import PENDING, DrugModel, FormModel, LampModel, PackagingModel
-from monitor.model.spectra import SpectralFile, lamp_table
+from monitor.model.spectra import REFERENCE_SPECTRUM, SpectralFile, lamp_table
 
 THIN = 0.0  # mg/mL: the optically thin limit
 
@@ -73,12 +73,15 @@ def form_rate(light: DrugLight, form: FormModel) -> Constant:
 
 
 def _cases(
-    drugs: dict[str, DrugModel], lights: dict[str, DrugLight]
+    drugs: dict[str, DrugModel], lights: dict[str, DrugLight], reference_drug: str
 ) -> list[tuple[DrugLight, float, Constant]]:
-    """(light, concentration, path) of a thin solution first, then every form of every drug."""
+    """(light, concentration, path) of a thin solution of the reference drug first (it sets κ_s's best
+    value, as for a measured spectrum: :func:`monitor.model.spectra.thin_kappa`), then every form of every
+    drug."""
     thin = Constant(value=1.0, provenance="derived", source="thin")
     out: list[tuple[DrugLight, float, Constant]] = []
-    for key, light in lights.items():
+    ordered = sorted(lights.items(), key=lambda item: item[0] != reference_drug)
+    for key, light in ordered:
         out.append((light, THIN, thin))
         out += [(light, f.concentration_mg_per_ml.value, f.path_cm) for f in drugs[key].forms.values()]
     return out
@@ -152,7 +155,7 @@ def derive(
             for k, f in drug.forms.items()
         }
         drugs[key] = drug.model_copy(update={"forms": forms})
-    cases = _cases(drugs, lights)
+    cases = _cases(drugs, lights, spectral.reference_drug)
     pending = [f"lamps.{k}" for k, v in lamps.items() if v.kappa == PENDING]
     pending += [f"packaging.{k}" for k, v in packaging.items() if v.tau == PENDING]
     if pending and not cases:

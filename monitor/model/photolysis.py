@@ -43,8 +43,6 @@ LN10 = math.log(10.0)
 SECONDS_PER_HOUR = 3600.0
 # ε in M⁻¹cm⁻¹ = 1000 cm³ mol⁻¹ cm⁻¹ = 0.1 m²/mol.
 M2_PER_MOL_PER_EPSILON = 0.1
-# The lamp κ_s = 1 refers to (§6): cool-white fluorescent, CIE FL2.
-REFERENCE_SPECTRUM = "FL2"
 DRAWS = 96  # rows besides the best; a bench (bench/bench_photolysis.py) measures what they cost
 SEED = 18  # fixed: the same bounds on every run and every machine
 
@@ -231,11 +229,23 @@ def relative_rate(
 ) -> FloatArray:
     """The integral for a case over the calibration's, rows × plausible sources × the case's spectra: the
     case's rate in units of the calibration series' k per lux."""
+    return relative_rate_of_flux(light, concentration_mg_per_ml, path_cm, photon_flux(spectra), filters)
+
+
+def relative_rate_of_flux(
+    light: DrugLight,
+    concentration_mg_per_ml: float,
+    path_cm: Constant,
+    flux: FloatArray,
+    filters: tuple[str, ...],
+) -> FloatArray:
+    """As :func:`relative_rate`, for spectra given as photon flux per lux on the grid (rows ×
+    wavelengths): a lamp's, or one a sensor measured."""
     j = integral(
         light.epsilon,
         molar(concentration_mg_per_ml, light.molar_mass_g_per_mol),
         paths(light, path_cm),
-        photon_flux(spectra),
+        flux,
         transmittance(light, filters),
     )
     out: FloatArray = j[:, None, :] / light.calibration_j[:, :, None]
@@ -252,7 +262,22 @@ def light_rate(
 ) -> RateRange:
     """k per lux·h of a form behind ``filters`` under a lamp that may be any of ``spectra`` (the first is
     its usual one): best at every input's best value, low and high over every draw and plausible source."""
-    ratio = relative_rate(light, concentration_mg_per_ml, path_cm, spectra, filters)
+    return light_rate_of_flux(
+        light, concentration_mg_per_ml, path_cm, photon_flux(spectra), filters, powder_factor
+    )
+
+
+def light_rate_of_flux(
+    light: DrugLight,
+    concentration_mg_per_ml: float,
+    path_cm: Constant,
+    flux: FloatArray,
+    filters: tuple[str, ...] = (),
+    powder_factor: Constant | None = None,
+) -> RateRange:
+    """As :func:`light_rate`, under light given as photon flux per lux on the grid (rows × wavelengths,
+    the first row the usual one): a lamp's spectra, or a spectrum a sensor measured."""
+    ratio = relative_rate_of_flux(light, concentration_mg_per_ml, path_cm, flux, filters)
     k = light.k_per_lux_hour()
     factors = np.ones(light.rows) if powder_factor is None else sample(powder_factor, light.u_powder)
     scaled = ratio * factors[:, None, None]

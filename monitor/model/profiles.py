@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from monitor.errors import ConfigError, InvalidRequest
-from monitor.model import geometry, light_catalog, photolysis
+from monitor.model import geometry, light_catalog, photolysis, spectra
 
 # Re-exported: the profiles and their constants lived here, and callers import them from here.
 from monitor.model.constants import Constant as Constant
@@ -28,7 +28,8 @@ from monitor.model.profile_models import FormModel as FormModel
 from monitor.model.profile_models import LampModel as LampModel
 from monitor.model.profile_models import PackagingModel as PackagingModel
 from monitor.model.profile_models import ProfileFile
-from monitor.model.spectra import SpectralFile, lamp_table
+from monitor.model.spectra import FloatArray, lamp_table
+from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
 
 # The lamp assumed where a location configures none: κ = 1 with the whole §6 range (see the TOML).
 UNKNOWN_LAMP = "unknown"
@@ -61,6 +62,27 @@ class Catalog:
             packaging.filters,
             packaging.powder_factor,
         )
+
+    def light_rate_of_spectrum(
+        self, drug: str, form: FormModel, photon_flux_per_lux: FloatArray, packaging: PackagingModel
+    ) -> RateRange | None:
+        """k per lux·h of ``form`` behind ``packaging`` under light of a measured spectrum (photon flux per
+        lux on the integral's grid: :func:`monitor.model.spectral.photon_flux_from_counts`), through the
+        same integral as a lamp's, widened by the channel estimate's error (the ``measured-spectrum``
+        factor's range); None where :meth:`light_rate` would be."""
+        light = self.lights.get(drug)
+        if light is None or not (packaging.filters or packaging.tau.value == 1.0):
+            return None
+        r = photolysis.light_rate_of_flux(
+            light,
+            form.concentration_mg_per_ml.value,
+            form.path_cm,
+            np.atleast_2d(photon_flux_per_lux),
+            packaging.filters,
+            packaging.powder_factor,
+        )
+        f = self.lamps[MEASURED_SPECTRUM_LAMP].kappa
+        return RateRange(r.best * f.value, r.low * f.lowest, r.high * f.highest)
 
     def with_light_rate(self, drug: str, form: FormModel) -> FormModel:
         """``form`` with its light rate derived anew from the integral: for a form built or changed after
@@ -119,20 +141,8 @@ def _parse(text: str, origin: str) -> ProfileFile:
         raise ConfigError(f"{origin}: {key}: {first['msg']}") from exc
 
 
-@cache
-def _spectral() -> SpectralFile:
-    text = resources.files("monitor").joinpath("data/spectral_model.toml").read_text(encoding="utf-8")
-    try:
-        return SpectralFile.model_validate(tomllib.loads(text))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigError(
-            f"spectral_model.toml (shipped): {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        ) from exc
-
-
 def _check_names(packaging: dict[str, PackagingModel], lamps: dict[str, LampModel], origin: str) -> None:
-    filters, spectra = _spectral().filters, lamp_table().sources
+    filters, sources = spectra.shipped().filters, lamp_table().sources
     for key, state in packaging.items():
         for name in state.filters:
             if name not in filters:
@@ -142,8 +152,8 @@ def _check_names(packaging: dict[str, PackagingModel], lamps: dict[str, LampMode
                 )
     for key, lamp in lamps.items():
         for name in lamp.spectra:
-            if name not in spectra:
-                known = ", ".join(sorted(spectra))
+            if name not in sources:
+                known = ", ".join(sorted(sources))
                 raise ConfigError(f"{origin}: lamps.{key}.spectra: unknown spectrum {name!r}; known: {known}")
 
 
@@ -169,7 +179,7 @@ def load_catalog(extra_file: Path | None = None) -> Catalog:
     _check_names(packaging, lamps, origin)
     try:
         drugs, packaging, lamps, lights = light_catalog.derive(
-            drugs, packaging, lamps, _spectral(), geometry.catalogue()
+            drugs, packaging, lamps, spectra.shipped(), geometry.catalogue()
         )
     except ValueError as exc:
         raise ConfigError(f"{origin}: {exc}") from exc

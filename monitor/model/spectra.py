@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import csv
 import math
+import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from monitor.errors import ConfigError
 from monitor.model.constants import Constant
 
 FloatArray = NDArray[np.float64]
@@ -29,6 +31,8 @@ PLANCK_J_S = 6.62607015e-34
 LIGHT_M_PER_S = 2.99792458e8
 AVOGADRO_PER_MOL = 6.02214076e23
 FOUR_LN2 = 4.0 * math.log(2.0)
+# The lamp κ_s = 1 refers to (§6): cool-white fluorescent, CIE FL2.
+REFERENCE_SPECTRUM = "FL2"
 
 
 def _frozen() -> ConfigDict:
@@ -145,9 +149,30 @@ class Calibration(BaseModel):
 
 class SpectralFile(BaseModel):
     model_config = _frozen()
+    # The drug whose thin solution weights a lamp's or a measured spectrum's photons into κ_s's best value.
+    reference_drug: str
     absorption: dict[str, Absorption] = Field(default_factory=dict)
     calibration: dict[str, Calibration] = Field(default_factory=dict)
     filters: dict[str, Filter] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _reference_has_a_spectrum(self) -> SpectralFile:
+        if self.reference_drug not in self.absorption:
+            raise ValueError(f"reference_drug {self.reference_drug!r} has no [absorption] spectrum")
+        return self
+
+
+@cache
+def shipped() -> SpectralFile:
+    """The shipped spectral model (monitor/data/spectral_model.toml)."""
+    text = resources.files("monitor").joinpath("data/spectral_model.toml").read_text(encoding="utf-8")
+    try:
+        return SpectralFile.model_validate(tomllib.loads(text))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(
+            f"spectral_model.toml (shipped): {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,3 +218,21 @@ def source_photon_flux(source: str) -> FloatArray:
     except KeyError:
         raise KeyError(f"unknown spectrum {source!r}; known: {', '.join(sorted(t.sources))}") from None
     return photon_flux_per_lux(relative, t.nm, t.v_lambda)
+
+
+@cache
+def reference_epsilon() -> FloatArray:
+    """ε(λ) on ``GRID_NM`` (M⁻¹cm⁻¹) of the reference drug's best spectrum, at its best height and width."""
+    spectral = shipped()
+    absorption = spectral.absorption[spectral.reference_drug]
+    out: FloatArray = absorption.spectra[absorption.best].epsilon(GRID_NM)[0]
+    return out
+
+
+def thin_kappa(photon_flux: FloatArray) -> FloatArray:
+    """κ_s of spectra given as photon flux per lux on ``GRID_NM`` (rows × wavelengths): the photons a thin
+    solution of the reference drug absorbs per lux, over those it absorbs from FL2 per lux. The best value
+    of every configured lamp's κ_s is this (:mod:`monitor.model.light_catalog`)."""
+    eps = reference_epsilon()
+    out: FloatArray = (np.atleast_2d(photon_flux) @ eps) / float(source_photon_flux(REFERENCE_SPECTRUM) @ eps)
+    return out

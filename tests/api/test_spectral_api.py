@@ -14,7 +14,7 @@ from monitor.store import sites
 from tests.api.conftest import Served
 from tests.conftest import simulated_raw
 from tests.firmware_bridge.test_spectral_pipeline import run_site, spectral_settings
-from tests.spectral_reference import thin_kappa
+from tests.spectral_reference import thin_kappa, thin_kappa_of_source
 
 
 @pytest.fixture
@@ -30,7 +30,8 @@ def test_locations_report_measured_kappa_and_near_uv(served: Served, catalog: Ca
     (location,) = served.client.get("/api/v1/locations").json()
     kappa = location["measured_spectrum_factor"]
     assert kappa["low"] < kappa["value"] < kappa["high"]
-    assert kappa["low"] <= 1.77 <= kappa["high"]  # §6 D65 lies inside the measured range
+    # D65's own κ_s (the integral under its spectrum, thin MeCbl) lies inside the measured range.
+    assert kappa["low"] <= thin_kappa_of_source("D65") <= kappa["high"]
     assert kappa["provenance"] == "derived"
     assert "fridge-1-spectrum" in kappa["source"]
     uv = location["near_uv"]
@@ -58,7 +59,8 @@ def test_vial_reports_the_measured_kappa_behind_its_potency(served: Served, cata
     vial = served.client.get(f"/api/v1/vials/{vials['infusion-0001']}").json()
     lamp = next(p for p in vial["model_parameters"] if p["symbol"] == "κ_s")
     assert "Spectrum measured at the location" in lamp["name"]
-    assert (lamp["low"], lamp["high"]) == (0.94, 1.2)
+    factor = catalog.lamp("measured-spectrum").kappa  # the channel estimate's error: 0.95-1.30
+    assert (lamp["low"], lamp["high"]) == (factor.lowest, factor.highest)
     assert any("from the spectrum measured by fridge-1-spectrum" in n for n in vial["potency_uncertainty"])
 
 

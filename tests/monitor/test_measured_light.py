@@ -27,19 +27,12 @@ from monitor.site_view import SiteView
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw
+from tests.spectral_reference import thin_kappa_of_source
 
-# §6 "κ (vs FL2)" per CIE source, by the lamp key the spectra table knows it under.
-SECTION_6_KAPPA = {
-    "fluorescent-cool-white": 1.00,
-    "fluorescent-warm-white": 0.64,
-    "fluorescent-triband": 1.12,
-    "led-2700k": 0.63,
-    "led-4000k": 0.95,
-    "led-6500k": 1.27,
-    "daylight-window": 1.77,
-    "indoor-daylight": 1.69,
-    "incandescent": 0.79,
-}
+# κ_s per CIE source, by the lamp key the emulator's spectra table knows it under: the photolysis integral
+# under the source's own spectrum (thin MeCbl over FL2), as every configured lamp's κ_s. The §6 table's
+# photon counts at 300-560 nm (FL4 0.64, LED-B1 0.63, D65 1.77, A 0.79) weighted every photon alike.
+SOURCE_KAPPA = {lamp: thin_kappa_of_source(source) for lamp, source in spectra.LAMP_SOURCES.items()}
 
 
 def filter_counts(lamp: str, lux: float = 1000.0) -> np.ndarray:
@@ -58,11 +51,12 @@ def test_channel_table_matches_the_chip_and_the_cie_table() -> None:
 
 
 def test_estimate_error_lies_within_the_profiles_measured_spectrum_range(catalog: Catalog) -> None:
-    """§6 κ over the channel estimate, for all nine CIE sources, lies within the configured factor range."""
+    """A source's κ_s under its own spectrum over the channel estimate's, for all nine CIE sources, lies
+    within the configured factor range: 0.95 (FL4) to 1.30 (D65, whose UV below the first channel MeCbl's
+    342 and 375 nm bands absorb)."""
     factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
     ratios = {
-        lamp: k / float(kappa_from_counts(AS7341, filter_counts(lamp))[0])
-        for lamp, k in SECTION_6_KAPPA.items()
+        lamp: k / float(kappa_from_counts(AS7341, filter_counts(lamp))[0]) for lamp, k in SOURCE_KAPPA.items()
     }
     assert all(factor.lowest <= r <= factor.highest for r in ratios.values()), ratios
     # The range is no wider than it must be: its ends are the extreme sources, to the rounding.
@@ -156,16 +150,20 @@ def infusion(conn: sqlite3.Connection, catalog: Catalog, now: float) -> tuple[In
 
 @pytest.mark.parametrize("lamp", ["incandescent", "led-6500k", "fluorescent-cool-white"])
 def test_measured_kappa_replaces_the_unknown_lamp(tmp_path: Path, catalog: Catalog, lamp: str) -> None:
-    """Under each lamp the effective dose takes the measured κ_s (within 8 % of §6) and says so; the
-    range narrows from unknown's to the estimate's 0.94-1.20 (times the bag's τ range)."""
+    """Under each lamp the effective dose takes the measured κ_s (within 8 % of the integral under the
+    lamp's own spectrum) and says so; the range narrows from unknown's to the estimate's 0.95-1.30 (times
+    the bag's τ range)."""
     conn, engine = open_site(site(tmp_path), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose(engine, t0, 600, 500.0, lamp, 600)
     lux_hours = 500.0 * 600 / 3600
     effective, notes = infusion(conn, catalog, t0 + 600)
-    assert effective.best == pytest.approx(SECTION_6_KAPPA[lamp] * bag(catalog) * lux_hours, rel=0.08)
+    assert effective.best == pytest.approx(SOURCE_KAPPA[lamp] * bag(catalog) * lux_hours, rel=0.08)
     tau = catalog.packaging_state("infusion-container").tau  # the bag's own range, 0.79-0.93
-    assert effective.high / effective.low == pytest.approx(1.20 / 0.94 * tau.highest / tau.lowest, rel=0.02)
+    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    assert effective.high / effective.low == pytest.approx(
+        factor.highest / factor.lowest * tau.highest / tau.lowest, rel=0.02
+    )
     assert any("from the spectrum measured by fridge-1-spectrum" in n for n in notes)
 
 
@@ -184,14 +182,15 @@ def test_light_the_spectral_sensor_missed_keeps_the_configured_lamp(tmp_path: Pa
 
 
 def test_time_to_threshold_uses_the_newest_measured_kappa(tmp_path: Path, catalog: Catalog) -> None:
-    """At current light, the hours left scale with the measured κ_s, not the unknown lamp's 1.0."""
+    """At current light, the hours left scale with the measured κ_s (incandescent: 0.90 by the integral
+    under illuminant A, §6's photon count 0.79), not the unknown lamp's 1.0."""
     conn, engine = open_site(site(tmp_path), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose(engine, t0, 60, 500.0, "incandescent", 60)
     site_view = SiteView(conn)
     location = sites.location_by_key(conn, "fridge-1").id
     now = measured_light.current_kappa(site_view, catalog, location)
-    assert now.best == pytest.approx(0.79, rel=0.08)
+    assert now.best == pytest.approx(SOURCE_KAPPA["incandescent"], rel=0.08)
 
 
 def test_measured_spectrum_is_not_a_lamp_to_configure(tmp_path: Path) -> None:
@@ -214,7 +213,7 @@ def test_dark_fridge_keeps_the_last_measured_kappa(tmp_path: Path, catalog: Cata
     measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
     assert measured is not None
     assert measured[0] == t0 + 60
-    assert measured[1].best == pytest.approx(0.79, rel=0.08)
+    assert measured[1].best == pytest.approx(SOURCE_KAPPA["incandescent"], rel=0.08)
 
 
 # -- a UV sensor alone: the daylight share of the light ---------------------------------------------------

@@ -105,9 +105,9 @@ def test_amber_glass_bound_is_the_compendial_limit(shipped: Catalog) -> None:
     3.2.1 non-parenteral limit over 290-450 nm); its best curve far less."""
     amber = shipped.packaging["amber-glass"]
     assert amber.filters == ("amber-glass",)
-    from monitor.model.profiles import _spectral
+    from monitor.model.spectra import shipped
 
-    curve = _spectral().filters["amber-glass"]
+    curve = shipped().filters["amber-glass"]
     assert curve.shift_nm is not None
     worst = curve.transmittance(np.array([290.0, 450.0]), 1.0, curve.shift_nm.lowest)[0]
     assert worst[1] == pytest.approx(0.10, abs=0.005)
