@@ -105,9 +105,8 @@ def test_amber_glass_bound_is_the_compendial_limit(shipped: Catalog) -> None:
     3.2.1 non-parenteral limit over 290-450 nm); its best curve far less."""
     amber = shipped.packaging["amber-glass"]
     assert amber.filters == ("amber-glass",)
-    from monitor.model.spectra import shipped
 
-    curve = shipped().filters["amber-glass"]
+    curve = spectra.shipped().filters["amber-glass"]
     assert curve.shift_nm is not None
     worst = curve.transmittance(np.array([290.0, 450.0]), 1.0, curve.shift_nm.lowest)[0]
     assert worst[1] == pytest.approx(0.10, abs=0.005)
@@ -153,3 +152,22 @@ def test_powder_is_slower_than_its_solution_but_not_negligible(shipped: Catalog)
     assert powder.best == pytest.approx(0.1 * solution.best, rel=1e-9)
     assert powder.high < solution.high
     assert powder.high > 0.2 * solution.best
+
+
+@pytest.mark.parametrize(
+    ("proxy", "numerator_nm", "denominator_nm", "low", "high"),
+    [
+        ("cyanocobalamin-proxy", 361.0, 278.0, 1.70, 1.90),  # USP Cyanocobalamin identification
+        ("cyanocobalamin-proxy", 361.0, 550.0, 3.15, 3.40),  # USP 32 Cyanocobalamin Injection (ref #35)
+        ("hydroxocobalamin-proxy", 352.0, 525.0, 2.7, 3.3),  # USP Hydroxocobalamin Injection (ref #15)
+    ],
+    ids=["cncbl-361-278", "cncbl-361-550", "ohcbl-352-525"],
+)
+def test_proxy_spectra_meet_their_pharmacopoeial_absorbance_ratios(
+    proxy: str, numerator_nm: float, denominator_nm: float, low: float, high: float
+) -> None:
+    """The labelled proxies' band heights, overlaps included, give the absorbance ratios the
+    pharmacopoeias require of those cobalamins (spectral_model.toml's literature check)."""
+    spectrum = spectra.shipped().absorption["mecobalamin"].spectra[proxy]
+    eps = spectrum.epsilon(np.array([numerator_nm, denominator_nm]))[0]
+    assert low <= eps[0] / eps[1] <= high
