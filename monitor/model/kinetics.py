@@ -66,16 +66,25 @@ def absorbance(drug: DrugModel, form: FormModel) -> float:
 
 
 def photolysis_rate_per_lux_hour(drug: DrugModel, form: FormModel) -> float:
-    """k_thin · F(A) for this form, before packaging: the loss rate per (effective) lux·h."""
+    """The form's loss rate per (effective) lux·h, before packaging: the photolysis integral's, derived at
+    load (:mod:`monitor.model.light_catalog`); for a drug without an absorption spectrum, k_thin · F(A)."""
+    derived = form.light_rate_per_lux_hour
+    if derived is not None:
+        return derived.value
     return drug.k_thin_per_lux_hour.value * inner_filter_factor(absorbance(drug, form))
 
 
 def photolysis_rate_range(drug: DrugModel, form: FormModel) -> tuple[float, float]:
-    """The slowest and fastest k_thin · F(A) the profile's parameter ranges allow (§7 "Range").
+    """The slowest and fastest rate of the form: the integral's range where it was derived (the series' fit
+    and lux meter, the calibration source's spectrum, ε(λ), the path), else k_thin · F(A) at the corners
+    of the profile's parameter ranges (§7 "Range").
 
-    The rate rises with k_thin and falls with A (F is decreasing), so the extremes are the corners: fastest
-    at the highest k_thin and the lowest ε̄, c and ℓ; slowest at the opposite corner.
+    For the latter: the rate rises with k_thin and falls with A (F is decreasing), so the extremes are the
+    corners: fastest at the highest k_thin and the lowest ε̄, c and ℓ; slowest at the opposite corner.
     """
+    derived = form.light_rate_per_lux_hour
+    if derived is not None:
+        return derived.lowest, derived.highest
     mass = drug.molar_mass_g_per_mol.value
     eps, c, path = drug.epsilon_per_molar_cm, form.concentration_mg_per_ml, form.path_cm
     slow = drug.k_thin_per_lux_hour.lowest * inner_filter_factor(

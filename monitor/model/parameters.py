@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.model import kinetics
+from monitor.model.bounds import Interval
 from monitor.model.profiles import Constant, DrugModel, FormModel, LampModel, PackagingModel
 
 
@@ -29,9 +30,14 @@ def _from(name: str, symbol: str, unit: str, c: Constant) -> Parameter:
 
 
 def model_parameters(
-    drug: DrugModel, form: FormModel, packaging: PackagingModel | None, lamp: LampModel | None
+    drug: DrugModel,
+    form: FormModel,
+    packaging: PackagingModel | None,
+    lamp: LampModel | None,
+    joint_rate_per_lux_hour: Interval | None = None,
 ) -> list[Parameter]:
-    """Every constant behind k_L = k_thin·κ_s·τ_pkg·F(A)·g(T)·E and k_T, and the derived F(A)."""
+    """Every constant behind k_L = k_thin·κ_s·τ_pkg·F(A)·g(T)·E and k_T, and the derived F(A); with the
+    joint rate of this form, state and lamp where the caller has it (the what-if's light rate)."""
     out = [
         _from("k_thin", "k_thin", "per lux·h", drug.k_thin_per_lux_hour),
         _from("effective molar absorptivity", "ε̄", "M⁻¹·cm⁻¹", drug.epsilon_per_molar_cm),
@@ -63,13 +69,31 @@ def model_parameters(
             fast,
             "per lux·h",
             "derived",
-            "§7: k_thin·F(A); the range takes k_thin, ε̄, c and ℓ at the ends of theirs",
+            "§7: k_thin·F(A); the range takes k_thin, ε̄, c and ℓ at the ends of theirs"
+            if form.light_rate_per_lux_hour is None
+            else form.light_rate_per_lux_hour.source,
         )
     )
     if lamp is not None:
         out.append(_from(f"lamp spectrum factor ({lamp.description})", "κ_s", "1", lamp.kappa))
     if packaging is not None:
         out.append(_from(f"packaging transmittance ({packaging.description})", "τ_pkg", "1", packaging.tau))
+    if joint_rate_per_lux_hour is not None:
+        j = joint_rate_per_lux_hour
+        out.append(
+            Parameter(
+                "light rate of this form, state and lamp",
+                "k·κ_s·τ_pkg",
+                j.best,
+                j.low,
+                j.high,
+                "per lux·h",
+                "derived",
+                "photolysis integral for the combination, every drawn input and plausible calibration"
+                " source at once (monitor/model/photolysis.py); the range the what-if uses, sharper than"
+                " the product of the three above",
+            )
+        )
     if drug.light_activation_energy_kj_per_mol is not None:
         out.append(
             _from(

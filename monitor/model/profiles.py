@@ -8,92 +8,28 @@ placeholder as a placeholder.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import numpy as np
+from pydantic import ValidationError
 
 from monitor.errors import ConfigError, InvalidRequest
+from monitor.model import geometry, light_catalog, photolysis, spectra
 
-Provenance = Literal["sourced", "derived", "assumed"]
-
-
-class Constant(BaseModel):
-    """A number with its provenance: sourced, derived (from sourced figures) or assumed (a placeholder).
-
-    ``low`` and ``high`` give the range the source allows (photokinetics.md §7, "Range for sensitivity");
-    left out, the value is taken as exact. The uncertainty bounds on potency use them.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    value: float
-    provenance: Provenance
-    source: str = Field(min_length=1)
-    low: float | None = None
-    high: float | None = None
-
-    @model_validator(mode="after")
-    def _range_holds_value(self) -> Self:
-        if self.low is not None and self.low > self.value:
-            raise ValueError(f"low {self.low:g} is above the value {self.value:g}")
-        if self.high is not None and self.high < self.value:
-            raise ValueError(f"high {self.high:g} is below the value {self.value:g}")
-        return self
-
-    @property
-    def lowest(self) -> float:
-        return self.value if self.low is None else self.low
-
-    @property
-    def highest(self) -> float:
-        return self.value if self.high is None else self.high
-
-
-class FormModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    description: str
-    concentration_mg_per_ml: Constant
-    path_cm: Constant
-    label_use_within_minutes: Constant | None = None
-
-
-class DrugModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    name: str
-    k_thin_per_lux_hour: Constant
-    epsilon_per_molar_cm: Constant
-    molar_mass_g_per_mol: Constant
-    activation_energy_kj_per_mol: Constant
-    k_ref_per_hour: Constant
-    t_ref_kelvin: Constant
-    # Optional Arrhenius factor on the photolysis rate k_L (§7: none by default; cobamamide photolysis
-    # speeds up with temperature, no number found). Relative to ``t_ref_kelvin``.
-    light_activation_energy_kj_per_mol: Constant | None = None
-    forms: dict[str, FormModel] = Field(min_length=1)
-
-
-class PackagingModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    description: str
-    tau: Constant
-
-
-class LampModel(BaseModel):
-    """A lamp type and its spectrum factor κ_s: photolysis per lux relative to cool-white fluorescent (§6)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    description: str
-    kappa: Constant
-
-
-class ProfileFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-    drugs: dict[str, DrugModel] = Field(default_factory=dict)
-    packaging: dict[str, PackagingModel] = Field(default_factory=dict)
-    lamps: dict[str, LampModel] = Field(default_factory=dict)
-
+# Re-exported: the profiles and their constants lived here, and callers import them from here.
+from monitor.model.constants import Constant as Constant
+from monitor.model.constants import Provenance as Provenance
+from monitor.model.photolysis import DrugLight, RateRange
+from monitor.model.profile_models import DrugModel as DrugModel
+from monitor.model.profile_models import FormModel as FormModel
+from monitor.model.profile_models import LampModel as LampModel
+from monitor.model.profile_models import PackagingModel as PackagingModel
+from monitor.model.profile_models import ProfileFile
+from monitor.model.spectra import FloatArray, lamp_table
+from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
 
 # The lamp assumed where a location configures none: κ = 1 with the whole §6 range (see the TOML).
 UNKNOWN_LAMP = "unknown"
@@ -106,6 +42,55 @@ class Catalog:
     drugs: dict[str, DrugModel]
     packaging: dict[str, PackagingModel]
     lamps: dict[str, LampModel]
+    # The drawn spectral inputs and fitted quantum yield of each drug that has an absorption spectrum.
+    lights: dict[str, DrugLight] = field(default_factory=dict)
+
+    def light_rate(
+        self, drug: str, form: FormModel, lamp: LampModel, packaging: PackagingModel
+    ) -> RateRange | None:
+        """k per lux·h of ``form`` behind ``packaging`` under ``lamp``, from the integral for this
+        combination (sharper than the product of the form's, lamp's and packaging's ranges); None for a
+        drug without a spectrum, or a lamp or packaging state given as a bare number."""
+        light = self.lights.get(drug)
+        if light is None or not lamp.spectra or not (packaging.filters or packaging.tau.value == 1.0):
+            return None
+        return photolysis.light_rate(
+            light,
+            form.concentration_mg_per_ml.value,
+            form.path_cm,
+            lamp.spectra,
+            packaging.filters,
+            packaging.powder_factor,
+        )
+
+    def light_rate_of_spectrum(
+        self, drug: str, form: FormModel, photon_flux_per_lux: FloatArray, packaging: PackagingModel
+    ) -> RateRange | None:
+        """k per lux·h of ``form`` behind ``packaging`` under light of a measured spectrum (photon flux per
+        lux on the integral's grid: :func:`monitor.model.spectral.photon_flux_from_counts`), through the
+        same integral as a lamp's, widened by the channel estimate's error (the ``measured-spectrum``
+        factor's range); None where :meth:`light_rate` would be."""
+        light = self.lights.get(drug)
+        if light is None or not (packaging.filters or packaging.tau.value == 1.0):
+            return None
+        r = photolysis.light_rate_of_flux(
+            light,
+            form.concentration_mg_per_ml.value,
+            form.path_cm,
+            np.atleast_2d(photon_flux_per_lux),
+            packaging.filters,
+            packaging.powder_factor,
+        )
+        f = self.lamps[MEASURED_SPECTRUM_LAMP].kappa
+        return RateRange(r.best * f.value, r.low * f.lowest, r.high * f.highest)
+
+    def with_light_rate(self, drug: str, form: FormModel) -> FormModel:
+        """``form`` with its light rate derived anew from the integral: for a form built or changed after
+        load (a what-if's own concentration or path), which would otherwise keep the catalogue form's rate
+        or fall back to k_thin, the rate in the calibration's infusion container, not the bare one."""
+        light = self.lights.get(drug)
+        rate = None if light is None else light_catalog.form_rate(light, form)
+        return form.model_copy(update={"light_rate_per_lux_hour": rate})
 
     def drug(self, name: str) -> DrugModel:
         try:
@@ -156,13 +141,31 @@ def _parse(text: str, origin: str) -> ProfileFile:
         raise ConfigError(f"{origin}: {key}: {first['msg']}") from exc
 
 
+def _check_names(packaging: dict[str, PackagingModel], lamps: dict[str, LampModel], origin: str) -> None:
+    filters, sources = spectra.shipped().filters, lamp_table().sources
+    for key, state in packaging.items():
+        for name in state.filters:
+            if name not in filters:
+                known = ", ".join(sorted(filters))
+                raise ConfigError(
+                    f"{origin}: packaging.{key}.filters: unknown filter {name!r}; known: {known}"
+                )
+    for key, lamp in lamps.items():
+        for name in lamp.spectra:
+            if name not in sources:
+                known = ", ".join(sorted(sources))
+                raise ConfigError(f"{origin}: lamps.{key}.spectra: unknown spectrum {name!r}; known: {known}")
+
+
 def load_catalog(extra_file: Path | None = None) -> Catalog:
-    """The shipped profiles, with ``extra_file``'s drugs and packaging states added or replacing by name."""
+    """The shipped profiles, with ``extra_file``'s drugs and packaging states added or replacing by name;
+    every constant the spectral model derives filled in (:mod:`monitor.model.light_catalog`)."""
     shipped = resources.files("monitor").joinpath("data/drug_profiles.toml").read_text(encoding="utf-8")
     base = _parse(shipped, "drug_profiles.toml (shipped)")
     drugs = dict(base.drugs)
     packaging = dict(base.packaging)
     lamps = dict(base.lamps)
+    origin = "drug_profiles.toml (shipped)"
     if extra_file is not None:
         try:
             text = extra_file.read_text(encoding="utf-8")
@@ -172,4 +175,12 @@ def load_catalog(extra_file: Path | None = None) -> Catalog:
         drugs.update(extra.drugs)
         packaging.update(extra.packaging)
         lamps.update(extra.lamps)
-    return Catalog(drugs=drugs, packaging=packaging, lamps=lamps)
+        origin = str(extra_file)
+    _check_names(packaging, lamps, origin)
+    try:
+        drugs, packaging, lamps, lights = light_catalog.derive(
+            drugs, packaging, lamps, spectra.shipped(), geometry.catalogue()
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{origin}: {exc}") from exc
+    return Catalog(drugs=drugs, packaging=packaging, lamps=lamps, lights=lights)

@@ -1,17 +1,20 @@
-"""The lamp spectrum factor κ_s from a spectral sensor's channels, and near-UV dose (pure functions).
+"""The lamp spectrum factor κ_s and the light's spectrum from a spectral sensor's channels, and near-UV dose.
 
-κ_s is photolysis per lux relative to a cool-white fluorescent tube, taken as the photon flux at 300-560 nm
-per lux (photokinetics.md §6-§7: "assumes the action ∝ photons at 300-560 nm (no MeCbl action spectrum
-found)"); §6 gives the reference, FL2, as 6.23 µmol m⁻² s⁻¹ per 1000 lx.
+A spectral sensor (AS7341) measures the light's spectrum in eight filter channels. From them [D]: each
+count per gain and millisecond over the channel's width estimates the spectral irradiance at its peak; a
+common responsivity scales every channel alike, so it cancels once the spectrum is taken per lux. Between
+peaks the irradiance is taken as linear, flat from the last peak to the end of the model's grid (700 nm)
+and from the first peak down to F1's lower half-maximum (402 nm), none below (the AS7341 has no channel
+there); lux is 683 lm/W times the CIE 1924 V(λ)-weighted integral of that spectrum. The result is a photon
+flux per lux on the photolysis integral's grid (:func:`photon_flux_from_counts`), so a measured spectrum
+goes into the same integral as a lamp's (:meth:`monitor.model.profiles.Catalog.light_rate_of_spectrum`),
+through the drug's absorption and the container's transmittance.
 
-From an AS7341's eight filter counts [D]: each count per gain and millisecond over the channel's width
-estimates the spectral irradiance at its peak; a common responsivity scales every channel alike, so it
-cancels in the ratio of photons to lux. Between peaks the irradiance is taken as linear; the 300-560 nm
-photons are summed from 402 nm (F1's lower half-maximum; the AS7341 has no channel below) to 560 nm, flat
-beyond the outer peaks; lux is 683 lm/W times the CIE 1924 V(λ)-weighted sum over the peaks. Over the nine
-CIE sources of §6 this estimate lies between 0.85 (daylight: its 300-400 nm photons go unseen) and 1.07
-times the §6 κ; the drug profiles' ``measured-spectrum`` lamp carries that spread as the range of κ
-(``tests/monitor/test_spectral.py`` recomputes it from the spectra).
+κ_s of a reading is that spectrum's thin-solution κ (:func:`monitor.model.spectra.thin_kappa`): the photons
+the reference drug absorbs per lux, over those it absorbs from cool-white fluorescent light (FL2), as every
+configured lamp's κ_s. Over the nine CIE sources of §6 the estimate from the channels differs from the
+integral under the source's own spectrum by the range the drug profiles' ``measured-spectrum`` factor
+carries (``tests/monitor/test_measured_light.py`` recomputes it from the spectra).
 """
 
 from __future__ import annotations
@@ -21,15 +24,19 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from monitor.model.spectra import (
+    AVOGADRO_PER_MOL,
+    GRID_NM,
+    GRID_STEP_NM,
+    KM_LUMENS_PER_WATT,
+    LIGHT_M_PER_S,
+    PLANCK_J_S,
+    lamp_table,
+    thin_kappa,
+)
+
 FloatArray = NDArray[np.float64]
 
-KM_LUMENS_PER_WATT = 683.0  # SI definition of the candela
-PLANCK_J_S = 6.62607015e-34
-LIGHT_M_PER_S = 2.99792458e8
-AVOGADRO_PER_MOL = 6.02214076e23
-# §6: FL2 cool-white fluorescent, 6.23 µmol m⁻² s⁻¹ at 300-560 nm per 1000 lx: κ = 1 by definition.
-REFERENCE_UMOL_PER_M2_S_PER_LUX = 6.23 / 1000.0
-BAND_HIGH_NM = 560.0  # §6: the photon band is 300-560 nm
 # ICH Q1B confirmatory exposure: at least 200 W·h/m² of integrated near-UV (§4).
 ICH_Q1B_NEAR_UV_WH_PER_M2 = 200.0
 # A UV sensor (LTR390) gives near-UV, not a spectrum: what it adds is how much of the light was daylight.
@@ -99,27 +106,30 @@ class SpectralCounts:
             raise ValueError(f"{self.chip}: near-UV irradiance {self.near_uv_w_per_m2} W/m² must be ≥ 0")
 
 
-def _photons_per_joule(nm: FloatArray) -> FloatArray:
-    return nm * 1e-9 / (PLANCK_J_S * LIGHT_M_PER_S)
+def photon_flux_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
+    """Photon flux per lux on ``GRID_NM`` (mol m⁻² s⁻¹ nm⁻¹ per lx), one row per row of filter counts
+    (rows × channels, divided by gain and time or not: any per-row scale cancels). NaN rows where the counts
+    give no lux."""
+    c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
+    peaks = np.asarray(chip.peaks_nm)
+    e = c / np.asarray(chip.fwhm_nm)  # spectral irradiance at each peak, to a common scale
+    knots = np.concatenate(([chip.low_edge_nm], peaks, [max(float(GRID_NM[-1]), float(peaks[-1]))]))
+    values = np.concatenate((e[:, :1], e, e[:, -1:]), axis=1)
+    watts = np.stack([np.interp(GRID_NM, knots, row, left=0.0, right=0.0) for row in values])
+    table = lamp_table()
+    v = np.interp(GRID_NM, table.nm, table.v_lambda)
+    lux = KM_LUMENS_PER_WATT * np.sum(watts * v, axis=1) * GRID_STEP_NM
+    photons = watts * (GRID_NM * 1e-9) / (PLANCK_J_S * LIGHT_M_PER_S) / AVOGADRO_PER_MOL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = np.where((lux > 0)[:, None], photons / lux[:, None], np.nan)
+    return out
 
 
 def kappa_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
-    """κ_s for each row of filter counts (rows × channels, already divided by gain and time or not:
-    any per-row scale cancels). NaN where the row saw no light."""
-    c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
-    peaks = np.asarray(chip.peaks_nm)
-    e = c / (np.asarray(chip.fwhm_nm))  # spectral irradiance at each peak, to a common scale
-    v = np.asarray(chip.v_lambda)
-    lux = KM_LUMENS_PER_WATT * np.trapezoid(e * v, peaks, axis=1)
-    inside = peaks <= BAND_HIGH_NM
-    p_in = peaks[inside]
-    q_spec = e[:, inside] * _photons_per_joule(p_in)
-    photons = np.trapezoid(q_spec, p_in, axis=1)
-    photons += q_spec[:, 0] * (p_in[0] - chip.low_edge_nm) + q_spec[:, -1] * (BAND_HIGH_NM - p_in[-1])
-    umol = photons / AVOGADRO_PER_MOL * 1e6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kappa = (umol / lux) / REFERENCE_UMOL_PER_M2_S_PER_LUX
-    return np.where((lux > 0) & np.isfinite(kappa), kappa, np.nan)
+    """κ_s for each row of filter counts: the measured spectrum's thin-solution κ. NaN where the row saw
+    no light."""
+    kappa = thin_kappa(photon_flux_from_counts(chip, counts))
+    return np.where(np.isfinite(kappa), kappa, np.nan)
 
 
 def kappa_of(reading: SpectralCounts) -> float | None:

@@ -3,8 +3,16 @@
 The series goes through the same code as the live system: :func:`monitor.model.ledger.integrate` for the
 dose, :func:`monitor.model.kinetics.arrhenius_factor` for the heat, and
 :func:`monitor.model.bounds.potency_range` for best, low and high (photokinetics.md §7). The dose of a
-what-if is exact (no sensor, no gaps), so the bounds are the profile's parameter ranges: k_thin·F(A),
-τ_pkg, κ_s and the activation energy Ea.
+what-if is exact (no sensor, no gaps), so the bounds are the parameters' ranges and the activation energy
+Ea's.
+
+The light rate is the photolysis integral's for this form behind this packaging under this lamp
+(:meth:`monitor.model.profiles.Catalog.light_rate`) where the catalogue can give it: one range over the
+drawn inputs, sharper than the product of the form's rate, κ_s and τ_pkg taken each at the ends of its own
+range (which hold every form, lamp and state at once; :mod:`monitor.model.light_catalog`). Its best value
+is the integral's at every input's best, which the product only approximates where a thick solution sits
+behind coloured glass (τ_pkg is weighted by what a thin one absorbs). A lamp or state given as a bare
+number falls back to the product.
 """
 
 from __future__ import annotations
@@ -17,20 +25,57 @@ import numpy as np
 from monitor.model import bounds, kinetics, ledger
 from monitor.model.bounds import Interval, PotencyRange, SegmentRange
 from monitor.model.kinetics import FloatArray
-from monitor.model.profiles import DrugModel, FormModel, LampModel, PackagingModel
+from monitor.model.profiles import Catalog, DrugModel, FormModel, LampModel, PackagingModel
 
 SECONDS_PER_HOUR = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """A drug in a form and packaging, under a lamp type."""
+    """A drug in a form and packaging, under a lamp type; with the joint light rate (per lux·h, κ_s and
+    τ_pkg included) of the combination where the catalogue gives one."""
 
     drug: DrugModel
     form: FormModel
     packaging: PackagingModel
     lamp: LampModel
     initial_percent: float = 100.0
+    joint_rate_per_lux_hour: Interval | None = None
+
+
+def case_of(
+    catalog: Catalog,
+    drug: str,
+    form: FormModel,
+    packaging: str,
+    lamp: str,
+    initial_percent: float = 100.0,
+) -> Case:
+    """The case with its joint light rate from the catalogue's integral (``None`` where it has none)."""
+    state, lamp_model = catalog.packaging_state(packaging), catalog.lamp(lamp)
+    joint = catalog.light_rate(drug, form, lamp_model, state)
+    return Case(
+        drug=catalog.drug(drug),
+        form=form,
+        packaging=state,
+        lamp=lamp_model,
+        initial_percent=initial_percent,
+        joint_rate_per_lux_hour=None if joint is None else Interval(joint.best, joint.low, joint.high),
+    )
+
+
+def _light_ranges(case: Case) -> tuple[Interval, Interval, Interval]:
+    """k (per effective lux·h), τ_pkg and κ_s. With a joint rate, κ_s and τ_pkg are held at their best
+    values (the effective dose stays κ_s·τ_pkg·E) and k carries the joint range over them."""
+    tau = Interval(case.packaging.tau.value, case.packaging.tau.lowest, case.packaging.tau.highest)
+    kappa = Interval(case.lamp.kappa.value, case.lamp.kappa.lowest, case.lamp.kappa.highest)
+    joint = case.joint_rate_per_lux_hour
+    scale = kappa.best * tau.best
+    if joint is not None and scale > 0:
+        k = Interval(joint.best / scale, joint.low / scale, joint.high / scale)
+        return k, Interval.exact(tau.best), Interval.exact(kappa.best)
+    slow, fast = kinetics.photolysis_rate_range(case.drug, case.form)
+    return Interval(kinetics.photolysis_rate_per_lux_hour(case.drug, case.form), slow, fast), tau, kappa
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +138,7 @@ def predict(
     if len(seconds) < 2:
         raise ValueError("a series needs at least two samples")
     t = np.asarray(seconds, dtype=np.float64) - float(seconds[0])
-    drug, form = case.drug, case.form
+    drug = case.drug
     kelvin = np.asarray(celsius, dtype=np.float64) + kinetics.CELSIUS_TO_KELVIN
     g = np.array([kinetics.light_temperature_factor(drug, float(k)) for k in kelvin])
     thermal_rate = kinetics.arrhenius_factor(kelvin, kinetics.ea_over_r(drug), drug.t_ref_kelvin.value)
@@ -111,10 +156,7 @@ def predict(
     theta_high = np.maximum.reduce([reference, *thetas])
     rate_low = min(float(thermal_rate[-1]), *(float(r[-1]) for r in rates))
     rate_high = max(float(thermal_rate[-1]), *(float(r[-1]) for r in rates))
-    slow, fast = kinetics.photolysis_rate_range(drug, form)
-    k = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
-    tau = Interval(case.packaging.tau.value, case.packaging.tau.lowest, case.packaging.tau.highest)
-    kappa = Interval(case.lamp.kappa.value, case.lamp.kappa.lowest, case.lamp.kappa.highest)
+    k, tau, kappa = _light_ranges(case)
 
     def at(i: int) -> PotencyRange:
         d = float(dose[i])

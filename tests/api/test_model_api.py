@@ -7,6 +7,7 @@ import pytest
 from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 from tests.api.test_api import feed_light
+from tests.spectral_reference import thin_kappa, thin_kappa_of_source
 
 
 def test_profiles_report_every_constant_with_provenance(served: Served) -> None:
@@ -16,18 +17,21 @@ def test_profiles_report_every_constant_with_provenance(served: Served) -> None:
     assert meco["k_thin_per_lux_hour"]["provenance"] == "derived"
     assert meco["k_thin_per_lux_hour"]["low"] == pytest.approx(1.414e-3)
     assert meco["k_ref_per_hour"]["provenance"] == "assumed"
-    assert body["packaging"]["in-carton"]["tau"]["provenance"] == "assumed"
-    assert body["lamps"]["led-4000k"]["kappa"] == {
-        "value": 0.95,
-        "provenance": "derived",
-        "source": body["lamps"]["led-4000k"]["kappa"]["source"],
-        "low": None,
-        "high": None,
-    }
-    assert "§6" in body["lamps"]["led-4000k"]["kappa"]["source"]
+    # The carton's τ is derived from paperboard's measured transmission (spectral_model.toml, J Food Prot
+    # 1983): small, not the assumed 0 it was.
+    carton = body["packaging"]["in-carton"]["tau"]
+    assert carton["provenance"] == "derived"
+    assert 0 < carton["low"] <= carton["value"] <= carton["high"] < 0.05
+    # κ_s of a 4000 K LED: the thin solution's absorbed photons under CIE LED-B3 over FL2 (0.98), no longer
+    # §6's flat photon count (0.95); its range covers every form, ε(λ) and its proxies.
+    led = body["lamps"]["led-4000k"]["kappa"]
+    assert led["provenance"] == "derived"
+    assert led["value"] == pytest.approx(thin_kappa("led-4000k"), rel=1e-9)
+    assert led["low"] < led["value"] < led["high"]
+    assert "§6" in led["source"]
 
 
-def test_one_vial_reports_its_parameters_with_provenance(served: Served) -> None:
+def test_one_vial_reports_its_parameters_with_provenance(served: Served, catalog: Catalog) -> None:
     """GET /api/v1/vials/{id} lists the constants behind its rate: κ_s of the unconfigured lamp is assumed."""
     vials = {v["key"]: v for v in served.client.get("/api/v1/vials").json()}
     assert vials["roze-0002"]["model_parameters"] is None  # the list stays light
@@ -35,8 +39,14 @@ def test_one_vial_reports_its_parameters_with_provenance(served: Served) -> None
     params = {p["symbol"]: p for p in one["model_parameters"]}
     assert one["lamp"] == "unknown"
     assert params["κ_s"]["provenance"] == "assumed"
-    assert (params["κ_s"]["low"], params["κ_s"]["high"]) == (0.63, 1.77)
-    assert params["τ_pkg"]["value"] == 0.3
+    # Unknown lamp: every §6 CIE source, each weighted by what the forms absorb (0.63-1.77 by photon count).
+    unknown = catalog.lamp("unknown").kappa
+    assert (params["κ_s"]["low"], params["κ_s"]["high"]) == (unknown.lowest, unknown.highest)
+    assert params["κ_s"]["low"] == pytest.approx(0.72, abs=0.01)
+    assert params["κ_s"]["high"] >= thin_kappa_of_source("D65")  # open daylight, 1.69 for a thin solution
+    # The light-protected vial's transmittance is amber glass's spectral curve weighted by what the drug
+    # absorbs (0.21 for a thin solution under FL2), no longer a flat assumed 0.3.
+    assert params["τ_pkg"]["value"] == pytest.approx(0.21, abs=0.005)
     assert params["c"]["provenance"] == "derived"
     assert params["t_label"]["value"] == 60.0
     assert params["F(A)"]["value"] < 0.05  # reconstituted Rozebalamin is optically thick
@@ -51,7 +61,10 @@ def test_vial_potency_has_bounds_around_best(served: Served, catalog: Catalog) -
         assert b["best"] == v["potency_percent"]
         assert v["time_to_threshold"]["threshold_percent"] == 90.0
     infusion = next(v for v in served.client.get("/api/v1/vials").json() if v["key"] == "infusion-0001")
-    assert infusion["effective_lux_hours"] == pytest.approx(250.0, rel=1e-3)
+    # Effective lux·h are κ_s·τ_pkg·lux·h: the infusion bag's wall passes 0.88 (spectral_model.toml), the
+    # form's rate being the bare solution's.
+    tau = catalog.packaging_state("infusion-container").tau.value
+    assert infusion["effective_lux_hours"] == pytest.approx(250.0 * tau, rel=1e-3)
     assert infusion["potency_bounds_percent"]["low"] < infusion["potency_percent"] - 5  # unknown lamp: wide
 
 

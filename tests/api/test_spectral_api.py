@@ -15,6 +15,7 @@ from monitor.store.sqlite_store import SqliteStore
 from tests.api.conftest import Served
 from tests.conftest import simulated_raw
 from tests.firmware_bridge.test_spectral_pipeline import run_site, spectral_settings
+from tests.spectral_reference import thin_kappa, thin_kappa_of_source
 
 
 @pytest.fixture
@@ -30,7 +31,8 @@ def test_locations_report_measured_kappa_and_near_uv(served: Served, catalog: Ca
     (location,) = served.client.get("/api/v1/locations").json()
     kappa = location["measured_spectrum_factor"]
     assert kappa["low"] < kappa["value"] < kappa["high"]
-    assert kappa["low"] <= 1.77 <= kappa["high"]  # §6 D65 lies inside the measured range
+    # D65's own κ_s (the integral under its spectrum, thin MeCbl) lies inside the measured range.
+    assert kappa["low"] <= thin_kappa_of_source("D65") <= kappa["high"]
     assert kappa["provenance"] == "derived"
     assert "fridge-1-spectrum" in kappa["source"]
     uv = location["near_uv"]
@@ -58,7 +60,8 @@ def test_vial_reports_the_measured_kappa_behind_its_potency(served: Served, cata
     vial = served.client.get(f"/api/v1/vials/{vials['infusion-0001']}").json()
     lamp = next(p for p in vial["model_parameters"] if p["symbol"] == "κ_s")
     assert "Spectrum measured at the location" in lamp["name"]
-    assert (lamp["low"], lamp["high"]) == (0.94, 1.2)
+    factor = catalog.lamp("measured-spectrum").kappa  # the channel estimate's error: 0.95-1.30
+    assert (lamp["low"], lamp["high"]) == (factor.lowest, factor.highest)
     assert any("from the spectrum measured by fridge-1-spectrum" in n for n in vial["potency_uncertainty"])
 
 
@@ -93,17 +96,21 @@ def test_a_calibrated_uv_sensor_replaces_the_assumed_irradiance_per_uv_index(
 
 
 @pytest.mark.parametrize(
-    ("lamp", "kappa"),
-    [("daylight-window", (1.69, 1.69, 1.77)), ("led-4000k", (0.95, 0.95, 0.95))],
+    ("lamp", "kappa_of"),
+    [("daylight-window", "daylight-window"), ("led-4000k", "led-4000k")],
     ids=["daylight", "led"],
 )
 def test_a_uv_sensor_alone_gives_kappa_from_the_daylight_share(
-    tmp_path: Path, catalog: Catalog, lamp: str, kappa: tuple[float, float, float]
+    tmp_path: Path, catalog: Catalog, lamp: str, kappa_of: str
 ) -> None:
     """Only an LTR390 beside the lux sensor, through the genuine driver on the emulated chip: in daylight
-    its near-UV per lux makes the light all daylight (κ_s ID65's, D65's at the top of the range) though the
-    location's lamp is configured as an LED; under that LED it sees no near-UV and κ_s is the lamp's. The
+    its near-UV per lux makes the light all daylight (κ_s the daylight-window lamp's, ID65 best, 1.57 for a
+    thin solution, its range over ID65, D65 and every form) though the location's lamp is configured as an
+    LED; under that LED it sees no near-UV and κ_s is the lamp's (0.98, with its range over the forms). The
     value says it rests on assumptions."""
+    expected = catalog.lamp(kappa_of).kappa
+    assert expected.value == pytest.approx(thin_kappa(kappa_of))  # the integral under the CIE spectrum
+    kappa = (expected.value, expected.lowest, expected.highest)
     site = spectral_settings(tmp_path, lamp, 1000.0)
     site = site.model_copy(
         update={

@@ -24,6 +24,7 @@ from monitor.site_sync import sync_site
 from monitor.site_view import SiteView
 from monitor.store import Database, sites, spectral
 from tests.conftest import simulated_raw
+from tests.spectral_reference import thin_kappa_of_source
 
 SPECTRAL_SENSORS = [
     {"key": "fridge-1-spectrum", "location": "fridge-1", "quantity": "light", "driver": "as7341",
@@ -75,14 +76,16 @@ def run_site(settings: Settings, catalog: Catalog, seconds: int) -> sqlite3.Conn
 
 
 @pytest.mark.parametrize(
-    ("lamp", "kappa"),
-    [("led-4000k", 0.95), ("fluorescent-cool-white", 1.0), ("incandescent", 0.79)],
+    ("lamp", "source"),
+    [("led-4000k", "LED-B3"), ("fluorescent-cool-white", "FL2"), ("incandescent", "A")],
     ids=["led", "fluorescent", "incandescent"],
 )
 def test_as7341_channels_and_kappa_are_stored(
-    tmp_path: Path, catalog: Catalog, lamp: str, kappa: float
+    tmp_path: Path, catalog: Catalog, lamp: str, source: str
 ) -> None:
-    """Every AS7341 reading keeps its ten counts and settings, and a κ_s within 8 % of the §6 figure."""
+    """Every AS7341 reading keeps its ten counts and settings, and a κ_s within 8 % of the lamp's own: the
+    integral under its CIE spectrum (0.98, 1.00, 0.90; §6's photon counts were 0.95, 1.00, 0.79)."""
+    kappa = thin_kappa_of_source(source)
     conn = run_site(spectral_settings(tmp_path, lamp, 500.0), catalog, 60)
     sensor = sites.sensor_by_key(conn, "fridge-1-spectrum")
     rows = conn.execute(
@@ -134,8 +137,9 @@ def test_unknown_simulated_lamp_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_shipped_spectral_site_measures_its_led(tmp_path: Path, catalog: Catalog) -> None:
-    """The shipped spectral example runs through the genuine drivers: its warm-white LED (§6 LED-B1,
-    κ 0.63) is measured, with the location naming no lamp."""
+    """The shipped spectral example runs through the genuine drivers: its warm-white LED (CIE LED-B1, κ_s
+    0.77 by the integral under its spectrum; §6's photon count 0.63) is measured, with the location naming
+    no lamp."""
     text = resources.files("vialguard").joinpath("data/simulated-spectral.toml").read_text(encoding="utf-8")
     settings = parse_settings(tomllib.loads(text), "simulated-spectral.toml", {"db_path": tmp_path / "v.db"})
     lit = settings.simulation.model_copy(
@@ -148,5 +152,5 @@ def test_shipped_spectral_site_measures_its_led(tmp_path: Path, catalog: Catalog
     conn = run_site(settings.model_copy(update={"simulation": lit}), catalog, 30)
     location = sites.location_by_key(conn, "fridge-1").id
     kappa = measured_light.current_kappa(SiteView(conn), catalog, location)
-    assert kappa.best == pytest.approx(0.63, rel=0.08)
+    assert kappa.best == pytest.approx(thin_kappa_of_source("LED-B1"), rel=0.08)
     assert measured_light.near_uv_dose(conn, location) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from typing import Any
@@ -101,7 +102,14 @@ def test_door_left_open_fires_light_then_potency_alerts(
     assert fired["potency-warning"].vial_id == vial_store.by_key(conn, "infusion-0001").id  # type: ignore[union-attr]
     carton = vial_store.by_key(conn, "roze-0001")
     assert carton is not None
-    assert vial_potency(conn, catalog, carton).percent == pytest.approx(100.0, abs=1e-3)
+    # 25 min of 600 lx reached the fridge (250 lx·h); the carton passes 1.4 % of what the drug absorbs
+    # (board is not opaque: spectral_model.toml, J Food Prot 1983), so Rozebalamin loses about 0.01 %.
+    tau = catalog.packaging_state("in-carton").tau.value
+    rate = catalog.form("mecobalamin", "rozebalamin-25mg").light_rate_per_lux_hour
+    assert rate is not None
+    expected = 100.0 * math.exp(-rate.value * tau * 250.0)
+    assert vial_potency(conn, catalog, carton).percent == pytest.approx(expected, abs=1e-3)
+    assert expected < 100.0 - 5e-3
 
 
 def test_ledger_matches_door_dose(settings: Settings, catalog: Catalog, clock: ManualClock) -> None:

@@ -23,7 +23,8 @@ from monitor.store import Database
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw
 
-# §6 table: µmol m⁻² s⁻¹ at 300-560 nm per 1000 lx, and the lamp key vialguard gives each CIE source.
+# §6 table: µmol m⁻² s⁻¹ at 300-560 nm per 1000 lx, and the lamp key vialguard gives each CIE source: the
+# photon-count κ_s the model used before it weighted photons by MeCbl's ε(λ).
 PHOTONS_PER_KLX = {
     "fluorescent-cool-white": 6.23,
     "fluorescent-warm-white": 4.01,
@@ -66,34 +67,51 @@ def light(engine: Engine, t0: float, seconds: int, lux: float, celsius: float | 
 
 
 @pytest.mark.parametrize("lamp", sorted(PHOTONS_PER_KLX))
-def test_lamp_kappa_is_the_photon_ratio_to_cool_white_fluorescent(catalog: Catalog, lamp: str) -> None:
-    """Each lamp's κ_s is its §6 photon flux (300-560 nm) per lux over FL2's, to the table's rounding."""
-    expected = PHOTONS_PER_KLX[lamp] / PHOTONS_PER_KLX["fluorescent-cool-white"]
-    assert catalog.lamp(lamp).kappa.value == pytest.approx(expected, abs=0.006)
-    assert catalog.lamp(lamp).kappa.provenance == "derived"
+def test_lamp_kappa_weights_photons_by_what_the_drug_absorbs(catalog: Catalog, lamp: str) -> None:
+    """Each lamp's κ_s is derived, the thin solution's integral under it over FL2's: within 0.75-1.25 of
+    §6's photon-count ratio (blue-rich lamps lose, since MeCbl absorbs most at 520 nm and in the UV), and
+    its range holds its best value."""
+    photon_ratio = PHOTONS_PER_KLX[lamp] / PHOTONS_PER_KLX["fluorescent-cool-white"]
+    kappa = catalog.lamp(lamp).kappa
+    assert kappa.provenance == "derived"
+    assert 0.75 * photon_ratio <= kappa.value <= 1.25 * photon_ratio
+    assert kappa.lowest <= kappa.value <= kappa.highest
 
 
-def test_unconfigured_lamp_is_an_assumption_spanning_the_table(catalog: Catalog) -> None:
-    """No lamp configured: κ_s = 1, marked assumed, with the whole §6 range 0.63-1.77."""
-    kappa = catalog.lamp("unknown").kappa
-    assert (kappa.value, kappa.low, kappa.high, kappa.provenance) == (1.0, 0.63, 1.77, "assumed")
+def test_warm_led_is_no_longer_underestimated(catalog: Catalog) -> None:
+    """A 2700 K LED photolyses about 0.77 of FL2 per lux, not §6's photon count 0.63 (its light lies
+    where MeCbl's αβ band absorbs); cool-white fluorescent stays the exact reference."""
+    assert catalog.lamp("led-2700k").kappa.value == pytest.approx(0.77, abs=0.02)
+    reference = catalog.lamp("fluorescent-cool-white").kappa
+    assert (reference.value, reference.lowest, reference.highest) == (1.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize(("lamp", "kappa"), [("led-2700k", 0.63), ("daylight-window", 1.69)], ids=str)
+def test_unconfigured_lamp_spans_every_source(catalog: Catalog) -> None:
+    """No lamp configured: κ_s = 1, with a range holding every configurable lamp's."""
+    unknown = catalog.lamp("unknown").kappa
+    assert unknown.value == 1.0
+    for key, lamp in catalog.lamps.items():
+        if lamp.spectra:
+            assert unknown.lowest <= lamp.kappa.value <= unknown.highest, key
+
+
+@pytest.mark.parametrize("lamp", ["led-2700k", "daylight-window"])
 def test_location_lamp_scales_the_effective_dose(
-    tmp_path: Path, catalog: Catalog, clock: ManualClock, lamp: str, kappa: float
+    tmp_path: Path, catalog: Catalog, clock: ManualClock, lamp: str
 ) -> None:
-    """An hour at 500 lx under a lamp gives the infusion κ_s·500 effective lux·h and f0·e^(−k·κ·D)."""
+    """An hour at 500 lx under a lamp gives the infusion κ_s·τ·500 effective lux·h and f0·e^(−k·κ·τ·D)."""
     conn, engine = open_site(site(tmp_path, lamp=lamp), catalog, clock)
     light(engine, clock.wall(), 3601, 500.0)
     vial = vial_store.by_key(conn, "infusion-0001")
     assert vial is not None
     p = vial_potency(conn, catalog, vial)
     assert p.lamp == lamp
-    assert p.effective_lux_hours == pytest.approx(kappa * 500.0, rel=1e-3)
+    kappa = catalog.lamp(lamp).kappa.value
+    tau = catalog.packaging["infusion-container"].tau.value
+    assert p.effective_lux_hours == pytest.approx(kappa * tau * 500.0, rel=1e-3)
     drug = catalog.drug("mecobalamin")
     k = kinetics.photolysis_rate_per_lux_hour(drug, drug.forms["dilute-infusion"])
-    assert p.percent == pytest.approx(100 * math.exp(-k * kappa * 500.0), rel=1e-3)
+    assert p.percent == pytest.approx(100 * math.exp(-k * kappa * tau * 500.0), rel=1e-3)
 
 
 def test_unknown_lamp_in_config_names_the_key(tmp_path: Path) -> None:
@@ -175,5 +193,6 @@ def test_optional_temperature_factor_speeds_photolysis_when_warm(tmp_path: Path,
     assert vial is not None
     p = vial_potency(conn, catalog, vial)
     k = kinetics.photolysis_rate_per_lux_hour(drug, drug.forms["thin"])
-    assert p.effective_lux_hours == pytest.approx(250.0, rel=1e-3)
-    assert p.percent == pytest.approx(100 * math.exp(-k * 250.0 * g), rel=2e-3)
+    tau = catalog.packaging["infusion-container"].tau.value
+    assert p.effective_lux_hours == pytest.approx(250.0 * tau, rel=1e-3)
+    assert p.percent == pytest.approx(100 * math.exp(-k * 250.0 * tau * g), rel=2e-3)

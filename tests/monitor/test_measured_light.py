@@ -27,19 +27,12 @@ from monitor.site_view import SiteView
 from monitor.store import Database, sites
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw
+from tests.spectral_reference import thin_kappa_of_source
 
-# §6 "κ (vs FL2)" per CIE source, by the lamp key the spectra table knows it under.
-SECTION_6_KAPPA = {
-    "fluorescent-cool-white": 1.00,
-    "fluorescent-warm-white": 0.64,
-    "fluorescent-triband": 1.12,
-    "led-2700k": 0.63,
-    "led-4000k": 0.95,
-    "led-6500k": 1.27,
-    "daylight-window": 1.77,
-    "indoor-daylight": 1.69,
-    "incandescent": 0.79,
-}
+# κ_s per CIE source, by the lamp key the emulator's spectra table knows it under: the photolysis integral
+# under the source's own spectrum (thin MeCbl over FL2), as every configured lamp's κ_s. The §6 table's
+# photon counts at 300-560 nm (FL4 0.64, LED-B1 0.63, D65 1.77, A 0.79) weighted every photon alike.
+SOURCE_KAPPA = {lamp: thin_kappa_of_source(source) for lamp, source in spectra.LAMP_SOURCES.items()}
 
 
 def filter_counts(lamp: str, lux: float = 1000.0) -> np.ndarray:
@@ -58,11 +51,12 @@ def test_channel_table_matches_the_chip_and_the_cie_table() -> None:
 
 
 def test_estimate_error_lies_within_the_profiles_measured_spectrum_range(catalog: Catalog) -> None:
-    """§6 κ over the channel estimate, for all nine CIE sources, lies within the configured factor range."""
+    """A source's κ_s under its own spectrum over the channel estimate's, for all nine CIE sources, lies
+    within the configured factor range: 0.95 (FL4) to 1.30 (D65, whose UV below the first channel MeCbl's
+    342 and 375 nm bands absorb)."""
     factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
     ratios = {
-        lamp: k / float(kappa_from_counts(AS7341, filter_counts(lamp))[0])
-        for lamp, k in SECTION_6_KAPPA.items()
+        lamp: k / float(kappa_from_counts(AS7341, filter_counts(lamp))[0]) for lamp, k in SOURCE_KAPPA.items()
     }
     assert all(factor.lowest <= r <= factor.highest for r in ratios.values()), ratios
     # The range is no wider than it must be: its ends are the extreme sources, to the rounding.
@@ -141,6 +135,11 @@ def expose(engine: Engine, t0: float, seconds: int, lux: float, lamp: str, spect
     )
 
 
+def bag(catalog: Catalog) -> float:
+    """τ_pkg of the infusion's bag wall, 0.88 (spectral_model.toml): effective lux·h are κ_s·τ_pkg·lux·h."""
+    return catalog.packaging_state("infusion-container").tau.value
+
+
 def infusion(conn: sqlite3.Connection, catalog: Catalog, now: float) -> tuple[Interval, tuple[str, ...]]:
     """The infusion vial's effective lux·h (best, low, high) and what widened its bounds."""
     vial = vial_store.by_key(conn, "infusion-0001")
@@ -151,15 +150,20 @@ def infusion(conn: sqlite3.Connection, catalog: Catalog, now: float) -> tuple[In
 
 @pytest.mark.parametrize("lamp", ["incandescent", "led-6500k", "fluorescent-cool-white"])
 def test_measured_kappa_replaces_the_unknown_lamp(tmp_path: Path, catalog: Catalog, lamp: str) -> None:
-    """Under each lamp the effective dose takes the measured κ_s (within 8 % of §6) and says so; the
-    range narrows from unknown's 0.63-1.77 to the estimate's 0.94-1.20."""
+    """Under each lamp the effective dose takes the measured κ_s (within 8 % of the integral under the
+    lamp's own spectrum) and says so; the range narrows from unknown's to the estimate's 0.95-1.30 (times
+    the bag's τ range)."""
     conn, engine = open_site(site(tmp_path), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose(engine, t0, 600, 500.0, lamp, 600)
     lux_hours = 500.0 * 600 / 3600
     effective, notes = infusion(conn, catalog, t0 + 600)
-    assert effective.best == pytest.approx(SECTION_6_KAPPA[lamp] * lux_hours, rel=0.08)
-    assert effective.high / effective.low == pytest.approx(1.20 / 0.94, rel=0.02)
+    assert effective.best == pytest.approx(SOURCE_KAPPA[lamp] * bag(catalog) * lux_hours, rel=0.08)
+    tau = catalog.packaging_state("infusion-container").tau  # the bag's own range, 0.79-0.93
+    factor = catalog.lamp(measured_light.MEASURED_SPECTRUM).kappa
+    assert effective.high / effective.low == pytest.approx(
+        factor.highest / factor.lowest * tau.highest / tau.lowest, rel=0.02
+    )
     assert any("from the spectrum measured by fridge-1-spectrum" in n for n in notes)
 
 
@@ -172,19 +176,21 @@ def test_light_the_spectral_sensor_missed_keeps_the_configured_lamp(tmp_path: Pa
     measured = float(kappa_of(spectrum_of("incandescent", 500.0)) or 0.0)
     lux_hours = 500.0 * 600 / 3600
     effective, notes = infusion(conn, catalog, t0 + 600)
-    assert effective.best == pytest.approx((0.5 * measured + 0.5 * 0.95) * lux_hours, rel=0.01)
+    lamp = catalog.lamp("led-4000k").kappa.value
+    assert effective.best == pytest.approx((0.5 * measured + 0.5 * lamp) * bag(catalog) * lux_hours, rel=0.01)
     assert any("over 50% of the light, lamp 'led-4000k' for the rest" in n for n in notes)
 
 
 def test_time_to_threshold_uses_the_newest_measured_kappa(tmp_path: Path, catalog: Catalog) -> None:
-    """At current light, the hours left scale with the measured κ_s, not the unknown lamp's 1.0."""
+    """At current light, the hours left scale with the measured κ_s (incandescent: 0.90 by the integral
+    under illuminant A, §6's photon count 0.79), not the unknown lamp's 1.0."""
     conn, engine = open_site(site(tmp_path), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose(engine, t0, 60, 500.0, "incandescent", 60)
     site_view = SiteView(conn)
     location = sites.location_by_key(conn, "fridge-1").id
     now = measured_light.current_kappa(site_view, catalog, location)
-    assert now.best == pytest.approx(0.79, rel=0.08)
+    assert now.best == pytest.approx(SOURCE_KAPPA["incandescent"], rel=0.08)
 
 
 def test_measured_spectrum_is_not_a_lamp_to_configure(tmp_path: Path) -> None:
@@ -207,7 +213,7 @@ def test_dark_fridge_keeps_the_last_measured_kappa(tmp_path: Path, catalog: Cata
     measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
     assert measured is not None
     assert measured[0] == t0 + 60
-    assert measured[1].best == pytest.approx(0.79, rel=0.08)
+    assert measured[1].best == pytest.approx(SOURCE_KAPPA["incandescent"], rel=0.08)
 
 
 # -- a UV sensor alone: the daylight share of the light ---------------------------------------------------
@@ -261,17 +267,20 @@ def expose_uv(engine: Engine, t0: float, seconds: int, lux: float, daylight: flo
 def test_uv_sensor_mixes_the_lamp_and_daylight_in_the_shares_its_near_uv_gives(
     tmp_path: Path, catalog: Catalog
 ) -> None:
-    """A neutral LED lamp (κ 0.95) and as much daylight (ID65, κ 1.69): κ_s 1.32, its range from daylight
-    taken as open (D65: a third of the light) to D65's κ 1.77; the note names the share and the
-    assumptions."""
+    """A neutral LED lamp (κ 0.98) and as much daylight (ID65, κ 1.57, thin solution): κ_s halfway, its range
+    from daylight taken as open (D65: a third of the light) at the low ends of the lamps' ranges to half
+    daylight at their high ends; the note names the share and the assumptions."""
     conn, engine = open_site(uv_site(tmp_path, "led-4000k"), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose_uv(engine, t0, 600, 500.0, 0.5, 600)
-    lux_hours = 500.0 * 600 / 3600
+    lux_hours = 500.0 * 600 / 3600 * bag(catalog)
+    led, day = catalog.lamp("led-4000k").kappa, catalog.lamp("daylight-window").kappa
     effective, notes = infusion(conn, catalog, t0 + 600)
-    assert effective.best == pytest.approx((0.95 + 0.5 * (1.69 - 0.95)) * lux_hours, rel=1e-3)
-    low, high = 0.95 + (0.18 / 0.54) * (1.69 - 0.95), 0.95 + 0.5 * (1.77 - 0.95)
-    assert effective.high / effective.low == pytest.approx(high / low, rel=0.02)
+    assert effective.best == pytest.approx((led.value + 0.5 * (day.value - led.value)) * lux_hours, rel=1e-3)
+    low = led.lowest + (0.18 / 0.54) * (day.lowest - led.lowest)
+    high = led.highest + 0.5 * (day.highest - led.highest)
+    tau = catalog.packaging_state("infusion-container").tau  # the bag's own range, 0.79-0.93
+    assert effective.high / effective.low == pytest.approx(high / low * tau.highest / tau.lowest, rel=0.02)
     note = next(n for n in notes if "by the near-UV fridge-1-uv saw" in n)
     assert "50% of the light daylight" in note
     assert "lamp 'led-4000k' the rest" in note
@@ -287,15 +296,16 @@ def test_uv_sensor_seeing_no_near_uv_keeps_the_lamp_and_covers_only_what_it_saw(
     conn, engine = open_site(uv_site(tmp_path, "led-4000k"), catalog)
     t0 = vial_store.by_key(conn, "infusion-0001").registered_ts + 10.0  # type: ignore[union-attr]
     expose_uv(engine, t0, 600, 500.0, 0.0, 600)
-    lux_hours = 500.0 * 600 / 3600
+    lux_hours = 500.0 * 600 / 3600 * bag(catalog)
+    led, day = catalog.lamp("led-4000k").kappa.value, catalog.lamp("daylight-window").kappa.value
     effective, _ = infusion(conn, catalog, t0 + 600)
-    assert effective.best == pytest.approx(0.95 * lux_hours, rel=1e-3)
+    assert effective.best == pytest.approx(led * lux_hours, rel=1e-3)
 
     later = t0 + 601
     expose_uv(engine, later, 600, 500.0, 1.0, 300)
     effective, notes = infusion(conn, catalog, later + 600)
-    daylight_half = 0.5 * 1.69 + 0.5 * 0.95
-    assert effective.best == pytest.approx((0.95 + daylight_half) * lux_hours, rel=0.01)
+    daylight_half = 0.5 * day + 0.5 * led
+    assert effective.best == pytest.approx((led + daylight_half) * lux_hours, rel=0.01)
     assert any("over 75% of the light, lamp 'led-4000k' alone for the rest" in n for n in notes)
     assert any("33% of the light daylight" in n for n in notes)
 
@@ -320,5 +330,6 @@ def test_uv_sensor_gives_kappa_now_and_a_dark_fridge_keeps_the_last_lit(
     measured = measured_light.latest_measured_kappa(SiteView(conn), catalog, location)
     assert measured is not None
     assert measured[0] == t0 + 60  # not the dark readings' ratio of noise
-    assert measured[1].best == pytest.approx(1.69)
-    assert measured_light.current_kappa(SiteView(conn), catalog, location).best == pytest.approx(1.69)
+    day = catalog.lamp("daylight-window").kappa.value  # ID65 for a thin solution: 1.57 (1.69 by photon count)
+    assert measured[1].best == pytest.approx(day)
+    assert measured_light.current_kappa(SiteView(conn), catalog, location).best == pytest.approx(day)

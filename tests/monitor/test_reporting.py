@@ -39,7 +39,14 @@ def test_vial_exposure_splits_at_a_packaging_change(
         )
     feed_timeline(db, catalog, settings, t0)
     r = reporting.vial_report(conn, catalog, vial, settings.rules.thresholds(), now=t0 + DURATION)
-    assert [(x.packaging, x.tau) for x in r.exposure] == [("infusion-container", 1.0), ("in-carton", 0.0)]
+    # Each stretch carries its state's τ_pkg, derived from the state's spectral filters (spectral_model.toml):
+    # the bag's wall 0.88 (the form's rate is the bare solution's), the carton 0.014 (board is not opaque).
+    taus = [catalog.packaging_state(k).tau.value for k in ("infusion-container", "in-carton")]
+    assert [(x.packaging, x.tau) for x in r.exposure] == list(
+        zip(["infusion-container", "in-carton"], taus, strict=True)
+    )
+    assert taus[0] == pytest.approx(0.879, abs=0.001)
+    assert 0.0 < taus[1] < 0.02
     assert r.exposure[0].end == t0 + 3000
     assert sum(x.effective_lux_hours for x in r.exposure) == pytest.approx(
         r.assessment.potency.effective_lux_hours

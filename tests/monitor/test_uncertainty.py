@@ -14,11 +14,24 @@ from monitor.config import Settings, parse_settings
 from monitor.engine import Engine
 from monitor.exposure import VialPotency, vial_potency
 from monitor.model import kinetics
-from monitor.model.profiles import Catalog
+from monitor.model.profiles import Catalog, load_catalog
 from monitor.store import alerts
 from monitor.store import vials as vial_store
 from tests.conftest import simulated_raw
 from tests.monitor.test_lamps import open_site
+
+
+@pytest.fixture
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The shipped profiles with the infusion container's τ exact (1): these tests pin the data's bounds,
+    which the packaging's own range (tests/monitor/test_photolysis.py) would otherwise blur."""
+    extra = tmp_path_factory.mktemp("profiles") / "exact.toml"
+    extra.write_text(
+        '[packaging.infusion-container]\ndescription = "exact"\n'
+        'tau = { value = 1.0, provenance = "assumed", source = "test: exact" }\n',
+        encoding="utf-8",
+    )
+    return load_catalog(extra)
 
 
 def site(

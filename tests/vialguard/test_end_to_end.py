@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import time
 from pathlib import Path
@@ -9,13 +10,25 @@ from pathlib import Path
 import httpx
 import pytest
 
+from monitor.model.profiles import Catalog
 from tests.system_process import free_port, start_system
 
-UNPROTECTED = {"infusion-container", "clear-glass", "window-open", "syringe", "amber-glass"}
+# The states a door left open may flag. The light-protected vial is among them: its transmittance was not
+# found and is modelled as amber glass, up to the compendial limit (spectral_model.toml); V8 shows amber
+# alone does not protect MeCbl. Under an unknown lamp its low bound crosses 95 % after about 40 min of
+# 600 lx (1.5 h with the joint rate of its form, lamp and state).
+UNPROTECTED = {
+    "infusion-container",
+    "clear-glass",
+    "window-open",
+    "syringe",
+    "amber-glass",
+    "light-protected-vial",
+}
 
 
 @pytest.mark.slow
-def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path) -> None:
+def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path, catalog: Catalog) -> None:
     """Door left open: pollers see the light alert, then an exposed vial's potency alert; SIGTERM stops."""
     port = free_port()
     proc = start_system(tmp_path / "v.db", port, "--scenario", "door-left-open@10m+2h")
@@ -41,7 +54,13 @@ def test_door_left_open_reaches_pollers_and_stops_cleanly(tmp_path: Path) -> Non
             vials = {v["key"]: v for v in client.get("/api/v1/vials").json()}
             flagged = vials[str(seen["potency-warning"]["vial"])]
             assert flagged["packaging"] in UNPROTECTED
-            assert vials["roze-0001"]["potency_percent"] == pytest.approx(100.0, abs=0.01)  # in its carton
+            # In its carton: board passes 1.4 % (spectral_model.toml), so at most the 2 h door's 0.05 %.
+            carton = catalog.packaging_state("in-carton").tau.value
+            rate = catalog.form("mecobalamin", "rozebalamin-25mg").light_rate_per_lux_hour
+            assert rate is not None
+            least = 100.0 * math.exp(-rate.value * carton * 600.0 * 2.0)
+            assert least - 1e-3 <= vials["roze-0001"]["potency_percent"] <= 100.0
+            assert vials["roze-0001"]["potency_percent"] > 99.9
             assert client.get("/healthz").json()["status"] == "ok"
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -58,7 +58,7 @@ def test_every_help_renders_with_the_exit_statuses(
 
 def test_the_tree_has_every_command() -> None:
     """The walk reaches every command (so the parametrised help test covers them all)."""
-    assert len(LEAVES) == 18
+    assert len(LEAVES) == 19
     assert ("db", "check") in LEAVES
     assert ("predict",) in LEAVES
 
@@ -85,6 +85,7 @@ OFFERS: dict[tuple[str, ...], set[str]] = {
     ("vials", "list"): SITE | {"--json"},
     ("vials", "event"): SITE | {"--json"},
     ("predict",): {"--json"},
+    ("validate",): {"--json"},
     ("db", "check"): {"--config", "--db", "--json"},
     ("db", "backup"): {"--config", "--db", "--json"},
     ("db", "downsample"): {"--config", "--db", "--json"},

@@ -8,14 +8,17 @@ import os
 import signal
 import sqlite3
 import time
+import tomllib
 from contextlib import closing
+from importlib import resources
+from pathlib import Path
 
 import pytest
 
 from hardware.clock import WarpClock
 from monitor.alerts.rules import default_rules
 from monitor.batch import Batch, LightReading, TemperatureReading
-from monitor.config import Settings
+from monitor.config import Settings, parse_settings
 from monitor.engine import Engine
 from monitor.model.profiles import Catalog
 from monitor.resume import last_recorded_ts
@@ -44,15 +47,25 @@ def _database(settings: Settings, origin: float) -> Database:
 
 
 def test_a_console_event_beside_a_running_simulation_is_on_its_timeline(
-    settings: Settings, capsys: pytest.CaptureFixture[str]
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`vials event` while a 600x simulation runs 30 days ahead: stamped at its time, not the machine's."""
     sim_origin = time.time() + 30 * DAY
-    db = _database(settings, sim_origin - DAY)  # the vials registered a simulated day before
+    # The vials registered a simulated day before, with no readings since: light nobody saw. The carton is
+    # not opaque (board passes 1.4 %, spectral_model.toml), so unbounded unseen light would make even the
+    # boxed vial's low bound 0 %; a dark fridge's worst case bounds it, as a site would configure.
+    shipped = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    config = tmp_path / "site.toml"
+    config.write_text(shipped.replace('kind = "fridge"\n', 'kind = "fridge"\nworst_case_lux = 10.0\n', 1))
+    settings = parse_settings(
+        tomllib.loads(config.read_text(encoding="utf-8")), str(config), {"db_path": settings.db_path}
+    )
+    assert settings.locations[0].worst_case_lux == 10.0
+    db = _database(settings, sim_origin - DAY)
     with closing(db.connect()) as conn:
         # As `vialguard run` publishes it; this test process stands for the running supervisor.
         system_clocks.record(conn, WarpClock(600.0, sim_origin, time.monotonic()), os.getpid())
-    where = ["--simulate", "--db", str(settings.db_path)]
+    where = ["--simulate", "--config", str(config), "--db", str(settings.db_path)]
     assert main(["vials", "event", "roze-0001", "reconstituted", "--ago", "10m", *where]) == 0, (
         capsys.readouterr().err
     )

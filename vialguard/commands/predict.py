@@ -4,8 +4,9 @@
     vialguard predict --concentration-mg-ml 0.002 --path-cm 1 --lux 500 --hours 2 --json
     vialguard predict --form dilute-infusion --packaging infusion-container --readings day.csv
 
-Without ``--form``, ``--concentration-mg-ml`` and ``--path-cm`` describe a bare solution in its own
-container (τ_pkg = 1, as k_thin was fitted; photokinetics.md §7).
+Without ``--form``, ``--concentration-mg-ml`` and ``--path-cm`` describe a solution in its own infusion
+container, as the calibration series was measured (photokinetics.md §7); its rate comes from the photolysis
+integral at that concentration and path (monitor/model/photolysis.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from monitor.model.parameters import model_parameters
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog, Constant, FormModel, load_catalog
 from vialguard.options import add_options
 
-# The packaging of a bare solution: its own clear infusion container, τ = 1 (§7).
+# The packaging of a solution given by concentration and path: its own clear infusion container, as the
+# calibration series was measured (§2, spectral_model.toml [calibration]).
 BARE_PACKAGING = "infusion-container"
 
 
@@ -86,7 +88,7 @@ def read_series(path: Path, default_celsius: float) -> tuple[np.ndarray, np.ndar
 
 
 def _case(args: argparse.Namespace, catalog: Catalog) -> whatif.Case:
-    drug = catalog.drug(args.drug)
+    catalog.drug(args.drug)  # an unknown drug is named before its form
     custom = args.concentration_mg_ml is not None or args.path_cm is not None
     if args.form is None:
         if args.concentration_mg_ml is None or args.path_cm is None:
@@ -111,18 +113,14 @@ def _case(args: argparse.Namespace, catalog: Catalog) -> whatif.Case:
                     value=args.path_cm, provenance="assumed", source="given on the command line"
                 )
             form = form.model_copy(update=update)
+    if custom:
+        form = catalog.with_light_rate(args.drug, form)
     packaging_key = args.packaging or (BARE_PACKAGING if args.form is None else None)
     if packaging_key is None:
         raise ConfigError(
             "--packaging (or --state) is needed with --form: e.g. in-carton, window-open, syringe"
         )
-    return whatif.Case(
-        drug=drug,
-        form=form,
-        packaging=catalog.packaging_state(packaging_key),
-        lamp=catalog.lamp(args.lamp),
-        initial_percent=args.initial_percent,
-    )
+    return whatif.case_of(catalog, args.drug, form, packaging_key, args.lamp, args.initial_percent)
 
 
 def _finite(x: float) -> float | None:
@@ -169,7 +167,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         verdict.Thresholds(args.warning, args.threshold),
         now=span_hours * 3600.0,
     )
-    parameters = model_parameters(case.drug, case.form, case.packaging, case.lamp)
+    parameters = model_parameters(
+        case.drug, case.form, case.packaging, case.lamp, case.joint_rate_per_lux_hour
+    )
     if args.json:
         out = {
             "potency_percent": {
