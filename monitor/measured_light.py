@@ -49,7 +49,8 @@ def latest_measured_kappa(
 ) -> tuple[float, Interval] | None:
     """When and what κ_s the location's spectral (or else UV) sensor last measured; ``None`` if neither
     ever has (:func:`monitor.model.time_left.latest_measured_kappa`)."""
-    return time_left.latest_measured_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
+    found = time_left.latest_measured_kappa(catalog, model_inputs.load_location(site.conn, location_id, []))
+    return None if found is None else (found.ts, found.kappa)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,8 @@ from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
-from monitor.model.time_left import TimeToThreshold, present_rates, time_to_threshold
-from monitor.model.uncertainty_words import RowFacts, words
+from monitor.model.time_left import LossRates, TimeToThreshold, present_rates, time_to_threshold
+from monitor.model.uncertainty_words import KappaFacts, RowFacts, words
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -114,15 +114,22 @@ def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class _Kappas:
+    best: FloatArray
+    low: FloatArray
+    high: FloatArray
+    facts: list[KappaFacts | None]  # per row, what was measured (None: the lamp's alone)
+
+
 def _kappa(
     catalog: Catalog, location: LocationInputs, start: FloatArray, end: FloatArray, best_lux_hours: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, list[tuple[Interval, float, float | None] | None]]:
-    """κ_s over each stretch: measured where a spectral (or UV) sensor saw light, else the lamp's; also,
-    per row, the measured κ_s, its share and the daylight share (None: the lamp's alone)."""
+) -> _Kappas:
+    """κ_s over each stretch: measured where a spectral (or UV) sensor saw light, else the lamp's."""
     lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
     n = len(start)
     best, low, high = np.full(n, lamp.best), np.full(n, lamp.low), np.full(n, lamp.high)
-    facts: list[tuple[Interval, float, float | None] | None] = [None] * n
+    facts: list[KappaFacts | None] = [None] * n
     if location.spectral is not None:
         seen = location.spectral.lux_ledger.at(end) - location.spectral.lux_ledger.at(start)
         weighted = location.spectral.kappa_lux_ledger.at(end) - location.spectral.kappa_lux_ledger.at(start)
@@ -130,7 +137,7 @@ def _kappa(
         seen = location.uv.lux_ledger.at(end) - location.uv.lux_ledger.at(start)
         weighted = location.uv.near_uv_ledger.at(end) - location.uv.near_uv_ledger.at(start)
     else:
-        return best, low, high, facts
+        return _Kappas(best, low, high, facts)
     for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
         daylight: float | None = None
         if location.spectral is not None:
@@ -141,8 +148,8 @@ def _kappa(
         share = 1.0 if lux_hours <= 0.0 else min(float(seen[k]) / lux_hours, 1.0)
         kappa = measured_kappa.blend(share, measured, lamp)
         best[k], low[k], high[k] = kappa.best, kappa.low, kappa.high
-        facts[k] = (measured, share, daylight)
-    return best, low, high, facts
+        facts[k] = KappaFacts(measured, share, daylight)
+    return _Kappas(best, low, high, facts)
 
 
 def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> list[VialEvaluation]:
@@ -170,7 +177,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     theta = np.zeros((n, 3))
     g = np.ones(n)
     celsius = np.full(n, math.nan)
-    kappa_facts: list[tuple[Interval, float, float | None] | None] = [None] * n
+    kappa_facts: list[KappaFacts | None] = [None] * n
     for loc_id in np.unique(location).tolist():
         at = np.flatnonzero(location == loc_id)
         loc = inputs.locations[loc_id]
@@ -182,11 +189,12 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dose["covered"][at], dose["unseen"][at] = d.covered_hours, d.unseen_hours
         dose["bound"][at] = d.unseen_bound_lux
         unbounded[at], saturated[at] = d.unbounded, d.saturated_count
-        kb, kl, kh, facts = _kappa(catalog, loc, start[at], end[at], d.best)
+        ks = _kappa(catalog, loc, start[at], end[at], d.best)
         lamp = measured_kappa.lamp_kappa(catalog, loc.lamp)
-        kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], np.stack([kb, kl, kh], axis=1))
+        measured = np.stack([ks.best, ks.low, ks.high], axis=1)
+        kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], measured)
         for k in np.flatnonzero(~quiet).tolist():
-            kappa_facts[int(at[k])] = facts[k]
+            kappa_facts[int(at[k])] = ks.facts[k]
         for i, name in enumerate(drug_names):
             mine = at[(drug_of_row[at] == i) & ~quiet]
             if not len(mine):
@@ -213,7 +221,13 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     thermal = [total_of(theta[:, i]) for i in range(3)]
     blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
     rates = {kind: _rates(catalog, *kind) for kind in {(v.drug, v.form) for v in vials}}
-    per_vial = np.array([rates[v.drug, v.form][1:] for v in vials], dtype=np.float64).reshape(-1, 4)
+    per_vial = np.array(
+        [
+            (r.k_light.best, r.k_light.low, r.k_light.high, r.k_ref_per_hour)
+            for r in (rates[v.drug, v.form] for v in vials)
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 4)
     vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
     k_best, k_low, k_high, k_ref = (per_vial[vial_of_eval, i] for i in range(4))
     f0 = np.array([v.initial_potency_percent for v in vials], dtype=np.float64)[vial_of_eval]
@@ -228,7 +242,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     for k, (e, v) in enumerate(zip(rows.evaluation, rows.vial, strict=True)):
         if e == offsets[v] + sizes[v] - 1:
             last_rows.setdefault(v, []).append(k)
-    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]] = {}
+    present: dict[tuple[int | None, str | None, str, str], LossRates] = {}
     out: list[VialEvaluation] = []
     for v, vial in enumerate(vials):
         a, b = offsets[v], offsets[v] + sizes[v]
@@ -245,11 +259,13 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
                 bound_lux=float(dose["bound"][k]),
                 saturated=int(saturated[k]),
                 kappa=kappa_facts[k],
-                thermal=(float(theta[k, 1]), float(theta[k, 2]), float(celsius[k])),
+                theta_low_hours=float(theta[k, 1]),
+                theta_high_hours=float(theta[k, 2]),
+                theta_celsius=float(celsius[k]),
             )
             for k in last_rows.get(v, [])
         ]
-        k_light = rates[vial.drug, vial.form][0]
+        k_light = rates[vial.drug, vial.form].k_light
         out.append(_as_of(catalog, inputs, vial, series, rows_now, k_light, present, threshold_percent))
     return out
 
@@ -259,12 +275,17 @@ def _tau(catalog: Catalog, packaging: str) -> tuple[float, float, float]:
     return t.value, t.lowest, t.highest
 
 
-def _rates(catalog: Catalog, drug_name: str, form_name: str) -> tuple[Interval, float, float, float, float]:
-    """k_thin·F(A) as an interval, and best, slowest, fastest and k_ref as the sums read them."""
+@dataclass(frozen=True, slots=True)
+class _Rates:
+    k_light: Interval  # k_thin·F(A) per lux·h: at the profile's values, slowest and fastest
+    k_ref_per_hour: float
+
+
+def _rates(catalog: Catalog, drug_name: str, form_name: str) -> _Rates:
     drug, form = catalog.drug(drug_name), catalog.form(drug_name, form_name)
     slow, fast = kinetics.photolysis_rate_range(drug, form)
     best = kinetics.photolysis_rate_per_lux_hour(drug, form)
-    return Interval(best, slow, fast), best, slow, fast, drug.k_ref_per_hour.value
+    return _Rates(Interval(best, slow, fast), drug.k_ref_per_hour.value)
 
 
 def _as_of(
@@ -274,7 +295,7 @@ def _as_of(
     series: PotencySeries,
     rows: list[RowFacts],
     k_light: Interval,
-    present: dict[tuple[int | None, str | None, str, str], tuple[float, float]],
+    present: dict[tuple[int | None, str | None, str, str], LossRates],
     threshold_percent: float,
 ) -> VialEvaluation:
     drug, form = catalog.drug(vial.drug), catalog.form(vial.drug, vial.form)

@@ -88,13 +88,30 @@ class TemperatureRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LatestKappa:
+    """A spectral sensor's newest reading that gave a κ_s."""
+
+    ts: float
+    kappa: float
+
+
+@dataclass(frozen=True, slots=True)
+class LatestLit:
+    """A UV sensor's newest reading with light enough for a daylight share."""
+
+    ts: float
+    lux: float
+    near_uv_w_per_m2: float
+
+
+@dataclass(frozen=True, slots=True)
 class SpectralRecord:
     """A spectral sensor (AS7341): lux·h where it measured κ_s, and κ_s·lux·h, at the sampled times."""
 
     key: str
     lux_ledger: LedgerAt
     kappa_lux_ledger: LedgerAt
-    latest_kappa: tuple[float, float] | None  # (ts, κ_s) of its newest reading that gave one
+    latest_kappa: LatestKappa | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +121,7 @@ class UvRecord:
     key: str
     lux_ledger: LedgerAt
     near_uv_ledger: LedgerAt
-    latest_lit: tuple[float, float, float] | None  # (ts, lux, near-UV W/m²) of its newest lit reading
+    latest_lit: LatestLit | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,16 +38,35 @@ class TimeToThreshold:
     limited_by: str  # "model" | "label"
 
 
-def latest_measured_kappa(catalog: Catalog, location: LocationInputs) -> tuple[float, Interval] | None:
+@dataclass(frozen=True, slots=True)
+class MeasuredKappa:
+    ts: float  # the reading it was measured at
+    kappa: Interval
+
+
+@dataclass(frozen=True, slots=True)
+class LossRates:
+    """The potency's first-order loss rate now: at the profile's values, and at the low bound's corners."""
+
+    best_per_hour: float
+    low_bound_per_hour: float
+
+
+def latest_measured_kappa(catalog: Catalog, location: LocationInputs) -> MeasuredKappa | None:
     """When and what κ_s the location's spectral sensor (AS7341) last measured, or where it has none, its
     UV sensor's daylight mix at the last lit reading; ``None`` if neither ever has."""
     if location.spectral is not None:
         newest = location.spectral.latest_kappa
-        return None if newest is None else (newest[0], measured_kappa.measured(catalog, newest[1]))
+        return (
+            None
+            if newest is None
+            else MeasuredKappa(newest.ts, measured_kappa.measured(catalog, newest.kappa))
+        )
     if location.uv is not None and location.uv.latest_lit is not None:
-        ts, lux, near_uv = location.uv.latest_lit
+        lit = location.uv.latest_lit
         lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
-        return ts, measured_kappa.daylight_mix(catalog, lamp, near_uv / lux)[0]
+        mix, _ = measured_kappa.daylight_mix(catalog, lamp, lit.near_uv_w_per_m2 / lit.lux)
+        return MeasuredKappa(lit.ts, mix)
     return None
 
 
@@ -55,7 +74,7 @@ def current_kappa(catalog: Catalog, location: LocationInputs) -> Interval:
     """κ_s of the light now: from the spectral (or else UV) sensor's newest reading that gave one (in a
     dark fridge, the last light it saw), else the configured lamp's."""
     measured = latest_measured_kappa(catalog, location)
-    return measured_kappa.lamp_kappa(catalog, location.lamp) if measured is None else measured[1]
+    return measured_kappa.lamp_kappa(catalog, location.lamp) if measured is None else measured.kappa
 
 
 def present_rates(
@@ -64,7 +83,7 @@ def present_rates(
     k_light: Interval,
     location: LocationInputs | None,
     packaging: str | None,
-) -> tuple[float, float]:
+) -> LossRates:
     """The loss rate per hour now, best and at the low bound's corners, where the vial is."""
     rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
     if location is not None and packaging is not None:
@@ -90,20 +109,20 @@ def present_rates(
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
             rate_best += k_light.best * kappa.best * tau.value * g * lux_now.lux
             rate_low += k_light.high * kappa.high * tau.highest * g * lux_high
-    return rate_best, rate_low
+    return LossRates(rate_best, rate_low)
 
 
 def time_to_threshold(
     form: FormModel,
     percent: Interval,
-    rates: tuple[float, float],
+    rates: LossRates,
     reconstituted_ts: float | None,
     now: float,
     threshold_percent: float,
 ) -> TimeToThreshold:
-    """The vial's time left at ``now`` from its potency ``percent`` and its loss ``rates`` now (best, low)."""
-    hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rates[0])
-    hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rates[1])
+    """The vial's time left at ``now`` from its potency ``percent`` and its loss ``rates`` now."""
+    hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rates.best_per_hour)
+    hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rates.low_bound_per_hour)
     deadline = None
     limit = form.label_use_within_minutes
     if reconstituted_ts is not None and limit is not None:

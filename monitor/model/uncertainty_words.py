@@ -17,6 +17,15 @@ from monitor.model.profiles import DrugModel
 
 
 @dataclass(frozen=True, slots=True)
+class KappaFacts:
+    """A κ_s a spectral or UV sensor measured over a stretch, and how much of the light it covered."""
+
+    measured: Interval
+    share: float  # of the stretch's lux·h; the configured lamp's κ_s for the rest
+    daylight_share: float | None  # from a UV sensor's near-UV; None: a spectral sensor's
+
+
+@dataclass(frozen=True, slots=True)
 class RowFacts:
     """One stretch as evaluated at the vial's data time, as the words need it."""
 
@@ -27,8 +36,10 @@ class RowFacts:
     unseen_hours: float
     bound_lux: float  # NaN: nothing bounds the unseen light
     saturated: int
-    kappa: tuple[Interval, float, float | None] | None  # measured κ_s, its share, daylight share (UV)
-    thermal: tuple[float, float, float]  # Θ low, high and the temperature it is taken at (°C)
+    kappa: KappaFacts | None  # None: the configured lamp's alone
+    theta_low_hours: float
+    theta_high_hours: float
+    theta_celsius: float  # the effective temperature Θ's range is taken at; NaN where exact
 
 
 def _dose(row: RowFacts) -> list[str]:
@@ -61,7 +72,7 @@ def _dose(row: RowFacts) -> list[str]:
 def _kappa(row: RowFacts) -> list[str]:
     if row.kappa is None:
         return []
-    measured, share, daylight = row.kappa
+    measured, share, daylight = row.kappa.measured, row.kappa.share, row.kappa.daylight_share
     lamp = row.location.lamp
     kappa = f"κ_s {measured.best:.2f} ({measured.low:.2f}-{measured.high:.2f})"
     if daylight is None and row.location.spectral is not None:
@@ -77,7 +88,7 @@ def _kappa(row: RowFacts) -> list[str]:
 
 
 def _thermal(drug: DrugModel, row: RowFacts) -> list[str]:
-    low, high, celsius = row.thermal
+    low, high, celsius = row.theta_low_hours, row.theta_high_hours, row.theta_celsius
     temp = row.location.temperature
     if temp is None or not high > low:
         return []

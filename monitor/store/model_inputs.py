@@ -22,7 +22,9 @@ import numpy as np
 from monitor.model import dose_ranges, stretches
 from monitor.model.inputs import (
     EventFacts,
+    LatestKappa,
     LatestLight,
+    LatestLit,
     LightRecord,
     LocationInputs,
     ModelInputs,
@@ -251,16 +253,18 @@ def _location_inputs(
     spectral_record = uv_record = None
     if loc.spectral is not None:
         lux, kappa_lux, _ = spectral_ledgers_at(conn, loc.spectral, times)
+        newest = spectral.latest_kappa(conn, loc.spectral)
         spectral_record = SpectralRecord(
-            loc.spectral.key, lux, kappa_lux, spectral.latest_kappa(conn, loc.spectral)
+            loc.spectral.key, lux, kappa_lux, None if newest is None else LatestKappa(*newest)
         )
     elif loc.uv is not None:
         _, _, near_uv = spectral_ledgers_at(conn, loc.uv, times)
+        lit = spectral.latest_lit_near_uv(conn, loc.uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
         uv_record = UvRecord(
             loc.uv.key,
             reading_ledger_at(conn, loc.uv, times),
             near_uv,
-            spectral.latest_lit_near_uv(conn, loc.uv, MIN_LUX_FOR_DAYLIGHT_SHARE),
+            None if lit is None else LatestLit(*lit),
         )
     return LocationInputs(
         id=loc.id,
