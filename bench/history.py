@@ -7,7 +7,7 @@ directly, with the production functions that compute them:
   :func:`monitor.model.ledger.integrate` over the whole series (the engine runs the same integral batch by
   batch, continuing from the stored tail: the same trapezoids, summed in the same order);
 - ``gaps``: the intervals that integral reports as longer than the sensor's ``max_gap_seconds``, under
-  the engine's reason (:data:`monitor.engine.NO_READINGS`), as the engine records them;
+  the engine's reason (:data:`monitor.engine.readings_writer.NO_READINGS`), as the engine records them;
 - ``light_hour_maxima``: each clock hour's highest lux, with the statement
   :func:`monitor.store.readings.insert_light` raises it by;
 - readings older than the retention period (``raw_retention_days``, 90 by default) as the minute
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.config import Settings, parse_settings
-from monitor.engine import NO_READINGS
+from monitor.engine.readings_writer import NO_READINGS
 from monitor.model import ledger
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
