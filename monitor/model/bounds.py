@@ -51,6 +51,9 @@ class SegmentRange:
     lux_hours: Interval
     unbounded: bool = False  # light the sensor did not see, with nothing to bound it
     reference_hours: Interval | None = None  # Θ's range; None: exactly the segment's
+    # The joint k per (plain) lux·h of the form behind its packaging under its light, κ_s and τ_pkg
+    # included (monitor.model.place_rates); None: k_light·κ_s·τ_pkg with their ranges
+    light_rate: Interval | None = None
 
     @property
     def thermal(self) -> Interval:
@@ -74,12 +77,26 @@ def potency_range(
     best = potency(initial_percent, k_light.best, k_ref_per_hour, [s.segment for s in segments])
     most = sum(s.kappa.high * s.tau.high * s.lux_hours.high for s in segments)
     least = sum(s.kappa.low * s.tau.low * s.lux_hours.low for s in segments)
-    light_most = k_light.high * sum(
-        s.kappa.high * s.tau.high * s.segment.light_temperature_factor * s.lux_hours.high for s in segments
+    rates = [_light_rate(s, k_light) for s in segments]
+    light_most = sum(
+        r.high * s.segment.light_temperature_factor * s.lux_hours.high
+        for r, s in zip(rates, segments, strict=True)
     )
-    light_least = k_light.low * sum(
-        s.kappa.low * s.tau.low * s.segment.light_temperature_factor * s.lux_hours.low for s in segments
+    light_least = sum(
+        r.low * s.segment.light_temperature_factor * s.lux_hours.low
+        for r, s in zip(rates, segments, strict=True)
     )
+    if any(s.light_rate is not None for s in segments):
+        light_best = sum(
+            r.best * s.segment.light_temperature_factor * s.segment.lux_hours
+            for r, s in zip(rates, segments, strict=True)
+        )
+        best = PotencyEstimate(
+            percent=initial_percent * math.exp(-(light_best + best.thermal_exponent)),
+            effective_lux_hours=best.effective_lux_hours,
+            light_exponent=light_best,
+            thermal_exponent=best.thermal_exponent,
+        )
     thermal_most = k_ref_per_hour * sum(s.thermal.high for s in segments)
     thermal_least = k_ref_per_hour * sum(s.thermal.low for s in segments)
     unbounded = any(s.unbounded and s.kappa.high * s.tau.high > 0 for s in segments)
@@ -91,6 +108,17 @@ def potency_range(
         best.effective_lux_hours, min(least, best.effective_lux_hours), max(most, best.effective_lux_hours)
     )
     return PotencyRange(Interval(best.percent, low, high), effective, best, unbounded)
+
+
+def _light_rate(s: SegmentRange, k_light: Interval) -> Interval:
+    """The segment's k per lux·h: its joint rate, or k_light·κ_s·τ_pkg at the best values and corners."""
+    if s.light_rate is not None:
+        return s.light_rate
+    return Interval(
+        k_light.best * s.segment.kappa * s.segment.tau,
+        k_light.low * s.kappa.low * s.tau.low,
+        k_light.high * s.kappa.high * s.tau.high,
+    )
 
 
 def hours_to_threshold(percent: float, threshold_percent: float, loss_rate_per_hour: float) -> float:

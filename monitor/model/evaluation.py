@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from monitor.model import dose_ranges, kinetics, measured_kappa, stretches
+from monitor.model import dose_ranges, kinetics, measured_kappa, place_rates, stretches
 from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
 from monitor.model.kinetics import FloatArray
@@ -215,9 +215,6 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     effective_best = total_of(kappa[:, 0] * tau[:, 0] * dose["best"])
     most = total_of(kappa[:, 2] * tau[:, 2] * dose["high"])
     least = total_of(kappa[:, 1] * tau[:, 1] * dose["low"])
-    light_best = total_of(kappa[:, 0] * tau[:, 0] * g * dose["best"])
-    light_most = total_of(kappa[:, 2] * tau[:, 2] * g * dose["high"])
-    light_least = total_of(kappa[:, 1] * tau[:, 1] * g * dose["low"])
     thermal = [total_of(theta[:, i]) for i in range(3)]
     blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
     rates = {kind: _rates(catalog, *kind) for kind in {(v.drug, v.form) for v in vials}}
@@ -228,12 +225,17 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         ],
         dtype=np.float64,
     ).reshape(-1, 4)
+    joint = place_rates.JointRates(catalog)
+    rate = _row_rates(inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, joint)
+    light_best = total_of(rate[:, 0] * g * dose["best"])
+    light_most = total_of(rate[:, 2] * g * dose["high"])
+    light_least = total_of(rate[:, 1] * g * dose["low"])
     vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
-    k_best, k_low, k_high, k_ref = (per_vial[vial_of_eval, i] for i in range(4))
+    k_ref = per_vial[vial_of_eval, 3]
     f0 = np.array([v.initial_potency_percent for v in vials], dtype=np.float64)[vial_of_eval]
-    best = f0 * np.exp(-(k_best * light_best + k_ref * thermal[0]))
-    low = np.where(blind > 0, 0.0, f0 * np.exp(-(k_high * light_most + k_ref * thermal[2])))
-    high = f0 * np.exp(-(k_low * light_least + k_ref * thermal[1]))
+    best = f0 * np.exp(-(light_best + k_ref * thermal[0]))
+    low = np.where(blind > 0, 0.0, f0 * np.exp(-(light_most + k_ref * thermal[2])))
+    high = f0 * np.exp(-(light_least + k_ref * thermal[1]))
     # Rounding can put the corners a hair across the best value when every range is exact.
     low, high = np.minimum(low, best), np.maximum(high, best)
     eff_low, eff_high = np.minimum(least, effective_best), np.maximum(most, effective_best)
@@ -266,8 +268,30 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
             for k in last_rows.get(v, [])
         ]
         k_light = rates[vial.drug, vial.form].k_light
-        out.append(_as_of(catalog, inputs, vial, series, rows_now, k_light, present, threshold_percent))
+        out.append(
+            _as_of(catalog, inputs, vial, series, rows_now, k_light, joint, present, threshold_percent)
+        )
     return out
+
+
+def _row_rates(
+    inputs: ModelInputs,
+    rows: _Rows,
+    products: FloatArray,
+    kappa_facts: Sequence[KappaFacts | None],
+    joint: place_rates.JointRates,
+) -> FloatArray:
+    """k per lux·h in each row, best, low and high (:mod:`monitor.model.place_rates`): the joint rate of
+    the vial's form, packaging and lamp where κ_s is the lamp's alone, else ``products`` (k·κ_s·τ_pkg)."""
+    rate = np.array(products, dtype=np.float64).reshape(-1, 3)
+    for k, facts in enumerate(kappa_facts):
+        if facts is not None:  # a spectral or UV sensor measured the light: its κ_s, the product
+            continue
+        vial = inputs.vials[rows.vial[k]]
+        found = joint.get(vial.drug, vial.form, inputs.locations[rows.location[k]].lamp, rows.packaging[k])
+        if found is not None:
+            rate[k] = (found.best, found.low, found.high)
+    return rate
 
 
 def _tau(catalog: Catalog, packaging: str) -> tuple[float, float, float]:
@@ -295,6 +319,7 @@ def _as_of(
     series: PotencySeries,
     rows: list[RowFacts],
     k_light: Interval,
+    joint: place_rates.JointRates,
     present: dict[tuple[int | None, str | None, str, str], LossRates],
     threshold_percent: float,
 ) -> VialEvaluation:
@@ -310,7 +335,12 @@ def _as_of(
     if stretches.ended(vial.events) is None:
         key = (location, packaging, vial.drug, vial.form)
         if key not in present:  # the same for every vial of a kind in one place
-            present[key] = present_rates(catalog, drug, k_light, where, packaging)
+            joint_now = (
+                None
+                if where is None or packaging is None
+                else joint.get(vial.drug, vial.form, where.lamp, packaging)
+            )
+            present[key] = present_rates(catalog, drug, k_light, where, packaging, joint_now)
         ttt = time_to_threshold(form, percent, present[key], reconstituted, reference, threshold_percent)
     return VialEvaluation(
         vial_id=vial.id,

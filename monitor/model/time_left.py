@@ -83,13 +83,26 @@ def present_rates(
     k_light: Interval,
     location: LocationInputs | None,
     packaging: str | None,
+    joint: Interval | None = None,
 ) -> LossRates:
-    """The loss rate per hour now, best and at the low bound's corners, where the vial is."""
+    """The loss rate per hour now, best and at the low bound's corners, where the vial is: the light's
+    rate is ``joint`` (k per lux·h of the form behind the packaging under the lamp,
+    :mod:`monitor.model.place_rates`) unless a sensor measured κ_s, else k_light·κ_s·τ_pkg."""
     rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
     if location is not None and packaging is not None:
         light, temp = location.light, location.temperature
-        kappa = current_kappa(catalog, location)
+        measured = latest_measured_kappa(catalog, location)
+        kappa = measured_kappa.lamp_kappa(catalog, location.lamp) if measured is None else measured.kappa
         tau = catalog.packaging_state(packaging).tau
+        light_rate = (
+            joint
+            if joint is not None and measured is None
+            else Interval(
+                k_light.best * kappa.best * tau.value,
+                k_light.low * kappa.low * tau.lowest,
+                k_light.high * kappa.high * tau.highest,
+            )
+        )
         lux_now = None if light is None else light.latest
         celsius_now = None if temp is None else temp.latest_celsius
         g = 1.0
@@ -107,8 +120,8 @@ def present_rates(
             lux_high = lux_now.lux + light.calibration_uncertainty_lux
             if lux_now.saturated:  # only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
-            rate_best += k_light.best * kappa.best * tau.value * g * lux_now.lux
-            rate_low += k_light.high * kappa.high * tau.highest * g * lux_high
+            rate_best += light_rate.best * g * lux_now.lux
+            rate_low += light_rate.high * g * lux_high
     return LossRates(rate_best, rate_low)
 
 

@@ -17,6 +17,7 @@ from monitor.batch import Batch, LightReading, SensorFault
 from monitor.config import ScenarioConfig, Settings
 from monitor.engine import Engine
 from monitor.exposure import vial_potency
+from monitor.model.place_rates import JointRates
 from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, alerts, readings, sites
@@ -103,12 +104,14 @@ def test_door_left_open_fires_light_then_potency_alerts(
     carton = vial_store.by_key(conn, "roze-0001")
     assert carton is not None
     # 25 min of 600 lx reached the fridge (250 lx·h); the carton passes 1.4 % of what the drug absorbs
-    # (board is not opaque: spectral_model.toml, J Food Prot 1983), so Rozebalamin loses about 0.01 %.
-    tau = catalog.packaging_state("in-carton").tau.value
-    rate = catalog.form("mecobalamin", "rozebalamin-25mg").light_rate_per_lux_hour
+    # (board is not opaque: spectral_model.toml, J Food Prot 1983), so Rozebalamin loses about 0.01 %,
+    # at the joint rate of its form in its carton under the fridge's lamp (monitor.model.place_rates).
+    p = vial_potency(conn, catalog, carton)
+    assert p.lamp is not None
+    rate = JointRates(catalog).get("mecobalamin", "rozebalamin-25mg", p.lamp, "in-carton")
     assert rate is not None
-    expected = 100.0 * math.exp(-rate.value * tau * 250.0)
-    assert vial_potency(conn, catalog, carton).percent == pytest.approx(expected, abs=1e-3)
+    expected = 100.0 * math.exp(-rate.best * 250.0)
+    assert p.percent == pytest.approx(expected, abs=1e-3)
     assert expected < 100.0 - 5e-3
 
 

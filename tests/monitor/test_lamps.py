@@ -110,8 +110,14 @@ def test_location_lamp_scales_the_effective_dose(
     tau = catalog.packaging["infusion-container"].tau.value
     assert p.effective_lux_hours == pytest.approx(kappa * tau * 500.0, rel=1e-3)
     drug = catalog.drug("mecobalamin")
-    k = kinetics.photolysis_rate_per_lux_hour(drug, drug.forms["dilute-infusion"])
-    assert p.percent == pytest.approx(100 * math.exp(-k * kappa * tau * 500.0), rel=1e-3)
+    joint = catalog.light_rate(
+        "mecobalamin",
+        drug.forms["dilute-infusion"],
+        catalog.lamp(lamp),
+        catalog.packaging["infusion-container"],
+    )
+    assert joint is not None
+    assert p.percent == pytest.approx(100 * math.exp(-joint.best * 500.0), rel=1e-3)
 
 
 def test_unknown_lamp_in_config_names_the_key(tmp_path: Path) -> None:

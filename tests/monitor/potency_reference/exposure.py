@@ -183,8 +183,21 @@ def _dose(
     return data_bounds.dose_range(site.conn, light, worst, start, end, notes)
 
 
+def _joint(
+    catalog: Catalog, vial: VialRecord, site: SiteView, location_id: int, packaging: str, kappa: Interval
+) -> Interval | None:
+    """The joint rate where κ_s is the configured lamp's alone (nothing measured it), else None."""
+    lamp = site.light(location_id).lamp
+    if kappa != interval_of(catalog.lamp(lamp).kappa):
+        return None
+    r = catalog.light_rate(
+        vial.drug, catalog.form(vial.drug, vial.form), catalog.lamp(lamp), catalog.packaging_state(packaging)
+    )
+    return None if r is None else Interval(r.best, r.low, r.high)
+
+
 def segment_ranges(
-    site: SiteView, catalog: Catalog, drug: DrugModel, spans: list[Span], notes: list[str]
+    site: SiteView, catalog: Catalog, vial: VialRecord, drug: DrugModel, spans: list[Span], notes: list[str]
 ) -> list[bounds.SegmentRange]:
     out: list[bounds.SegmentRange] = []
     for span in spans:
@@ -211,7 +224,10 @@ def segment_ranges(
         thermal = data_bounds.thermal_range(
             drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes
         )
-        out.append(bounds.SegmentRange(segment, interval_of(tau), kappa, dose, unbounded, thermal))
+        joint = _joint(catalog, vial, site, span.location_id, span.packaging, kappa)
+        out.append(
+            bounds.SegmentRange(segment, interval_of(tau), kappa, dose, unbounded, thermal, light_rate=joint)
+        )
     return out
 
 
@@ -252,8 +268,15 @@ def _time_to_threshold(
             lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
             if lux_now[2]:  # saturated: only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
-            rate_best += k_light.best * kappa.best * tau.value * g * lux_now[1]
-            rate_low += k_light.high * kappa.high * tau.highest * g * lux_high
+            joint = _joint(catalog, vial, site, location_id, packaging, kappa)
+            if joint is None:
+                joint = Interval(
+                    k_light.best * kappa.best * tau.value,
+                    k_light.low * kappa.low * tau.lowest,
+                    k_light.high * kappa.high * tau.highest,
+                )
+            rate_best += joint.best * g * lux_now[1]
+            rate_low += joint.high * g * lux_high
     hours_best = bounds.hours_to_threshold(percent.best, threshold_percent, rate_best)
     hours_low = bounds.hours_to_threshold(percent.low, threshold_percent, rate_low)
     deadline = None
@@ -269,6 +292,7 @@ def _time_to_threshold(
 def _silence(
     site: SiteView,
     catalog: Catalog,
+    vial: VialRecord,
     events: list[VialEvent],
     when: float,
     now: float,
@@ -285,11 +309,12 @@ def _silence(
         if dose.high <= 0 and not unbounded:
             continue
         tau = catalog.packaging_state(span.packaging).tau
-        kappa = catalog.lamp(site.light(span.location_id).lamp).kappa
-        segment = kinetics.ExposureSegment(start, span.end, tau.value, 0.0, 0.0, kappa.value)
+        kappa = interval_of(catalog.lamp(site.light(span.location_id).lamp).kappa)
+        segment = kinetics.ExposureSegment(start, span.end, tau.value, 0.0, 0.0, kappa.best)
+        joint = _joint(catalog, vial, site, span.location_id, span.packaging, kappa)
         out.append(
             bounds.SegmentRange(
-                segment, interval_of(tau), interval_of(kappa), Interval(0.0, 0.0, dose.high), unbounded
+                segment, interval_of(tau), kappa, Interval(0.0, 0.0, dose.high), unbounded, light_rate=joint
             )
         )
     return out
@@ -318,9 +343,9 @@ def vial_potency(
     drug = catalog.drug(vial.drug)
     form = catalog.form(vial.drug, vial.form)
     notes: list[str] = []
-    segments = segment_ranges(site, catalog, drug, spans(events, when), notes)
+    segments = segment_ranges(site, catalog, vial, drug, spans(events, when), notes)
     if as_of is None and now is not None and now > when and _ended(events) is None:
-        segments += _silence(site, catalog, events, when, now, notes)
+        segments += _silence(site, catalog, vial, events, when, now, notes)
     slow, fast = kinetics.photolysis_rate_range(drug, form)
     k_light = Interval(kinetics.photolysis_rate_per_lux_hour(drug, form), slow, fast)
     if slow < fast:
