@@ -23,7 +23,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Response
 
-from api.app import create_app
+from api.startup import sqlite_app
 from bench import history
 from bench.harness import Figure, figure, median_time
 from hardware.clock import ManualClock
@@ -55,7 +55,7 @@ def _serve(app: FastAPI) -> Iterator[httpx.Client]:
 
 
 def _app(path: Path, now: float) -> FastAPI:
-    return create_app(history.settings_for(path), ManualClock(now))
+    return sqlite_app(history.settings_for(path), ManualClock(now))
 
 
 def _alternating(calls: list[Callable[[], object]], repeats: int) -> list[float]:
