@@ -9,6 +9,7 @@ import pytest
 from monitor.alerts.rules import default_rules
 from monitor.batch import Batch, LightReading
 from monitor.engine import Engine
+from monitor.model.place_rates import JointRates
 from monitor.model.profiles import Catalog
 from tests.api.conftest import Served
 
@@ -44,10 +45,11 @@ def test_light_lowers_potency_by_packaging(served: Served, catalog: Catalog) -> 
         k: catalog.packaging_state(k).tau.value for k in ("in-carton", "infusion-container", "amber-glass")
     }
     # Board passes a little light (paperboard 3-5.75 % at 800 nm, J Food Prot 1983): 1.4 % of what a thin
-    # solution absorbs, so the carton's Rozebalamin loses 0.02 %, not nothing.
-    roze = catalog.form("mecobalamin", "rozebalamin-25mg").light_rate_per_lux_hour
+    # solution absorbs, so the carton's Rozebalamin loses 0.02 %, not nothing; at the joint rate of its
+    # form in the carton under the unknown lamp (monitor.model.place_rates).
+    roze = JointRates(catalog).get("mecobalamin", "rozebalamin-25mg", "unknown", "in-carton")
     assert roze is not None
-    carton = 100.0 * math.exp(-roze.value * tau["in-carton"] * 500.0)
+    carton = 100.0 * math.exp(-roze.best * 500.0)
     assert by_key["roze-0001"]["potency_percent"] == pytest.approx(carton, abs=1e-4)
     assert 99.97 < carton < 100.0
     assert by_key["infusion-0001"]["effective_lux_hours"] == pytest.approx(
