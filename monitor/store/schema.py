@@ -9,6 +9,7 @@ import sqlite3
 
 from monitor.alerts.vocabulary import ALERT_CLASSES, ALERT_STATES, SEVERITIES, sql_in
 from monitor.errors import SchemaError
+from monitor.store.outbox import MIGRATION as _UPLINK_OUTBOX
 
 # 2: sensor calibration certificates (due date for the overdue alert, uncertainty for the model)
 _SENSOR_CALIBRATION = """
@@ -452,6 +453,7 @@ MIGRATIONS: tuple[str, ...] = (
     _TOKEN_EXPIRY,
     _LIGHT_HOUR_MAXIMA,
     _CLOCKS,
+    _UPLINK_OUTBOX,  # 16: the fleet uplink's outbox (monitor/store/outbox.py)
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
