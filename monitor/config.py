@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from monitor.alerts.rules import RuleThresholds
 from monitor.errors import ConfigError, InvalidRequest
+from monitor.fleet_config import FleetConfig
 from monitor.model.profiles import Catalog, load_catalog
 from monitor.model.quantities import Quantity
 from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
@@ -317,6 +318,7 @@ class Settings(_Strict):
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    fleet: FleetConfig | None = None  # the uplink to central (monitor/fleet_config.py)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:
