@@ -15,7 +15,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fleet.engines.ports import EngineError, free_port, wait_listening
+from fleet.engines.ports import free_port, wait_listening
+from fleet.errors import EngineError
 
 START_TIMEOUT_SECONDS = 20.0
 

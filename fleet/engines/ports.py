@@ -6,9 +6,7 @@ import socket
 import time
 from collections.abc import Callable
 
-
-class EngineError(RuntimeError):
-    """A private server failed to start or stop; the message names it and where its log is."""
+from fleet.errors import EngineError
 
 
 def free_port() -> int:

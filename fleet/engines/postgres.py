@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from fleet.engines.ports import EngineError, free_port
+from fleet.engines.ports import free_port
+from fleet.errors import EngineError
 
 SUPERUSER = "vialguard"
 DATABASE = "vialguard"
