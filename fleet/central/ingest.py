@@ -1,0 +1,227 @@
+"""One batch, one transaction: continue the site's acknowledged point, store idempotently, advance it.
+
+A batch is accepted only from where central stands for its site and epoch (the point, or ``base`` for an
+epoch not seen before): rows at or below the point are ones central already has and are skipped; a batch
+that would leave a hole (its first new row is not point + 1) is refused whole, and the acknowledgement
+says so. Readings are keyed by their natural key (site, sensor, time) and other rows by (site, epoch,
+seq) with the site's own id as a second guard, so even a row sent under two numbers is stored once. The
+point, the site's figures, the readings counter and the alert feed's counter all move in the same
+transaction; the caller publishes the acknowledgement only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from fleet.central.partitions import Partitions
+from fleet.protocol import Ack, Batch, Row
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+# Per kind of site record: the record's field holding the site's never-reused id, and its time.
+_NATURAL_KEY = {"audit": "id", "alert": "event_seq", "vial-event": "id"}
+_SITE_TIME = {"audit": "ts", "alert": "event_ts", "vial-event": "ts", "gap": "start_ts"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    ack: Ack
+    readings_added: int
+    records_added: int
+    alert_changes_added: int
+
+
+def _moment(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
+    recs = [r.record for r in rows if r.record is not None]
+    if not recs:
+        return 0
+    cur = conn.execute(
+        "INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
+        " SELECT %s, u.sensor, to_timestamp(u.ts), u.lux, u.saturated, u.cum, %s"
+        " FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::bool[], %s::float8[])"
+        " AS u(sensor, ts, lux, saturated, cum)"
+        " ON CONFLICT DO NOTHING",
+        (
+            site,
+            received,
+            [str(r["sensor"]) for r in recs],
+            [float(r["ts"]) for r in recs],
+            [_number(r.get("lux")) for r in recs],
+            [bool(r.get("saturated")) for r in recs],
+            [_number(r.get("cum_lux_hours")) for r in recs],
+        ),
+    )
+    return cur.rowcount
+
+
+def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
+    recs = [r.record for r in rows if r.record is not None]
+    if not recs:
+        return 0
+    cur = conn.execute(
+        "INSERT INTO temperature_readings"
+        " (site, sensor, ts, celsius, relative_humidity_percent, cum_equivalent_hours, received_at)"
+        " SELECT %s, u.sensor, to_timestamp(u.ts), u.celsius, u.rh, u.cum, %s"
+        " FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])"
+        " AS u(sensor, ts, celsius, rh, cum)"
+        " ON CONFLICT DO NOTHING",
+        (
+            site,
+            received,
+            [str(r["sensor"]) for r in recs],
+            [float(r["ts"]) for r in recs],
+            [_number(r.get("celsius")) for r in recs],
+            [_number(r.get("relative_humidity_percent")) for r in recs],
+            [_number(r.get("cum_equivalent_hours")) for r in recs],
+        ),
+    )
+    return cur.rowcount
+
+
+def _insert_records(
+    conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
+) -> tuple[int, list[dict[str, Any]]]:
+    """Store the rows that are not readings; returns how many were new and the new alert changes."""
+    recs = [r for r in rows if r.record is not None]
+    if not recs:
+        return 0, []
+    seqs, kinds, keys, times, bodies = [], [], [], [], []
+    for r in recs:
+        assert r.record is not None
+        seqs.append(r.seq)
+        kinds.append(r.kind)
+        key_field = _NATURAL_KEY.get(r.kind)
+        keys.append(None if key_field is None else str(r.record.get(key_field)))
+        time_field = _SITE_TIME.get(r.kind)
+        times.append(None if time_field is None else _number(r.record.get(time_field)))
+        bodies.append(Jsonb(r.record))
+    added = conn.execute(
+        "INSERT INTO site_records (site, epoch, seq, kind, natural_key, site_ts, record, received_at)"
+        " SELECT %s, %s, u.seq, u.kind, u.natural_key, to_timestamp(u.ts), u.record, %s"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::jsonb[])"
+        " AS u(seq, kind, natural_key, ts, record)"
+        " ON CONFLICT DO NOTHING RETURNING seq, kind",
+        (batch.site, batch.epoch, received, seqs, kinds, keys, times, bodies),
+    ).fetchall()
+    new_alert_seqs = {int(seq) for seq, kind in added if kind == "alert"}
+    alerts = [r.record for r in recs if r.seq in new_alert_seqs and r.record is not None]
+    return len(added), alerts
+
+
+def _append_to_alert_feed(
+    conn: Connection, site: str, alerts: list[dict[str, Any]], received: datetime
+) -> int:
+    """Number the alert changes from the feed's counter, moved in this transaction."""
+    if not alerts:
+        return 0
+    row = conn.execute(
+        "UPDATE fleet_counters SET value = value + %s WHERE name = 'alert_feed' RETURNING value",
+        (len(alerts),),
+    ).fetchone()
+    assert row is not None
+    first = int(row[0]) - len(alerts) + 1
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO alert_feed (cursor, site, alert_id, event_seq, record, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (first + i, site, int(a["id"]), int(a["event_seq"]), Jsonb(a), received)
+                for i, a in enumerate(alerts)
+            ],
+        )
+    return len(alerts)
+
+
+def ingest(conn: Connection, partitions: Partitions, batch: Batch, received_ts: float) -> Ingested:
+    """Apply ``batch`` in one transaction (committed on return); the acknowledgement to publish after."""
+    received = _moment(received_ts)
+    try:
+        with conn.transaction():
+            return _ingest(conn, partitions, batch, received)
+    except BaseException:
+        partitions.forget()
+        raise
+
+
+def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: datetime) -> Ingested:
+    conn.execute(
+        "INSERT INTO sites (site, first_seen_at, last_seen_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (batch.site, received, received),
+    )
+    found = conn.execute(
+        "SELECT acked_seq FROM site_epochs WHERE site = %s AND epoch = %s FOR UPDATE",
+        (batch.site, batch.epoch),
+    ).fetchone()
+    if found is None:
+        conn.execute(
+            "INSERT INTO site_epochs (site, epoch, base_seq, acked_seq, acked_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (batch.site, batch.epoch, batch.base, batch.base, received),
+        )
+        point = batch.base
+    else:
+        point = int(found[0])
+    new = [r for r in batch.rows if r.seq > point]
+    refused = None
+    if new and new[0].seq != point + 1:
+        refused, new = new[0].seq, []
+    readings = records = alerts = 0
+    if new:
+        light = [r for r in new if r.kind == "light"]
+        temperature = [r for r in new if r.kind == "temperature"]
+        others = [r for r in new if r.kind not in ("light", "temperature")]
+        for table, rows in (("light_readings", light), ("temperature_readings", temperature)):
+            partitions.ensure(conn, table, (float(r.record["ts"]) for r in rows if r.record is not None))
+        readings = _insert_light(conn, batch.site, light, received)
+        readings += _insert_temperature(conn, batch.site, temperature, received)
+        records, new_alerts = _insert_records(conn, batch, others, received)
+        alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
+        point = new[-1].seq
+        conn.execute(
+            "UPDATE site_epochs SET acked_seq = %s, acked_at = %s WHERE site = %s AND epoch = %s",
+            (point, received, batch.site, batch.epoch),
+        )
+    sent = _moment(batch.sent_ts)
+    oldest = None if batch.backlog_oldest_queued_ts is None else _moment(batch.backlog_oldest_queued_ts)
+    conn.execute(
+        "UPDATE sites SET epoch = %s, last_seen_at = %s, last_sent_at = %s, clock_skew_seconds = %s,"
+        " numbered_through = %s, backlog_oldest_queued_at = %s, readings = readings + %s WHERE site = %s",
+        (
+            batch.epoch,
+            received,
+            sent,
+            (received - sent).total_seconds(),
+            batch.numbered_through,
+            oldest,
+            readings,
+            batch.site,
+        ),
+    )
+    return Ingested(Ack(batch.epoch, point, refused), readings, records, alerts)
+
+
+def set_online(conn: Connection, site: str, online: bool, at_ts: float) -> None:
+    """The site's uplink connected (``online``) or the broker published its last will."""
+    at = _moment(at_ts)
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO sites (site, first_seen_at, last_seen_at, online, online_changed_at)"
+            " VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (site) DO UPDATE SET online = excluded.online,"
+            " online_changed_at = excluded.online_changed_at",
+            (site, at, at, online, at),
+        )
