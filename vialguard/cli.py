@@ -15,13 +15,24 @@ from typing import NoReturn
 
 from monitor.version import version
 from vialguard import exits
-from vialguard.commands import audit, db, firmware, predict, processes, sensors, tokens, vials, webhooks
+from vialguard.commands import (
+    audit,
+    db,
+    firmware,
+    fleet,
+    predict,
+    processes,
+    sensors,
+    tokens,
+    vials,
+    webhooks,
+)
 from vialguard.logs import configure_logging
 
 log = logging.getLogger(__name__)
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
-COMMAND_GROUPS = (processes, sensors, vials, predict, firmware, db, tokens, audit, webhooks)
+COMMAND_GROUPS = (processes, sensors, vials, predict, firmware, db, tokens, audit, webhooks, fleet)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

@@ -1,0 +1,60 @@
+"""``vialguard uplink`` (a site's link to central) and ``vialguard central`` (the fleet's server)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.store import Database
+from vialguard.options import SITE, add_options, clock_from, settings_from
+from vialguard.signals import relay_signals
+
+CENTRAL_PORT = 8100
+
+
+def cmd_uplink(args: argparse.Namespace) -> int:
+    from fleet.uplink.service import Uplink, credentials_of
+
+    settings = settings_from(args)
+    if settings.fleet is None:
+        raise ConfigError("the settings have no [fleet] table (site, mqtt): there is no central to uplink to")
+    clock = clock_from(args)
+    Database(settings.db_path).initialise()
+    base = args.config.parent if args.config is not None else Path.cwd()
+    stop = threading.Event()
+    relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
+    uplink = Uplink(settings.db_path, settings.fleet, credentials_of(settings.fleet, base), clock.wall)
+    uplink.run(stop)
+    return 0
+
+
+def cmd_central(args: argparse.Namespace) -> int:
+    try:
+        from fleet.central.service import run_central
+    except ImportError as exc:  # psycopg: the central extra, never installed on a Pi
+        raise ConfigError(
+            f"central needs the 'central' extra (pip install 'vialguard[central]'): {exc}"
+        ) from exc
+    from fleet.mqtt import Credentials
+
+    credentials = Credentials(args.mqtt_username, args.mqtt_password_file)
+    run_central(args.database, args.mqtt, args.host, args.port, credentials)
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    uplink = sub.add_parser("uplink", help="send this site's rows to the fleet's central over MQTT")
+    add_options(uplink, *SITE, "speed")
+    uplink.set_defaults(func=cmd_uplink)
+    central = sub.add_parser("central", help="the fleet's central: ingest every site into PostgreSQL, serve")
+    central.add_argument("--database", required=True, metavar="URL", help="postgresql://USER@HOST:PORT/DB")
+    central.add_argument("--mqtt", required=True, metavar="URL", help="the broker: mqtt://HOST[:PORT]")
+    central.add_argument("--mqtt-username", metavar="NAME")
+    central.add_argument("--mqtt-password-file", type=Path, metavar="FILE")
+    central.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
+    central.add_argument("--port", type=int, default=CENTRAL_PORT, help=f"API port (default {CENTRAL_PORT})")
+    central.set_defaults(func=cmd_central)
