@@ -37,6 +37,16 @@ class Ingested:
     alert_changes_added: int
 
 
+# A reading's time to the microsecond (timestamptz's resolution), rounded in Python and added as an
+# integer: to_timestamp(float8) rounds after shifting the epoch, one microsecond off now and then.
+_AT_MICROSECOND = "timestamptz 'epoch' + u.ts * interval '1 microsecond'"
+
+
+def microseconds(ts: float) -> int:
+    """A site's time as central keeps it: whole microseconds since the Unix epoch."""
+    return round(ts * 1e6)
+
+
 def _moment(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -51,15 +61,15 @@ def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: da
         return 0
     cur = conn.execute(
         "INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
-        " SELECT %s, u.sensor, to_timestamp(u.ts), u.lux, u.saturated, u.cum, %s"
-        " FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::bool[], %s::float8[])"
+        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.lux, u.saturated, u.cum, %s"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::bool[], %s::float8[])"
         " AS u(sensor, ts, lux, saturated, cum)"
         " ON CONFLICT DO NOTHING",
         (
             site,
             received,
             [str(r["sensor"]) for r in recs],
-            [float(r["ts"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
             [_number(r.get("lux")) for r in recs],
             [bool(r.get("saturated")) for r in recs],
             [_number(r.get("cum_lux_hours")) for r in recs],
@@ -75,15 +85,15 @@ def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], receiv
     cur = conn.execute(
         "INSERT INTO temperature_readings"
         " (site, sensor, ts, celsius, relative_humidity_percent, cum_equivalent_hours, received_at)"
-        " SELECT %s, u.sensor, to_timestamp(u.ts), u.celsius, u.rh, u.cum, %s"
-        " FROM unnest(%s::text[], %s::float8[], %s::float8[], %s::float8[], %s::float8[])"
+        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.celsius, u.rh, u.cum, %s"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::float8[], %s::float8[])"
         " AS u(sensor, ts, celsius, rh, cum)"
         " ON CONFLICT DO NOTHING",
         (
             site,
             received,
             [str(r["sensor"]) for r in recs],
-            [float(r["ts"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
             [_number(r.get("celsius")) for r in recs],
             [_number(r.get("relative_humidity_percent")) for r in recs],
             [_number(r.get("cum_equivalent_hours")) for r in recs],

@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from fleet.engines.ports import free_port, wait_listening
 
 # Quick to notice a lost batch, so the tests' faults heal in seconds rather than the default half-minute.
@@ -105,8 +107,13 @@ class Central:
             after = page[-1]["cursor"]
 
 
-def site_readings(db: Path) -> set[tuple[str, str, float]]:
-    """Every reading a site holds, as (quantity, sensor, ts)."""
+def microseconds(ts: float) -> int:
+    """A time as central keeps it (PostgreSQL's timestamptz): to the microsecond."""
+    return round(ts * 1e6)
+
+
+def site_readings(db: Path) -> set[tuple[str, str, int]]:
+    """Every reading a site holds, as (quantity, sensor, microseconds)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         rows = conn.execute(
@@ -116,7 +123,7 @@ def site_readings(db: Path) -> set[tuple[str, str, float]]:
         ).fetchall()
     finally:
         conn.close()
-    return {(q, k, float(t)) for q, k, t in rows}
+    return {(q, k, microseconds(t)) for q, k, t in rows}
 
 
 def site_count(db: Path, sql: str) -> int:
@@ -135,3 +142,15 @@ def wait_for(condition: Callable[[], bool], timeout_seconds: float, what: str) -
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.25)
+
+
+def central_readings(url: str, site: str) -> list[tuple[str, str, int]]:
+    """Every reading central holds for ``site``, as (quantity, sensor, microseconds), duplicates kept."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT 'light', sensor, extract(epoch FROM ts) FROM light_readings WHERE site = %s"
+            " UNION ALL SELECT 'temperature', sensor, extract(epoch FROM ts) FROM temperature_readings"
+            " WHERE site = %s",
+            (site, site),
+        ).fetchall()
+    return [(q, s, microseconds(float(t))) for q, s, t in rows]
