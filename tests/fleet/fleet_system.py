@@ -35,16 +35,27 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
-def site_config(directory: Path, site: str, mqtt_url: str) -> Path:
-    """The shipped simulated site with a [fleet] table naming ``site`` and the broker."""
+def site_config(
+    directory: Path,
+    site: str,
+    mqtt_url: str,
+    sample_seconds: tuple[float, float] | None = None,
+    fleet_extra: str = "",
+) -> Path:
+    """The shipped simulated site with a [fleet] table naming ``site`` and the broker; ``sample_seconds``
+    (light, temperature) replaces the sensors' intervals, ``fleet_extra`` adds lines to the table."""
     text = resources.files("vialguard").joinpath("data/simulated.toml").read_text(encoding="utf-8")
+    if sample_seconds is not None:
+        text = text.replace("interval_seconds = 1.0", f"interval_seconds = {sample_seconds[0]!r}")
+        text = text.replace("interval_seconds = 10.0", f"interval_seconds = {sample_seconds[1]!r}")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{site}.toml"
     path.write_text(
         text.replace(
             'site_name = "Simulated pharmacy"', f'site_name = "{site}"\ndb_path = "{directory / site}.db"'
         )
-        + FLEET_TABLE.format(site=site, mqtt=mqtt_url),
+        + FLEET_TABLE.format(site=site, mqtt=mqtt_url)
+        + fleet_extra,
         encoding="utf-8",
     )
     return path
