@@ -33,6 +33,13 @@ _NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 _ENABLED = "EXISTS (SELECT 1 FROM uplink_state)"
 
 
+def _real(expr: str) -> str:
+    """A REAL as JSON, bit for bit: SQLite's json_object writes 15 significant digits (1796175627.60382
+    for 1796175627.6038153), which would change an audit row's hashed time on its way to central; 17
+    digits read back as the same double."""
+    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE json(printf('%!.17g', {expr})) END"
+
+
 def _key(table: str, id_expr: str) -> str:
     return f"(SELECT key FROM {table} WHERE id = {id_expr})"
 
@@ -40,16 +47,16 @@ def _key(table: str, id_expr: str) -> str:
 def _gap_json(r: str) -> str:
     return (
         f"json_object('id', {r}.id, 'sensor', {_key('sensors', f'{r}.sensor_id')},"
-        f" 'start_ts', {r}.start_ts, 'end_ts', {r}.end_ts, 'reason', {r}.reason)"
+        f" 'start_ts', {_real(f'{r}.start_ts')}, 'end_ts', {_real(f'{r}.end_ts')}, 'reason', {r}.reason)"
     )
 
 
 def _vial_event_json(r: str) -> str:
     return (
         f"(SELECT json_object('id', {r}.id, 'vial', v.key, 'drug', v.drug, 'form', v.form, 'lot', v.lot,"
-        f" 'expiry', v.expiry, 'initial_potency_percent', v.initial_potency_percent,"
-        f" 'ts', {r}.ts, 'kind', {r}.kind, 'location', {_key('locations', f'{r}.location_id')},"
-        f" 'packaging', {r}.packaging, 'detail', {r}.detail, 'recorded_ts', {r}.recorded_ts)"
+        f" 'expiry', v.expiry, 'initial_potency_percent', {_real('v.initial_potency_percent')},"
+        f" 'ts', {_real(f'{r}.ts')}, 'kind', {r}.kind, 'location', {_key('locations', f'{r}.location_id')},"
+        f" 'packaging', {r}.packaging, 'detail', {r}.detail, 'recorded_ts', {_real(f'{r}.recorded_ts')})"
         f" FROM vials AS v WHERE v.id = {r}.vial_id)"
     )
 
@@ -57,22 +64,23 @@ def _vial_event_json(r: str) -> str:
 def _alert_json(a: str, e: str) -> str:
     """An alert as it stands after its change ``e`` (an alert_events row); an infinite value is null."""
     return (
-        f"json_object('event_seq', {e}.seq, 'event_kind', {e}.kind, 'event_ts', {e}.ts,"
+        f"json_object('event_seq', {e}.seq, 'event_kind', {e}.kind, 'event_ts', {_real(f'{e}.ts')},"
         f" 'event_detail', {e}.detail, 'id', {a}.id, 'fingerprint', {a}.fingerprint, 'rule', {a}.rule,"
         f" 'severity', {a}.severity, 'state', {a}.state, 'alert_class', {a}.alert_class,"
         f" 'location', {_key('locations', f'{a}.location_id')}, 'vial', {_key('vials', f'{a}.vial_id')},"
-        f" 'sensor', {_key('sensors', f'{a}.sensor_id')}, 'started_ts', {a}.started_ts,"
-        f" 'fired_ts', {a}.fired_ts, 'ended_ts', {a}.ended_ts,"
-        f" 'value', CASE WHEN abs({a}.value) < 9e999 THEN {a}.value END,"
-        f" 'worst_value', CASE WHEN abs({a}.worst_value) < 9e999 THEN {a}.worst_value END,"
+        f" 'sensor', {_key('sensors', f'{a}.sensor_id')}, 'started_ts', {_real(f'{a}.started_ts')},"
+        f" 'fired_ts', {_real(f'{a}.fired_ts')}, 'ended_ts', {_real(f'{a}.ended_ts')},"
+        f" 'value', CASE WHEN abs({a}.value) < 9e999 THEN {_real(f'{a}.value')} END,"
+        f" 'worst_value', CASE WHEN abs({a}.worst_value) < 9e999 THEN {_real(f'{a}.worst_value')} END,"
         f" 'message', {a}.message, 'acknowledged_by', {a}.ack_by, 'acknowledgement_comment', {a}.ack_comment,"
-        f" 'ack_ts', {a}.ack_ts, 'escalated_ts', {a}.escalated_ts, 'silence_id', {a}.silence_id)"
+        f" 'ack_ts', {_real(f'{a}.ack_ts')}, 'escalated_ts', {_real(f'{a}.escalated_ts')},"
+        f" 'silence_id', {a}.silence_id)"
     )
 
 
 def _audit_json(r: str) -> str:
     return (
-        f"json_object('id', {r}.id, 'ts', {r}.ts, 'actor', {r}.actor, 'action', {r}.action,"
+        f"json_object('id', {r}.id, 'ts', {_real(f'{r}.ts')}, 'actor', {r}.actor, 'action', {r}.action,"
         f" 'subject', {r}.subject, 'detail', {r}.detail, 'prev_hash', {r}.prev_hash, 'hash', {r}.hash)"
     )
 

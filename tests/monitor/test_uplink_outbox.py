@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hardware.clock import ManualClock
+from monitor.audit import AuditRow, row_hash
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store import Database, audit, outbox, retention
@@ -164,3 +165,21 @@ def test_a_backup_starts_a_new_epoch_when_restored(settings: Settings, tmp_path:
     original = outbox.state(conn)
     assert original is not None
     assert original.epoch is not None
+
+
+def test_an_audit_row_travels_bit_for_bit(settings: Settings) -> None:
+    """The queued copy of an audit row hashes to the row's own hash: its time keeps all 17 digits (SQLite's
+    json_object alone keeps 15), so central can verify the chain with the same code."""
+    _enable(settings)
+    conn = Database(settings.db_path).connect()
+    with transaction(conn):
+        row = audit.append(conn, 1796175627.6038153, "pharmacist", "note", "fridge-1", {"x": 0.1 + 0.2})
+    queued = outbox.pending(conn, 0, 10_000)
+    conn.close()
+    record = next(r.record for r in queued if r.kind == "audit" and r.record and r.record["id"] == row.id)
+    assert record is not None
+    copy = AuditRow(**record)
+    assert copy == row
+    assert row_hash(copy.prev_hash, copy.id, copy.ts, copy.actor, copy.action, copy.subject, copy.detail) == (
+        row.hash
+    )
