@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from fleet.central.audit_chain import Head, extend
 from fleet.central.partitions import Partitions
 from fleet.protocol import Ack, Batch, Row
 
@@ -35,6 +36,7 @@ class Ingested:
     readings_added: int
     records_added: int
     alert_changes_added: int
+    audit_refused: int = 0
 
 
 # A reading's time to the microsecond (timestamptz's resolution), rounded in Python and added as an
@@ -132,6 +134,56 @@ def _insert_records(
     return len(added), alerts
 
 
+def _verify_audit(
+    conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
+) -> tuple[list[Row], int]:
+    """The audit rows that extend the site's pinned chain (to store); the others go to audit_refusals.
+    The head moves in this transaction, under the row lock that orders the site's batches."""
+    audits = [r for r in rows if r.record is not None]
+    if not audits:
+        return [], 0
+    found = conn.execute(
+        "SELECT rows, head_id, head_hash, broken_at_id, problem FROM audit_heads WHERE site = %s FOR UPDATE",
+        (batch.site,),
+    ).fetchone()
+    head = Head() if found is None else Head(int(found[0]), int(found[1]), str(found[2]), found[3], found[4])
+    ids = [r.record.get("id") for r in audits if r.record is not None]
+    held: dict[int, str] = dict(
+        conn.execute(
+            "SELECT natural_key::bigint, record->>'hash' FROM site_records"
+            " WHERE site = %s AND kind = 'audit' AND natural_key = ANY(%s)",
+            (batch.site, [str(i) for i in ids if isinstance(i, int) and i <= head.head_id]),
+        ).fetchall()
+    )
+    extension = extend(head, (r.record for r in audits if r.record is not None), held)
+    new = extension.head
+    if new != head:
+        conn.execute(
+            "INSERT INTO audit_heads (site, rows, head_id, head_hash, broken_at_id, problem, broken_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (site) DO UPDATE SET rows = excluded.rows,"
+            " head_id = excluded.head_id, head_hash = excluded.head_hash,"
+            " broken_at_id = excluded.broken_at_id, problem = excluded.problem,"
+            " broken_at = coalesce(audit_heads.broken_at, excluded.broken_at)",
+            (
+                batch.site,
+                new.rows,
+                new.head_id,
+                new.head_hash,
+                new.broken_at_id,
+                new.problem,
+                None if new.problem is None else received,
+            ),
+        )
+    for refusal in extension.refused:
+        row = audits[refusal.index]
+        conn.execute(
+            "INSERT INTO audit_refusals (site, epoch, seq, row_id, problem, record, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (batch.site, batch.epoch, row.seq, refusal.row_id, refusal.problem, Jsonb(row.record), received),
+        )
+    return [audits[i] for i in extension.accepted], len(extension.refused)
+
+
 def _append_to_alert_feed(
     conn: Connection, site: str, alerts: list[dict[str, Any]], received: datetime
 ) -> int:
@@ -189,11 +241,13 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
     refused = None
     if new and new[0].seq != point + 1:
         refused, new = new[0].seq, []
-    readings = records = alerts = 0
+    readings = records = alerts = refused_audit = 0
     if new:
         light = [r for r in new if r.kind == "light"]
         temperature = [r for r in new if r.kind == "temperature"]
-        others = [r for r in new if r.kind not in ("light", "temperature")]
+        others = [r for r in new if r.kind not in ("light", "temperature", "audit")]
+        audits, refused_audit = _verify_audit(conn, batch, [r for r in new if r.kind == "audit"], received)
+        others = sorted([*others, *audits], key=lambda r: r.seq)
         for table, rows in (("light_readings", light), ("temperature_readings", temperature)):
             partitions.ensure(conn, table, (float(r.record["ts"]) for r in rows if r.record is not None))
         readings = _insert_light(conn, batch.site, light, received)
@@ -221,7 +275,7 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
             batch.site,
         ),
     )
-    return Ingested(Ack(batch.epoch, point, refused), readings, records, alerts)
+    return Ingested(Ack(batch.epoch, point, refused), readings, records, alerts, refused_audit)
 
 
 def set_online(conn: Connection, site: str, online: bool, at_ts: float) -> None:

@@ -10,6 +10,18 @@ import psycopg
 
 
 @dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """The site's audit chain as central verified it: ``head_id``/``head_hash`` are the pinned head."""
+
+    rows: int
+    head_id: int
+    head_hash: str | None
+    intact: bool
+    problem: str | None  # the first refusal, while the chain is broken
+    refused: int  # rows kept apart, unverified
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSummary:
     site: str
     readings: int  # stored here, for the site
@@ -20,6 +32,7 @@ class SiteSummary:
     last_seen_ts: float
     clock_skew_seconds: float | None
     online: bool
+    audit: AuditSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +50,30 @@ def _ts(moment: datetime | None) -> float | None:
 def sites(conn: psycopg.Connection[tuple[Any, ...]]) -> list[SiteSummary]:
     rows = conn.execute(
         "SELECT s.site, s.readings, s.epoch, e.acked_seq, s.numbered_through, s.backlog_oldest_queued_at,"
-        " s.last_seen_at, s.clock_skew_seconds, s.online"
+        " s.last_seen_at, s.clock_skew_seconds, s.online,"
+        " coalesce(h.rows, 0), coalesce(h.head_id, 0), h.head_hash, h.problem,"
+        " (SELECT count(*) FROM audit_refusals AS r WHERE r.site = s.site)"
         " FROM sites AS s LEFT JOIN site_epochs AS e ON e.site = s.site AND e.epoch = s.epoch"
+        " LEFT JOIN audit_heads AS h ON h.site = s.site"
         " ORDER BY s.site"
     ).fetchall()
     out = []
-    for site, readings, epoch, acked, numbered, oldest, seen, skew, online in rows:
+    for (
+        site,
+        readings,
+        epoch,
+        acked,
+        numbered,
+        oldest,
+        seen,
+        skew,
+        online,
+        audit_rows,
+        head_id,
+        head_hash,
+        problem,
+        refused,
+    ) in rows:
         out.append(
             SiteSummary(
                 site=site,
@@ -54,6 +85,9 @@ def sites(conn: psycopg.Connection[tuple[Any, ...]]) -> list[SiteSummary]:
                 last_seen_ts=seen.timestamp(),
                 clock_skew_seconds=skew,
                 online=bool(online),
+                audit=AuditSummary(
+                    int(audit_rows), int(head_id), head_hash, problem is None, problem, int(refused)
+                ),
             )
         )
     return out

@@ -88,6 +88,29 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (site, event_seq)
     );
     """,
+    # 2: each site's audit chain as central verified it (fleet/central/audit_chain.py), and what it refused
+    """
+    CREATE TABLE audit_heads (
+        site text PRIMARY KEY REFERENCES sites(site),
+        rows bigint NOT NULL,  -- rows verified and stored
+        head_id bigint NOT NULL,  -- the last of them: the pinned head
+        head_hash text NOT NULL,
+        broken_at_id bigint,  -- the first refused row (null: not an audit row at all)
+        problem text,  -- null while the chain is intact
+        broken_at timestamptz
+    );
+    -- Refused rows, kept apart as the site sent them: reported, never mixed with the verified chain.
+    CREATE TABLE audit_refusals (
+        site text NOT NULL,
+        epoch text NOT NULL,
+        seq bigint NOT NULL,
+        row_id bigint,
+        problem text NOT NULL,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch, seq)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

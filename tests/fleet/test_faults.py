@@ -350,5 +350,16 @@ def _compare(site: Site, pg: psycopg.Connection[tuple[object, ...]], url: str) -
     ]
     assert all(int(str(base)) < s <= int(str(acked)) for s in seqs)
     assert len(readings) + len(seqs) == int(str(acked)) - int(str(base))
+    # The site's chain verified at central, which pinned the head the site's own check finds.
+    conn = Database(db).connect()
+    try:
+        check = audit_store.check(conn)
+    finally:
+        conn.close()
+    head = pg.execute(
+        "SELECT rows, head_hash, problem FROM audit_heads WHERE site = %s", (site.name,)
+    ).fetchone()
+    assert check.intact
+    assert head == (check.rows, check.head_hash, None)
     print(site.name, counts)  # the figures, shown with -rA or on failure
     return counts
