@@ -38,6 +38,11 @@ class FleetConfig(BaseModel):
     heartbeat_seconds: Annotated[float, Field(gt=0)] = 60.0
     # A row waiting this long for central's acknowledgement raises a system alert at the site.
     backlog_alert_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # Home Assistant's MQTT discovery on the same broker (fleet/uplink/home_assistant.py): off unless asked.
+    home_assistant: bool = False
+    home_assistant_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")] = "homeassistant"
+    # How often the entities' values are published; they expire after three periods without one.
+    home_assistant_seconds: Annotated[float, Field(gt=0)] = 60.0
 
     @property
     def broker(self) -> tuple[str, int, bool]:

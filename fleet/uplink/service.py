@@ -35,6 +35,7 @@ from fleet.protocol import (
     encode_batch,
     status_topic,
 )
+from fleet.uplink.home_assistant import HomeAssistantFeed
 from monitor.fleet_config import FleetConfig
 from monitor.store import Database
 from monitor.store import outbox as outbox_store
@@ -84,8 +85,11 @@ class Uplink:
         site_wall: Callable[[], float],
         real_time: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        home_assistant: HomeAssistantFeed | None = None,
     ) -> None:
         self.fleet = fleet
+        self.home_assistant = home_assistant
+        self.next_home_assistant = 0.0
         self.site = fleet.site
         self.credentials = credentials
         self.site_wall = site_wall
@@ -188,6 +192,9 @@ class Uplink:
             client.publish(status_topic(self.site), ONLINE, qos=1, retain=True)
             self._rewind("connected")
             self.last_send = -float("inf")  # ask central where it stands at once
+            if self.home_assistant is not None:
+                self.home_assistant.reconnected()
+                self.next_home_assistant = 0.0
         elif event.kind == "disconnected":
             if self.connected:
                 log.warning("lost the broker %s; rows wait in the outbox", self.fleet.mqtt)
@@ -238,6 +245,9 @@ class Uplink:
             self.next_backlog_check = now + min(BACKLOG_CHECK_SECONDS, self.fleet.backlog_alert_seconds / 4)
         if not self.connected:
             return
+        if self.home_assistant is not None and now >= self.next_home_assistant:
+            self.home_assistant.publish(client, self.conn, self.site_wall())
+            self.next_home_assistant = now + self.home_assistant.period_seconds
         if self.sent_through > self.acked and now - self.last_progress > self.fleet.resend_seconds:
             self._rewind(f"no acknowledgement in {self.fleet.resend_seconds:g} s")
         window = self.fleet.window_batches * self.fleet.batch_rows

@@ -17,7 +17,10 @@ CENTRAL_PORT = 8100
 
 
 def cmd_uplink(args: argparse.Namespace) -> int:
+    from fleet.uplink.home_assistant import HomeAssistantFeed
     from fleet.uplink.service import Uplink, credentials_of
+    from monitor.assessment import thresholds_of
+    from monitor.model.profiles import load_catalog
 
     settings = settings_from(args)
     if settings.fleet is None:
@@ -27,7 +30,23 @@ def cmd_uplink(args: argparse.Namespace) -> int:
     base = args.config.parent if args.config is not None else Path.cwd()
     stop = threading.Event()
     relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
-    uplink = Uplink(settings.db_path, settings.fleet, credentials_of(settings.fleet, base), clock.wall)
+    fleet = settings.fleet
+    home_assistant = None
+    if fleet.home_assistant:
+        home_assistant = HomeAssistantFeed(
+            fleet.site,
+            load_catalog(settings.drug_profiles_file),
+            thresholds_of(settings.rules.thresholds()),
+            fleet.home_assistant_prefix,
+            fleet.home_assistant_seconds,
+        )
+    uplink = Uplink(
+        settings.db_path,
+        fleet,
+        credentials_of(fleet, base),
+        clock.wall,
+        home_assistant=home_assistant,
+    )
     uplink.run(stop)
     return 0
 
