@@ -65,6 +65,18 @@ def cmd_central(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fleet_demo(args: argparse.Namespace) -> int:
+    try:
+        from fleet.demo import run_demo
+    except ImportError as exc:
+        raise ConfigError(f"the fleet demo needs the 'central' extra: {exc}") from exc
+    if args.sites < 1:
+        raise ConfigError(f"--sites must be at least 1, got {args.sites}")
+    stop = threading.Event()
+    relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
+    return run_demo(args.sites, args.speed, args.dir, args.port, stop)
+
+
 def add_parsers(sub: Any) -> None:
     uplink = sub.add_parser("uplink", help="send this site's rows to the fleet's central over MQTT")
     add_options(uplink, *SITE, "speed")
@@ -77,3 +89,13 @@ def add_parsers(sub: Any) -> None:
     central.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=CENTRAL_PORT, help=f"API port (default {CENTRAL_PORT})")
     central.set_defaults(func=cmd_central)
+    demo = sub.add_parser(
+        "fleet-demo", help="a private broker, PostgreSQL, central and N simulated sites, supervised"
+    )
+    demo.add_argument("--sites", type=int, default=3, help="simulated sites (default 3)")
+    demo.add_argument("--speed", type=float, default=60.0, help="simulated seconds a second (default 60)")
+    demo.add_argument("--dir", type=Path, default=Path("var/fleet-demo"), help="where its files go")
+    demo.add_argument(
+        "--port", type=int, default=CENTRAL_PORT, help=f"central's port (default {CENTRAL_PORT})"
+    )
+    demo.set_defaults(func=cmd_fleet_demo)
