@@ -23,6 +23,7 @@ import uvicorn
 from fleet.central.api import create_central_app
 from fleet.central.ingest import Connection, ingest, set_online
 from fleet.central.partitions import Partitions
+from fleet.central.retention import drop_before
 from fleet.central.schema import migrate
 from fleet.errors import CentralUnavailable
 from fleet.mqtt import BrokerAddress, Credentials, make_client
@@ -42,6 +43,8 @@ from fleet.protocol import (
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5
+RETENTION_CHECK_SECONDS = 3600.0
+DAY_SECONDS = 86400.0
 
 
 def redacted(url: str) -> str:
@@ -54,14 +57,33 @@ def redacted(url: str) -> str:
 
 
 class Ingester:
-    """Owns central's ingest connection to PostgreSQL: reconnects after a failure, logs the edges."""
+    """Owns central's ingest connection to PostgreSQL: reconnects after a failure, logs the edges.
 
-    def __init__(self, database_url: str, clock: Callable[[], float] = time.time) -> None:
+    With ``keep_days``, it also drops the readings' partitions older than that, at most once every
+    ``RETENTION_CHECK_SECONDS``, between two messages: on the ingest connection and thread, so the
+    partitions it remembers are never ones a drop removed behind its back."""
+
+    def __init__(
+        self, database_url: str, clock: Callable[[], float] = time.time, keep_days: float | None = None
+    ) -> None:
         self.database_url = database_url
         self.clock = clock
+        self.keep_days = keep_days
+        self.next_retention = -float("inf")
         self.conn: Connection | None = None
         self.partitions = Partitions()
         self.down = False
+
+    def retain(self) -> None:
+        """Drop what is older than ``keep_days``, if a pass is due."""
+        now = self.clock()
+        if self.keep_days is None or now < self.next_retention:
+            return
+        dropped = drop_before(self._connection(), now - self.keep_days * DAY_SECONDS)
+        self.partitions.forget()
+        self.next_retention = now + RETENTION_CHECK_SECONDS
+        for d in dropped:
+            log.info("retention: dropped %s (%d readings)", d.partition, d.readings)
 
     def _connection(self) -> Connection:
         if self.conn is None or self.conn.closed:
@@ -92,6 +114,7 @@ class Ingester:
                 if site != CENTRAL and message.payload in (ONLINE, OFFLINE):
                     set_online(self._connection(), site, message.payload == ONLINE, self.clock())
                 return
+            self.retain()
             batch = decode_batch(bytes(message.payload), site)
             done = ingest(self._connection(), self.partitions, batch, self.clock())
         except ProtocolError as exc:
@@ -121,9 +144,10 @@ def run_central(
     port: int,
     credentials: Credentials | None = None,
     ready: Callable[[], None] | None = None,
+    keep_days: float | None = None,
 ) -> None:
     """Migrate, subscribe, serve until SIGINT or SIGTERM (uvicorn's own handlers end the serve)."""
-    ingester = Ingester(database_url)
+    ingester = Ingester(database_url, keep_days=keep_days)
     ingester.migrate()
     address = BrokerAddress.from_url(mqtt_url)
     client = make_client("vialguard-central", status_topic(CENTRAL), credentials or Credentials(), address)

@@ -61,7 +61,9 @@ def cmd_central(args: argparse.Namespace) -> int:
     from fleet.mqtt import Credentials
 
     credentials = Credentials(args.mqtt_username, args.mqtt_password_file)
-    run_central(args.database, args.mqtt, args.host, args.port, credentials)
+    if args.keep_days is not None and args.keep_days <= 0:
+        raise ConfigError(f"--keep-days must be positive, got {args.keep_days}")
+    run_central(args.database, args.mqtt, args.host, args.port, credentials, keep_days=args.keep_days)
     return 0
 
 
@@ -88,6 +90,12 @@ def add_parsers(sub: Any) -> None:
     central.add_argument("--mqtt-password-file", type=Path, metavar="FILE")
     central.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=CENTRAL_PORT, help=f"API port (default {CENTRAL_PORT})")
+    central.add_argument(
+        "--keep-days",
+        type=float,
+        metavar="DAYS",
+        help="drop readings' monthly partitions once their month ended this long ago (default: keep all)",
+    )
     central.set_defaults(func=cmd_central)
     demo = sub.add_parser(
         "fleet-demo", help="a private broker, PostgreSQL, central and N simulated sites, supervised"
