@@ -40,6 +40,9 @@ class PrivateMosquitto:
     port: int = field(default_factory=free_port)
     persistence: bool = False
     autosave_seconds: int = 1
+    # Both given: users by password and the ACL (deploy/mosquitto/vialguard.acl); else anyone, anything.
+    password_file: Path | None = None
+    acl_file: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -53,7 +56,7 @@ class PrivateMosquitto:
     def config_text(self) -> str:
         lines = [
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'false' if self.password_file else 'true'}",
             f"user {pwd.getpwuid(os.geteuid()).pw_name}",
             f"log_dest file {self.log_path}",
             "log_type error",
@@ -61,6 +64,10 @@ class PrivateMosquitto:
             "log_type notice",
             f"persistence {'true' if self.persistence else 'false'}",
         ]
+        if self.password_file is not None:
+            lines.append(f"password_file {self.password_file}")
+        if self.acl_file is not None:
+            lines.append(f"acl_file {self.acl_file}")
         if self.persistence:
             lines += [f"persistence_location {self.directory}/", f"autosave_interval {self.autosave_seconds}"]
         return "\n".join(lines) + "\n"
