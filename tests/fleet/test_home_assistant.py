@@ -50,8 +50,8 @@ class Retained:
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.messages[message.topic] = message
+        with self.lock:  # the first per topic: the retained one, sent on subscribing before any new one
+            self.messages.setdefault(message.topic, message)
 
     def get(self, topic: str) -> mqtt.MQTTMessage | None:
         with self.lock:
