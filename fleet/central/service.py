@@ -1,15 +1,19 @@
-"""``vialguard central``: subscribe to every site's batches, ingest each in one transaction, acknowledge
+"""``vialguard central``: subscribe to every site's batches, ingest them in transactions, acknowledge
 after the commit, serve the API.
 
-Batches are ingested in paho's network thread, inside the message callback: paho sends the broker its
-PUBACK only once the callback returns, so a central killed mid-transaction leaves the message
-unacknowledged at the broker too. Whatever is lost anyway (a broker killed, PostgreSQL down) the site
-sends again: central's acknowledgement, not the broker's, is what lets a site delete a row.
+Paho's network thread only queues each message; one worker thread takes whatever has arrived (a group)
+and ingests it in one transaction, each batch as if alone, then publishes the acknowledgements and only
+then acknowledges the messages to the broker (paho's manual acknowledgement), so a central killed
+mid-transaction leaves them unacknowledged at the broker too. Whatever is lost anyway (a broker killed,
+PostgreSQL down) the site sends again: central's acknowledgement, not the broker's, is what lets a site
+delete a row. One commit for a group rather than for each batch is what lets central keep up when
+every site sends often (``bench/bench_fleet_load.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import urllib.parse
@@ -21,7 +25,7 @@ import psycopg
 import uvicorn
 
 from fleet.central.api import create_central_app
-from fleet.central.ingest import Connection, ingest, set_online
+from fleet.central.ingest import Connection, ingest_group, set_online
 from fleet.central.partitions import Partitions
 from fleet.central.retention import drop_before
 from fleet.central.schema import migrate
@@ -32,6 +36,7 @@ from fleet.protocol import (
     OFFLINE,
     ONLINE,
     TOPIC_ROOT,
+    Batch,
     ProtocolError,
     ack_topic,
     decode_batch,
@@ -44,6 +49,9 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_SECONDS = 5
 RETENTION_CHECK_SECONDS = 3600.0
+# Messages handled in one transaction at most; the broker's in-flight window to central (Mosquitto's
+# max_inflight_messages, 20 by default) usually bounds a group first.
+GROUP_MAX = 200
 DAY_SECONDS = 86400.0
 
 
@@ -73,6 +81,7 @@ class Ingester:
         self.conn: Connection | None = None
         self.partitions = Partitions()
         self.down = False
+        self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
 
     def retain(self) -> None:
         """Drop what is older than ``keep_days``, if a pass is due."""
@@ -105,23 +114,51 @@ class Ingester:
         )
 
     def on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """Paho's network thread: queue the message for :meth:`work` (acknowledged to the broker there)."""
+        self.inbox.put(message)
+
+    def work(self, client: mqtt.Client, stop: threading.Event) -> None:
+        """Take what has arrived, up to ``GROUP_MAX`` messages, handle it, then acknowledge each message to
+        the broker (manual acknowledgement: only once its batch is committed, or given up)."""
+        while not stop.is_set():
+            try:
+                group = [self.inbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while len(group) < GROUP_MAX:
+                try:
+                    group.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self.handle(client, group)
+            finally:
+                for message in group:
+                    client.ack(message.mid, message.qos)
+
+    def handle(self, client: mqtt.Client, messages: list[mqtt.MQTTMessage]) -> None:
+        """Status changes, then every batch in one transaction; the acknowledgements after its commit."""
+        batches: list[Batch] = []
+        statuses: list[tuple[str, bool]] = []
+        for message in messages:
+            try:
+                site = site_of(message.topic)
+                if message.topic == status_topic(site):
+                    if site != CENTRAL and message.payload in (ONLINE, OFFLINE):
+                        statuses.append((site, message.payload == ONLINE))
+                    continue
+                batches.append(decode_batch(bytes(message.payload), site))
+            except ProtocolError as exc:
+                log.warning("ignored a message on %s: %s", message.topic, exc)
         try:
-            site = site_of(message.topic)
-        except ProtocolError:
-            return
-        try:
-            if message.topic == status_topic(site):
-                if site != CENTRAL and message.payload in (ONLINE, OFFLINE):
-                    set_online(self._connection(), site, message.payload == ONLINE, self.clock())
+            for site, online in statuses:
+                set_online(self._connection(), site, online, self.clock())
+            if not batches:
                 return
             self.retain()
-            batch = decode_batch(bytes(message.payload), site)
-            done = ingest(self._connection(), self.partitions, batch, self.clock())
-        except ProtocolError as exc:
-            log.warning("ignored a message on %s: %s", message.topic, exc)
-            return
+            done = ingest_group(self._connection(), self.partitions, batches, self.clock())
         except psycopg.Error as exc:
-            # The batch is dropped unacknowledged; its site sends it again. Reconnect on the next one.
+            # The batches are dropped unacknowledged; their sites send them again. Reconnect next time.
             if not self.down:
                 log.error(  # noqa: TRY400  # a lost connection: its traceback says nothing more
                     "central's database failed (batches wait at their sites): %s", exc
@@ -134,7 +171,8 @@ class Ingester:
         if self.down:
             log.info("central's database is back")
             self.down = False
-        client.publish(ack_topic(site), encode_ack(done.ack), qos=1, retain=True)
+        for batch, ingested in zip(batches, done, strict=True):
+            client.publish(ack_topic(batch.site), encode_ack(ingested.ack), qos=1, retain=True)
 
 
 def run_central(
@@ -151,6 +189,7 @@ def run_central(
     ingester.migrate()
     address = BrokerAddress.from_url(mqtt_url)
     client = make_client("vialguard-central", status_topic(CENTRAL), credentials or Credentials(), address)
+    client.manual_ack_set(True)  # the worker acknowledges each message once its batch is committed
     connected = threading.Event()
 
     def on_connect(c: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -167,6 +206,9 @@ def run_central(
     client.on_connect = on_connect
     client.on_message = ingester.on_message
     client.connect_async(address.host, address.port, keepalive=30)
+    stop = threading.Event()
+    worker = threading.Thread(target=ingester.work, args=(client, stop), name="ingest", daemon=True)
+    worker.start()
     client.loop_start()
     server = uvicorn.Server(
         uvicorn.Config(create_central_app(database_url), host=host, port=port, log_level="warning")
@@ -177,6 +219,8 @@ def run_central(
     try:
         server.run()
     finally:
+        stop.set()
+        worker.join(10.0)
         client.publish(status_topic(CENTRAL), OFFLINE, qos=1, retain=True).wait_for_publish(2.0)
         client.disconnect()
         client.loop_stop()

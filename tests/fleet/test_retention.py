@@ -70,7 +70,7 @@ def test_central_drops_on_its_ingest_thread_when_due(postgres: str) -> None:
     def deliver(b: Batch) -> None:
         message = mqtt.MQTTMessage(topic=batch_topic(SITE).encode())
         message.payload = encode_batch(b)
-        ingester.on_message(client, None, message)
+        ingester.handle(client, [message])
 
     deliver(batch(1, [ts(2026, 1), ts(2026, 3), ts(2026, 5)]))
     with psycopg.connect(postgres) as conn:
