@@ -47,8 +47,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Debian packages the tests use: Chromium (browser test), poppler-utils (PDF reports) and prometheus
-# (promtool and a real server for the metrics tests); only if missing.
+# Debian packages the tests use: Chromium (browser test), poppler-utils (PDF reports), prometheus
+# (promtool and a real server for the metrics tests), and the fleet's mosquitto and postgresql; only if
+# missing.
 system-deps:
 	./scripts/system-deps.sh
 

@@ -34,11 +34,13 @@ def test_importing_monitor_pulls_in_no_io_library() -> None:
         ("monitor", set()),
         ("firmware_bridge", {"monitor", "hardware"}),
         ("api", {"monitor", "hardware"}),
+        ("fleet", {"monitor", "hardware"}),
     ],
 )
 def test_packages_import_only_downstream(package: str, may_import: set[str]) -> None:
-    """hardware and monitor import nothing of ours; api and firmware_bridge only monitor and hardware."""
-    ours = {"hardware", "monitor", "firmware_bridge", "api", "vialguard"}
+    """hardware and monitor import nothing of ours; api, firmware_bridge and fleet only monitor and
+    hardware."""
+    ours = {"hardware", "monitor", "firmware_bridge", "api", "fleet", "vialguard"}
     offending = []
     for path in (ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -54,7 +56,7 @@ def test_packages_import_only_downstream(package: str, may_import: set[str]) -> 
     assert offending == []
 
 
-OURS = ("hardware", "monitor", "firmware_bridge", "api", "vialguard")
+OURS = ("hardware", "monitor", "firmware_bridge", "api", "fleet", "vialguard")
 # The pure core: numbers in, numbers out. No connection, no store, no clock.
 PURE_PACKAGES = ("monitor/model", "monitor/alerts")
 
@@ -200,3 +202,35 @@ def test_the_api_reaches_the_store_only_through_its_interface() -> None:
 def test_the_interface_rule_tells_the_store_from_its_ports(name: str, past: bool) -> None:
     """The rule catches every way of naming SQLite or the store's modules, and lets the ports through."""
     assert _reaches_past_the_interface(name) is past
+
+
+def test_uplink_and_central_share_only_the_protocol() -> None:
+    """The Pi's uplink never reaches central's code; central never reaches the uplink's."""
+    graph = _imports()
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [m for m in graph if m.startswith(start)]
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo += graph[m]
+        return seen
+
+    assert {m for m in reach("fleet.uplink") if m.startswith("fleet.central")} == set()
+    assert {m for m in reach("fleet.central") if m.startswith("fleet.uplink")} == set()
+
+
+def test_importing_the_uplink_pulls_in_no_database_driver() -> None:
+    """`fleet.uplink` runs on the Pi: importing it loads neither psycopg nor fastapi."""
+    code = (
+        "import pkgutil, importlib, sys, fleet.uplink\n"
+        "for m in pkgutil.walk_packages(fleet.uplink.__path__, 'fleet.uplink.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert [m for m in loaded.stdout.split() if m.split(".")[0] in ("psycopg", "fastapi")] == []

@@ -19,6 +19,7 @@ from vialguard.commands import (
     audit,
     db,
     firmware,
+    fleet,
     predict,
     processes,
     sensors,
@@ -32,7 +33,7 @@ from vialguard.logs import configure_logging
 log = logging.getLogger(__name__)
 
 # Each group registers its subcommands; see vialguard/commands/__init__.py.
-COMMAND_GROUPS = (processes, sensors, vials, predict, validate, firmware, db, tokens, audit, webhooks)
+COMMAND_GROUPS = (processes, sensors, vials, predict, validate, firmware, db, tokens, audit, webhooks, fleet)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 

@@ -10,7 +10,8 @@ The default simulated configuration ships in the ``vialguard`` package (``vialgu
 
 One module per part of the file: :mod:`~monitor.config.site` (locations, sensors, vials),
 :mod:`~monitor.config.alerting` (rules, alerts), :mod:`~monitor.config.simulation`,
-:mod:`~monitor.config.services` (bridge, serial sources, API, webhooks), on the strict base and key types of
+:mod:`~monitor.config.services` (bridge, serial sources, API, webhooks), :mod:`~monitor.config.fleet` (the
+uplink to central), on the strict base and key types of
 :mod:`~monitor.config.fields`; :mod:`~monitor.config.settings` holds the whole and loads it.
 """
 

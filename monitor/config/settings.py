@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from monitor.config.alerting import AlertsConfig, RulesConfig
 from monitor.config.fields import StrictModel
+from monitor.config.fleet import FleetConfig
 from monitor.config.services import ApiConfig, BridgeConfig, WebhookConfig
 from monitor.config.simulation import SimulationConfig
 from monitor.config.site import LocationConfig, SensorConfig, VialConfig
@@ -33,6 +34,7 @@ class Settings(StrictModel):
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    fleet: FleetConfig | None = None  # the uplink to central (monitor/config/fleet.py)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Self:

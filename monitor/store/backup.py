@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 
 from monitor.errors import StoreError
+from monitor.store.outbox import forget_epoch
 
 PAGES_PER_STEP = 256  # 1 MiB at 4 KiB pages: the bridge waits at most one step for the write lock
 
@@ -41,6 +42,8 @@ def _copy(source: sqlite3.Connection, partial: Path) -> str:
     target = sqlite3.connect(partial, isolation_level=None)
     try:
         source.backup(target, pages=PAGES_PER_STEP, sleep=0.01)
+        # A restored copy must never send numbers its original has sent since under the same epoch.
+        forget_epoch(target)
         # One self-contained file: no -wal beside it to forget when the backup is carried away.
         target.execute("PRAGMA journal_mode = DELETE")
         return str(target.execute("PRAGMA integrity_check").fetchone()[0])

@@ -8,6 +8,7 @@ the minute's last reading exactly as it was stored, and ``dose``, the exact incr
 row. The ledger stays exact at every minute's last reading, and the raw readings after the cut continue
 from the last aggregate unchanged; inside an aggregated minute the ledger is read as its value at the
 previous minute's last reading (short of the truth by at most that minute's dose). Recorded gaps are kept.
+Readings still queued for the fleet's central (monitor/store/outbox.py) are kept until it acknowledges them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import astuple, dataclass
 import numpy as np
 
 from monitor.store.database import transaction
+from monitor.store.outbox import oldest_queued_reading_ts
 from monitor.store.readings import _TABLES
 from monitor.store.sites import SensorRecord, list_sensors
 
@@ -114,6 +116,11 @@ def downsample_sensor(conn: sqlite3.Connection, sensor: SensorRecord, before_ts:
     replaced = 0
     while True:
         with transaction(conn):
+            # The outbox refers to queued readings without copying them: the minute of the oldest one, and
+            # every reading after it, stay raw until central has them.
+            queued = oldest_queued_reading_ts(conn, sensor.id)
+            if queued is not None:
+                cutoff = min(cutoff, math.floor(queued / MINUTE_SECONDS) * MINUTE_SECONDS)
             first = conn.execute(
                 f"SELECT ts FROM {table} WHERE sensor_id = ? AND ts < ? ORDER BY ts LIMIT 1",
                 (sensor.id, cutoff),

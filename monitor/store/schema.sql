@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 16;
+PRAGMA user_version = 17;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -63,6 +63,11 @@ CREATE TRIGGER alert_change_to_outbox AFTER UPDATE OF seq ON alerts
         FROM alert_events AS e WHERE e.seq = NEW.seq;
     END;
 
+CREATE TRIGGER alert_change_to_uplink AFTER UPDATE OF seq ON alerts WHEN NEW.seq > OLD.seq AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('alert', (SELECT json_object('event_seq', e.seq, 'event_kind', e.kind, 'event_ts', CASE WHEN e.ts IS NULL THEN NULL ELSE json(printf('%!.17g', e.ts)) END, 'event_detail', e.detail, 'id', NEW.id, 'fingerprint', NEW.fingerprint, 'rule', NEW.rule, 'severity', NEW.severity, 'state', NEW.state, 'alert_class', NEW.alert_class, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'vial', (SELECT key FROM vials WHERE id = NEW.vial_id), 'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id), 'started_ts', CASE WHEN NEW.started_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.started_ts)) END, 'fired_ts', CASE WHEN NEW.fired_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.fired_ts)) END, 'ended_ts', CASE WHEN NEW.ended_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ended_ts)) END, 'value', CASE WHEN abs(NEW.value) < 9e999 THEN CASE WHEN NEW.value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.value)) END END, 'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN CASE WHEN NEW.worst_value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.worst_value)) END END, 'message', NEW.message, 'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment, 'ack_ts', CASE WHEN NEW.ack_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ack_ts)) END, 'escalated_ts', CASE WHEN NEW.escalated_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.escalated_ts)) END, 'silence_id', NEW.silence_id) FROM alert_events AS e WHERE e.seq = NEW.seq), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
 CREATE TABLE api_tokens (
         id INTEGER PRIMARY KEY,
         token_id TEXT NOT NULL UNIQUE,
@@ -86,6 +91,11 @@ CREATE TABLE audit_log (
         hash TEXT NOT NULL
     );
 
+CREATE TRIGGER audit_row_to_uplink AFTER INSERT ON audit_log WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('audit', json_object('id', NEW.id, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'actor', NEW.actor, 'action', NEW.action, 'subject', NEW.subject, 'detail', NEW.detail, 'prev_hash', NEW.prev_hash, 'hash', NEW.hash), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
 CREATE TABLE bridge_runs (
         id INTEGER PRIMARY KEY,
         pid INTEGER NOT NULL,
@@ -102,6 +112,16 @@ CREATE TABLE gaps (
     );
 
 CREATE INDEX gaps_by_sensor ON gaps(sensor_id, start_ts);
+
+CREATE TRIGGER gap_removal_to_uplink AFTER DELETE ON gaps WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('gap-removed', json_object('id', OLD.id), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER gap_to_uplink AFTER INSERT ON gaps WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('gap', json_object('id', NEW.id, 'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id), 'start_ts', CASE WHEN NEW.start_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.start_ts)) END, 'end_ts', CASE WHEN NEW.end_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.end_ts)) END, 'reason', NEW.reason), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE heartbeat (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -133,6 +153,12 @@ CREATE TABLE light_readings (
     ) WITHOUT ROWID;
 
 CREATE INDEX light_readings_saturated ON light_readings(sensor_id, ts) WHERE saturated = 1;
+
+CREATE TRIGGER light_reading_to_uplink AFTER INSERT ON light_readings WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, sensor_id, ts, queued_ts)
+        VALUES ('light', NEW.sensor_id, NEW.ts, ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE locations (
         id INTEGER PRIMARY KEY,
@@ -276,6 +302,30 @@ CREATE TABLE temperature_readings (
         PRIMARY KEY (sensor_id, ts)
     ) WITHOUT ROWID;
 
+CREATE TRIGGER temperature_reading_to_uplink AFTER INSERT ON temperature_readings WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, sensor_id, ts, queued_ts)
+        VALUES ('temperature', NEW.sensor_id, NEW.ts, ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TABLE uplink_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        sensor_id INTEGER,
+        ts REAL,
+        body TEXT,
+        queued_ts REAL NOT NULL
+    );
+
+CREATE TABLE uplink_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        site TEXT NOT NULL,
+        epoch TEXT,  -- null: draw a new one before sending (a database restored from a backup)
+        epoch_base_seq INTEGER NOT NULL,  -- the last seq numbered before this epoch began
+        acked_seq INTEGER NOT NULL,  -- central's cumulative acknowledgement, in this epoch
+        acked_ts REAL  -- real time of the last advance
+    );
+
 CREATE TABLE vial_events (
         id INTEGER PRIMARY KEY,
         vial_id INTEGER NOT NULL REFERENCES vials(id),
@@ -288,6 +338,11 @@ CREATE TABLE vial_events (
     );
 
 CREATE INDEX vial_events_by_vial ON vial_events(vial_id, ts);
+
+CREATE TRIGGER vial_event_to_uplink AFTER INSERT ON vial_events WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial-event', (SELECT json_object('id', NEW.id, 'vial', v.key, 'drug', v.drug, 'form', v.form, 'lot', v.lot, 'expiry', v.expiry, 'initial_potency_percent', CASE WHEN v.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', v.initial_potency_percent)) END, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'kind', NEW.kind, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'packaging', NEW.packaging, 'detail', NEW.detail, 'recorded_ts', CASE WHEN NEW.recorded_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.recorded_ts)) END) FROM vials AS v WHERE v.id = NEW.vial_id), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE vials (
         id INTEGER PRIMARY KEY,

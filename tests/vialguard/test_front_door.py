@@ -58,7 +58,7 @@ def test_every_help_renders_with_the_exit_statuses(
 
 def test_the_tree_has_every_command() -> None:
     """The walk reaches every command (so the parametrised help test covers them all)."""
-    assert len(LEAVES) == 19
+    assert len(LEAVES) == 22
     assert ("db", "check") in LEAVES
     assert ("predict",) in LEAVES
 
@@ -94,9 +94,21 @@ OFFERS: dict[tuple[str, ...], set[str]] = {
     ("token", "revoke"): SITE | {"--json"},
     ("audit", "verify"): SITE | {"--json"},
     ("audit", "list"): SITE | {"--json"},
+    ("uplink",): SITE | {"--speed"},  # --speed: the simulated clock `vialguard run` hands its children
+    ("central",): {"--host", "--port"},  # its data are in PostgreSQL: no --config, --db
+    ("fleet-demo",): {"--speed", "--port"},  # its own sites' settings: no --config, --db
 }
 # Commands that run until stopped print no result, so have no --json.
-PROCESSES = {("run",), ("bridge",), ("api",), ("webhooks",), ("firmware-sim",)}
+PROCESSES = {
+    ("run",),
+    ("bridge",),
+    ("api",),
+    ("webhooks",),
+    ("firmware-sim",),
+    ("uplink",),
+    ("central",),
+    ("fleet-demo",),
+}
 
 
 def test_every_command_is_in_the_table() -> None:

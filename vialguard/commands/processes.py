@@ -27,7 +27,12 @@ from vialguard.supervisor import Child, child_argv, supervise
 
 # Beyond the settings, database, simulated clock and log level that every child shares: the options each
 # takes of those `vialguard run` was given (the API alone listens; the bridge alone simulates events).
-_CHILD_OPTIONS = {"bridge": frozenset({"scenario"}), "api": frozenset({"listen"}), "webhooks": frozenset()}
+_CHILD_OPTIONS = {
+    "bridge": frozenset({"scenario"}),
+    "api": frozenset({"listen"}),
+    "webhooks": frozenset(),
+    "uplink": frozenset(),
+}
 
 
 def _passthrough(args: argparse.Namespace, child: str, sim_origin: float, real_origin: float) -> list[str]:
@@ -121,6 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.webhooks:  # a third process, so a slow receiver never delays the bridge or the API
         webhook_secrets_of(settings)  # a bad secrets file stops here, named, not in a restarting child
         names.append("webhooks")
+    if settings.fleet is not None:  # the link to the fleet's central, apart so a dead network delays nothing
+        names.append("uplink")
     children = [Child(n, child_argv(n, _passthrough(args, n, sim_origin, real_origin))) for n in names]
     return supervise(children, banner(args, settings))
 

@@ -33,6 +33,7 @@ NAMES: tuple[str, ...] = (
     "v14_light_hour_maxima",
     "v15_clocks",
     "v16_potency_read_indexes",
+    "v17_uplink_outbox",
 )
 
 

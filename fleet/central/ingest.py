@@ -1,0 +1,301 @@
+"""One batch, one transaction: continue the site's acknowledged point, store idempotently, advance it.
+
+A batch is accepted only from where central stands for its site and epoch (the point, or ``base`` for an
+epoch not seen before): rows at or below the point are ones central already has and are skipped; a batch
+that would leave a hole (its first new row is not point + 1) is refused whole, and the acknowledgement
+says so. Readings are keyed by their natural key (site, sensor, time) and other rows by (site, epoch,
+seq) with the site's own id as a second guard, so even a row sent under two numbers is stored once. The
+point, the site's figures, the readings counter and the alert feed's counter all move in the same
+transaction; the caller publishes the acknowledgement only after it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from fleet.central.audit_chain import Head, extend
+from fleet.central.partitions import Partitions
+from fleet.protocol import Ack, Batch, Row
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+# Per kind of site record: the record's field holding the site's never-reused id, and its time.
+_NATURAL_KEY = {"audit": "id", "alert": "event_seq", "vial-event": "id"}
+_SITE_TIME = {"audit": "ts", "alert": "event_ts", "vial-event": "ts", "gap": "start_ts"}
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    ack: Ack
+    readings_added: int
+    records_added: int
+    alert_changes_added: int
+    audit_refused: int = 0
+
+
+# A reading's time to the microsecond (timestamptz's resolution), rounded in Python and added as an
+# integer: to_timestamp(float8) rounds after shifting the epoch, one microsecond off now and then.
+_AT_MICROSECOND = "timestamptz 'epoch' + u.ts * interval '1 microsecond'"
+
+
+def microseconds(ts: float) -> int:
+    """A site's time as central keeps it: whole microseconds since the Unix epoch."""
+    return round(ts * 1e6)
+
+
+def _moment(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
+    recs = [r.record for r in rows if r.record is not None]
+    if not recs:
+        return 0
+    cur = conn.execute(
+        "INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
+        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.lux, u.saturated, u.cum, %s"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::bool[], %s::float8[])"
+        " AS u(sensor, ts, lux, saturated, cum)"
+        " ON CONFLICT DO NOTHING",
+        (
+            site,
+            received,
+            [str(r["sensor"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
+            [_number(r.get("lux")) for r in recs],
+            [bool(r.get("saturated")) for r in recs],
+            [_number(r.get("cum_lux_hours")) for r in recs],
+        ),
+    )
+    return cur.rowcount
+
+
+def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
+    recs = [r.record for r in rows if r.record is not None]
+    if not recs:
+        return 0
+    cur = conn.execute(
+        "INSERT INTO temperature_readings"
+        " (site, sensor, ts, celsius, relative_humidity_percent, cum_equivalent_hours, received_at)"
+        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.celsius, u.rh, u.cum, %s"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::float8[], %s::float8[])"
+        " AS u(sensor, ts, celsius, rh, cum)"
+        " ON CONFLICT DO NOTHING",
+        (
+            site,
+            received,
+            [str(r["sensor"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
+            [_number(r.get("celsius")) for r in recs],
+            [_number(r.get("relative_humidity_percent")) for r in recs],
+            [_number(r.get("cum_equivalent_hours")) for r in recs],
+        ),
+    )
+    return cur.rowcount
+
+
+def _insert_records(
+    conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
+) -> tuple[int, list[dict[str, Any]]]:
+    """Store the rows that are not readings; returns how many were new and the new alert changes."""
+    recs = [r for r in rows if r.record is not None]
+    if not recs:
+        return 0, []
+    seqs, kinds, keys, times, bodies = [], [], [], [], []
+    for r in recs:
+        assert r.record is not None
+        seqs.append(r.seq)
+        kinds.append(r.kind)
+        key_field = _NATURAL_KEY.get(r.kind)
+        keys.append(None if key_field is None else str(r.record.get(key_field)))
+        time_field = _SITE_TIME.get(r.kind)
+        times.append(None if time_field is None else _number(r.record.get(time_field)))
+        bodies.append(Jsonb(r.record))
+    added = conn.execute(
+        "INSERT INTO site_records (site, epoch, seq, kind, natural_key, site_ts, record, received_at)"
+        " SELECT %s, %s, u.seq, u.kind, u.natural_key, to_timestamp(u.ts), u.record, %s"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::float8[], %s::jsonb[])"
+        " AS u(seq, kind, natural_key, ts, record)"
+        " ON CONFLICT DO NOTHING RETURNING seq, kind",
+        (batch.site, batch.epoch, received, seqs, kinds, keys, times, bodies),
+    ).fetchall()
+    new_alert_seqs = {int(seq) for seq, kind in added if kind == "alert"}
+    alerts = [r.record for r in recs if r.seq in new_alert_seqs and r.record is not None]
+    return len(added), alerts
+
+
+def _verify_audit(
+    conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
+) -> tuple[list[Row], int]:
+    """The audit rows that extend the site's pinned chain (to store); the others go to audit_refusals.
+    The head moves in this transaction, under the row lock that orders the site's batches."""
+    audits = [r for r in rows if r.record is not None]
+    if not audits:
+        return [], 0
+    found = conn.execute(
+        "SELECT rows, head_id, head_hash, broken_at_id, problem FROM audit_heads WHERE site = %s FOR UPDATE",
+        (batch.site,),
+    ).fetchone()
+    head = Head() if found is None else Head(int(found[0]), int(found[1]), str(found[2]), found[3], found[4])
+    ids = [r.record.get("id") for r in audits if r.record is not None]
+    held: dict[int, str] = dict(
+        conn.execute(
+            "SELECT natural_key::bigint, record->>'hash' FROM site_records"
+            " WHERE site = %s AND kind = 'audit' AND natural_key = ANY(%s)",
+            (batch.site, [str(i) for i in ids if isinstance(i, int) and i <= head.head_id]),
+        ).fetchall()
+    )
+    extension = extend(head, (r.record for r in audits if r.record is not None), held)
+    new = extension.head
+    if new != head:
+        conn.execute(
+            "INSERT INTO audit_heads (site, rows, head_id, head_hash, broken_at_id, problem, broken_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (site) DO UPDATE SET rows = excluded.rows,"
+            " head_id = excluded.head_id, head_hash = excluded.head_hash,"
+            " broken_at_id = excluded.broken_at_id, problem = excluded.problem,"
+            " broken_at = coalesce(audit_heads.broken_at, excluded.broken_at)",
+            (
+                batch.site,
+                new.rows,
+                new.head_id,
+                new.head_hash,
+                new.broken_at_id,
+                new.problem,
+                None if new.problem is None else received,
+            ),
+        )
+    for refusal in extension.refused:
+        row = audits[refusal.index]
+        conn.execute(
+            "INSERT INTO audit_refusals (site, epoch, seq, row_id, problem, record, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (batch.site, batch.epoch, row.seq, refusal.row_id, refusal.problem, Jsonb(row.record), received),
+        )
+    return [audits[i] for i in extension.accepted], len(extension.refused)
+
+
+def _append_to_alert_feed(
+    conn: Connection, site: str, alerts: list[dict[str, Any]], received: datetime
+) -> int:
+    """Number the alert changes from the feed's counter, moved in this transaction."""
+    if not alerts:
+        return 0
+    row = conn.execute(
+        "UPDATE fleet_counters SET value = value + %s WHERE name = 'alert_feed' RETURNING value",
+        (len(alerts),),
+    ).fetchone()
+    assert row is not None
+    first = int(row[0]) - len(alerts) + 1
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO alert_feed (cursor, site, alert_id, event_seq, record, received_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (first + i, site, int(a["id"]), int(a["event_seq"]), Jsonb(a), received)
+                for i, a in enumerate(alerts)
+            ],
+        )
+    return len(alerts)
+
+
+def ingest(conn: Connection, partitions: Partitions, batch: Batch, received_ts: float) -> Ingested:
+    """Apply ``batch`` in one transaction (committed on return); the acknowledgement to publish after."""
+    return ingest_group(conn, partitions, [batch], received_ts)[0]
+
+
+def ingest_group(
+    conn: Connection, partitions: Partitions, batches: Sequence[Batch], received_ts: float
+) -> list[Ingested]:
+    """Apply ``batches`` in order in one transaction (committed on return): each as if alone, a later
+    batch of a site continuing from where an earlier one left it. One commit for many batches is most of
+    central's speed when every site sends often (0.43 ms a one-row batch in groups of 20 against 0.98 ms
+    alone, measured here). The acknowledgements, in order, to publish after the commit."""
+    received = _moment(received_ts)
+    try:
+        with conn.transaction():
+            return [_ingest(conn, partitions, batch, received) for batch in batches]
+    except BaseException:
+        partitions.forget()
+        raise
+
+
+def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: datetime) -> Ingested:
+    conn.execute(
+        "INSERT INTO sites (site, first_seen_at, last_seen_at) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (batch.site, received, received),
+    )
+    found = conn.execute(
+        "SELECT acked_seq FROM site_epochs WHERE site = %s AND epoch = %s FOR UPDATE",
+        (batch.site, batch.epoch),
+    ).fetchone()
+    if found is None:
+        conn.execute(
+            "INSERT INTO site_epochs (site, epoch, base_seq, acked_seq, acked_at)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (batch.site, batch.epoch, batch.base, batch.base, received),
+        )
+        point = batch.base
+    else:
+        point = int(found[0])
+    new = [r for r in batch.rows if r.seq > point]
+    refused = None
+    if new and new[0].seq != point + 1:
+        refused, new = new[0].seq, []
+    readings = records = alerts = refused_audit = 0
+    if new:
+        light = [r for r in new if r.kind == "light"]
+        temperature = [r for r in new if r.kind == "temperature"]
+        others = [r for r in new if r.kind not in ("light", "temperature", "audit")]
+        audits, refused_audit = _verify_audit(conn, batch, [r for r in new if r.kind == "audit"], received)
+        others = sorted([*others, *audits], key=lambda r: r.seq)
+        for table, rows in (("light_readings", light), ("temperature_readings", temperature)):
+            partitions.ensure(conn, table, (float(r.record["ts"]) for r in rows if r.record is not None))
+        readings = _insert_light(conn, batch.site, light, received)
+        readings += _insert_temperature(conn, batch.site, temperature, received)
+        records, new_alerts = _insert_records(conn, batch, others, received)
+        alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
+        point = new[-1].seq
+        conn.execute(
+            "UPDATE site_epochs SET acked_seq = %s, acked_at = %s WHERE site = %s AND epoch = %s",
+            (point, received, batch.site, batch.epoch),
+        )
+    sent = _moment(batch.sent_ts)
+    oldest = None if batch.backlog_oldest_queued_ts is None else _moment(batch.backlog_oldest_queued_ts)
+    conn.execute(
+        "UPDATE sites SET epoch = %s, last_seen_at = %s, last_sent_at = %s, clock_skew_seconds = %s,"
+        " numbered_through = %s, backlog_oldest_queued_at = %s, readings = readings + %s WHERE site = %s",
+        (
+            batch.epoch,
+            received,
+            sent,
+            (received - sent).total_seconds(),
+            batch.numbered_through,
+            oldest,
+            readings,
+            batch.site,
+        ),
+    )
+    return Ingested(Ack(batch.epoch, point, refused), readings, records, alerts, refused_audit)
+
+
+def set_online(conn: Connection, site: str, online: bool, at_ts: float) -> None:
+    """The site's uplink connected (``online``) or the broker published its last will."""
+    at = _moment(at_ts)
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO sites (site, first_seen_at, last_seen_at, online, online_changed_at)"
+            " VALUES (%s, %s, %s, %s, %s)"
+            " ON CONFLICT (site) DO UPDATE SET online = excluded.online,"
+            " online_changed_at = excluded.online_changed_at",
+            (site, at, at, online, at),
+        )

@@ -1,0 +1,142 @@
+"""Central's PostgreSQL schema as ordered migrations; ``central_schema.version`` holds how many ran.
+
+Never edit a migration that has shipped: append one. Readings are partitioned by the site's time, one
+partition a month (created as rows arrive, :mod:`fleet.central.partitions`), so retention drops whole
+partitions. Timestamps are ``timestamptz``; durations carry their unit in the name.
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+from fleet.errors import CentralSchemaError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sites and their acknowledged points, readings, every other row verbatim, the fleet's alert feed
+    """
+    CREATE TABLE sites (
+        site text PRIMARY KEY,
+        epoch text,  -- the epoch of the site's last batch
+        first_seen_at timestamptz NOT NULL,
+        last_seen_at timestamptz NOT NULL,  -- central's clock when the last batch arrived
+        last_sent_at timestamptz,  -- the site's clock when it sent that batch
+        clock_skew_seconds double precision,  -- central's receive time minus the site's send time
+        numbered_through bigint NOT NULL DEFAULT 0,  -- the last number the site had given, in its epoch
+        backlog_oldest_queued_at timestamptz,  -- the site's clock when its oldest waiting row queued
+        readings bigint NOT NULL DEFAULT 0,  -- readings stored here, counted in the inserting transaction
+        online boolean NOT NULL DEFAULT false,  -- the uplink's status topic (its last will says offline)
+        online_changed_at timestamptz
+    );
+    -- The cumulative acknowledgement: every row of the epoch through acked_seq is committed here.
+    CREATE TABLE site_epochs (
+        site text NOT NULL REFERENCES sites(site),
+        epoch text NOT NULL,
+        base_seq bigint NOT NULL,
+        acked_seq bigint NOT NULL,
+        acked_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch)
+    );
+    -- The natural key (site, sensor, time) is the primary key: a row sent twice is stored once.
+    CREATE TABLE light_readings (
+        site text NOT NULL,
+        sensor text NOT NULL,
+        ts timestamptz NOT NULL,  -- the site's time of the reading
+        lux double precision,  -- null: not finite at the site
+        saturated boolean NOT NULL,
+        cum_lux_hours double precision,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, sensor, ts)
+    ) PARTITION BY RANGE (ts);
+    CREATE TABLE temperature_readings (
+        site text NOT NULL,
+        sensor text NOT NULL,
+        ts timestamptz NOT NULL,
+        celsius double precision,
+        relative_humidity_percent double precision,
+        cum_equivalent_hours double precision,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, sensor, ts)
+    ) PARTITION BY RANGE (ts);
+    -- Gaps, vial events, alert changes and audit rows as the site wrote them. natural_key (the site's
+    -- own never-reused id, where it has one) guards against a row arriving under two numbers.
+    CREATE TABLE site_records (
+        site text NOT NULL,
+        epoch text NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        natural_key text,
+        site_ts timestamptz,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch, seq)
+    );
+    CREATE UNIQUE INDEX site_records_natural ON site_records (site, kind, natural_key);
+    -- Counters advanced inside the transaction that uses them: the row lock orders the transactions, so
+    -- numbers commit in order, which a sequence (handed out before commit) cannot promise.
+    CREATE TABLE fleet_counters (
+        name text PRIMARY KEY,
+        value bigint NOT NULL
+    );
+    INSERT INTO fleet_counters (name, value) VALUES ('alert_feed', 0);
+    CREATE TABLE alert_feed (
+        cursor bigint PRIMARY KEY,
+        site text NOT NULL,
+        alert_id bigint NOT NULL,
+        event_seq bigint NOT NULL,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        UNIQUE (site, event_seq)
+    );
+    """,
+    # 2: each site's audit chain as central verified it (fleet/central/audit_chain.py), and what it refused
+    """
+    CREATE TABLE audit_heads (
+        site text PRIMARY KEY REFERENCES sites(site),
+        rows bigint NOT NULL,  -- rows verified and stored
+        head_id bigint NOT NULL,  -- the last of them: the pinned head
+        head_hash text NOT NULL,
+        broken_at_id bigint,  -- the first refused row (null: not an audit row at all)
+        problem text,  -- null while the chain is intact
+        broken_at timestamptz
+    );
+    -- Refused rows, kept apart as the site sent them: reported, never mixed with the verified chain.
+    CREATE TABLE audit_refusals (
+        site text NOT NULL,
+        epoch text NOT NULL,
+        seq bigint NOT NULL,
+        row_id bigint,
+        problem text NOT NULL,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch, seq)
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+_LOCK_KEY = 0x76616C67  # an advisory lock: two centrals starting together migrate one after the other
+
+
+def migrate(conn: psycopg.Connection[tuple[object, ...]]) -> int:
+    """Bring the schema to :data:`SCHEMA_VERSION`, each migration in its own transaction; the version
+    found before."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        conn.execute("CREATE TABLE IF NOT EXISTS central_schema (version integer NOT NULL)")
+        row = conn.execute("SELECT version FROM central_schema").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO central_schema (version) VALUES (0)")
+    found = 0 if row is None else int(str(row[0]))
+    if found > SCHEMA_VERSION:
+        raise CentralSchemaError(
+            f"central's schema version {found} is newer than this vialguard's {SCHEMA_VERSION}"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+            current = conn.execute("SELECT version FROM central_schema FOR UPDATE").fetchone()
+            if current is not None and int(str(current[0])) > version:
+                continue  # another central ran it meanwhile
+            conn.execute(MIGRATIONS[version])
+            conn.execute("UPDATE central_schema SET version = %s", (version + 1,))
+    return found

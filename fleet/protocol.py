@@ -1,0 +1,197 @@
+"""The messages between a site's uplink and central, and their MQTT topics (JSON, QoS 1).
+
+``vialguard/fleet/<site>/batch`` (site to central): rows numbered ``seq`` in the site's ``epoch``, each
+batch consecutive; ``base`` is the last number before the epoch began, so central knows where a new epoch
+starts. A batch without rows asks central where it stands (and says the site is alive).
+
+``vialguard/fleet/<site>/ack`` (central to site, retained): every row of ``epoch`` through ``through`` is
+committed at central. A batch that does not continue from there is refused whole and named in
+``refused_first``, so the site sends again from ``through + 1`` at once.
+
+``vialguard/fleet/<site>/status`` and ``vialguard/fleet/central/status`` (retained): ``online`` or
+``offline``, the latter set by the broker as the client's last will when its connection drops.
+
+Parsing raises :class:`ProtocolError` and nothing else, whatever the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+PROTOCOL_VERSION = 1
+TOPIC_ROOT = "vialguard/fleet"
+CENTRAL = "central"  # central's status topic sits where a site's would: no site may take the name
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+
+class ProtocolError(ValueError):
+    """A message that is not one of ours (the text says what is wrong)."""
+
+
+def batch_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/batch"
+
+
+def ack_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/ack"
+
+
+def status_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/status"
+
+
+def site_of(topic: str) -> str:
+    """The site a topic of ours names."""
+    parts = topic.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_ROOT:
+        raise ProtocolError(f"not a fleet topic: {topic!r}")
+    return parts[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    seq: int
+    kind: str
+    record: dict[str, Any] | None  # None: a number whose row the site no longer holds
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    site: str
+    epoch: str
+    base: int
+    rows: tuple[Row, ...]
+    sent_ts: float  # the site's real clock when sent: central's receive time minus this is the skew
+    numbered_through: int  # the last number the site has given: its backlog is this minus central's point
+    backlog_oldest_queued_ts: float | None  # the site's real clock when its oldest unacknowledged row queued
+
+    @property
+    def first(self) -> int | None:
+        return self.rows[0].seq if self.rows else None
+
+    @property
+    def last(self) -> int | None:
+        return self.rows[-1].seq if self.rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    epoch: str
+    through: int
+    refused_first: int | None = None
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no infinity or NaN: such a number travels as null (as the API writes it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def encode_batch(batch: Batch) -> bytes:
+    return json.dumps(
+        {
+            "v": PROTOCOL_VERSION,
+            "site": batch.site,
+            "epoch": batch.epoch,
+            "base": batch.base,
+            "sent_ts": batch.sent_ts,
+            "backlog": {
+                "through": batch.numbered_through,
+                "oldest_queued_ts": batch.backlog_oldest_queued_ts,
+            },
+            "rows": [
+                {
+                    "seq": r.seq,
+                    "kind": r.kind,
+                    "record": None if r.record is None else {k: _finite(v) for k, v in r.record.items()},
+                }
+                for r in batch.rows
+            ],
+        },
+        separators=(",", ":"),
+        allow_nan=False,
+    ).encode()
+
+
+def _object(payload: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError("not a JSON object")
+    if value.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {value.get('v')!r}, expected {PROTOCOL_VERSION}")
+    return value
+
+
+def _int(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError(f"{name}: expected a non-negative integer")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(f"{name}: expected a non-empty string")
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ProtocolError(f"{name}: expected a number")
+    return float(value)
+
+
+def decode_batch(payload: bytes, topic_site: str) -> Batch:
+    """A batch from the topic of ``topic_site``: a batch naming another site is refused."""
+    o = _object(payload)
+    if o.get("site") != topic_site:
+        raise ProtocolError(f"a batch for site {o.get('site')!r} on {topic_site!r}'s topic")
+    rows_in = o.get("rows")
+    backlog = o.get("backlog")
+    if not isinstance(rows_in, list) or not isinstance(backlog, dict):
+        raise ProtocolError("rows and backlog: expected a list and an object")
+    rows: list[Row] = []
+    for i, r in enumerate(rows_in):
+        if not isinstance(r, dict):
+            raise ProtocolError(f"rows[{i}]: expected an object")
+        record = r.get("record")
+        if record is not None and not isinstance(record, dict):
+            raise ProtocolError(f"rows[{i}].record: expected an object or null")
+        row = Row(_int(r.get("seq"), f"rows[{i}].seq"), _text(r.get("kind"), f"rows[{i}].kind"), record)
+        if rows and row.seq != rows[-1].seq + 1:
+            raise ProtocolError(f"rows[{i}].seq: {row.seq} does not follow {rows[-1].seq}")
+        rows.append(row)
+    oldest = backlog.get("oldest_queued_ts")
+    return Batch(
+        site=_text(o.get("site"), "site"),
+        epoch=_text(o.get("epoch"), "epoch"),
+        base=_int(o.get("base"), "base"),
+        rows=tuple(rows),
+        sent_ts=_number(o.get("sent_ts"), "sent_ts"),
+        numbered_through=_int(backlog.get("through"), "backlog.through"),
+        backlog_oldest_queued_ts=None if oldest is None else _number(oldest, "backlog.oldest_queued_ts"),
+    )
+
+
+def encode_ack(ack: Ack) -> bytes:
+    out: dict[str, Any] = {"v": PROTOCOL_VERSION, "epoch": ack.epoch, "through": ack.through}
+    if ack.refused_first is not None:
+        out["refused_first"] = ack.refused_first
+    return json.dumps(out, separators=(",", ":")).encode()
+
+
+def decode_ack(payload: bytes) -> Ack:
+    o = _object(payload)
+    refused = o.get("refused_first")
+    return Ack(
+        _text(o.get("epoch"), "epoch"),
+        _int(o.get("through"), "through"),
+        None if refused is None else _int(refused, "refused_first"),
+    )

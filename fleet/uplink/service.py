@@ -1,0 +1,293 @@
+"""The uplink's loop: read the outbox, publish batches at QoS 1, apply central's acknowledgements.
+
+A broker's PUBACK proves nothing (a broker killed with SIGKILL, or one whose queue for an offline client
+overflowed, drops messages it acknowledged), so a row stays in the outbox until central says it has
+*committed* it: a cumulative acknowledgement ``through`` per epoch. Up to ``window_batches`` batches are in
+flight; the uplink sends again from the acknowledged point when it (re)connects, when central comes back
+online, when central refuses a batch that does not continue from its point, and after ``resend_seconds``
+without an acknowledgement. Central ignores what it already has, so a resend costs bandwidth, never a
+duplicate.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from fleet.mqtt import BrokerAddress, Credentials, make_client
+from fleet.protocol import (
+    CENTRAL,
+    ONLINE,
+    Batch,
+    ProtocolError,
+    Row,
+    ack_topic,
+    batch_topic,
+    decode_ack,
+    encode_batch,
+    status_topic,
+)
+from fleet.uplink.home_assistant import HomeAssistantFeed
+from monitor.config.fleet import FleetConfig
+from monitor.store import Database
+from monitor.store import outbox as outbox_store
+from monitor.store.database import snapshot, transaction
+from monitor.store.system_alerts import hold, system_alert
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0  # how often the outbox is looked at for new rows: the bridge commits every few seconds
+BACKLOG_CHECK_SECONDS = 30.0
+BACKLOG_RULE = "uplink-backlog"
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    kind: str  # connected, disconnected, ack, central-online
+    payload: bytes = b""
+
+
+def credentials_of(fleet: FleetConfig, base: Path) -> Credentials:
+    """The fleet table's files, relative to the settings file's folder ``base``."""
+
+    def resolve(path: Path | None) -> Path | None:
+        return None if path is None or path.is_absolute() else base / path
+
+    def keep(path: Path | None) -> Path | None:
+        return path if path is None or path.is_absolute() else resolve(path)
+
+    return Credentials(
+        fleet.username,
+        keep(fleet.password_file),
+        keep(fleet.ca_file),
+        keep(fleet.cert_file),
+        keep(fleet.key_file),
+    )
+
+
+class Uplink:
+    """One site's uplink over its own database connection; ``site_wall`` is the site's clock (simulated
+    or real) for the alerts it raises, ``real_time`` the real clock for ages and the skew."""
+
+    def __init__(
+        self,
+        db_path: Path,
+        fleet: FleetConfig,
+        credentials: Credentials,
+        site_wall: Callable[[], float],
+        real_time: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        home_assistant: HomeAssistantFeed | None = None,
+    ) -> None:
+        self.fleet = fleet
+        self.home_assistant = home_assistant
+        self.next_home_assistant = 0.0
+        self.site = fleet.site
+        self.credentials = credentials
+        self.site_wall = site_wall
+        self.real_time = real_time
+        self.monotonic = monotonic
+        self.conn = Database(db_path).connect()
+        self.events: queue.Queue[_Event] = queue.Queue()
+        self.connected = False
+        self.epoch = ""
+        self.base = 0
+        self.acked = 0
+        self.sent_through = 0
+        self.last_progress = 0.0
+        self.last_send = -float("inf")
+        self.next_backlog_check = 0.0
+        self.central_behind_logged = False
+
+    # -- paho's network thread: hand everything to the loop ------------------------------------------
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if not reason.is_failure:
+            self.events.put(_Event("connected"))
+        else:
+            log.warning("broker refused the connection: %s", reason)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        self.events.put(_Event("disconnected"))
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if message.topic == status_topic(CENTRAL):
+            if message.payload == ONLINE:
+                self.events.put(_Event("central-online"))
+        else:
+            self.events.put(_Event("ack", bytes(message.payload)))
+
+    # -- the loop ------------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        with transaction(self.conn):
+            state = outbox_store.enable(self.conn, self.site)
+            if state.epoch is None:  # a restored backup: its numbers may repeat the original's
+                state = outbox_store.new_epoch(self.conn)
+                log.warning("this database was restored from a backup: sending as a new epoch")
+        self._adopt(state)
+        host, port, _tls = self.fleet.broker
+        client = make_client(
+            f"vialguard-uplink-{self.site}",
+            status_topic(self.site),
+            self.credentials,
+            BrokerAddress.from_url(self.fleet.mqtt),
+        )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.connect_async(host, port, keepalive=30)
+        client.loop_start()
+        log.info(
+            "uplink for site %s to %s (epoch %s, acknowledged through %d)",
+            self.site,
+            self.fleet.mqtt,
+            self.epoch,
+            self.acked,
+        )
+        try:
+            while not stop.is_set():
+                self._step(client)
+                try:
+                    event = self.events.get(timeout=POLL_SECONDS)
+                except queue.Empty:
+                    continue
+                self._handle(client, event)
+                while True:  # everything that arrived meanwhile, before the next send
+                    try:
+                        self._handle(client, self.events.get_nowait())
+                    except queue.Empty:
+                        break
+        finally:
+            if self.connected:
+                client.publish(status_topic(self.site), b"offline", qos=1, retain=True).wait_for_publish(2.0)
+            client.disconnect()
+            client.loop_stop()
+            self.conn.close()
+
+    def _adopt(self, state: outbox_store.UplinkState) -> None:
+        assert state.epoch is not None
+        self.epoch, self.base, self.acked = state.epoch, state.epoch_base_seq, state.acked_seq
+        self.sent_through = self.acked
+
+    def _rewind(self, why: str) -> None:
+        if self.sent_through > self.acked:
+            log.info("sending again from %d (%s)", self.acked + 1, why)
+        self.sent_through = self.acked
+        self.last_progress = self.monotonic()
+
+    def _handle(self, client: mqtt.Client, event: _Event) -> None:
+        if event.kind == "connected":
+            log.info("connected to the broker %s", self.fleet.mqtt)
+            self.connected = True
+            client.subscribe([(ack_topic(self.site), 1), (status_topic(CENTRAL), 1)])
+            client.publish(status_topic(self.site), ONLINE, qos=1, retain=True)
+            self._rewind("connected")
+            self.last_send = -float("inf")  # ask central where it stands at once
+            if self.home_assistant is not None:
+                self.home_assistant.reconnected()
+                self.next_home_assistant = 0.0
+        elif event.kind == "disconnected":
+            if self.connected:
+                log.warning("lost the broker %s; rows wait in the outbox", self.fleet.mqtt)
+            self.connected = False
+        elif event.kind == "central-online":
+            self._rewind("central is back online")
+        elif event.kind == "ack":
+            self._acknowledged(event.payload)
+
+    def _acknowledged(self, payload: bytes) -> None:
+        try:
+            ack = decode_ack(payload)
+        except ProtocolError as exc:
+            log.warning("ignored an acknowledgement that is not one: %s", exc)
+            return
+        if ack.epoch != self.epoch:
+            return  # an earlier epoch's, retained by the broker
+        if ack.through > outbox_store.last_seq(self.conn):
+            # Central has more of this epoch than this database ever numbered: a copy put back in place.
+            with transaction(self.conn):
+                state = outbox_store.new_epoch(self.conn)
+            log.warning("central has this epoch through %d, beyond this database: a new epoch", ack.through)
+            self._adopt(state)
+            self.last_send = -float("inf")
+            return
+        if ack.through > self.acked:
+            with transaction(self.conn):
+                outbox_store.acknowledge(self.conn, self.epoch, ack.through, self.real_time())
+            self.acked = ack.through
+            self.sent_through = max(self.sent_through, self.acked)
+            self.last_progress = self.monotonic()
+            self.central_behind_logged = False
+        elif ack.through < self.acked and not self.central_behind_logged:
+            log.error(
+                "central acknowledges through %d, behind the %d it acknowledged before: it lost committed"
+                " rows (restored from a backup?); they are no longer here to send",
+                ack.through,
+                self.acked,
+            )
+            self.central_behind_logged = True
+        if ack.refused_first is not None and self.sent_through >= ack.refused_first > self.acked:
+            self._rewind(f"central refused a batch from {ack.refused_first}")
+
+    def _step(self, client: mqtt.Client) -> None:
+        now = self.monotonic()
+        if now >= self.next_backlog_check:
+            self._check_backlog()
+            self.next_backlog_check = now + min(BACKLOG_CHECK_SECONDS, self.fleet.backlog_alert_seconds / 4)
+        if not self.connected:
+            return
+        if self.home_assistant is not None and now >= self.next_home_assistant:
+            self.home_assistant.publish(client, self.conn, self.site_wall())
+            self.next_home_assistant = now + self.home_assistant.period_seconds
+        if self.sent_through > self.acked and now - self.last_progress > self.fleet.resend_seconds:
+            self._rewind(f"no acknowledgement in {self.fleet.resend_seconds:g} s")
+        window = self.fleet.window_batches * self.fleet.batch_rows
+        while self.sent_through - self.acked < window:
+            with snapshot(self.conn):
+                rows = outbox_store.pending(self.conn, self.sent_through, self.fleet.batch_rows)
+                backlog = outbox_store.backlog(self.conn)
+            if not rows and now - self.last_send < self.fleet.heartbeat_seconds:
+                return
+            if self.sent_through == self.acked:
+                self.last_progress = now  # the resend clock starts with the first row in flight
+            batch = Batch(
+                site=self.site,
+                epoch=self.epoch,
+                base=self.base,
+                rows=tuple(Row(r.seq, r.kind, r.record) for r in rows),
+                sent_ts=self.real_time(),
+                numbered_through=backlog.last_seq,
+                backlog_oldest_queued_ts=backlog.oldest_queued_ts,
+            )
+            client.publish(batch_topic(self.site), encode_batch(batch), qos=1)
+            self.last_send = now
+            if not rows:
+                return
+            self.sent_through = rows[-1].seq
+
+    def _check_backlog(self) -> None:
+        """A system alert while a row has waited longer than ``backlog_alert_seconds`` for central."""
+        backlog = outbox_store.backlog(self.conn)
+        age = 0.0 if backlog.oldest_queued_ts is None else self.real_time() - backlog.oldest_queued_ts
+        limit = self.fleet.backlog_alert_seconds
+        now = self.site_wall()
+        alert = system_alert(
+            f"{BACKLOG_RULE}:system",
+            BACKLOG_RULE,
+            "warning",
+            age,
+            f"{backlog.rows} rows have waited up to {age / 3600:.1f} h for the fleet's central"
+            f" (alert past {limit / 3600:.1f} h): check the network and the broker {self.fleet.mqtt}",
+            now,
+        )
+        with transaction(self.conn):
+            hold(self.conn, age > limit, alert, "central has acknowledged the backlog", now)
