@@ -103,8 +103,9 @@ def _reading_trigger(quantity: str) -> str:
     END;"""
 
 
-# 16: the fleet uplink's outbox (this module's docstring). A later migration that rebuilds one of the
-# tables named here must create its trigger again: dropping a table drops its triggers.
+# Migration 17 (migrations/v17_uplink_outbox.py): the fleet uplink's outbox (this module's docstring). A
+# later migration that rebuilds one of the tables named here must create its trigger again: dropping a
+# table drops its triggers.
 MIGRATION = (
     """
     CREATE TABLE uplink_state (
