@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from monitor import exposure
@@ -50,10 +50,15 @@ class Scene:
         """The vial's potency as of ``now``, computed once a batch whichever vial rules ask."""
         p = self.potencies.get(vial.id)
         if p is None:
-            p = self.potencies[vial.id] = exposure.vial_potency(
-                self.conn, self.catalog, vial, now=self.now, site=self.site
-            )
+            self.evaluate([vial])
+            p = self.potencies[vial.id]
         return p
+
+    def evaluate(self, vials: Sequence[vial_store.VialRecord]) -> None:
+        """Compute the potency of those of ``vials`` not computed this batch, from one load and one pass."""
+        missing = [v for v in vials if v.id not in self.potencies]
+        found = exposure.vial_potencies(self.conn, self.catalog, missing, now=self.now)
+        self.potencies.update((v.id, p) for v, p in zip(missing, found, strict=True))
 
 
 Observe = Callable[[Rule, Scene], Subjects]
@@ -90,7 +95,9 @@ def _active_vials(
     """Per vial, ``value`` of its potency; a vial no longer active reads as inside the bounds, and one for
     which ``value`` gives None is left out this batch."""
     out: Subjects = {}
-    for vial in vial_store.list_all(scene.conn):
+    vials = vial_store.list_all(scene.conn)
+    scene.evaluate([v for v in vials if v.status == "active"])  # every vial in one pass, not one by one
+    for vial in vials:
         if vial.status != "active":
             out[(vial.key, vial.id)] = _inside(rule, scene.now)
             continue
