@@ -21,11 +21,11 @@ import numpy as np
 from monitor.model import bounds, kinetics
 from monitor.model.bounds import Interval
 from monitor.model.profiles import Catalog, Constant, DrugModel
+from monitor.site_view import SiteView
 from monitor.store import readings, sites
 from monitor.store import vials as vial_store
 from monitor.store.vials import END_KINDS, VialEvent, VialRecord
 from tests.monitor.potency_reference import data_bounds, measured_light
-from tests.monitor.potency_reference.site_view import SiteView
 
 SECONDS_PER_HOUR = 3600.0
 

@@ -1,4 +1,4 @@
-"""What a location's spectral and UV sensors add to the model: a measured κ_s and the near-UV dose.
+"""The slow reference: what a location's spectral and UV sensors add to the model, a measured κ_s.
 
 Where a location has a spectral sensor (AS7341), the κ_s of a stretch of time is the lux-weighted mean of
 the κ_s of its readings (the ratio of two ledgers, :mod:`monitor.store.spectral`), times the drug
@@ -14,27 +14,20 @@ the ratio of the near-UV ledger to the sensor's own lux ledger gives the lux-wei
 spans the lamp's and daylight's ranges and daylight taken as open (D65) rather than through a window
 (ID65). It rests on the LTR390's near-UV estimate (an assumed W/m² per UV index unless calibrated) and on
 the lamp emitting no near-UV (§6 has none for FL and LED): both stated in the notes.
-
-The near-UV dose is the UV sensor's (LTR390) running integral of its 300-400 nm irradiance estimate, set
-against the ICH Q1B confirmatory exposure of 200 W·h/m² (photokinetics.md §4).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from dataclasses import dataclass
-
 from monitor.model.bounds import Interval
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import (
-    ICH_Q1B_NEAR_UV_WH_PER_M2,
     MEASURED_SPECTRUM_LAMP,
     MIN_LUX_FOR_DAYLIGHT_SHARE,
     daylight_share,
 )
+from monitor.site_view import SiteView
 from monitor.store import readings, spectral
 from monitor.store.sites import SensorRecord
-from tests.monitor.potency_reference.site_view import SiteView
 
 MEASURED_SPECTRUM = MEASURED_SPECTRUM_LAMP
 DAYLIGHT_LAMP = "daylight-window"  # the drug profiles' lamp whose κ is daylight's in a UV-measured mix
@@ -174,27 +167,3 @@ def latest_measured_kappa(
         return None
     ts, lux, near_uv = lit
     return ts, _daylight_mix(catalog, _lamp_kappa(site, catalog, location_id), near_uv / lux)[0]
-
-
-@dataclass(frozen=True, slots=True)
-class NearUvDose:
-    """A location's cumulative near-UV (300-400 nm) dose, as estimated by its UV sensor."""
-
-    sensor_key: str
-    as_of: float
-    wh_per_m2: float
-    ich_q1b_wh_per_m2: float = ICH_Q1B_NEAR_UV_WH_PER_M2
-
-    @property
-    def fraction_of_ich_q1b(self) -> float:
-        return self.wh_per_m2 / self.ich_q1b_wh_per_m2
-
-
-def near_uv_dose(conn: sqlite3.Connection, location_id: int) -> NearUvDose | None:
-    """The near-UV dose since the UV sensor's first reading; ``None`` where the location has none."""
-    sensor = spectral.spectral_sensor(conn, location_id, near_uv=True)
-    newest = None if sensor is None else spectral.latest(conn, sensor)
-    if sensor is None or newest is None:
-        return None
-    dose = spectral.ledgers_at(conn, sensor, newest[0]).near_uv_wh_per_m2
-    return NearUvDose(sensor.key, newest[0], dose)
