@@ -184,9 +184,10 @@ def last_seq(conn: sqlite3.Connection) -> int:
 
 
 def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
-    """Queue from now on for ``site``, and back-fill what the database already holds (each alert as it
-    stands: its earlier states were never kept); inside the caller's write transaction. A database that
-    already uplinks keeps its state; one of another site is refused."""
+    """Queue from now on for ``site``, and back-fill what the database already holds (its configuration
+    first, :mod:`monitor.store.config_mirror`; each alert as it stands: its earlier states were never
+    kept); inside the caller's write transaction. A database that already uplinks keeps its state; one
+    of another site is refused."""
     found = state(conn)
     if found is not None:
         if found.site != site:
@@ -199,6 +200,10 @@ def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
         "INSERT INTO uplink_state (id, site, epoch, epoch_base_seq, acked_seq) VALUES (1, ?, ?, ?, ?)",
         (site, secrets.token_hex(8), base, base),
     )
+    # The configuration first: central reads a sensor's location and a vial's facts from it.
+    from monitor.store import config_mirror  # imported here: it builds on this module
+
+    config_mirror.backfill(conn)
     for quantity in READING_KINDS:
         conn.execute(
             f"INSERT INTO uplink_outbox (kind, sensor_id, ts, queued_ts)"
