@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 
 from monitor.model.spectral import SPECTRAL_CHIPS
-from monitor.store.outbox import _ENABLED, _NOW, _copy_trigger, _key, _real
+from monitor.store.outbox_sql import ENABLED, NOW, copy_trigger, key_of, real
 
 _CHIPS = "(" + ", ".join(f"'{name}'" for name in SPECTRAL_CHIPS) + ")"
 
@@ -43,7 +43,7 @@ _VIAL_COLUMNS = ("key", "drug", "form", "lot", "expiry", "initial_potency_percen
 def location_json(r: str) -> str:
     return (
         f"json_object('id', {r}.id, 'key', {r}.key, 'name', {r}.name, 'kind', {r}.kind, 'lamp', {r}.lamp,"
-        f" 'worst_case_lux', {_real(f'{r}.worst_case_lux')})"
+        f" 'worst_case_lux', {real(f'{r}.worst_case_lux')})"
     )
 
 
@@ -58,14 +58,14 @@ def sensor_json(r: str) -> str:
     """A sensor as it stands; ``spectral``/``near_uv``: it has given readings the site's model measures κ_s
     from (:func:`monitor.store.spectral.spectral_sensor`), which central cannot reproduce."""
     return (
-        f"json_object('id', {r}.id, 'key', {r}.key, 'location', {_key('locations', f'{r}.location_id')},"
+        f"json_object('id', {r}.id, 'key', {r}.key, 'location', {key_of('locations', f'{r}.location_id')},"
         f" 'quantity', {r}.quantity, 'driver', {r}.driver,"
-        f" 'interval_seconds', {_real(f'{r}.interval_seconds')},"
-        f" 'max_gap_seconds', {_real(f'{r}.max_gap_seconds')}, 'status', {r}.status,"
-        f" 'status_detail', {r}.status_detail, 'status_since', {_real(f'{r}.status_since')},"
+        f" 'interval_seconds', {real(f'{r}.interval_seconds')},"
+        f" 'max_gap_seconds', {real(f'{r}.max_gap_seconds')}, 'status', {r}.status,"
+        f" 'status_detail', {r}.status_detail, 'status_since', {real(f'{r}.status_since')},"
         f" 'calibration_certificate', {r}.calibration_certificate,"
-        f" 'calibration_due_ts', {_real(f'{r}.calibration_due_ts')},"
-        f" 'calibration_uncertainty', {_real(f'{r}.calibration_uncertainty')},"
+        f" 'calibration_due_ts', {real(f'{r}.calibration_due_ts')},"
+        f" 'calibration_uncertainty', {real(f'{r}.calibration_uncertainty')},"
         f" 'spectral', {_has_spectral(f'{r}.id', f'x.chip IN {_CHIPS}')},"
         f" 'near_uv', {_has_spectral(f'{r}.id', 'x.near_uv_w_per_m2 IS NOT NULL')})"
     )
@@ -74,13 +74,13 @@ def sensor_json(r: str) -> str:
 def vial_json(r: str) -> str:
     return (
         f"json_object('id', {r}.id, 'key', {r}.key, 'drug', {r}.drug, 'form', {r}.form, 'lot', {r}.lot,"
-        f" 'expiry', {r}.expiry, 'initial_potency_percent', {_real(f'{r}.initial_potency_percent')},"
-        f" 'registered_ts', {_real(f'{r}.registered_ts')}, 'status', {r}.status)"
+        f" 'expiry', {r}.expiry, 'initial_potency_percent', {real(f'{r}.initial_potency_percent')},"
+        f" 'registered_ts', {real(f'{r}.registered_ts')}, 'status', {r}.status)"
     )
 
 
 def setting_json(r: str) -> str:
-    return f"json_object('report_lag_seconds', {_real(f'{r}.report_lag_seconds')})"
+    return f"json_object('report_lag_seconds', {real(f'{r}.report_lag_seconds')})"
 
 
 def _changed(columns: tuple[str, ...]) -> str:
@@ -93,17 +93,17 @@ def _first_spectral_trigger(name: str, condition: str) -> str:
     other = condition.replace("NEW.", "x.")
     return f"""
     CREATE TRIGGER {name} AFTER INSERT ON spectral_readings
-    WHEN {condition} AND {_ENABLED} AND NOT EXISTS (SELECT 1 FROM spectral_readings AS x
+    WHEN {condition} AND {ENABLED} AND NOT EXISTS (SELECT 1 FROM spectral_readings AS x
         WHERE x.sensor_id = NEW.sensor_id AND x.ts <> NEW.ts AND {other})
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'sensor', {sensor_json("s")}, {_NOW} FROM sensors AS s WHERE s.id = NEW.sensor_id;
+        SELECT 'sensor', {sensor_json("s")}, {NOW} FROM sensors AS s WHERE s.id = NEW.sensor_id;
     END;"""
 
 
 _TRIGGERS = (
-    _copy_trigger("location_to_uplink", "INSERT", "locations", "location", location_json("NEW"))
-    + _copy_trigger(
+    copy_trigger("location_to_uplink", "INSERT", "locations", "location", location_json("NEW"))
+    + copy_trigger(
         "location_change_to_uplink",
         "UPDATE",
         "locations",
@@ -111,8 +111,8 @@ _TRIGGERS = (
         location_json("NEW"),
         when=_changed(_LOCATION_COLUMNS),
     )
-    + _copy_trigger("sensor_to_uplink", "INSERT", "sensors", "sensor", sensor_json("NEW"))
-    + _copy_trigger(
+    + copy_trigger("sensor_to_uplink", "INSERT", "sensors", "sensor", sensor_json("NEW"))
+    + copy_trigger(
         "sensor_change_to_uplink",
         "UPDATE",
         "sensors",
@@ -122,12 +122,12 @@ _TRIGGERS = (
     )
     + _first_spectral_trigger("spectral_sensor_to_uplink", f"NEW.chip IN {_CHIPS}")
     + _first_spectral_trigger("near_uv_sensor_to_uplink", "NEW.near_uv_w_per_m2 IS NOT NULL")
-    + _copy_trigger("vial_to_uplink", "INSERT", "vials", "vial", vial_json("NEW"))
-    + _copy_trigger(
+    + copy_trigger("vial_to_uplink", "INSERT", "vials", "vial", vial_json("NEW"))
+    + copy_trigger(
         "vial_change_to_uplink", "UPDATE", "vials", "vial", vial_json("NEW"), when=_changed(_VIAL_COLUMNS)
     )
-    + _copy_trigger("site_setting_to_uplink", "INSERT", "heartbeat", "site-setting", setting_json("NEW"))
-    + _copy_trigger(
+    + copy_trigger("site_setting_to_uplink", "INSERT", "heartbeat", "site-setting", setting_json("NEW"))
+    + copy_trigger(
         "site_setting_change_to_uplink",
         "UPDATE OF report_lag_seconds",
         "heartbeat",
@@ -150,7 +150,7 @@ def _backfill_statements() -> tuple[str, ...]:
     """Queue every configuration row as it stands, if the uplink is enabled."""
     return tuple(
         f"INSERT INTO uplink_outbox (kind, body, queued_ts)"
-        f" SELECT '{kind}', {body}, {_NOW} FROM {source} WHERE {_ENABLED} ORDER BY {order}"
+        f" SELECT '{kind}', {body}, {NOW} FROM {source} WHERE {ENABLED} ORDER BY {order}"
         for kind, body, source, order in _BACKFILL
     )
 
