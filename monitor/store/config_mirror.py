@@ -4,8 +4,9 @@ Central evaluates a site's vials with the site's own model code (``fleet/central
 besides the readings, gaps and vial events it needs what the model reads of the site's configuration:
 each location's lamp and worst-case lux, each sensor's location, quantity, interval, allowed gap and
 calibration uncertainty (and whether it has given spectral or near-UV readings, whose ledgers do not
-travel: central then declines to evaluate, see docs/fleet-protocol.md), each vial's facts, and the
-bridge's report lag (the commit window a silence must exceed).
+travel: central then declines to evaluate, see docs/fleet-protocol.md), each vial's facts, the
+bridge's report lag (the commit window a silence must exceed) and the settings the verdict reads
+(``site_model_settings``: its thresholds, the extra drug profiles' digest, the code's version).
 
 Each is an upsert row, a full snapshot of the row as it stands, queued by triggers in the transaction
 that changes it, only when something central reads changed (``sync_site`` rewrites every sensor on each
@@ -79,8 +80,41 @@ def vial_json(r: str) -> str:
     )
 
 
-def setting_json(r: str) -> str:
-    return f"json_object('report_lag_seconds', {real(f'{r}.report_lag_seconds')})"
+# The settings row also before sync_site first wrote them (then those fields are null).
+_SETTINGS_SOURCE = "(SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1"
+
+
+def setting_json() -> str:
+    """The site's settings the model and the verdict read, as they stand: the report lag (0 before any
+    heartbeat, as :func:`monitor.store.health.report_lag_seconds` reads it), the verdict's thresholds,
+    the extra drug profiles' digest and the version of the code that computes."""
+    return (
+        "json_object('report_lag_seconds',"
+        f" {real('coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0)')},"
+        f" 'potency_warning_percent', {real('m.potency_warning_percent')},"
+        f" 'potency_critical_percent', {real('m.potency_critical_percent')},"
+        " 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version)"
+    )
+
+
+def record_settings(
+    conn: sqlite3.Connection,
+    *,
+    warning_percent: float,
+    critical_percent: float,
+    drug_profiles_sha256: str | None,
+    version: str,
+) -> None:
+    """Keep the model's settings as the configuration gives them (``sync_site``, on every start)."""
+    conn.execute(
+        "INSERT INTO site_model_settings (id, potency_warning_percent, potency_critical_percent,"
+        " drug_profiles_sha256, vialguard_version) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " potency_warning_percent = excluded.potency_warning_percent,"
+        " potency_critical_percent = excluded.potency_critical_percent,"
+        " drug_profiles_sha256 = excluded.drug_profiles_sha256,"
+        " vialguard_version = excluded.vialguard_version",
+        (warning_percent, critical_percent, drug_profiles_sha256, version),
+    )
 
 
 def _changed(columns: tuple[str, ...]) -> str:
@@ -98,6 +132,24 @@ def _first_spectral_trigger(name: str, condition: str) -> str:
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
         SELECT 'sensor', {sensor_json("s")}, {NOW} FROM sensors AS s WHERE s.id = NEW.sensor_id;
+    END;"""
+
+
+_SETTINGS_COLUMNS = (
+    "potency_warning_percent",
+    "potency_critical_percent",
+    "drug_profiles_sha256",
+    "vialguard_version",
+)
+
+
+def _settings_trigger(name: str, event: str, table: str, when: str) -> str:
+    condition = f"{when} AND {ENABLED}" if when else ENABLED
+    return f"""
+    CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {condition}
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', {setting_json()}, {NOW} FROM {_SETTINGS_SOURCE};
     END;"""
 
 
@@ -126,23 +178,35 @@ _TRIGGERS = (
     + copy_trigger(
         "vial_change_to_uplink", "UPDATE", "vials", "vial", vial_json("NEW"), when=_changed(_VIAL_COLUMNS)
     )
-    + copy_trigger("site_setting_to_uplink", "INSERT", "heartbeat", "site-setting", setting_json("NEW"))
-    + copy_trigger(
-        "site_setting_change_to_uplink",
+    + _settings_trigger("site_settings_to_uplink", "INSERT", "site_model_settings", "")
+    + _settings_trigger(
+        "site_settings_change_to_uplink",
+        "UPDATE",
+        "site_model_settings",
+        _changed(_SETTINGS_COLUMNS),
+    )
+    + _settings_trigger("report_lag_to_uplink", "INSERT", "heartbeat", "")
+    + _settings_trigger(
+        "report_lag_change_to_uplink",
         "UPDATE OF report_lag_seconds",
         "heartbeat",
-        "site-setting",
-        setting_json("NEW"),
-        when="NEW.report_lag_seconds IS NOT OLD.report_lag_seconds",
+        "NEW.report_lag_seconds IS NOT OLD.report_lag_seconds",
     )
 )
 
 # Configuration first, in the order central needs it (a sensor names its location), each as it stands.
+# The settings only once there are some: a database that never ran holds none.
 _BACKFILL = (
-    ("location", location_json("r"), "locations AS r", "r.id"),
-    ("sensor", sensor_json("r"), "sensors AS r", "r.id"),
-    ("vial", vial_json("r"), "vials AS r", "r.id"),
-    ("site-setting", setting_json("r"), "heartbeat AS r", "r.id"),
+    ("location", location_json("r"), "locations AS r", "1", "r.id"),
+    ("sensor", sensor_json("r"), "sensors AS r", "1", "r.id"),
+    ("vial", vial_json("r"), "vials AS r", "1", "r.id"),
+    (
+        "site-setting",
+        setting_json(),
+        _SETTINGS_SOURCE,
+        "(m.id IS NOT NULL OR EXISTS (SELECT 1 FROM heartbeat))",
+        "1",
+    ),
 )
 
 
@@ -150,8 +214,8 @@ def _backfill_statements() -> tuple[str, ...]:
     """Queue every configuration row as it stands, if the uplink is enabled."""
     return tuple(
         f"INSERT INTO uplink_outbox (kind, body, queued_ts)"
-        f" SELECT '{kind}', {body}, {NOW} FROM {source} WHERE {ENABLED} ORDER BY {order}"
-        for kind, body, source, order in _BACKFILL
+        f" SELECT '{kind}', {body}, {NOW} FROM {source} WHERE {where} AND {ENABLED} ORDER BY {order}"
+        for kind, body, source, where, order in _BACKFILL
     )
 
 
@@ -164,6 +228,16 @@ def backfill(conn: sqlite3.Connection) -> None:
 
 # Migration 18 (migrations/v18_config_mirror.py): the triggers, and the back-fill of a database whose
 # uplink was enabled before them (one not uplinking queues nothing).
-MIGRATION = _TRIGGERS + "".join(f"\n    {s};" for s in _backfill_statements())
+_TABLE = """
+    -- What the verdict reads of the site's settings file, kept by sync_site on every start: central
+    -- decides with the site's own thresholds, and knows whether it runs the site's model and profiles.
+    CREATE TABLE site_model_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        potency_warning_percent REAL NOT NULL,
+        potency_critical_percent REAL NOT NULL,
+        drug_profiles_sha256 TEXT,  -- the extra drug profiles file's digest; null: the shipped ones alone
+        vialguard_version TEXT NOT NULL
+    );"""
+MIGRATION = _TABLE + _TRIGGERS + "".join(f"\n    {s};" for s in _backfill_statements())
 
 CONFIG_KINDS = ("location", "sensor", "vial", "site-setting")

@@ -131,14 +131,16 @@ CREATE TABLE heartbeat (
         readings_total INTEGER NOT NULL
     , report_lag_seconds REAL NOT NULL DEFAULT 0);
 
-CREATE TRIGGER site_setting_change_to_uplink AFTER UPDATE OF report_lag_seconds ON heartbeat WHEN NEW.report_lag_seconds IS NOT OLD.report_lag_seconds AND EXISTS (SELECT 1 FROM uplink_state)
+CREATE TRIGGER report_lag_change_to_uplink AFTER UPDATE OF report_lag_seconds ON heartbeat WHEN NEW.report_lag_seconds IS NOT OLD.report_lag_seconds AND EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
-        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('site-setting', json_object('report_lag_seconds', CASE WHEN NEW.report_lag_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.report_lag_seconds)) END), ((julianday('now') - 2440587.5) * 86400.0));
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
-CREATE TRIGGER site_setting_to_uplink AFTER INSERT ON heartbeat WHEN EXISTS (SELECT 1 FROM uplink_state)
+CREATE TRIGGER report_lag_to_uplink AFTER INSERT ON heartbeat WHEN EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
-        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('site-setting', json_object('report_lag_seconds', CASE WHEN NEW.report_lag_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.report_lag_seconds)) END), ((julianday('now') - 2440587.5) * 86400.0));
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
 CREATE TABLE light_hour_maxima (
@@ -295,6 +297,26 @@ CREATE TABLE simulated_clock (
         boot_id TEXT NOT NULL,
         pid INTEGER NOT NULL
     );
+
+CREATE TABLE site_model_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        potency_warning_percent REAL NOT NULL,
+        potency_critical_percent REAL NOT NULL,
+        drug_profiles_sha256 TEXT,  -- the extra drug profiles file's digest; null: the shipped ones alone
+        vialguard_version TEXT NOT NULL
+    );
+
+CREATE TRIGGER site_settings_change_to_uplink AFTER UPDATE ON site_model_settings WHEN (NEW.potency_warning_percent IS NOT OLD.potency_warning_percent OR NEW.potency_critical_percent IS NOT OLD.potency_critical_percent OR NEW.drug_profiles_sha256 IS NOT OLD.drug_profiles_sha256 OR NEW.vialguard_version IS NOT OLD.vialguard_version) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
+
+CREATE TRIGGER site_settings_to_uplink AFTER INSERT ON site_model_settings WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
 
 CREATE TABLE spectral_readings (
         sensor_id INTEGER NOT NULL REFERENCES sensors(id),

@@ -15,6 +15,7 @@ from monitor.store import Database, location_light, outbox
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.migrations import MIGRATIONS
+from monitor.version import version
 from tests.monitor.test_engine import run_simulation
 
 
@@ -66,8 +67,14 @@ def test_enabling_queues_the_configuration_before_any_reading(
         "registered_ts",
         "status",
     }
-    lag = dict(_config_rows(conn))["site-setting"]["report_lag_seconds"]
-    assert lag == conn.execute("SELECT report_lag_seconds FROM heartbeat").fetchone()[0]
+    setting = dict(_config_rows(conn))["site-setting"]
+    assert setting == {
+        "report_lag_seconds": conn.execute("SELECT report_lag_seconds FROM heartbeat").fetchone()[0],
+        "potency_warning_percent": settings.rules.thresholds().potency_warning_percent,
+        "potency_critical_percent": settings.rules.thresholds().potency_critical_percent,
+        "drug_profiles_sha256": None,
+        "vialguard_version": version(),
+    }
 
 
 def test_a_change_queues_one_upsert_and_no_change_queues_none(settings: Settings, clock: ManualClock) -> None:
@@ -117,7 +124,8 @@ def test_a_change_queues_one_upsert_and_no_change_queues_none(settings: Settings
 
 
 def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings, clock: ManualClock) -> None:
-    """A site that joined the fleet before configuration travelled sends it when it migrates."""
+    """A site that joined the fleet before configuration travelled sends it when it migrates, and its
+    settings on its next start."""
     db = Database(settings.db_path)
     db.initialise()
     conn = db.connect()
@@ -126,6 +134,7 @@ def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings
         outbox.enable(conn, "ward-3")
     conn.execute("DELETE FROM uplink_outbox")  # as it stood under migration 17: nothing of this kind
     index = next(i for i, m in enumerate(MIGRATIONS) if "location_to_uplink" in m)
+    conn.execute("DROP TABLE site_model_settings")
     for (trigger,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%uplink_outbox%'"
         " AND name NOT IN ('light_reading_to_uplink', 'temperature_reading_to_uplink', 'gap_to_uplink',"
@@ -138,3 +147,5 @@ def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings
     db.initialise()
     conn = db.connect()
     assert [k for k, _ in _config_rows(conn)] == ["location", "sensor", "sensor", *["vial"] * 4]
+    sync_site(conn, settings, clock.wall())  # the next start writes the settings the verdict reads
+    assert [k for k, _ in _config_rows(conn)][7:] == ["site-setting"]
