@@ -186,7 +186,8 @@ MIGRATIONS: tuple[str, ...] = (
         received_at timestamptz NOT NULL,
         PRIMARY KEY (site, epoch, seq)
     );
-    -- A vial's events and the gaps, as the loader reads them.
+    -- A vial's events, the gaps and the saturated readings, as the loader reads them.
+    CREATE INDEX light_readings_saturated ON light_readings (site, sensor, ts) WHERE saturated;
     CREATE INDEX site_records_vial_events ON site_records (site, (record->>'vial')) WHERE kind = 'vial-event';
     CREATE INDEX site_records_gaps ON site_records (site, (record->>'id'), seq)
         WHERE kind IN ('gap', 'gap-removed');

@@ -9,15 +9,18 @@ from typing import Any
 
 import psycopg
 
+from fleet.central import fleet_view
 from fleet.central.ingest import ingest
 from fleet.central.partitions import Partitions
 from fleet.central.schema import migrate
 from fleet.protocol import Batch, Row
 from hardware.clock import ManualClock
 from monitor.config import Settings
+from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, outbox
 from monitor.store.database import transaction
+from monitor.version import version
 
 SITE = "ward-3"
 
@@ -166,3 +169,47 @@ def test_a_row_missing_a_field_is_refused_naming_it(tmp_path: Path, postgres: st
         ingest(pg, Partitions(), _batch(site, [row]), 1796175701.0)
         problem = pg.execute("SELECT problem FROM config_refusals").fetchone()
     assert problem == ("location row 1: key: a non-empty text is required, got None",)
+
+
+def test_a_location_with_a_spectral_sensor_is_refused_not_answered_differently(
+    settings: Settings, clock: ManualClock, postgres: str, catalog: Catalog
+) -> None:
+    """Once the site's light sensor gives a spectral reading, the site measures κ_s from ledgers that stay
+    at the site: central gives its vials there no verdict and says why, rather than one from the lamp."""
+    site = _site(settings, clock)
+    with transaction(site):
+        site.execute(
+            "INSERT INTO spectral_readings (sensor_id, ts, chip, channels, counts, gain, integration_ms, lux,"
+            " kappa, cum_spectral_lux_hours, cum_kappa_lux_hours, cum_near_uv_wh_per_m2)"
+            " VALUES ((SELECT id FROM sensors WHERE key = 'fridge-1-lux'), ?, 'as7341', '[]', '[]', 1, 100,"
+            " 0, NULL, 0, 0, 0)",
+            (clock.wall(),),
+        )
+    with psycopg.connect(postgres) as pg:
+        migrate(pg)
+        _send_all(site, pg)
+        vials = fleet_view.fleet_vials(pg, catalog, clock.wall(), at=clock.wall())
+    assert {v.key: v.refused for v in vials} == dict.fromkeys(
+        ("roze-0001", "roze-0002", "methy-0001", "infusion-0001"),
+        "the light at 'fridge-1' is measured by the spectral sensor 'fridge-1-lux', whose ledgers stay at"
+        " the site: central cannot reproduce the site's κ_s",
+    )
+    assert all(v.verdict is None for v in vials)
+
+
+def test_a_site_on_another_version_gets_no_verdict(
+    settings: Settings, clock: ManualClock, postgres: str, catalog: Catalog
+) -> None:
+    """A site running other model code is not judged by central's: every vial says why."""
+    site = _site(settings, clock)
+    with transaction(site):
+        site.execute("UPDATE site_model_settings SET vialguard_version = '0.0.1'")
+    with psycopg.connect(postgres) as pg:
+        migrate(pg)
+        _send_all(site, pg)
+        vials = fleet_view.fleet_vials(pg, catalog, clock.wall(), at=clock.wall())
+    assert len(vials) == 4
+    assert {v.refused for v in vials} == {
+        f"the site runs vialguard 0.0.1, central {version()}: central evaluates only with the site's own"
+        " model code"
+    }
