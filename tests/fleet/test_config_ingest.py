@@ -21,6 +21,7 @@ from monitor.site_sync import sync_site
 from monitor.store import Database, outbox
 from monitor.store.database import transaction
 from monitor.version import version
+from tests.monitor.test_engine import run_simulation
 
 SITE = "ward-3"
 
@@ -213,3 +214,28 @@ def test_a_site_on_another_version_gets_no_verdict(
         f"the site runs vialguard 0.0.1, central {version()}: central evaluates only with the site's own"
         " model code"
     }
+
+
+def test_a_vial_needing_readings_central_dropped_is_refused(
+    settings: Settings, clock: ManualClock, postgres: str, catalog: Catalog
+) -> None:
+    """Where central holds a sensor's readings only from a time the site's ledger had already grown by
+    (readings dropped by central's retention), a vial whose life starts before it gets no verdict."""
+    site = run_simulation(settings, catalog, clock, 600)
+    with transaction(site):
+        outbox.enable(site, SITE)
+    with psycopg.connect(postgres) as pg:
+        migrate(pg)
+        _send_all(site, pg)
+        judged = fleet_view.fleet_vials(pg, catalog, clock.wall(), at=clock.wall())
+        assert {v.refused for v in judged} == {None}
+        pg.execute(
+            "DELETE FROM light_readings"
+            " WHERE ts < (SELECT min(ts) + interval '5 minutes' FROM light_readings)"
+        )
+        vials = fleet_view.fleet_vials(pg, catalog, clock.wall(), at=clock.wall())
+    assert all(v.verdict is None for v in vials)
+    assert all(
+        v.refused is not None and v.refused.startswith("central holds 'fridge-1-lux''s readings only from")
+        for v in vials
+    )

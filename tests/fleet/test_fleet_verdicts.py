@@ -23,13 +23,14 @@ from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
 from hardware.clock import ManualClock
 from monitor.config import load_settings
+from monitor.config.simulation import ScenarioConfig
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import LABELS, VERDICTS
 from monitor.store import Database, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import Served, serve
 from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
-from tests.monitor.test_engine import run_simulation, with_scenario
+from tests.monitor.test_engine import run_simulation
 
 pytestmark = pytest.mark.slow
 
@@ -66,9 +67,16 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
         conn.execute(f"CREATE DATABASE {name}")
     url = postgres_cluster.url(name)
     config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM)
-    settings = with_scenario(
-        load_settings(config), kind="door-left-open", start_after_seconds=600, duration_seconds=1200, lux=600
-    )
+    settings = load_settings(config)
+    scenarios = [
+        ScenarioConfig(kind="door-left-open", start_after_seconds=600, duration_seconds=1200, lux=600),
+        ScenarioConfig(
+            kind="sensor-dropout", start_after_seconds=2000, duration_seconds=300, sensor="fridge-1-lux"
+        ),
+        ScenarioConfig(kind="light-stuck-on", start_after_seconds=2700, duration_seconds=120, lux=100_000),
+    ]
+    simulation = settings.simulation.model_copy(update={"scenarios": scenarios, "openings_per_day": 0.0})
+    settings = settings.model_copy(update={"simulation": simulation})
     clock = ManualClock()
     run_simulation(settings, catalog, clock, HOUR).close()
     central = Central(url, broker.url, directory)
@@ -148,7 +156,8 @@ def test_central_gives_every_vial_the_sites_own_answer(system: System) -> None:
             assert mine["hours_left"] is None, key
         else:
             assert mine["hours_left"] == pytest.approx(their["hours_left"], abs=ROUNDED), key
-    # The history the comparison covers: light seen, a move, an end of life.
+    # The history the comparison covers: light seen, gaps, a move, an end of life.
+    assert site_count(system.db, "SELECT count(*) FROM gaps") > 0
     assert site["roze-0002"]["location"] == "prep-room"
     assert site["methy-0001"]["status"] == "administered"
     assert site["infusion-0001"]["potency_bounds_percent"]["low"] < 100.0
