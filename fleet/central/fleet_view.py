@@ -74,7 +74,7 @@ def site_facts(conn: Connection) -> dict[str, SiteFacts]:
     }
 
 
-def _refusal_of_site(facts: SiteFacts) -> str | None:
+def _refusal_of_site(facts: SiteFacts, code: str) -> str | None:
     if facts.thresholds is None:
         return "central has not received the site's settings (its verdict thresholds)"
     if facts.drug_profiles_sha256 is not None:
@@ -82,9 +82,9 @@ def _refusal_of_site(facts: SiteFacts) -> str | None:
             f"the site adds its own drug profiles (sha256 {facts.drug_profiles_sha256[:12]}…), which"
             " central does not hold"
         )
-    if facts.vialguard_version != version():
+    if facts.vialguard_version != code:
         return (
-            f"the site runs vialguard {facts.vialguard_version}, central {version()}: central evaluates only"
+            f"the site runs vialguard {facts.vialguard_version}, central {code}: central evaluates only"
             " with the site's own model code"
         )
     return None
@@ -96,13 +96,15 @@ def site_clock(facts: SiteFacts, central_now: float) -> float:
     return central_now - (facts.clock_skew_seconds or 0.0)
 
 
-def site_vials(conn: Connection, catalog: Catalog, facts: SiteFacts, now: float) -> list[FleetVial]:
+def site_vials(
+    conn: Connection, catalog: Catalog, facts: SiteFacts, now: float, code: str | None = None
+) -> list[FleetVial]:
     """Every vial of the site (in the site's order) as of its latest data at central, judged at ``now``
-    (the site's clock)."""
+    (the site's clock); ``code``: central's version (default: read from the installed package)."""
     site = facts.site
     located = model_inputs.locations(conn, site)
     records = model_inputs.vials(conn, site)
-    refusal = _refusal_of_site(facts)
+    refusal = _refusal_of_site(facts, version() if code is None else code)
     if refusal is not None or facts.thresholds is None:
         return [
             FleetVial(site, v.key, v.drug, v.form, v.status, None, None, None, None, None, refusal)
@@ -148,9 +150,10 @@ def fleet_vials(
 ) -> list[FleetVial]:
     """Every site's vials (or ``site``'s), each site judged at ``at`` or at its own clock."""
     out: list[FleetVial] = []
+    code = version()  # read once: it is the installed package's metadata
     for facts in site_facts(conn).values():
         if site is not None and facts.site != site:
             continue
         now = clock(facts, central_now) if at is None else at
-        out += site_vials(conn, catalog, facts, now)
+        out += site_vials(conn, catalog, facts, now, code)
     return out

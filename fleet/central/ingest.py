@@ -79,7 +79,22 @@ def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: da
             [_number(r.get("cum_lux_hours")) for r in recs],
         ),
     )
-    return cur.rowcount
+    inserted = cur.rowcount
+    # Each hour's highest lux, as the site keeps it (a resent reading changes nothing: the greatest).
+    conn.execute(
+        "INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)"
+        " SELECT %s, u.sensor, (u.ts / 3600000000) * 3600.0, max(coalesce(u.lux, 'Infinity'))"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[]) AS u(sensor, ts, lux) GROUP BY 2, 3"
+        " ON CONFLICT (site, sensor, hour_ts)"
+        " DO UPDATE SET max_lux = greatest(light_hour_maxima.max_lux, excluded.max_lux)",
+        (
+            site,
+            [str(r["sensor"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
+            [_number(r.get("lux")) for r in recs],
+        ),
+    )
+    return inserted
 
 
 def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:

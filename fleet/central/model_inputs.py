@@ -281,9 +281,9 @@ def _saturated(conn: Connection, site: str, asked: Mapping[SiteSensor, list[floa
 def _hour_maxima(
     conn: Connection, site: str, cuts: Mapping[SiteSensor, list[tuple[float, float]]]
 ) -> dict[str, FloatArray]:
-    """``(hour_ts, max_lux)`` of the hour holding the highest reading of every window the bound on unseen
-    light reads (:func:`monitor.model.dose_ranges.highest_windows`): what the site's hourly maxima give
-    for those windows, exactly, read from the readings central keeps."""
+    """``(hour_ts, max_lux)`` of the hour holding the highest maximum of every window the bound on unseen
+    light reads (:func:`monitor.model.dose_ranges.highest_windows`), from the hourly maxima central keeps
+    as the site keeps them: exact for those windows, as the site's loader gives them."""
     keys: list[str] = []
     since: list[float] = []
     until: list[float] = []
@@ -295,17 +295,16 @@ def _hour_maxima(
         for window in sorted(set(zip(a.tolist(), b.tolist(), strict=True))):
             keys.append(sensor.key)
             since.append(window[0])
-            until.append(math.floor(window[1] / 3600.0) * 3600.0 + 3600.0)  # through the last hour's end
+            until.append(window[1])
     out: dict[str, set[tuple[float, float]]] = {s.key: set() for s in cuts}
-    for key, hour_us, lux in conn.execute(
-        "SELECT q.sensor, h.hour_us, h.lux FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS q(sensor, a, b)"
-        f" CROSS JOIN LATERAL (SELECT {_US} / 3600000000 * 3600000000 AS hour_us,"
-        "  coalesce(r.lux, 'Infinity') AS lux FROM light_readings AS r WHERE r.site = %s"
-        f"  AND r.sensor = q.sensor AND r.ts >= {_AT.format('q.a')} AND r.ts < {_AT.format('q.b')}"
-        "  ORDER BY 2 DESC LIMIT 1) AS h",
-        (keys, [_us(t) for t in since], [_us(t) for t in until], site),
+    for key, hour_ts, lux in conn.execute(
+        "SELECT q.sensor, h.hour_ts, h.max_lux FROM unnest(%s::text[], %s::float8[], %s::float8[])"
+        " AS q(sensor, a, b) CROSS JOIN LATERAL (SELECT hour_ts, max_lux FROM light_hour_maxima"
+        "  WHERE site = %s AND sensor = q.sensor AND hour_ts >= q.a AND hour_ts <= q.b"
+        "  ORDER BY max_lux DESC LIMIT 1) AS h",
+        (keys, since, until, site),
     ).fetchall():
-        out[key].add((hour_us / 1e6, float(lux)))
+        out[key].add((float(hour_ts), float(lux)))
     return {k: _table(sorted(v), 2) for k, v in out.items()}
 
 

@@ -186,6 +186,19 @@ MIGRATIONS: tuple[str, ...] = (
         received_at timestamptz NOT NULL,
         PRIMARY KEY (site, epoch, seq)
     );
+    -- Each light sensor's highest lux per clock hour (of the site's time), kept at ingest as the site
+    -- keeps it (monitor/store/readings.py): the bound on unseen light reads hours, not readings. Not
+    -- finite at the site (null here): infinite. Kept when retention drops the readings, as at the site.
+    CREATE TABLE light_hour_maxima (
+        site text NOT NULL,
+        sensor text NOT NULL,
+        hour_ts double precision NOT NULL,  -- the hour's start, Unix seconds
+        max_lux double precision NOT NULL,
+        PRIMARY KEY (site, sensor, hour_ts)
+    );
+    INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)
+        SELECT site, sensor, floor(extract(epoch FROM ts) / 3600) * 3600, max(coalesce(lux, 'Infinity'))
+        FROM light_readings GROUP BY 1, 2, 3;
     -- A vial's events, the gaps and the saturated readings, as the loader reads them.
     CREATE INDEX light_readings_saturated ON light_readings (site, sensor, ts) WHERE saturated;
     CREATE INDEX site_records_vial_events ON site_records (site, (record->>'vial')) WHERE kind = 'vial-event';
