@@ -68,4 +68,10 @@ def assess_all(
 ) -> list[VialAssessment]:
     """:func:`assess` for each of ``vials``, from one load and one evaluation."""
     found = vial_potencies(conn, catalog, list(vials), threshold_percent=thresholds.critical_percent, now=now)
-    return [VialAssessment(p, verdict.decide(evidence_of(p), thresholds, now)) for p in found]
+    return judged(found, thresholds, now)
+
+
+def judged(potencies: Iterable[VialPotency], thresholds: Thresholds, now: float) -> list[VialAssessment]:
+    """Each potency with its verdict at ``now``: the one decision, wherever the potency was computed
+    (the site's SQLite, or central's PostgreSQL for the fleet)."""
+    return [VialAssessment(p, verdict.decide(evidence_of(p), thresholds, now)) for p in potencies]

@@ -25,7 +25,7 @@ from monitor.model.time_left import TimeToThreshold
 from monitor.store import model_inputs
 from monitor.store.vials import VialRecord
 
-__all__ = ["TimeToThreshold", "VialPotency", "vial_potencies", "vial_potency"]
+__all__ = ["TimeToThreshold", "VialPotency", "named", "vial_potencies", "vial_potency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,8 @@ class VialPotency:
     time_to_threshold: TimeToThreshold | None  # None once administered or discarded
 
 
-def _named(vial: VialRecord, e: evaluation.VialEvaluation) -> VialPotency:
+def named(vial: VialRecord, e: evaluation.VialEvaluation) -> VialPotency:
+    """The model's evaluation of ``vial`` named for the surfaces (central's loader names its own)."""
     return VialPotency(
         vial=vial,
         as_of=e.as_of,
@@ -82,7 +83,7 @@ def vial_potencies(
         return []
     inputs = model_inputs.load(conn, catalog, vials, now=now, as_of=as_of)
     found = evaluation.evaluate(inputs, catalog, threshold_percent)
-    return [_named(v, e) for v, e in zip(vials, found, strict=True)]
+    return [named(v, e) for v, e in zip(vials, found, strict=True)]
 
 
 def vial_potency(

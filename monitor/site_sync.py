@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from datetime import UTC, datetime, time
 
 from monitor.config import Settings
-from monitor.store import location_light, sites
+from monitor.store import config_mirror, location_light, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
+from monitor.version import version
 
 
 def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
-    """Upsert locations and sensors by key; register configured vials not yet known (at ``now``).
+    """Upsert locations and sensors by key, and the settings the verdict reads; register configured vials
+    not yet known (at ``now``).
 
     Idempotent: run on every start. Vials already registered keep their history; the configuration only
     seeds new ones.
@@ -40,6 +43,16 @@ def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
                     cal.expanded_uncertainty,
                 ),
             )
+        rules = settings.rules.thresholds()
+        profiles = settings.drug_profiles_file
+        digest = None if profiles is None else hashlib.sha256(profiles.read_bytes()).hexdigest()
+        config_mirror.record_settings(
+            conn,
+            warning_percent=rules.potency_warning_percent,
+            critical_percent=rules.potency_critical_percent,
+            drug_profiles_sha256=digest,
+            version=version(),
+        )
         for v in settings.vials:
             if vial_store.by_key(conn, v.key) is not None:
                 continue

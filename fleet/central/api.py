@@ -7,30 +7,18 @@ store interface; until then :func:`create_central_app` serves it alone. Handlers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
-import psycopg
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query
 
-from fleet.central import queries
+from fleet.central import fleet_routes, queries
+from fleet.central.connection import Conn
+from monitor.model.profiles import Catalog, load_catalog
 
 router = APIRouter(prefix="/api/v1")
-
-
-def _connection(request: Request) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
-    try:
-        conn = psycopg.connect(request.app.state.database_url, connect_timeout=5)
-    except psycopg.Error as exc:
-        raise HTTPException(503, f"central's database is unavailable: {exc}") from exc
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-Conn = Annotated[psycopg.Connection[tuple[Any, ...]], Depends(_connection)]
 
 
 @router.get("/sites")
@@ -58,10 +46,17 @@ def alert_feed(
     }
 
 
-def create_central_app(database_url: str) -> FastAPI:
+def create_central_app(
+    database_url: str, catalog: Catalog | None = None, clock: Callable[[], float] = time.time
+) -> FastAPI:
+    """Central's API over ``database_url``; ``catalog`` (default: the shipped profiles) is what the
+    fleet's vials are evaluated with, ``clock`` central's own."""
     app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None)
     app.state.database_url = database_url
+    app.state.catalog = load_catalog() if catalog is None else catalog
+    app.state.clock = clock
     app.include_router(router)
+    app.include_router(fleet_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

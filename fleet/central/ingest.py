@@ -4,7 +4,8 @@ A batch is accepted only from where central stands for its site and epoch (the p
 epoch not seen before): rows at or below the point are ones central already has and are skipped; a batch
 that would leave a hole (its first new row is not point + 1) is refused whole, and the acknowledgement
 says so. Readings are keyed by their natural key (site, sensor, time) and other rows by (site, epoch,
-seq) with the site's own id as a second guard, so even a row sent under two numbers is stored once. The
+seq) with the site's own id as a second guard, so even a row sent under two numbers is stored once;
+configuration rows are also applied to the site's configuration (:mod:`fleet.central.config_ingest`). The
 point, the site's figures, the readings counter and the alert feed's counter all move in the same
 transaction; the caller publishes the acknowledgement only after it commits.
 """
@@ -19,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from fleet.central import config_ingest
 from fleet.central.audit_chain import Head, extend
 from fleet.central.partitions import Partitions
 from fleet.protocol import Ack, Batch, Row
@@ -77,7 +79,22 @@ def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: da
             [_number(r.get("cum_lux_hours")) for r in recs],
         ),
     )
-    return cur.rowcount
+    inserted = cur.rowcount
+    # Each hour's highest lux, as the site keeps it (a resent reading changes nothing: the greatest).
+    conn.execute(
+        "INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)"
+        " SELECT %s, u.sensor, (u.ts / 3600000000) * 3600.0, max(coalesce(u.lux, 'Infinity'))"
+        " FROM unnest(%s::text[], %s::int8[], %s::float8[]) AS u(sensor, ts, lux) GROUP BY 2, 3"
+        " ON CONFLICT (site, sensor, hour_ts)"
+        " DO UPDATE SET max_lux = greatest(light_hour_maxima.max_lux, excluded.max_lux)",
+        (
+            site,
+            [str(r["sensor"]) for r in recs],
+            [microseconds(float(r["ts"])) for r in recs],
+            [_number(r.get("lux")) for r in recs],
+        ),
+    )
+    return inserted
 
 
 def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
@@ -263,6 +280,7 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
         readings = _insert_light(conn, batch.site, light, received)
         readings += _insert_temperature(conn, batch.site, temperature, received)
         records, new_alerts = _insert_records(conn, batch, others, received)
+        config_ingest.apply(conn, batch.site, batch.epoch, others, received)
         alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
         point = new[-1].seq
         conn.execute(

@@ -10,6 +10,9 @@ from __future__ import annotations
 import psycopg
 
 from fleet.errors import CentralSchemaError
+from monitor.alerts.vocabulary import sql_in
+from monitor.model.quantities import QUANTITIES
+from monitor.store.vials import VIAL_STATUSES
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: sites and their acknowledged points, readings, every other row verbatim, the fleet's alert feed
@@ -110,6 +113,97 @@ MIGRATIONS: tuple[str, ...] = (
         received_at timestamptz NOT NULL,
         PRIMARY KEY (site, epoch, seq)
     );
+    """,
+    # 3: each site's configuration as it stands, from the upserts it queues (monitor/store/config_mirror.py),
+    # keyed by (site, the site's own id) with the natural key unique beside it; what the model reads at
+    # central (fleet/central/model_inputs.py). Refused rows kept apart with the reason.
+    f"""
+    CREATE TABLE site_locations (
+        site text NOT NULL REFERENCES sites(site),
+        site_id bigint NOT NULL,
+        key text NOT NULL,
+        name text NOT NULL,
+        kind text NOT NULL,
+        lamp text,  -- null: none configured (the catalog's unknown lamp)
+        worst_case_lux double precision,  -- null: unseen light bounded by the highest seen
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (site, site_id),
+        UNIQUE (site, key)
+    );
+    CREATE TABLE site_sensors (
+        site text NOT NULL,
+        site_id bigint NOT NULL,  -- the site's order of declaration: the first is a location's ledger
+        key text NOT NULL,
+        location_id bigint NOT NULL,
+        quantity text NOT NULL CHECK (quantity IN {sql_in(QUANTITIES)}),
+        driver text NOT NULL,
+        interval_seconds double precision NOT NULL,
+        max_gap_seconds double precision NOT NULL,
+        status text NOT NULL,
+        status_detail text NOT NULL,
+        status_since timestamptz,
+        calibration_certificate text,
+        calibration_due_at timestamptz,
+        calibration_uncertainty double precision,  -- expanded (k = 2), in the quantity's unit
+        spectral boolean NOT NULL,  -- has given spectral readings (their ledgers stay at the site)
+        near_uv boolean NOT NULL,  -- has given near-UV readings (likewise)
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (site, site_id),
+        UNIQUE (site, key),
+        FOREIGN KEY (site, location_id) REFERENCES site_locations (site, site_id)
+    );
+    CREATE TABLE site_vials (
+        site text NOT NULL REFERENCES sites(site),
+        site_id bigint NOT NULL,
+        key text NOT NULL,
+        drug text NOT NULL,
+        form text NOT NULL,
+        lot text NOT NULL,
+        expiry text,
+        initial_potency_percent double precision NOT NULL,
+        registered_ts double precision NOT NULL,  -- the site's seconds, exactly as the model reads them
+        status text NOT NULL CHECK (status IN {sql_in(VIAL_STATUSES)}),
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (site, site_id),
+        UNIQUE (site, key)
+    );
+    CREATE TABLE site_settings (
+        site text PRIMARY KEY REFERENCES sites(site),
+        report_lag_seconds double precision NOT NULL,  -- the bridge's commit window, in the site's seconds
+        potency_warning_percent double precision,  -- null: not yet sent (no verdict until they are)
+        potency_critical_percent double precision,
+        drug_profiles_sha256 text,  -- the site's extra drug profiles; null: the shipped ones alone
+        vialguard_version text,
+        updated_at timestamptz NOT NULL
+    );
+    CREATE TABLE config_refusals (
+        site text NOT NULL,
+        epoch text NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        problem text NOT NULL,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch, seq)
+    );
+    -- Each light sensor's highest lux per clock hour (of the site's time), kept at ingest as the site
+    -- keeps it (monitor/store/readings.py): the bound on unseen light reads hours, not readings. Not
+    -- finite at the site (null here): infinite. Kept when retention drops the readings, as at the site.
+    CREATE TABLE light_hour_maxima (
+        site text NOT NULL,
+        sensor text NOT NULL,
+        hour_ts double precision NOT NULL,  -- the hour's start, Unix seconds
+        max_lux double precision NOT NULL,
+        PRIMARY KEY (site, sensor, hour_ts)
+    );
+    INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)
+        SELECT site, sensor, floor(extract(epoch FROM ts) / 3600) * 3600, max(coalesce(lux, 'Infinity'))
+        FROM light_readings GROUP BY 1, 2, 3;
+    -- A vial's events, the gaps and the saturated readings, as the loader reads them.
+    CREATE INDEX light_readings_saturated ON light_readings (site, sensor, ts) WHERE saturated;
+    CREATE INDEX site_records_vial_events ON site_records (site, (record->>'vial')) WHERE kind = 'vial-event';
+    CREATE INDEX site_records_gaps ON site_records (site, (record->>'id'), seq)
+        WHERE kind IN ('gap', 'gap-removed');
     """,
 )
 

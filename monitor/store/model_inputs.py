@@ -2,9 +2,10 @@
 
 :func:`load` reads the vials' events, then for every location they have been in its sensors, lamp,
 worst-case lux and newest readings, works out each vial's evaluation times (its data's time, or a curve's
-points) and which times each location's ledgers will be asked at (:func:`monitor.model.stretches.
-ledger_times`), and reads just those: the ledgers at those times (:mod:`monitor.store.ledger_samples`),
-the light sensor's gaps, saturated readings and hourly maxima over the span they cover. What it reads
+points) and which times each location's ledgers will be asked at (:func:`monitor.model.input_plan.plan`,
+shared with central's loader), and reads just those: the ledgers at those times
+(:mod:`monitor.store.ledger_samples`), the light sensor's gaps, saturated readings and hourly maxima over
+the span they cover. What it reads
 grows with the number of vials, events and times asked, and with the gaps and saturated readings in the
 span; not with the number of readings. The model (:func:`monitor.model.evaluation.evaluate`) then
 computes from the result alone.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from monitor.model import dose_ranges, stretches
+from monitor.model import dose_ranges, input_plan
 from monitor.model.inputs import (
     EventFacts,
     LatestKappa,
@@ -31,7 +32,6 @@ from monitor.model.inputs import (
     SpectralRecord,
     TemperatureRecord,
     UvRecord,
-    VialInputs,
 )
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
@@ -294,55 +294,25 @@ def load(
     time a silent sensor should have covered up to ``now`` widening the low bound), with
     ``curve_points`` at that many times from its registration to its latest data (and its events' times,
     with ``curve_events``), or at each of ``times`` (sorted)."""
-    if times is not None:
-        as_of = float(times[-1])
     events = events_of(conn, [v.id for v in vials])
-    visited = sorted({e.location_id for es in events.values() for e in es if e.location_id is not None})
-    locations = {loc_id: _Location(conn, loc_id) for loc_id in visited}
-    newest = {i: (None if loc.latest_light is None else loc.latest_light[0]) for i, loc in locations.items()}
-    has_light = {i: loc.light is not None for i, loc in locations.items()}
-    planned: list[VialInputs] = []
-    for vial in vials:
-        mine = events[vial.id]
-        when = (
-            stretches.default_as_of(vial.registered_ts, mine, newest, has_light) if as_of is None else as_of
-        )
-        if times is not None:
-            evaluated = np.asarray(times, dtype=np.float64)
-        elif curve_points is not None:
-            evaluated = stretches.curve_times(
-                vial.registered_ts, when, mine, curve_points, with_events=curve_events
-            )
-        else:
-            evaluated = np.array([when])
-        silent = as_of is None and now is not None and now > when and stretches.ended(mine) is None
-        planned.append(
-            VialInputs(
-                id=vial.id,
-                drug=vial.drug,
-                form=vial.form,
-                initial_potency_percent=vial.initial_potency_percent,
-                registered_ts=vial.registered_ts,
-                events=mine,
-                times=evaluated,
-                as_of=when,
-                now=now,
-                silence_from=when if silent else None,
-            )
-        )
-    needed: dict[int, set[tuple[float, float]]] = {i: set() for i in visited}
-    series: set[int] = set()
-    for plan in planned:
-        cuts = stretches.cuts(plan)
-        for loc_id, start, end in cuts:
-            needed[loc_id].add((start, end))
-        if dose_ranges.needs_temperature_series(catalog.drug(plan.drug)):
-            series |= {loc_id for loc_id, _, _ in cuts}
+    locations = {loc_id: _Location(conn, loc_id) for loc_id in input_plan.visited(events)}
+    plan = input_plan.plan(
+        catalog,
+        vials,
+        events,
+        {i: (None if loc.latest_light is None else loc.latest_light[0]) for i, loc in locations.items()},
+        {i: loc.light is not None for i, loc in locations.items()},
+        now=now,
+        as_of=as_of,
+        curve_points=curve_points,
+        curve_events=curve_events,
+        times=times,
+    )
     lag = health.report_lag_seconds(conn)
     return ModelInputs(
-        vials=tuple(planned),
+        vials=plan.vials,
         locations={
-            i: _location_inputs(conn, loc, sorted(needed[i]), i in series, lag)
+            i: _location_inputs(conn, loc, plan.cuts[i], i in plan.series, lag)
             for i, loc in locations.items()
         },
     )

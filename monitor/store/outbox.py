@@ -26,37 +26,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.errors import StoreError
-
-# The real clock, in SQLite: when a row was queued, for the backlog's age (Python's sqlite3 on Debian 12
-# predates unixepoch('subsec')).
-_NOW = "((julianday('now') - 2440587.5) * 86400.0)"
-_ENABLED = "EXISTS (SELECT 1 FROM uplink_state)"
-
-
-def _real(expr: str) -> str:
-    """A REAL as JSON, bit for bit: SQLite's json_object writes 15 significant digits (1796175627.60382
-    for 1796175627.6038153), which would change an audit row's hashed time on its way to central; 17
-    digits read back as the same double."""
-    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE json(printf('%!.17g', {expr})) END"
-
-
-def _key(table: str, id_expr: str) -> str:
-    return f"(SELECT key FROM {table} WHERE id = {id_expr})"
+from monitor.store import config_mirror
+from monitor.store.outbox_sql import ENABLED, NOW, copy_trigger, key_of, real
 
 
 def _gap_json(r: str) -> str:
     return (
-        f"json_object('id', {r}.id, 'sensor', {_key('sensors', f'{r}.sensor_id')},"
-        f" 'start_ts', {_real(f'{r}.start_ts')}, 'end_ts', {_real(f'{r}.end_ts')}, 'reason', {r}.reason)"
+        f"json_object('id', {r}.id, 'sensor', {key_of('sensors', f'{r}.sensor_id')},"
+        f" 'start_ts', {real(f'{r}.start_ts')}, 'end_ts', {real(f'{r}.end_ts')}, 'reason', {r}.reason)"
     )
 
 
 def _vial_event_json(r: str) -> str:
     return (
         f"(SELECT json_object('id', {r}.id, 'vial', v.key, 'drug', v.drug, 'form', v.form, 'lot', v.lot,"
-        f" 'expiry', v.expiry, 'initial_potency_percent', {_real('v.initial_potency_percent')},"
-        f" 'ts', {_real(f'{r}.ts')}, 'kind', {r}.kind, 'location', {_key('locations', f'{r}.location_id')},"
-        f" 'packaging', {r}.packaging, 'detail', {r}.detail, 'recorded_ts', {_real(f'{r}.recorded_ts')})"
+        f" 'expiry', v.expiry, 'initial_potency_percent', {real('v.initial_potency_percent')},"
+        f" 'ts', {real(f'{r}.ts')}, 'kind', {r}.kind, 'location', {key_of('locations', f'{r}.location_id')},"
+        f" 'packaging', {r}.packaging, 'detail', {r}.detail, 'recorded_ts', {real(f'{r}.recorded_ts')})"
         f" FROM vials AS v WHERE v.id = {r}.vial_id)"
     )
 
@@ -64,42 +50,33 @@ def _vial_event_json(r: str) -> str:
 def _alert_json(a: str, e: str) -> str:
     """An alert as it stands after its change ``e`` (an alert_events row); an infinite value is null."""
     return (
-        f"json_object('event_seq', {e}.seq, 'event_kind', {e}.kind, 'event_ts', {_real(f'{e}.ts')},"
+        f"json_object('event_seq', {e}.seq, 'event_kind', {e}.kind, 'event_ts', {real(f'{e}.ts')},"
         f" 'event_detail', {e}.detail, 'id', {a}.id, 'fingerprint', {a}.fingerprint, 'rule', {a}.rule,"
         f" 'severity', {a}.severity, 'state', {a}.state, 'alert_class', {a}.alert_class,"
-        f" 'location', {_key('locations', f'{a}.location_id')}, 'vial', {_key('vials', f'{a}.vial_id')},"
-        f" 'sensor', {_key('sensors', f'{a}.sensor_id')}, 'started_ts', {_real(f'{a}.started_ts')},"
-        f" 'fired_ts', {_real(f'{a}.fired_ts')}, 'ended_ts', {_real(f'{a}.ended_ts')},"
-        f" 'value', CASE WHEN abs({a}.value) < 9e999 THEN {_real(f'{a}.value')} END,"
-        f" 'worst_value', CASE WHEN abs({a}.worst_value) < 9e999 THEN {_real(f'{a}.worst_value')} END,"
+        f" 'location', {key_of('locations', f'{a}.location_id')}, 'vial', {key_of('vials', f'{a}.vial_id')},"
+        f" 'sensor', {key_of('sensors', f'{a}.sensor_id')}, 'started_ts', {real(f'{a}.started_ts')},"
+        f" 'fired_ts', {real(f'{a}.fired_ts')}, 'ended_ts', {real(f'{a}.ended_ts')},"
+        f" 'value', CASE WHEN abs({a}.value) < 9e999 THEN {real(f'{a}.value')} END,"
+        f" 'worst_value', CASE WHEN abs({a}.worst_value) < 9e999 THEN {real(f'{a}.worst_value')} END,"
         f" 'message', {a}.message, 'acknowledged_by', {a}.ack_by, 'acknowledgement_comment', {a}.ack_comment,"
-        f" 'ack_ts', {_real(f'{a}.ack_ts')}, 'escalated_ts', {_real(f'{a}.escalated_ts')},"
+        f" 'ack_ts', {real(f'{a}.ack_ts')}, 'escalated_ts', {real(f'{a}.escalated_ts')},"
         f" 'silence_id', {a}.silence_id)"
     )
 
 
 def _audit_json(r: str) -> str:
     return (
-        f"json_object('id', {r}.id, 'ts', {_real(f'{r}.ts')}, 'actor', {r}.actor, 'action', {r}.action,"
+        f"json_object('id', {r}.id, 'ts', {real(f'{r}.ts')}, 'actor', {r}.actor, 'action', {r}.action,"
         f" 'subject', {r}.subject, 'detail', {r}.detail, 'prev_hash', {r}.prev_hash, 'hash', {r}.hash)"
     )
 
 
-def _copy_trigger(name: str, event: str, table: str, kind: str, body: str, when: str = "") -> str:
-    condition = f"{when} AND {_ENABLED}" if when else _ENABLED
-    return f"""
-    CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {condition}
-    BEGIN
-        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('{kind}', {body}, {_NOW});
-    END;"""
-
-
 def _reading_trigger(quantity: str) -> str:
     return f"""
-    CREATE TRIGGER {quantity}_reading_to_uplink AFTER INSERT ON {quantity}_readings WHEN {_ENABLED}
+    CREATE TRIGGER {quantity}_reading_to_uplink AFTER INSERT ON {quantity}_readings WHEN {ENABLED}
     BEGIN
         INSERT INTO uplink_outbox (kind, sensor_id, ts, queued_ts)
-        VALUES ('{quantity}', NEW.sensor_id, NEW.ts, {_NOW});
+        VALUES ('{quantity}', NEW.sensor_id, NEW.ts, {NOW});
     END;"""
 
 
@@ -128,10 +105,10 @@ MIGRATION = (
     """
     + _reading_trigger("light")
     + _reading_trigger("temperature")
-    + _copy_trigger("gap_to_uplink", "INSERT", "gaps", "gap", _gap_json("NEW"))
-    + _copy_trigger("gap_removal_to_uplink", "DELETE", "gaps", "gap-removed", "json_object('id', OLD.id)")
-    + _copy_trigger("vial_event_to_uplink", "INSERT", "vial_events", "vial-event", _vial_event_json("NEW"))
-    + _copy_trigger(
+    + copy_trigger("gap_to_uplink", "INSERT", "gaps", "gap", _gap_json("NEW"))
+    + copy_trigger("gap_removal_to_uplink", "DELETE", "gaps", "gap-removed", "json_object('id', OLD.id)")
+    + copy_trigger("vial_event_to_uplink", "INSERT", "vial_events", "vial-event", _vial_event_json("NEW"))
+    + copy_trigger(
         "alert_change_to_uplink",
         "UPDATE OF seq",
         "alerts",
@@ -139,7 +116,7 @@ MIGRATION = (
         f"(SELECT {_alert_json('NEW', 'e')} FROM alert_events AS e WHERE e.seq = NEW.seq)",
         when="NEW.seq > OLD.seq",
     )
-    + _copy_trigger("audit_row_to_uplink", "INSERT", "audit_log", "audit", _audit_json("NEW"))
+    + copy_trigger("audit_row_to_uplink", "INSERT", "audit_log", "audit", _audit_json("NEW"))
 )
 
 READING_KINDS = ("light", "temperature")
@@ -184,9 +161,10 @@ def last_seq(conn: sqlite3.Connection) -> int:
 
 
 def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
-    """Queue from now on for ``site``, and back-fill what the database already holds (each alert as it
-    stands: its earlier states were never kept); inside the caller's write transaction. A database that
-    already uplinks keeps its state; one of another site is refused."""
+    """Queue from now on for ``site``, and back-fill what the database already holds (its configuration
+    first, :mod:`monitor.store.config_mirror`; each alert as it stands: its earlier states were never
+    kept); inside the caller's write transaction. A database that already uplinks keeps its state; one
+    of another site is refused."""
     found = state(conn)
     if found is not None:
         if found.site != site:
@@ -199,10 +177,12 @@ def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
         "INSERT INTO uplink_state (id, site, epoch, epoch_base_seq, acked_seq) VALUES (1, ?, ?, ?, ?)",
         (site, secrets.token_hex(8), base, base),
     )
+    # The configuration first: central reads a sensor's location and a vial's facts from it.
+    config_mirror.backfill(conn)
     for quantity in READING_KINDS:
         conn.execute(
             f"INSERT INTO uplink_outbox (kind, sensor_id, ts, queued_ts)"
-            f" SELECT '{quantity}', sensor_id, ts, {_NOW} FROM {quantity}_readings ORDER BY ts"
+            f" SELECT '{quantity}', sensor_id, ts, {NOW} FROM {quantity}_readings ORDER BY ts"
         )
     backfill = (
         ("gap", _gap_json("g"), "gaps AS g", "g.id"),
@@ -213,7 +193,7 @@ def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
     for kind, body, source, order in backfill:
         conn.execute(
             f"INSERT INTO uplink_outbox (kind, body, queued_ts)"
-            f" SELECT '{kind}', {body}, {_NOW} FROM {source} ORDER BY {order}"
+            f" SELECT '{kind}', {body}, {NOW} FROM {source} ORDER BY {order}"
         )
     enabled = state(conn)
     assert enabled is not None

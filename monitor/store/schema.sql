@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 17;
+PRAGMA user_version = 18;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -131,6 +131,18 @@ CREATE TABLE heartbeat (
         readings_total INTEGER NOT NULL
     , report_lag_seconds REAL NOT NULL DEFAULT 0);
 
+CREATE TRIGGER report_lag_change_to_uplink AFTER UPDATE OF report_lag_seconds ON heartbeat WHEN NEW.report_lag_seconds IS NOT OLD.report_lag_seconds AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
+
+CREATE TRIGGER report_lag_to_uplink AFTER INSERT ON heartbeat WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
+
 CREATE TABLE light_hour_maxima (
         sensor_id INTEGER NOT NULL REFERENCES sensors(id),
         hour_ts REAL NOT NULL,
@@ -166,6 +178,16 @@ CREATE TABLE locations (
         name TEXT NOT NULL,
         kind TEXT NOT NULL
     , lamp TEXT, worst_case_lux REAL);
+
+CREATE TRIGGER location_change_to_uplink AFTER UPDATE ON locations WHEN (NEW.key IS NOT OLD.key OR NEW.name IS NOT OLD.name OR NEW.kind IS NOT OLD.kind OR NEW.lamp IS NOT OLD.lamp OR NEW.worst_case_lux IS NOT OLD.worst_case_lux) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('location', json_object('id', NEW.id, 'key', NEW.key, 'name', NEW.name, 'kind', NEW.kind, 'lamp', NEW.lamp, 'worst_case_lux', CASE WHEN NEW.worst_case_lux IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.worst_case_lux)) END), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER location_to_uplink AFTER INSERT ON locations WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('location', json_object('id', NEW.id, 'key', NEW.key, 'name', NEW.name, 'kind', NEW.kind, 'lamp', NEW.lamp, 'worst_case_lux', CASE WHEN NEW.worst_case_lux IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.worst_case_lux)) END), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE minute_aggregates (
         sensor_id INTEGER NOT NULL REFERENCES sensors(id),
@@ -217,6 +239,16 @@ CREATE TABLE sensors (
         status_since REAL
     , calibration_certificate TEXT, calibration_due_ts REAL, calibration_uncertainty REAL);
 
+CREATE TRIGGER sensor_change_to_uplink AFTER UPDATE ON sensors WHEN (NEW.key IS NOT OLD.key OR NEW.location_id IS NOT OLD.location_id OR NEW.quantity IS NOT OLD.quantity OR NEW.driver IS NOT OLD.driver OR NEW.interval_seconds IS NOT OLD.interval_seconds OR NEW.max_gap_seconds IS NOT OLD.max_gap_seconds OR NEW.status IS NOT OLD.status OR NEW.status_detail IS NOT OLD.status_detail OR NEW.status_since IS NOT OLD.status_since OR NEW.calibration_certificate IS NOT OLD.calibration_certificate OR NEW.calibration_due_ts IS NOT OLD.calibration_due_ts OR NEW.calibration_uncertainty IS NOT OLD.calibration_uncertainty) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('sensor', json_object('id', NEW.id, 'key', NEW.key, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'quantity', NEW.quantity, 'driver', NEW.driver, 'interval_seconds', CASE WHEN NEW.interval_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.interval_seconds)) END, 'max_gap_seconds', CASE WHEN NEW.max_gap_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.max_gap_seconds)) END, 'status', NEW.status, 'status_detail', NEW.status_detail, 'status_since', CASE WHEN NEW.status_since IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.status_since)) END, 'calibration_certificate', NEW.calibration_certificate, 'calibration_due_ts', CASE WHEN NEW.calibration_due_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.calibration_due_ts)) END, 'calibration_uncertainty', CASE WHEN NEW.calibration_uncertainty IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.calibration_uncertainty)) END, 'spectral', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = NEW.id AND x.chip IN ('as7341')) THEN 'true' ELSE 'false' END), 'near_uv', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = NEW.id AND x.near_uv_w_per_m2 IS NOT NULL) THEN 'true' ELSE 'false' END)), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER sensor_to_uplink AFTER INSERT ON sensors WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('sensor', json_object('id', NEW.id, 'key', NEW.key, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'quantity', NEW.quantity, 'driver', NEW.driver, 'interval_seconds', CASE WHEN NEW.interval_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.interval_seconds)) END, 'max_gap_seconds', CASE WHEN NEW.max_gap_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.max_gap_seconds)) END, 'status', NEW.status, 'status_detail', NEW.status_detail, 'status_since', CASE WHEN NEW.status_since IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.status_since)) END, 'calibration_certificate', NEW.calibration_certificate, 'calibration_due_ts', CASE WHEN NEW.calibration_due_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.calibration_due_ts)) END, 'calibration_uncertainty', CASE WHEN NEW.calibration_uncertainty IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.calibration_uncertainty)) END, 'spectral', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = NEW.id AND x.chip IN ('as7341')) THEN 'true' ELSE 'false' END), 'near_uv', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = NEW.id AND x.near_uv_w_per_m2 IS NOT NULL) THEN 'true' ELSE 'false' END)), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
 CREATE TABLE serial_boots (
         device_id TEXT NOT NULL,
         boot_id TEXT NOT NULL,
@@ -266,6 +298,26 @@ CREATE TABLE simulated_clock (
         pid INTEGER NOT NULL
     );
 
+CREATE TABLE site_model_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        potency_warning_percent REAL NOT NULL,
+        potency_critical_percent REAL NOT NULL,
+        drug_profiles_sha256 TEXT,  -- the extra drug profiles file's digest; null: the shipped ones alone
+        vialguard_version TEXT NOT NULL
+    );
+
+CREATE TRIGGER site_settings_change_to_uplink AFTER UPDATE ON site_model_settings WHEN (NEW.potency_warning_percent IS NOT OLD.potency_warning_percent OR NEW.potency_critical_percent IS NOT OLD.potency_critical_percent OR NEW.drug_profiles_sha256 IS NOT OLD.drug_profiles_sha256 OR NEW.vialguard_version IS NOT OLD.vialguard_version) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
+
+CREATE TRIGGER site_settings_to_uplink AFTER INSERT ON site_model_settings WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+    END;
+
 CREATE TABLE spectral_readings (
         sensor_id INTEGER NOT NULL REFERENCES sensors(id),
         ts REAL NOT NULL,
@@ -285,6 +337,22 @@ CREATE TABLE spectral_readings (
     ) WITHOUT ROWID;
 
 CREATE INDEX spectral_readings_with_kappa ON spectral_readings(sensor_id, ts) WHERE kappa IS NOT NULL;
+
+CREATE TRIGGER near_uv_sensor_to_uplink AFTER INSERT ON spectral_readings
+    WHEN NEW.near_uv_w_per_m2 IS NOT NULL AND EXISTS (SELECT 1 FROM uplink_state) AND NOT EXISTS (SELECT 1 FROM spectral_readings AS x
+        WHERE x.sensor_id = NEW.sensor_id AND x.ts <> NEW.ts AND x.near_uv_w_per_m2 IS NOT NULL)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'sensor', json_object('id', s.id, 'key', s.key, 'location', (SELECT key FROM locations WHERE id = s.location_id), 'quantity', s.quantity, 'driver', s.driver, 'interval_seconds', CASE WHEN s.interval_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', s.interval_seconds)) END, 'max_gap_seconds', CASE WHEN s.max_gap_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', s.max_gap_seconds)) END, 'status', s.status, 'status_detail', s.status_detail, 'status_since', CASE WHEN s.status_since IS NULL THEN NULL ELSE json(printf('%!.17g', s.status_since)) END, 'calibration_certificate', s.calibration_certificate, 'calibration_due_ts', CASE WHEN s.calibration_due_ts IS NULL THEN NULL ELSE json(printf('%!.17g', s.calibration_due_ts)) END, 'calibration_uncertainty', CASE WHEN s.calibration_uncertainty IS NULL THEN NULL ELSE json(printf('%!.17g', s.calibration_uncertainty)) END, 'spectral', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = s.id AND x.chip IN ('as7341')) THEN 'true' ELSE 'false' END), 'near_uv', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = s.id AND x.near_uv_w_per_m2 IS NOT NULL) THEN 'true' ELSE 'false' END)), ((julianday('now') - 2440587.5) * 86400.0) FROM sensors AS s WHERE s.id = NEW.sensor_id;
+    END;
+
+CREATE TRIGGER spectral_sensor_to_uplink AFTER INSERT ON spectral_readings
+    WHEN NEW.chip IN ('as7341') AND EXISTS (SELECT 1 FROM uplink_state) AND NOT EXISTS (SELECT 1 FROM spectral_readings AS x
+        WHERE x.sensor_id = NEW.sensor_id AND x.ts <> NEW.ts AND x.chip IN ('as7341'))
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts)
+        SELECT 'sensor', json_object('id', s.id, 'key', s.key, 'location', (SELECT key FROM locations WHERE id = s.location_id), 'quantity', s.quantity, 'driver', s.driver, 'interval_seconds', CASE WHEN s.interval_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', s.interval_seconds)) END, 'max_gap_seconds', CASE WHEN s.max_gap_seconds IS NULL THEN NULL ELSE json(printf('%!.17g', s.max_gap_seconds)) END, 'status', s.status, 'status_detail', s.status_detail, 'status_since', CASE WHEN s.status_since IS NULL THEN NULL ELSE json(printf('%!.17g', s.status_since)) END, 'calibration_certificate', s.calibration_certificate, 'calibration_due_ts', CASE WHEN s.calibration_due_ts IS NULL THEN NULL ELSE json(printf('%!.17g', s.calibration_due_ts)) END, 'calibration_uncertainty', CASE WHEN s.calibration_uncertainty IS NULL THEN NULL ELSE json(printf('%!.17g', s.calibration_uncertainty)) END, 'spectral', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = s.id AND x.chip IN ('as7341')) THEN 'true' ELSE 'false' END), 'near_uv', json(CASE WHEN EXISTS (SELECT 1 FROM spectral_readings AS x WHERE x.sensor_id = s.id AND x.near_uv_w_per_m2 IS NOT NULL) THEN 'true' ELSE 'false' END)), ((julianday('now') - 2440587.5) * 86400.0) FROM sensors AS s WHERE s.id = NEW.sensor_id;
+    END;
 
 CREATE TABLE system_events (
         id INTEGER PRIMARY KEY,
@@ -355,6 +423,16 @@ CREATE TABLE vials (
         registered_ts REAL NOT NULL,
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'administered', 'discarded'))
     );
+
+CREATE TRIGGER vial_change_to_uplink AFTER UPDATE ON vials WHEN (NEW.key IS NOT OLD.key OR NEW.drug IS NOT OLD.drug OR NEW.form IS NOT OLD.form OR NEW.lot IS NOT OLD.lot OR NEW.expiry IS NOT OLD.expiry OR NEW.initial_potency_percent IS NOT OLD.initial_potency_percent OR NEW.registered_ts IS NOT OLD.registered_ts OR NEW.status IS NOT OLD.status) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER vial_to_uplink AFTER INSERT ON vials WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,

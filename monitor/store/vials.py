@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from monitor.errors import InvalidRequest, NotFound
 
 VialStatus = Literal["active", "administered", "discarded"]
+VIAL_STATUSES: tuple[VialStatus, ...] = get_args(VialStatus)
 EventKind = Literal["registered", "moved", "packaging-changed", "reconstituted", "administered", "discarded"]
 EVENT_KINDS: tuple[EventKind, ...] = (
     "registered",

@@ -1,0 +1,499 @@
+"""What the potency model needs of a site's vials, loaded from central's PostgreSQL copy of the site.
+
+The same two steps as the site's own loader (:mod:`monitor.store.model_inputs`): the vials' events and,
+for each location they have been in, its sensors and first and newest readings; then the shared plan
+(:func:`monitor.model.input_plan.plan`) says at which times each location's ledgers are asked, and one
+statement per kind of input reads them for every sensor at once: the ledgers at those times (their
+bracketing readings, interpolated by :func:`monitor.model.ledger.value_at` as at the site), the light
+sensors' gaps, saturated readings and hourly maxima, the raw temperatures a drug needs. Nothing loops
+over readings in Python; the model (:func:`monitor.model.evaluation.evaluate`) then computes from the
+result alone, so central's answer is the site's.
+
+Central keeps times to the microsecond (``timestamptz``); the site keeps its float seconds. Event times
+and a vial's registration travel exactly (17 digits); a reading's time is rounded to the microsecond,
+which moves a ledger value by the dose of at most half a microsecond.
+
+A vial central cannot evaluate as the site would is **refused**, with the reason, rather than answered
+differently (:class:`Refusal`): a location whose light is measured by a spectral or UV sensor (those
+ledgers stay at the site), an event naming a location central does not hold, a ledger asked before the
+first reading central holds where the site had accumulated light or heat before it (readings central
+never received, or dropped by its retention), a drug or form central's catalog lacks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from monitor.model import dose_ranges, input_plan, ledger, stretches
+from monitor.model.inputs import (
+    EventFacts,
+    LatestLight,
+    LedgerAt,
+    LightRecord,
+    LocationInputs,
+    ModelInputs,
+    TemperatureRecord,
+    VialInputs,
+)
+from monitor.model.kinetics import FloatArray
+from monitor.model.profiles import UNKNOWN_LAMP, Catalog
+from monitor.model.quantities import Quantity, ledger_integrand
+from monitor.store.vials import VialRecord
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+# A reading's time as whole microseconds since the epoch, exactly (extract gives a numeric).
+_US = "(extract(epoch FROM r.ts) * 1000000)::int8"
+_AT = "timestamptz 'epoch' + {} * interval '1 microsecond'"
+
+
+def _us(ts: float) -> int:
+    return round(ts * 1e6)
+
+
+def _table(rows: Sequence[Sequence[Any]], columns: int) -> FloatArray:
+    return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSensor:
+    site_id: int
+    key: str
+    location_id: int
+    quantity: Quantity
+    interval_seconds: float
+    max_gap_seconds: float
+    calibration_uncertainty: float | None
+    spectral: bool  # has given spectral or near-UV readings: its κ_s is measured, at the site only
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLocation:
+    site_id: int
+    key: str
+    lamp: str | None
+    worst_case_lux: float | None
+    sensors: tuple[SiteSensor, ...]  # in the site's order of declaration
+
+    def primary(self, quantity: Quantity) -> SiteSensor | None:
+        """The location's ledger for ``quantity``: its first sensor declared, as at the site."""
+        return next((s for s in self.sensors if s.quantity == quantity), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    vial_key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CentralInputs:
+    """The model's inputs for the vials central can evaluate (``vials``, in the order of ``inputs``), and
+    a refusal for each of the others."""
+
+    vials: tuple[VialRecord, ...]
+    inputs: ModelInputs
+    refused: tuple[Refusal, ...]
+
+
+def locations(conn: Connection, site: str) -> dict[int, SiteLocation]:
+    """The site's locations with their sensors, by the site's location id."""
+    sensors: dict[int, list[SiteSensor]] = {}
+    for row in conn.execute(
+        "SELECT site_id, key, location_id, quantity, interval_seconds, max_gap_seconds,"
+        " calibration_uncertainty, spectral OR near_uv FROM site_sensors WHERE site = %s ORDER BY site_id",
+        (site,),
+    ).fetchall():
+        sensors.setdefault(int(row[2]), []).append(SiteSensor(*row))
+    return {
+        int(i): SiteLocation(int(i), key, lamp, worst, tuple(sensors.get(int(i), ())))
+        for i, key, lamp, worst in conn.execute(
+            "SELECT site_id, key, lamp, worst_case_lux FROM site_locations WHERE site = %s ORDER BY site_id",
+            (site,),
+        ).fetchall()
+    }
+
+
+def vials(conn: Connection, site: str) -> list[VialRecord]:
+    """The site's vials in the site's order (its ids)."""
+    return [
+        VialRecord(int(i), key, drug, form, lot, expiry, float(f0), float(registered), status)
+        for i, key, drug, form, lot, expiry, f0, registered, status in conn.execute(
+            "SELECT site_id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status"
+            " FROM site_vials WHERE site = %s ORDER BY site_id",
+            (site,),
+        ).fetchall()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Events:
+    by_vial: dict[int, tuple[EventFacts, ...]]
+    unknown_location: dict[int, str]  # vial id -> a location key its events name that central lacks
+
+
+def _events(conn: Connection, site: str, chosen: Sequence[VialRecord], by_key: Mapping[str, int]) -> _Events:
+    """Each vial's events in time order (the site's order: time, then its event id), in one statement."""
+    ids = {v.key: v.id for v in chosen}
+    out: dict[int, list[EventFacts]] = {v.id: [] for v in chosen}
+    unknown: dict[int, str] = {}
+    for vial, ts, kind, location, packaging in conn.execute(
+        "SELECT record->>'vial', record->'ts', record->>'kind', record->>'location', record->>'packaging'"
+        " FROM site_records WHERE site = %s AND kind = 'vial-event' AND record->>'vial' = ANY(%s)"
+        " ORDER BY record->>'vial', (record->>'ts')::float8, (record->>'id')::bigint",
+        (site, list(ids)),
+    ).fetchall():
+        vial_id = ids[vial]
+        location_id = None if location is None else by_key.get(location)
+        if location is not None and location_id is None:
+            unknown.setdefault(vial_id, location)
+        out[vial_id].append(EventFacts(float(ts), str(kind), location_id, packaging))
+    return _Events({v: tuple(e) for v, e in out.items()}, unknown)
+
+
+_ENDS = {
+    "light": (
+        "light_readings",
+        "coalesce(r.lux, 'Infinity')",  # null: not finite at the site
+        "cum_lux_hours",
+        "r.saturated",
+    ),
+    "temperature": ("temperature_readings", "r.celsius", "cum_equivalent_hours", "false"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """A sensor's first reading (its time and ledger value) and its newest (time, value, saturated)."""
+
+    first_ts: float | None
+    first_cumulative: float | None
+    newest: tuple[float, float, bool] | None
+
+
+def _ends(conn: Connection, site: str, quantity: Quantity, keys: list[str]) -> dict[str, _Ends]:
+    table, value, cum, saturated = _ENDS[quantity]
+    out: dict[str, _Ends] = {}
+    for key, f_us, f_cum, n_us, n_value, n_sat in conn.execute(
+        f"SELECT s.key, f.us, f.cum, n.us, n.v, n.sat FROM unnest(%s::text[]) AS s(key)"  # names from _ENDS
+        f" LEFT JOIN LATERAL (SELECT {_US} AS us, r.{cum} AS cum FROM {table} AS r"
+        "  WHERE r.site = %s AND r.sensor = s.key ORDER BY r.ts LIMIT 1) AS f ON true"
+        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, {saturated} AS sat FROM {table} AS r"
+        "  WHERE r.site = %s AND r.sensor = s.key ORDER BY r.ts DESC LIMIT 1) AS n ON true",
+        (keys, site, site),
+    ).fetchall():
+        out[key] = _Ends(
+            None if f_us is None else f_us / 1e6,
+            None if f_cum is None else float(f_cum),
+            None if n_us is None else (n_us / 1e6, float(n_value), bool(n_sat)),
+        )
+    return out
+
+
+def _ledgers(
+    conn: Connection, site: str, quantity: Quantity, asked: Mapping[SiteSensor, list[float]]
+) -> dict[str, LedgerAt]:
+    """Each sensor's ledger at its asked times: the readings bracketing each time, in one statement, then
+    :func:`monitor.model.ledger.value_at` as the site computes it (before the first reading: nothing)."""
+    table, value, cum, _ = _ENDS[quantity]
+    sensors = [s for s, times in asked.items() for _ in times]
+    times = [t for ts in asked.values() for t in ts]
+    rows = conn.execute(
+        f"SELECT b.us, b.v, b.cum, a.us, a.v, a.cum"  # names from _ENDS
+        " FROM unnest(%s::text[], %s::int8[]) WITH ORDINALITY AS q(sensor, t, i)"
+        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, r.{cum} AS cum FROM {table} AS r"
+        f"  WHERE r.site = %s AND r.sensor = q.sensor AND r.ts <= {_AT.format('q.t')}"
+        "  ORDER BY r.ts DESC LIMIT 1) AS b ON true"
+        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, r.{cum} AS cum FROM {table} AS r"
+        f"  WHERE r.site = %s AND r.sensor = q.sensor AND r.ts > {_AT.format('q.t')}"
+        "  ORDER BY r.ts LIMIT 1) AS a ON true ORDER BY q.i",
+        ([s.key for s in sensors], [_us(t) for t in times], site, site),
+    ).fetchall()
+    raw = np.array([[math.nan if x is None else float(x) for x in row] for row in rows]).reshape(-1, 6)
+    before_rate = ledger_integrand(quantity, raw[:, 1])  # each stored value's rate, one numpy call
+    after_rate = ledger_integrand(quantity, raw[:, 4])
+    values = []
+    for k, (t, sensor) in enumerate(zip(times, sensors, strict=True)):  # one per time asked, few
+        b_us, _, b_cum, a_us, _, a_cum = raw[k]
+        before = None if math.isnan(b_us) else (b_us / 1e6, float(before_rate[k]), float(b_cum))
+        after = None if math.isnan(a_us) else (a_us / 1e6, float(after_rate[k]), float(a_cum))
+        values.append(ledger.value_at(t, before, after, sensor.max_gap_seconds))
+    out: dict[str, LedgerAt] = {}
+    offset = 0
+    for sensor, ts in asked.items():
+        out[sensor.key] = LedgerAt(
+            np.asarray(ts, dtype=np.float64), np.asarray(values[offset : offset + len(ts)])
+        )
+        offset += len(ts)
+    return out
+
+
+def _spans(asked: Mapping[SiteSensor, list[float]]) -> tuple[list[str], list[int], list[int]]:
+    keys = [s.key for s, ts in asked.items() if ts]
+    return (
+        keys,
+        [_us(min(ts)) for ts in asked.values() if ts],
+        [_us(max(ts)) for ts in asked.values() if ts],
+    )
+
+
+def _gaps(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
+    """Each light sensor's recorded gaps overlapping its span: the site's gaps as they stand (a gap the
+    site removed, by a later re-integration, is gone)."""
+    spans = {s.key: (min(ts), max(ts)) for s, ts in asked.items() if ts}
+    rows = conn.execute(
+        "SELECT g.record->>'sensor', g.record->'start_ts', g.record->'end_ts' FROM ("
+        " SELECT DISTINCT ON (record->>'id') kind, record FROM site_records"
+        " WHERE site = %s AND kind IN ('gap', 'gap-removed') ORDER BY record->>'id', seq DESC) AS g"
+        " WHERE g.kind = 'gap' AND g.record->>'sensor' = ANY(%s)"
+        " ORDER BY (g.record->>'start_ts')::float8",
+        (site, list(spans)),
+    ).fetchall()
+    out: dict[str, list[tuple[float, float]]] = {k: [] for k in spans}
+    for key, start, end in rows:
+        first, last = spans[key]
+        if float(end) > first and float(start) < last:
+            out[key].append((float(start), float(end)))
+    return {k: _table(v, 2) for k, v in out.items()}
+
+
+def _saturated(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
+    """Each light sensor's saturated readings ``(ts, lux)`` in its span."""
+    keys, starts, ends = _spans(asked)
+    out: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
+    for key, us, lux in conn.execute(
+        f"SELECT q.sensor, {_US}, coalesce(r.lux, 'Infinity')"
+        " FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS q(sensor, a, b)"
+        " JOIN light_readings AS r ON r.site = %s AND r.sensor = q.sensor AND r.saturated"
+        f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.sensor, r.ts",
+        (keys, starts, ends, site),
+    ).fetchall():
+        out[key].append((us / 1e6, float(lux)))
+    return {k: _table(v, 2) for k, v in out.items()}
+
+
+def _hour_maxima(
+    conn: Connection, site: str, cuts: Mapping[SiteSensor, list[tuple[float, float]]]
+) -> dict[str, FloatArray]:
+    """``(hour_ts, max_lux)`` of the hour holding the highest maximum of every window the bound on unseen
+    light reads (:func:`monitor.model.dose_ranges.highest_windows`), from the hourly maxima central keeps
+    as the site keeps them: exact for those windows, as the site's loader gives them."""
+    keys: list[str] = []
+    since: list[float] = []
+    until: list[float] = []
+    for sensor, pairs in cuts.items():
+        if not pairs:
+            continue
+        start, end = np.array(pairs, dtype=np.float64).reshape(-1, 2).T
+        a, b = dose_ranges.highest_windows(start, end)
+        for window in sorted(set(zip(a.tolist(), b.tolist(), strict=True))):
+            keys.append(sensor.key)
+            since.append(window[0])
+            until.append(window[1])
+    out: dict[str, set[tuple[float, float]]] = {s.key: set() for s in cuts}
+    for key, hour_ts, lux in conn.execute(
+        "SELECT q.sensor, h.hour_ts, h.max_lux FROM unnest(%s::text[], %s::float8[], %s::float8[])"
+        " AS q(sensor, a, b) CROSS JOIN LATERAL (SELECT hour_ts, max_lux FROM light_hour_maxima"
+        "  WHERE site = %s AND sensor = q.sensor AND hour_ts >= q.a AND hour_ts <= q.b"
+        "  ORDER BY max_lux DESC LIMIT 1) AS h",
+        (keys, since, until, site),
+    ).fetchall():
+        out[key].add((float(hour_ts), float(lux)))
+    return {k: _table(sorted(v), 2) for k, v in out.items()}
+
+
+def _series(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
+    """Each temperature sensor's raw ``(ts, celsius)`` over its span."""
+    keys, starts, ends = _spans(asked)
+    out: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
+    for key, us, celsius in conn.execute(
+        f"SELECT q.sensor, {_US}, r.celsius"
+        " FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS q(sensor, a, b)"
+        " JOIN temperature_readings AS r ON r.site = %s AND r.sensor = q.sensor"
+        f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.sensor, r.ts",
+        (keys, starts, ends, site),
+    ).fetchall():
+        out[key].append((us / 1e6, math.nan if celsius is None else float(celsius)))
+    return {k: _table(v, 2) for k, v in out.items()}
+
+
+def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
+    if location is None:
+        return f"its events name location {key!r}, which central does not hold for the site"
+    spectral = next((s for s in location.sensors if s.quantity == "light" and s.spectral), None)
+    if spectral is not None:
+        return (
+            f"the light at {location.key!r} is measured by the spectral sensor {spectral.key!r}, whose"
+            " ledgers stay at the site: central cannot reproduce the site's κ_s"
+        )
+    return None
+
+
+def _refusal_of_history(
+    vial: VialInputs, located: Mapping[int, SiteLocation], ends: Mapping[str, _Ends]
+) -> str | None:
+    """A ledger asked before the first reading central holds, where the site had accumulated some."""
+    quantities: tuple[Quantity, ...] = ("light", "temperature")
+    for loc_id, times in stretches.ledger_times(vial).items():
+        for sensor in (located[loc_id].primary(q) for q in quantities):
+            end = None if sensor is None else ends.get(sensor.key)
+            if sensor is None or end is None or end.first_ts is None or not end.first_cumulative:
+                continue
+            if min(times) < end.first_ts:
+                return (
+                    f"central holds {sensor.key!r}'s readings only from {end.first_ts:.6f}, where the"
+                    f" site's ledger stood at {end.first_cumulative:g} already, and the vial needs it"
+                    " before"
+                )
+    return None
+
+
+def load(
+    conn: Connection,
+    catalog: Catalog,
+    site: str,
+    chosen: Sequence[VialRecord],
+    located: Mapping[int, SiteLocation],
+    report_lag_seconds: float,
+    *,
+    now: float | None,
+) -> CentralInputs:
+    """What the model needs to evaluate ``chosen`` (the site's vials) as of their latest data, the low
+    bound widened by a silence up to ``now`` (the site's clock), as the site's own list does."""
+    by_key = {loc.key: i for i, loc in located.items()}
+    events = _events(conn, site, chosen, by_key)
+    refused: dict[int, str] = {}
+    for vial in chosen:
+        if vial.drug not in catalog.drugs or vial.form not in catalog.drugs[vial.drug].forms:
+            refused[vial.id] = f"central's catalog lacks {vial.drug}/{vial.form}"
+        elif vial.id in events.unknown_location:
+            refused[vial.id] = str(_refusal_of_location(None, events.unknown_location[vial.id]))
+        else:
+            for loc_id in input_plan.visited({vial.id: events.by_vial[vial.id]}):
+                reason = _refusal_of_location(located[loc_id], located[loc_id].key)
+                if reason is not None:
+                    refused[vial.id] = reason
+                    break
+    kept = [v for v in chosen if v.id not in refused]
+    mine = {v.id: events.by_vial[v.id] for v in kept}
+    visited = input_plan.visited(mine)
+    light = {i: located[i].primary("light") for i in visited}
+    temperature = {i: located[i].primary("temperature") for i in visited}
+    ends = _ends(conn, site, "light", [s.key for s in light.values() if s is not None])
+    ends |= _ends(conn, site, "temperature", [s.key for s in temperature.values() if s is not None])
+
+    def newest(sensor: SiteSensor | None) -> float | None:
+        found = None if sensor is None else ends[sensor.key].newest
+        return None if found is None else found[0]
+
+    plan = input_plan.plan(
+        catalog,
+        kept,
+        mine,
+        {i: newest(light[i]) for i in visited},
+        {i: light[i] is not None for i in visited},
+        now=now,
+    )
+    for vial_inputs in plan.vials:
+        reason = _refusal_of_history(vial_inputs, located, ends)
+        if reason is not None:
+            refused[vial_inputs.id] = reason
+    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
+    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
+    light_ledgers = _ledgers(conn, site, "light", light_times)
+    temperature_ledgers = _ledgers(conn, site, "temperature", temperature_times)
+    gaps = _gaps(conn, site, light_times)
+    saturated = _saturated(conn, site, light_times)
+    hours = _hour_maxima(
+        conn,
+        site,
+        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
+    )
+    series = _series(
+        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
+    )
+    out: dict[int, LocationInputs] = {}
+    for i in visited:
+        loc, lux, heat = located[i], light[i], temperature[i]
+        out[i] = LocationInputs(
+            id=i,
+            lamp=loc.lamp or UNKNOWN_LAMP,
+            worst_case_lux=loc.worst_case_lux,
+            light=None
+            if lux is None
+            else _light_record(
+                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
+            ),
+            temperature=None
+            if heat is None
+            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
+            spectral=None,
+            uv=None,
+        )
+    evaluated = tuple(v for v in plan.vials if v.id not in refused)
+    records = {v.id: v for v in kept}
+    return CentralInputs(
+        vials=tuple(records[v.id] for v in evaluated),
+        inputs=ModelInputs(vials=evaluated, locations=out),
+        refused=tuple(Refusal(v.key, refused[v.id]) for v in chosen if v.id in refused),
+    )
+
+
+def _light_record(
+    sensor: SiteSensor,
+    ends: _Ends,
+    ledger_at: LedgerAt,
+    gaps: Mapping[str, FloatArray],
+    saturated: Mapping[str, FloatArray],
+    hours: Mapping[str, FloatArray],
+    lag: float,
+) -> LightRecord:
+    no_hours = _table([], 2)
+    found_gaps = gaps.get(sensor.key, _table([], 2))
+    found_saturated = saturated.get(sensor.key, _table([], 2))
+    found_hours = hours.get(sensor.key, no_hours)
+    nothing = np.empty(0)
+    newest = ends.newest
+    return LightRecord(
+        key=sensor.key,
+        calibration_uncertainty_lux=sensor.calibration_uncertainty or 0.0,
+        interval_seconds=sensor.interval_seconds,
+        max_gap_seconds=sensor.max_gap_seconds,
+        ledger=ledger_at,
+        first_ts=ends.first_ts,
+        last_ts=None if newest is None else newest[0],
+        tolerance_seconds=sensor.max_gap_seconds + lag,
+        gap_starts=found_gaps[:, 0],
+        gap_ends=found_gaps[:, 1],
+        hour_ts=found_hours[:, 0],
+        hour_max_lux=found_hours[:, 1],
+        saturated_ts=found_saturated[:, 0],
+        saturated_lux=found_saturated[:, 1],
+        # Central keeps the raw readings: no minute stands for them (at the site, only past retention).
+        minute_first_ts=nothing,
+        minute_last_ts=nothing,
+        minute_saturated=nothing,
+        minute_saturated_lux=nothing,
+        latest=None if newest is None else LatestLight(*newest),
+    )
+
+
+def _temperature_record(
+    sensor: SiteSensor, ends: _Ends, ledger_at: LedgerAt, series: Mapping[str, FloatArray]
+) -> TemperatureRecord:
+    raw = series.get(sensor.key)
+    return TemperatureRecord(
+        key=sensor.key,
+        calibration_uncertainty_celsius=sensor.calibration_uncertainty or 0.0,
+        max_gap_seconds=sensor.max_gap_seconds,
+        ledger=ledger_at,
+        series_ts=None if raw is None else raw[:, 0],
+        series_celsius=None if raw is None else raw[:, 1],
+        latest_celsius=None if ends.newest is None else ends.newest[1],
+    )
