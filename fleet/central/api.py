@@ -7,14 +7,14 @@ store interface; until then :func:`create_central_app` serves it alone. Handlers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Annotated, Any
 
 import psycopg
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 
-from fleet.central import queries
+from fleet.central import command_routes, queries
 
 router = APIRouter(prefix="/api/v1")
 
@@ -58,10 +58,13 @@ def alert_feed(
     }
 
 
-def create_central_app(database_url: str) -> FastAPI:
+def create_central_app(database_url: str, wake_publisher: Callable[[str], None] | None = None) -> FastAPI:
+    """``wake_publisher(site)``: a command for the site was made (central's publisher sends it)."""
     app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None)
     app.state.database_url = database_url
+    app.state.wake_publisher = wake_publisher or (lambda site: None)
     app.include_router(router)
+    app.include_router(command_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

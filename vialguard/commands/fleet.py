@@ -1,16 +1,21 @@
-"""``vialguard uplink`` (a site's link to central) and ``vialguard central`` (the fleet's server)."""
+"""``vialguard uplink`` (a site's link to central), ``vialguard central`` (the fleet's server) and
+``vialguard central-token`` (central's operator tokens, for its writes)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.store import Database
-from vialguard.options import SITE, add_options, clock_from, settings_from
+from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
+from vialguard.actor import console_actor
+from vialguard.options import SITE, add_options, clock_from, parse_duration, settings_from
 from vialguard.signals import relay_signals
 
 CENTRAL_PORT = 8100
@@ -79,6 +84,45 @@ def cmd_fleet_demo(args: argparse.Namespace) -> int:
     return run_demo(args.sites, args.speed, args.dir, args.port, stop)
 
 
+def _expiry(text: str) -> float:
+    """``--expires-in``: a duration (90d, 12h), more than nothing and at most ten years."""
+    try:
+        seconds = parse_duration(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    if not 0 < seconds <= MAX_TOKEN_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: an expiry must be more than 0 and at most ten years")
+    return seconds
+
+
+def cmd_central_token(args: argparse.Namespace) -> int:
+    """Create, list or revoke an operator token in central's database (migrated first)."""
+    try:
+        import psycopg
+
+        from fleet.central import operators
+        from fleet.central.schema import migrate
+    except ImportError as exc:
+        raise ConfigError(f"central's tokens need the 'central' extra: {exc}") from exc
+    now = time.time()
+    with psycopg.connect(args.database, connect_timeout=10, autocommit=True) as conn:
+        migrate(conn)
+        if args.token_command == "create":
+            expires = None if args.expires_in is None else now + args.expires_in
+            record, text = operators.create(conn, args.name, args.scope, now, expires, console_actor())
+            print(text)  # noqa: T201  # command output: shown once, never stored or logged
+        elif args.token_command == "revoke":
+            record = operators.revoke(conn, args.name, now, console_actor())
+            print(f"operator token {record.name!r} revoked")  # noqa: T201  # command output
+        else:
+            rows = [
+                {"name": r.name, "scope": r.scope, "token_id": r.token_id, "state": r.state(now)}
+                for r in operators.list_all(conn)
+            ]
+            print(json.dumps(rows, indent=2))  # noqa: T201  # command output
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     uplink = sub.add_parser("uplink", help="send this site's rows to the fleet's central over MQTT")
     add_options(uplink, *SITE, "speed")
@@ -97,6 +141,29 @@ def add_parsers(sub: Any) -> None:
         help="drop readings' monthly partitions once their month ended this long ago (default: keep all)",
     )
     central.set_defaults(func=cmd_central)
+    token = sub.add_parser(
+        "central-token",
+        help="central's operator tokens (for its writes): create (printed once), list, revoke",
+    )
+    inner = token.add_subparsers(dest="token_command", required=True)
+    for name, text in (
+        ("create", "create an operator token and print it once"),
+        ("list", "every operator token: name, scope, public id, state"),
+        ("revoke", "revoke the live operator token of a name"),
+    ):
+        command = inner.add_parser(name, help=text)
+        command.add_argument("--database", required=True, metavar="URL", help="central's PostgreSQL")
+        if name != "list":
+            command.add_argument("--name", required=True, help="the operator, e.g. pharmacy-lead")
+        if name == "create":
+            command.add_argument("--scope", required=True, choices=SCOPES, help="write to send commands")
+            command.add_argument(
+                "--expires-in",
+                type=_expiry,
+                metavar="DURATION",
+                help="refuse it after this long, e.g. 90d (default: until revoked)",
+            )
+        command.set_defaults(func=cmd_central_token)
     demo = sub.add_parser(
         "fleet-demo", help="a private broker, PostgreSQL, central and N simulated sites, supervised"
     )
