@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -434,3 +436,28 @@ def test_commands_made_while_the_site_is_away_are_applied_when_it_returns(
     ]
     assert _site_audit(conn, "alert.acknowledged") == ["central:alice"]
     assert _site_audit(conn, "silence.created") == []
+
+
+def test_an_operator_token_is_made_and_revoked_at_the_console(postgres: str) -> None:
+    """`vialguard central-token create` prints a token central accepts for writes; `revoke` ends it;
+    both in central's own trail."""
+
+    def console(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "vialguard", "central-token", *args, "--database", postgres],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    token = console("create", "--name", "pharmacy-lead", "--scope", "write")
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        accepted = operators.authenticate(conn, token, time.time())
+        console("revoke", "--name", "pharmacy-lead")
+        after = operators.authenticate(conn, token, time.time())
+        actions = [r.action for r in central_audit.entries(conn)]
+    assert accepted is not None
+    assert (accepted.name, accepted.scope) == ("pharmacy-lead", "write")
+    assert after is None
+    assert actions == ["operator-token.created", "operator-token.revoked"]
