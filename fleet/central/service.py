@@ -8,6 +8,10 @@ mid-transaction leaves them unacknowledged at the broker too. Whatever is lost a
 PostgreSQL down) the site sends again: central's acknowledgement, not the broker's, is what lets a site
 delete a row. One commit for a group rather than for each batch is what lets central keep up when
 every site sends often (``bench/bench_fleet_load.py``).
+
+The same worker stores the sites' results to central's commands; a publisher thread of its own
+(:mod:`fleet.central.dispatch`) sends the queued commands, woken by the API, by a site coming online and
+by central's reconnection.
 """
 
 from __future__ import annotations
