@@ -4,18 +4,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError
 from monitor.store import Database
 from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
 from vialguard.actor import console_actor
-from vialguard.options import SITE, add_options, clock_from, parse_duration, settings_from
+from vialguard.options import SITE, add_options, clock_from, parse_duration, print_json, settings_from
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from fleet.central.operators import OperatorToken
 from vialguard.signals import relay_signals
 
 CENTRAL_PORT = 8100
@@ -99,28 +103,54 @@ def cmd_central_token(args: argparse.Namespace) -> int:
     """Create, list or revoke an operator token in central's database (migrated first)."""
     try:
         import psycopg
-
-        from fleet.central import operators
-        from fleet.central.schema import migrate
     except ImportError as exc:
         raise ConfigError(f"central's tokens need the 'central' extra: {exc}") from exc
+    from fleet.errors import CentralUnavailable
+
     now = time.time()
-    with psycopg.connect(args.database, connect_timeout=10, autocommit=True) as conn:
+    try:
+        return _central_token(args, psycopg.connect(args.database, connect_timeout=10, autocommit=True), now)
+    except psycopg.Error as exc:
+        raise CentralUnavailable(f"central's database: {exc}") from exc
+
+
+def _central_token(
+    args: argparse.Namespace, connection: psycopg.Connection[tuple[Any, ...]], now: float
+) -> int:
+    from fleet.central import operators
+    from fleet.central.schema import migrate
+
+    with connection as conn:
         migrate(conn)
         if args.token_command == "create":
             expires = None if args.expires_in is None else now + args.expires_in
             record, text = operators.create(conn, args.name, args.scope, now, expires, console_actor())
-            print(text)  # noqa: T201  # command output: shown once, never stored or logged
+            # The token goes to standard output only, shown once: it is never stored or logged.
+            result: Any = {**_described(record, now), "token": text}
+            line = text
         elif args.token_command == "revoke":
             record = operators.revoke(conn, args.name, now, console_actor())
-            print(f"operator token {record.name!r} revoked")  # noqa: T201  # command output
+            result, line = _described(record, now), f"operator token {record.name!r} revoked"
         else:
-            rows = [
-                {"name": r.name, "scope": r.scope, "token_id": r.token_id, "state": r.state(now)}
-                for r in operators.list_all(conn)
-            ]
-            print(json.dumps(rows, indent=2))  # noqa: T201  # command output
+            result = [_described(r, now) for r in operators.list_all(conn)]
+            line = "\n".join(
+                f"{r['name']:<24} {r['scope']:<6} vg_{r['token_id']}_…  {r['state']}" for r in result
+            )
+    if args.json:
+        print_json(result)
+    elif line:
+        print(line)  # noqa: T201  # command output
     return 0
+
+
+def _described(record: OperatorToken, now: float) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "scope": record.scope,
+        "token_id": record.token_id,
+        "expires_ts": record.expires_ts,
+        "state": record.state(now),
+    }
 
 
 def add_parsers(sub: Any) -> None:
@@ -153,6 +183,7 @@ def add_parsers(sub: Any) -> None:
     ):
         command = inner.add_parser(name, help=text)
         command.add_argument("--database", required=True, metavar="URL", help="central's PostgreSQL")
+        add_options(command, "json")
         if name != "list":
             command.add_argument("--name", required=True, help="the operator, e.g. pharmacy-lead")
         if name == "create":
