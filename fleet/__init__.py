@@ -2,6 +2,6 @@
 
 Imports point one way: ``fleet`` may import ``monitor``; ``monitor`` never imports ``fleet``. Inside,
 ``fleet.uplink`` (runs on each Pi: pure Python) and ``fleet.central`` (the fleet's server) share only
-``fleet.protocol`` (the messages on the wire), and ``fleet.engines`` starts private Mosquitto and
-PostgreSQL servers from Debian's packages, for tests and demonstrations.
+``fleet.protocol`` and ``fleet.commands`` (the messages on the wire), and ``fleet.engines`` starts
+private Mosquitto and PostgreSQL servers from Debian's packages, for tests and demonstrations.
 """

@@ -145,6 +145,10 @@ def run_demo(sites: int, speed: float, directory: Path, port: int, stop: threadi
             _announce(f"  {site.name}:    http://127.0.0.1:{site.port}/")
         _announce(f"  broker:    {broker.url} (pid {_pid(broker.process)})")
         _announce(f"  database:  {database.url()}")
+        _announce(
+            f"  writes:    vialguard central-token create --database {database.url()}"
+            " --name you --scope write"
+        )
         _announce("Press Ctrl-C to stop.")
         _supervise(broker, database, central, site_processes, stop)
     finally:

@@ -181,7 +181,5 @@ def acknowledge(
     now = state.clock.wall()
     by, comment = body.by.strip(), body.comment.strip()
     with store.transaction():
-        a = store.acknowledge_alert(alert_id, by, comment, now)
-        detail = {"by": by, "comment": comment, "fingerprint": a.fingerprint}
-        store.append_audit(now, who.actor, "alert.acknowledged", f"alert:{alert_id}", detail)
+        a = store.acknowledge_alert(alert_id, by, comment, now, who.actor)
     return to_schema(a, store.key_names())

@@ -41,16 +41,8 @@ def create_silence(body: SilenceCreate, store: StoreDep, state: State, who: Call
         ends = body.ends_at.timestamp()
     with store.transaction():
         record = store.create_silence(
-            dict(body.matchers), starts, ends, body.created_by.strip(), body.comment.strip(), now
+            dict(body.matchers), starts, ends, body.created_by.strip(), body.comment.strip(), now, who.actor
         )
-        detail = {
-            "matchers": record.matchers,
-            "starts_ts": record.starts_ts,
-            "ends_ts": record.ends_ts,
-            "created_by": record.created_by,
-            "comment": record.comment,
-        }
-        store.append_audit(now, who.actor, "silence.created", f"silence:{record.id}", detail)
     return to_schema(record, now)
 
 
@@ -76,7 +68,5 @@ def expire_silence(
     """End a silence now; the alerts it covered are flagged unsilenced (a change pollers see)."""
     now = state.clock.wall()
     with store.transaction():
-        record = store.expire_silence(silence_id, body.by.strip(), now)
-        detail = {"by": record.expired_by}
-        store.append_audit(now, who.actor, "silence.expired", f"silence:{silence_id}", detail)
+        record = store.expire_silence(silence_id, body.by.strip(), now, who.actor)
     return to_schema(record, now)

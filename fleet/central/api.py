@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query
 
-from fleet.central import fleet_routes, queries
+from fleet.central import command_routes, fleet_routes, queries
 from fleet.central.connection import Conn
 from monitor.model.profiles import Catalog, load_catalog
 
@@ -47,16 +47,22 @@ def alert_feed(
 
 
 def create_central_app(
-    database_url: str, catalog: Catalog | None = None, clock: Callable[[], float] = time.time
+    database_url: str,
+    catalog: Catalog | None = None,
+    clock: Callable[[], float] = time.time,
+    wake_publisher: Callable[[str], None] | None = None,
 ) -> FastAPI:
     """Central's API over ``database_url``; ``catalog`` (default: the shipped profiles) is what the
-    fleet's vials are evaluated with, ``clock`` central's own."""
+    fleet's vials are evaluated with, ``clock`` central's own, ``wake_publisher(site)`` is told when a
+    command for the site was made (central's publisher sends it)."""
     app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None)
     app.state.database_url = database_url
     app.state.catalog = load_catalog() if catalog is None else catalog
     app.state.clock = clock
+    app.state.wake_publisher = wake_publisher or (lambda site: None)
     app.include_router(router)
     app.include_router(fleet_routes.router)
+    app.include_router(command_routes.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -205,6 +205,52 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX site_records_gaps ON site_records (site, (record->>'id'), seq)
         WHERE kind IN ('gap', 'gap-removed');
     """,
+    # 4: writes from central (fleet/central/commands.py): operators' tokens, the commands sent to sites,
+    # and central's own audit chain (the hash code of monitor/audit.py)
+    """
+    CREATE TABLE operator_tokens (
+        id bigserial PRIMARY KEY,
+        token_id text NOT NULL UNIQUE,  -- the public part of vg_<token_id>_<secret>
+        name text NOT NULL,
+        scope text NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        sha256 text NOT NULL,  -- of the whole token; the token itself is never stored
+        created_at timestamptz NOT NULL,
+        expires_at timestamptz,
+        revoked_at timestamptz
+    );
+    CREATE UNIQUE INDEX operator_tokens_live_name ON operator_tokens (name) WHERE revoked_at IS NULL;
+    -- One row per command; (operator, idempotency_key) makes a retried request find the first one.
+    CREATE TABLE commands (
+        id uuid PRIMARY KEY,
+        site text NOT NULL REFERENCES sites(site),
+        kind text NOT NULL,
+        args jsonb NOT NULL,
+        operator text NOT NULL,
+        idempotency_key text NOT NULL,
+        request_sha256 text NOT NULL,  -- the request the key was first given with
+        state text NOT NULL CHECK (state IN ('queued', 'applied', 'refused')),
+        reason text,  -- the site's, when refused
+        result jsonb,  -- what the site recorded
+        created_at timestamptz NOT NULL,
+        published_at timestamptz,
+        publications integer NOT NULL DEFAULT 0,
+        resolved_at timestamptz,  -- central's clock when the site's result arrived
+        UNIQUE (operator, idempotency_key)
+    );
+    CREATE INDEX commands_queued ON commands (site, created_at) WHERE state = 'queued';
+    -- Central's own actions, chained as a site's audit_log is; ids from the counter, never reused.
+    CREATE TABLE central_audit (
+        id bigint PRIMARY KEY,
+        ts double precision NOT NULL,  -- central's clock, as the hash covers it
+        actor text NOT NULL,
+        action text NOT NULL,
+        subject text NOT NULL,
+        detail text NOT NULL,  -- canonical JSON
+        prev_hash text NOT NULL,
+        hash text NOT NULL
+    );
+    INSERT INTO fleet_counters (name, value) VALUES ('central_audit', 0);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,10 @@ mid-transaction leaves them unacknowledged at the broker too. Whatever is lost a
 PostgreSQL down) the site sends again: central's acknowledgement, not the broker's, is what lets a site
 delete a row. One commit for a group rather than for each batch is what lets central keep up when
 every site sends often (``bench/bench_fleet_load.py``).
+
+The same worker stores the sites' results to central's commands; a publisher thread of its own
+(:mod:`fleet.central.dispatch`) sends the queued commands, woken by the API, by a site coming online and
+by central's reconnection.
 """
 
 from __future__ import annotations
@@ -24,11 +28,14 @@ import paho.mqtt.client as mqtt
 import psycopg
 import uvicorn
 
+from fleet.central import commands
 from fleet.central.api import create_central_app
+from fleet.central.dispatch import CommandPublisher
 from fleet.central.ingest import Connection, ingest_group, set_online
 from fleet.central.partitions import Partitions
 from fleet.central.retention import drop_before
 from fleet.central.schema import migrate
+from fleet.commands import CommandResult, decode_result, result_topic
 from fleet.errors import CentralUnavailable
 from fleet.mqtt import BrokerAddress, Credentials, make_client
 from fleet.protocol import (
@@ -82,6 +89,7 @@ class Ingester:
         self.partitions = Partitions()
         self.down = False
         self.inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.site_online: Callable[[str], None] = lambda site: None  # commands wait for it
 
     def retain(self) -> None:
         """Drop what is older than ``keep_days``, if a pass is due."""
@@ -140,6 +148,7 @@ class Ingester:
         """Status changes, then every batch in one transaction; the acknowledgements after its commit."""
         batches: list[Batch] = []
         statuses: list[tuple[str, bool]] = []
+        results: list[CommandResult] = []
         for message in messages:
             try:
                 site = site_of(message.topic)
@@ -147,12 +156,21 @@ class Ingester:
                     if site != CENTRAL and message.payload in (ONLINE, OFFLINE):
                         statuses.append((site, message.payload == ONLINE))
                     continue
+                if message.topic == result_topic(site):
+                    results.append(decode_result(bytes(message.payload), site))
+                    continue
                 batches.append(decode_batch(bytes(message.payload), site))
             except ProtocolError as exc:
                 log.warning("ignored a message on %s: %s", message.topic, exc)
         try:
             for site, online in statuses:
                 set_online(self._connection(), site, online, self.clock())
+                if online:
+                    self.site_online(site)
+            if results:
+                with self._connection().transaction():
+                    for result in results:
+                        commands.record_result(self._connection(), result, self.clock())
             if not batches:
                 return
             self.retain()
@@ -190,6 +208,8 @@ def run_central(
     address = BrokerAddress.from_url(mqtt_url)
     client = make_client("vialguard-central", status_topic(CENTRAL), credentials or Credentials(), address)
     client.manual_ack_set(True)  # the worker acknowledges each message once its batch is committed
+    publisher = CommandPublisher(database_url)
+    ingester.site_online = publisher.wake  # a site back online gets its queued commands again
     connected = threading.Event()
 
     def on_connect(c: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -198,6 +218,8 @@ def run_central(
             return
         c.subscribe(f"{TOPIC_ROOT}/+/batch", qos=1)
         c.subscribe(f"{TOPIC_ROOT}/+/status", qos=1)
+        c.subscribe(result_topic("+"), qos=1)
+        publisher.wake()  # whatever was published while the broker was away
         c.publish(status_topic(CENTRAL), ONLINE, qos=1, retain=True)
         if not connected.is_set():
             log.info("central connected to the broker %s", mqtt_url)
@@ -209,9 +231,16 @@ def run_central(
     stop = threading.Event()
     worker = threading.Thread(target=ingester.work, args=(client, stop), name="ingest", daemon=True)
     worker.start()
+    publishing = threading.Thread(target=publisher.run, args=(client, stop), name="commands", daemon=True)
+    publishing.start()
     client.loop_start()
     server = uvicorn.Server(
-        uvicorn.Config(create_central_app(database_url), host=host, port=port, log_level="warning")
+        uvicorn.Config(
+            create_central_app(database_url, wake_publisher=publisher.wake),
+            host=host,
+            port=port,
+            log_level="warning",
+        )
     )
     log.info("central serving http://%s:%d/api/v1/sites", host, port)
     if ready is not None:
@@ -221,6 +250,7 @@ def run_central(
     finally:
         stop.set()
         worker.join(10.0)
+        publishing.join(10.0)
         client.publish(status_topic(CENTRAL), OFFLINE, qos=1, retain=True).wait_for_publish(2.0)
         client.disconnect()
         client.loop_stop()

@@ -7,6 +7,9 @@ flight; the uplink sends again from the acknowledged point when it (re)connects,
 online, when central refuses a batch that does not continue from its point, and after ``resend_seconds``
 without an acknowledgement. Central ignores what it already has, so a resend costs bandwidth, never a
 duplicate.
+
+It also takes central's commands (an alert acknowledged or a silence made at central) from the site's
+command topic, applies each once (:mod:`fleet.uplink.commands`) and publishes the result.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from fleet.commands import command_topic, decode_command, encode_result, result_topic
 from fleet.mqtt import BrokerAddress, Credentials, make_client
 from fleet.protocol import (
     CENTRAL,
@@ -35,6 +39,7 @@ from fleet.protocol import (
     encode_batch,
     status_topic,
 )
+from fleet.uplink import commands
 from fleet.uplink.home_assistant import HomeAssistantFeed
 from monitor.config.fleet import FleetConfig
 from monitor.store import Database
@@ -51,7 +56,7 @@ BACKLOG_RULE = "uplink-backlog"
 
 @dataclass(frozen=True, slots=True)
 class _Event:
-    kind: str  # connected, disconnected, ack, central-online
+    kind: str  # connected, disconnected, ack, central-online, command
     payload: bytes = b""
 
 
@@ -122,6 +127,8 @@ class Uplink:
         if message.topic == status_topic(CENTRAL):
             if message.payload == ONLINE:
                 self.events.put(_Event("central-online"))
+        elif message.topic == command_topic(self.site):
+            self.events.put(_Event("command", bytes(message.payload)))
         else:
             self.events.put(_Event("ack", bytes(message.payload)))
 
@@ -188,7 +195,9 @@ class Uplink:
         if event.kind == "connected":
             log.info("connected to the broker %s", self.fleet.mqtt)
             self.connected = True
-            client.subscribe([(ack_topic(self.site), 1), (status_topic(CENTRAL), 1)])
+            client.subscribe(
+                [(ack_topic(self.site), 1), (status_topic(CENTRAL), 1), (command_topic(self.site), 1)]
+            )
             client.publish(status_topic(self.site), ONLINE, qos=1, retain=True)
             self._rewind("connected")
             self.last_send = -float("inf")  # ask central where it stands at once
@@ -203,6 +212,20 @@ class Uplink:
             self._rewind("central is back online")
         elif event.kind == "ack":
             self._acknowledged(event.payload)
+        elif event.kind == "command":
+            self._command(client, event.payload)
+
+    def _command(self, client: mqtt.Client, payload: bytes) -> None:
+        """Apply central's command once and answer it; a duplicate gets the stored result again."""
+        try:
+            command = decode_command(payload, self.site)
+        except ProtocolError as exc:
+            log.warning("ignored a command that is not one: %s", exc)
+            return
+        result = commands.apply(self.conn, command, self.site_wall())
+        if result.outcome == "refused":
+            log.info("refused central's command %s (%s): %s", command.id, command.kind, result.reason)
+        client.publish(result_topic(self.site), encode_result(result), qos=1)
 
     def _acknowledged(self, payload: bytes) -> None:
         try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import InvalidRequest, NotFound
+from monitor.store import audit
 
 __all__ = ["AlertClass", "AlertState", "Severity"]  # the vocabulary, as the store's callers name it
 
@@ -197,6 +198,26 @@ def acknowledge(conn: sqlite3.Connection, alert_id: int, by: str, comment: str, 
     )
     _append_event(conn, alert_id, ts, "acknowledged", f"{by}: {comment}")
     return get(conn, alert_id)
+
+
+def acknowledge_audited(
+    conn: sqlite3.Connection,
+    alert_id: int,
+    by: str,
+    comment: str,
+    ts: float,
+    actor: str,
+    command: str | None = None,
+) -> AlertRecord:
+    """:func:`acknowledge`, with its audit row (``alert.acknowledged`` by ``actor``) in the caller's
+    transaction: the API and a command from the fleet's central record it alike (``command`` names
+    central's command in the row)."""
+    a = acknowledge(conn, alert_id, by, comment, ts)
+    detail: dict[str, object] = {"by": by, "comment": comment, "fingerprint": a.fingerprint}
+    if command is not None:
+        detail["command"] = command
+    audit.append(conn, ts, actor, "alert.acknowledged", f"alert:{alert_id}", detail)
+    return a
 
 
 def get(conn: sqlite3.Connection, alert_id: int) -> AlertRecord:

@@ -135,8 +135,9 @@ class AlertStore(Protocol):
         """The alert's changes in seq order."""
         ...
 
-    def acknowledge_alert(self, alert_id: int, by: str, comment: str, ts: float) -> AlertRecord:
-        """Record who acknowledged the alert and what was done (a change); inside a transaction."""
+    def acknowledge_alert(self, alert_id: int, by: str, comment: str, ts: float, actor: str) -> AlertRecord:
+        """Record who acknowledged the alert and what was done (a change), and its audit row naming
+        ``actor``; inside a transaction."""
         ...
 
     def alert_counts(self) -> dict[tuple[AlertState, Severity], int]:
@@ -177,8 +178,10 @@ class SilenceStore(Protocol):
         created_by: str,
         comment: str,
         now: float,
+        actor: str,
     ) -> SilenceRecord:
-        """A new silence; :class:`InvalidRequest` for bad matchers or times. Inside a transaction."""
+        """A new silence and its audit row naming ``actor``; :class:`InvalidRequest` for bad matchers or
+        times. Inside a transaction."""
         ...
 
     def silence(self, silence_id: int) -> SilenceRecord:
@@ -189,8 +192,9 @@ class SilenceStore(Protocol):
         """Every silence, or with ``active_at`` those in force then."""
         ...
 
-    def expire_silence(self, silence_id: int, by: str, now: float) -> SilenceRecord:
-        """End a silence now; :class:`InvalidRequest` if it has ended. Inside a transaction."""
+    def expire_silence(self, silence_id: int, by: str, now: float, actor: str) -> SilenceRecord:
+        """End a silence now, with its audit row naming ``actor``; :class:`InvalidRequest` if it has
+        ended. Inside a transaction."""
         ...
 
 

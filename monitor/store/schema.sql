@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 18;
+PRAGMA user_version = 19;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -101,6 +101,15 @@ CREATE TABLE bridge_runs (
         pid INTEGER NOT NULL,
         started_ts REAL NOT NULL,
         stopped_ts REAL
+    );
+
+CREATE TABLE fleet_commands (
+        command_id TEXT PRIMARY KEY,  -- central's id: the key a duplicate delivery is found by
+        kind TEXT NOT NULL,
+        actor TEXT NOT NULL,  -- central's operator, as the site's audit trail names them
+        outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'refused')),
+        result TEXT NOT NULL,  -- the result message as first sent (JSON)
+        handled_ts REAL NOT NULL  -- the site's clock when it applied or refused the command
     );
 
 CREATE TABLE gaps (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from monitor.errors import InvalidRequest, NotFound
 from monitor.silences import Silence, check_matchers, covering
-from monitor.store import alerts
+from monitor.store import alerts, audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +69,33 @@ def create(
     return get(conn, silence_id)
 
 
+def create_audited(
+    conn: sqlite3.Connection,
+    matchers: dict[str, str],
+    starts_ts: float,
+    ends_ts: float,
+    created_by: str,
+    comment: str,
+    now: float,
+    actor: str,
+    command: str | None = None,
+) -> SilenceRecord:
+    """:func:`create`, with its audit row (``silence.created`` by ``actor``) in the caller's transaction:
+    the API and a command from the fleet's central record it alike (``command`` names central's command)."""
+    record = create(conn, matchers, starts_ts, ends_ts, created_by, comment, now)
+    detail: dict[str, object] = {
+        "matchers": record.matchers,
+        "starts_ts": record.starts_ts,
+        "ends_ts": record.ends_ts,
+        "created_by": record.created_by,
+        "comment": record.comment,
+    }
+    if command is not None:
+        detail["command"] = command
+    audit.append(conn, now, actor, "silence.created", f"silence:{record.id}", detail)
+    return record
+
+
 def get(conn: sqlite3.Connection, silence_id: int) -> SilenceRecord:
     row = conn.execute(f"SELECT {_COLUMNS} FROM silences WHERE id = ?", (silence_id,)).fetchone()
     if row is None:
@@ -99,6 +126,18 @@ def expire(conn: sqlite3.Connection, silence_id: int, by: str, now: float) -> Si
     )
     reconcile(conn, now)
     return get(conn, silence_id)
+
+
+def expire_audited(
+    conn: sqlite3.Connection, silence_id: int, by: str, now: float, actor: str, command: str | None = None
+) -> SilenceRecord:
+    """:func:`expire`, with its audit row (``silence.expired`` by ``actor``) in the caller's transaction."""
+    record = expire(conn, silence_id, by, now)
+    detail: dict[str, object] = {"by": record.expired_by}
+    if command is not None:
+        detail["command"] = command
+    audit.append(conn, now, actor, "silence.expired", f"silence:{silence_id}", detail)
+    return record
 
 
 def _keys(conn: sqlite3.Connection, table: str) -> dict[int, str]:

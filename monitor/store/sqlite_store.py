@@ -140,8 +140,8 @@ class SqliteStore:
     def alert_events(self, alert_id: int) -> list[AlertEvent]:
         return alerts.events(self.conn, alert_id)
 
-    def acknowledge_alert(self, alert_id: int, by: str, comment: str, ts: float) -> AlertRecord:
-        return alerts.acknowledge(self.conn, alert_id, by, comment, ts)
+    def acknowledge_alert(self, alert_id: int, by: str, comment: str, ts: float, actor: str) -> AlertRecord:
+        return alerts.acknowledge_audited(self.conn, alert_id, by, comment, ts, actor)
 
     def alert_counts(self) -> dict[tuple[AlertState, Severity], int]:
         return alerts.counts(self.conn)
@@ -170,8 +170,11 @@ class SqliteStore:
         created_by: str,
         comment: str,
         now: float,
+        actor: str,
     ) -> SilenceRecord:
-        return silence_store.create(self.conn, matchers, starts_ts, ends_ts, created_by, comment, now)
+        return silence_store.create_audited(
+            self.conn, matchers, starts_ts, ends_ts, created_by, comment, now, actor
+        )
 
     def silence(self, silence_id: int) -> SilenceRecord:
         return silence_store.get(self.conn, silence_id)
@@ -179,8 +182,8 @@ class SqliteStore:
     def silences(self, active_at: float | None = None) -> list[SilenceRecord]:
         return silence_store.list_all(self.conn, active_at=active_at)
 
-    def expire_silence(self, silence_id: int, by: str, now: float) -> SilenceRecord:
-        return silence_store.expire(self.conn, silence_id, by, now)
+    def expire_silence(self, silence_id: int, by: str, now: float, actor: str) -> SilenceRecord:
+        return silence_store.expire_audited(self.conn, silence_id, by, now, actor)
 
     # Tokens
     def authenticate_token(self, text: str, now: float) -> TokenRecord | None:

@@ -89,6 +89,30 @@ def test_each_site_reaches_only_its_own_topics(secured: PrivateMosquitto) -> Non
     assert central.received == [("vialguard/fleet/north/batch", b"north's batch")]
 
 
+def test_each_site_takes_only_its_own_commands(secured: PrivateMosquitto) -> None:
+    """North receives central's commands for north, never south's; its result on south's topic never
+    reaches central; its own does."""
+    secured.start()
+    central, north = Client(secured, "central"), Client(secured, "north")
+    try:
+        central.subscribe("vialguard/fleet/+/results")
+        north.subscribe("vialguard/fleet/north/commands", "vialguard/fleet/south/commands")
+        central.publish("vialguard/fleet/south/commands", b"south's")
+        central.publish("vialguard/fleet/north/commands", b"north's")
+        north.publish("vialguard/fleet/south/results", b"posing as south")
+        north.publish("vialguard/fleet/north/results", b"north's result")
+        deadline = time.monotonic() + 10
+        while (not north.received or not central.received) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # anything the ACL let through by mistake arrives by now
+    finally:
+        central.close()
+        north.close()
+        secured.stop()
+    assert north.received == [("vialguard/fleet/north/commands", b"north's")]
+    assert central.received == [("vialguard/fleet/north/results", b"north's result")]
+
+
 def test_an_anonymous_client_is_refused(secured: PrivateMosquitto) -> None:
     """With a password file the broker takes no anonymous client."""
     secured.start()

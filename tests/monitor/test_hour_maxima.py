@@ -101,6 +101,7 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
         "uplink_state",
         "uplink_outbox",
         "site_model_settings",
+        "fleet_commands",
     ):
         three_hours.execute(f"DROP TABLE {later}")  # what the migrations after it create
     three_hours.execute("DROP INDEX minute_aggregates_saturated")

@@ -58,7 +58,7 @@ def test_every_help_renders_with_the_exit_statuses(
 
 def test_the_tree_has_every_command() -> None:
     """The walk reaches every command (so the parametrised help test covers them all)."""
-    assert len(LEAVES) == 22
+    assert len(LEAVES) == 25
     assert ("db", "check") in LEAVES
     assert ("predict",) in LEAVES
 
@@ -97,6 +97,9 @@ OFFERS: dict[tuple[str, ...], set[str]] = {
     ("uplink",): SITE | {"--speed"},  # --speed: the simulated clock `vialguard run` hands its children
     ("central",): {"--host", "--port"},  # its data are in PostgreSQL: no --config, --db
     ("fleet-demo",): {"--speed", "--port"},  # its own sites' settings: no --config, --db
+    ("central-token", "create"): {"--json"},  # central's tokens are in PostgreSQL: no --config, --db
+    ("central-token", "list"): {"--json"},
+    ("central-token", "revoke"): {"--json"},
 }
 # Commands that run until stopped print no result, so have no --json.
 PROCESSES = {

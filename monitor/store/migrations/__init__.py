@@ -35,6 +35,7 @@ NAMES: tuple[str, ...] = (
     "v16_potency_read_indexes",
     "v17_uplink_outbox",
     "v18_config_mirror",
+    "v19_fleet_commands",
 )
 
 

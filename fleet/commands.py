@@ -1,0 +1,161 @@
+"""Central's commands to a site, and the site's results: the messages and their topics (JSON, QoS 1).
+
+``vialguard/fleet/<site>/commands`` (central to site, not retained): an operator's write at central (an
+alert acknowledged, a silence created or ended) for the site that owns the alert. Central publishes a
+command until the site's result reaches it: at once, again whenever the site's status turns ``online``
+(a site's session is clean, so the broker forgets what was published while it was away), and every
+``resend_seconds`` meanwhile. The command's ``id`` is its idempotency key at the site.
+
+``vialguard/fleet/<site>/results`` (site to central): ``applied`` or ``refused`` with the site's reason,
+and what the site recorded (``detail``: the alert's state, the silence's id, the site's audit row).
+The site applies a command once; a later delivery of the same ``id`` gets the stored result again.
+
+Parsing raises :class:`fleet.protocol.ProtocolError` and nothing else, whatever the bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from fleet.protocol import PROTOCOL_VERSION, TOPIC_ROOT, ProtocolError
+
+CommandKind = Literal["alert.acknowledge", "silence.create", "silence.expire"]
+COMMAND_KINDS: tuple[CommandKind, ...] = get_args(CommandKind)
+Outcome = Literal["applied", "refused"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+
+def command_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/commands"
+
+
+def result_topic(site: str) -> str:
+    return f"{TOPIC_ROOT}/{site}/results"
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """``args`` by kind: ``alert.acknowledge`` {alert_id, by, comment}; ``silence.create`` {matchers,
+    starts_ts (null: when the site applies it), ends_ts or duration_seconds, created_by, comment};
+    ``silence.expire`` {silence_id, by}. The site checks them and refuses what does not fit."""
+
+    id: str
+    site: str
+    kind: CommandKind
+    actor: str  # central's operator, as the site's audit trail names them
+    args: dict[str, Any]
+    issued_ts: float  # central's clock
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    id: str
+    site: str
+    outcome: Outcome
+    reason: str | None  # why the site refused it
+    handled_ts: float  # the site's clock when it applied or refused the command
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _object(payload: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ProtocolError("not a JSON object")
+    if value.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(f"protocol version {value.get('v')!r}, expected {PROTOCOL_VERSION}")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ProtocolError(f"{name}: expected a non-empty string")
+    return value
+
+
+def _number(value: Any, name: str) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ProtocolError(f"{name}: expected a number")
+    return float(value)
+
+
+def _dict(value: Any, name: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProtocolError(f"{name}: expected an object")
+    return value
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    return json.dumps({"v": PROTOCOL_VERSION, **body}, separators=(",", ":"), allow_nan=False).encode()
+
+
+def encode_command(command: Command) -> bytes:
+    return _encode(
+        {
+            "id": command.id,
+            "site": command.site,
+            "kind": command.kind,
+            "actor": command.actor,
+            "args": command.args,
+            "issued_ts": command.issued_ts,
+        }
+    )
+
+
+def decode_command(payload: bytes, topic_site: str) -> Command:
+    """A command from ``topic_site``'s command topic: one naming another site is refused."""
+    o = _object(payload)
+    if o.get("site") != topic_site:
+        raise ProtocolError(f"a command for site {o.get('site')!r} on {topic_site!r}'s topic")
+    kind = o.get("kind")
+    if kind not in COMMAND_KINDS:
+        raise ProtocolError(f"kind: {kind!r} is not one of {', '.join(COMMAND_KINDS)}")
+    return Command(
+        id=_text(o.get("id"), "id"),
+        site=topic_site,
+        kind=kind,
+        actor=_text(o.get("actor"), "actor"),
+        args=_dict(o.get("args"), "args"),
+        issued_ts=_number(o.get("issued_ts"), "issued_ts"),
+    )
+
+
+def encode_result(result: CommandResult) -> bytes:
+    return _encode(
+        {
+            "id": result.id,
+            "site": result.site,
+            "outcome": result.outcome,
+            "reason": result.reason,
+            "handled_ts": result.handled_ts,
+            "detail": result.detail,
+        }
+    )
+
+
+def decode_result(payload: bytes, topic_site: str) -> CommandResult:
+    """A result from ``topic_site``'s result topic: one naming another site is refused."""
+    o = _object(payload)
+    if o.get("site") != topic_site:
+        raise ProtocolError(f"a result for site {o.get('site')!r} on {topic_site!r}'s topic")
+    outcome = o.get("outcome")
+    if outcome not in OUTCOMES:
+        raise ProtocolError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    reason = o.get("reason")
+    if outcome == "refused":
+        reason = _text(reason, "reason")
+    elif reason is not None:
+        raise ProtocolError("reason: only a refused command has one")
+    return CommandResult(
+        id=_text(o.get("id"), "id"),
+        site=topic_site,
+        outcome=outcome,
+        reason=reason,
+        handled_ts=_number(o.get("handled_ts"), "handled_ts"),
+        detail=_dict(o.get("detail", {}), "detail"),
+    )
