@@ -127,7 +127,7 @@ class VialVerdict(BaseModel):
     label_deadline_at: str | None = Field(description="reconstitution time plus the label's limit")
     time_left: str = Field(description="hours_left in words, as every surface prints it")
     reason: str = Field(description="why this verdict, in words")
-    in_stock: bool = Field(description="false once administered or discarded")
+    in_stock: bool = Field(description="false once administered, discarded or handed over to another site")
 
 
 class Vial(BaseModel):
@@ -137,7 +137,7 @@ class Vial(BaseModel):
     form: str
     lot: str
     expiry: str | None
-    status: Literal["active", "administered", "discarded"]
+    status: Literal["active", "administered", "discarded", "handed-over"]
     location: str | None
     packaging: str | None
     registered_at: str | None

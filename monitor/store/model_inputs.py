@@ -36,7 +36,7 @@ from monitor.model.inputs import (
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import MIN_LUX_FOR_DAYLIGHT_SHARE
-from monitor.store import health, location_light, readings, sites, spectral
+from monitor.store import handovers, health, location_light, readings, sites, spectral
 from monitor.store.ledger_samples import reading_ledger_at, spectral_ledgers_at
 from monitor.store.sites import SensorRecord
 from monitor.store.vials import VialRecord
@@ -297,6 +297,7 @@ def load(
     if times is not None:
         as_of = float(times[-1])
     events = events_of(conn, [v.id for v in vials])
+    carried = handovers.carried(conn, [v.id for v in vials])
     visited = sorted({e.location_id for es in events.values() for e in es if e.location_id is not None})
     locations = {loc_id: _Location(conn, loc_id) for loc_id in visited}
     newest = {i: (None if loc.latest_light is None else loc.latest_light[0]) for i, loc in locations.items()}
@@ -328,6 +329,7 @@ def load(
                 as_of=when,
                 now=now,
                 silence_from=when if silent else None,
+                carried=carried.get(vial.id, ()),
             )
         )
     needed: dict[int, set[tuple[float, float]]] = {i: set() for i in visited}

@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 17;
+PRAGMA user_version = 18;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -344,7 +344,20 @@ CREATE TRIGGER vial_event_to_uplink AFTER INSERT ON vial_events WHEN EXISTS (SEL
         INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial-event', (SELECT json_object('id', NEW.id, 'vial', v.key, 'drug', v.drug, 'form', v.form, 'lot', v.lot, 'expiry', v.expiry, 'initial_potency_percent', CASE WHEN v.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', v.initial_potency_percent)) END, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'kind', NEW.kind, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'packaging', NEW.packaging, 'detail', NEW.detail, 'recorded_ts', CASE WHEN NEW.recorded_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.recorded_ts)) END) FROM vials AS v WHERE v.id = NEW.vial_id), ((julianday('now') - 2440587.5) * 86400.0));
     END;
 
-CREATE TABLE vials (
+CREATE TABLE vial_handovers (
+        id INTEGER PRIMARY KEY,
+        vial_id INTEGER NOT NULL REFERENCES vials(id),
+        event_id INTEGER NOT NULL UNIQUE REFERENCES vial_events(id),
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        ts REAL NOT NULL,  -- the hand-over's true time
+        peer_site TEXT NOT NULL,  -- 'out': the site it went to; 'in': the site it came from
+        document TEXT NOT NULL,  -- the hand-over document as sent or received, JSON with its checksum
+        checksum TEXT NOT NULL
+    );
+
+CREATE INDEX vial_handovers_by_vial ON vial_handovers(vial_id, ts);
+
+CREATE TABLE "vials" (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,
         drug TEXT NOT NULL,
@@ -353,7 +366,8 @@ CREATE TABLE vials (
         expiry TEXT,
         initial_potency_percent REAL NOT NULL,
         registered_ts REAL NOT NULL,
-        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'administered', 'discarded'))
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'administered', 'discarded', 'handed-over'))
     );
 
 CREATE TABLE webhook_endpoints (
