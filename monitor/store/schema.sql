@@ -357,6 +357,11 @@ CREATE TABLE vial_handovers (
 
 CREATE INDEX vial_handovers_by_vial ON vial_handovers(vial_id, ts);
 
+CREATE TRIGGER vial_handover_to_uplink AFTER INSERT ON vial_handovers WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial-handover', json_object('id', NEW.id, 'vial', (SELECT key FROM vials WHERE id = NEW.vial_id), 'event_id', NEW.event_id, 'direction', NEW.direction, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'peer_site', NEW.peer_site, 'checksum', NEW.checksum, 'document', json(NEW.document)), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
 CREATE TABLE "vials" (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,

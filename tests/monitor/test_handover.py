@@ -33,7 +33,7 @@ from monitor.model import evaluation
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
 from monitor.site_sync import sync_site
-from monitor.store import Database, migrations, model_inputs, schema, sites
+from monitor.store import Database, migrations, model_inputs, outbox, schema, sites
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from tests.conftest import simulated_raw
@@ -359,3 +359,34 @@ def test_migration_keeps_vials_their_events_and_alerts(
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO vial_events (vial_id, ts, kind, recorded_ts) VALUES (7, 1.0, 'moved', 1.0)")
     conn.close()
+
+
+def test_the_document_goes_to_central_with_the_uplink(
+    tmp_path: Path, catalog: Catalog, clock: ManualClock
+) -> None:
+    """With the fleet uplink on, a hand-over queues its document (kind vial-handover) beside the event,
+    and the document central receives passes the receiving site's check."""
+    t0 = clock.wall()
+    a = _open(_settings(tmp_path / "a.db", "site-a", True, False), catalog, t0, {})
+    with transaction(a):
+        outbox.enable(a, "site-a")
+    vial = _life_at_a(a, catalog, t0)
+    with transaction(a):
+        sent = handover.hand_over(
+            a,
+            catalog,
+            vial,
+            from_site="site-a",
+            to_site="site-b",
+            ts=t0 + 2 * HOUR,
+            now=t0 + 2 * HOUR,
+            thresholds=THRESHOLDS,
+        )
+    rows = [r for r in outbox.pending(a, 0, 100_000) if r.kind == "vial-handover"]
+    assert len(rows) == 1
+    record = rows[0].record
+    assert record is not None
+    assert (record["vial"], record["direction"], record["peer_site"]) == ("roze-9001", "out", "site-b")
+    assert record["document"] == sent.document
+    assert handover.verify(json.loads(json.dumps(record["document"])))["to_site"] == "site-b"
+    a.close()

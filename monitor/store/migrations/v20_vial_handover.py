@@ -1,6 +1,7 @@
 """20: vials that move between sites. A vial handed over to another site keeps its history here with the
 status 'handed-over'; ``vial_handovers`` holds each hand-over document sent ('out') or received ('in'),
-whose state the potency model goes on from at the receiving site (:mod:`monitor.handover`).
+whose state the potency model goes on from at the receiving site (:mod:`monitor.handover`); a trigger
+queues each for the fleet uplink (kind ``vial-handover``), so central holds every document.
 
 SQLite cannot change a CHECK constraint in place, so ``vials`` is rebuilt. Its rows are referenced by
 ``vial_events`` and ``alerts``, and triggers name it: the runner turns foreign keys off around this
@@ -10,9 +11,12 @@ a table change does, and checks every foreign key before it commits.
 
 from __future__ import annotations
 
+from monitor.store.outbox import HANDOVER_TRIGGER
+
 FOREIGN_KEYS_OFF = True
 
-SQL = """
+SQL = (
+    """
     CREATE TABLE vials_new (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,
@@ -40,4 +44,6 @@ SQL = """
         checksum TEXT NOT NULL
     );
     CREATE INDEX vial_handovers_by_vial ON vial_handovers(vial_id, ts);
-"""
+    """
+    + HANDOVER_TRIGGER
+)
