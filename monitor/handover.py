@@ -264,6 +264,11 @@ def receive(
     for name in handovers.STATE_FIELDS:
         if name != "unbounded":
             _number(body, "state", name)
+    if not isinstance(_field(body, "state", "unbounded"), bool):
+        raise InvalidRequest("document: state.unbounded is not true or false")
+    words = body.get("uncertainty", [])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise InvalidRequest("document: uncertainty is not a list of words")
     known = {loc.key: loc.id for loc in sites.list_locations(conn)}
     if location not in known:
         raise InvalidRequest(f"location: unknown location {location!r}; known: {', '.join(sorted(known))}")

@@ -66,6 +66,20 @@ def of_vial(conn: sqlite3.Connection, vial_id: int) -> list[HandoverRecord]:
     return [_record(r) for r in rows]
 
 
+def of_vials(conn: sqlite3.Connection, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
+    """:func:`of_vial` for each of ``vial_ids`` (those without any are left out), in one statement."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM vial_handovers WHERE vial_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY vial_id, ts, id",
+        (json.dumps(list(vial_ids)),),
+    ).fetchall()
+    out: dict[int, list[HandoverRecord]] = {}
+    for row in rows:
+        found = _record(row)
+        out.setdefault(found.vial_id, []).append(found)
+    return out
+
+
 def by_checksum(conn: sqlite3.Connection, checksum: str, direction: Direction) -> HandoverRecord | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM vial_handovers WHERE checksum = ? AND direction = ?"

@@ -22,20 +22,23 @@ they are part of :class:`Store` so that no route holds a connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from monitor.alerts.vocabulary import AlertState, Severity
 from monitor.audit import AuditRow, ChainCheck
+from monitor.handover import HandOver, Receipt
 from monitor.lifecycle import NewEvent
 from monitor.measured_light import NearUvDose
 from monitor.model.bounds import Interval
 from monitor.model.ledger import Tail
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
+from monitor.model.verdict import Thresholds
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
+from monitor.store.handovers import HandoverRecord
 from monitor.store.health import Heartbeat
 from monitor.store.keys import KeyNames
 from monitor.store.location_light import LocationLight
@@ -312,6 +315,32 @@ class VialStore(Protocol):
     def record_vial_event(self, catalog: Catalog, vial: VialRecord, event: NewEvent, now: float) -> int:
         """Validate ``event`` against the vial's history and store it; its id. :class:`InvalidRequest`
         naming the field. Inside a transaction."""
+        ...
+
+    def hand_over_vial(
+        self,
+        catalog: Catalog,
+        vial: VialRecord,
+        *,
+        from_site: str,
+        to_site: str,
+        ts: float,
+        now: float,
+        thresholds: Thresholds,
+    ) -> HandOver:
+        """Record that ``vial`` left for ``to_site`` at ``ts``; the hand-over document
+        (:func:`monitor.handover.hand_over`). Inside a transaction."""
+        ...
+
+    def receive_vial(
+        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
+    ) -> Receipt:
+        """Register the vial of a hand-over document at ``location`` (:func:`monitor.handover.receive`).
+        Inside a transaction."""
+        ...
+
+    def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
+        """Each of the vials' hand-overs, out and in, in the order they happened; one query."""
         ...
 
 
