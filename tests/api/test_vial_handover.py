@@ -15,6 +15,7 @@ from monitor.config import Settings, parse_settings
 from monitor.model.profiles import Catalog
 from tests.api.conftest import Served, serve
 from tests.api.test_api import feed_light
+from tests.api.test_reports import needs_poppler, pdf_text
 from tests.conftest import simulated_raw
 
 
@@ -125,3 +126,23 @@ def test_refusals_say_why(two: tuple[Served, Served], catalog: Catalog) -> None:
     assert "in the future" in r.text
     r = a.client.post("/api/v1/vials/roze-0001/hand-over", json={"to_site": "site-b"})
     assert r.status_code in (401, 403)  # a write: anonymous reads only
+
+
+@needs_poppler
+def test_the_vial_report_holds_the_hand_over(
+    two: tuple[Served, Served], catalog: Catalog, tmp_path: Path
+) -> None:
+    """The receiving site's vial PDF names the site it came from; the sending site's, where it went."""
+    a, b = two
+    document = _hand_over(two, catalog)["document"]
+    got = b.writer.post("/api/v1/vials/receive", json={"document": document, "location": "ward"}).json()
+    for served, vial_id, words in (
+        (b, got["vial"]["id"], "received from"),
+        (a, _vial(a, "infusion-0001")["id"], "handed over to"),
+    ):
+        r = served.client.get(f"/api/v1/reports/vials/{vial_id}.pdf")
+        assert r.status_code == 200
+        text = pdf_text(r.content, tmp_path, words.replace(" ", "-"))
+        assert "Hand-overs between sites" in text
+        assert words in text
+        assert document["checksum"].removeprefix("sha256:")[:12] in text
