@@ -278,6 +278,12 @@ def receive(
         if prior is not None and prior.vial_id == existing.id:
             return Receipt(existing.id, prior.event_id, prior.id, repeated=True)
         _refuse_present(conn, existing, ts, now)
+        theirs = (drug, form, str(_field(body, "vial", "lot")))
+        if theirs != (existing.drug, existing.form, existing.lot):
+            raise InvalidRequest(
+                f"document: vial {key!r} here is {existing.drug}, {existing.form}, lot {existing.lot}; the"
+                f" document's is {', '.join(theirs[:2])}, lot {theirs[2]}: two vials cannot share a key"
+            )
         vial_id = existing.id
         reconstituted_here = any(e.kind == "reconstituted" for e in vial_store.events(conn, vial_id))
     else:

@@ -246,8 +246,8 @@ def test_a_tampered_document_is_refused(handed: Sites, catalog: Catalog, tmp_pat
 
 
 def test_receiving_refuses_what_cannot_be(handed: Sites, catalog: Catalog) -> None:
-    """A key already in stock here, a document for another site, a hand-over in the future; the same
-    document twice is the same receipt."""
+    """A key already in stock here, a document for another site, a hand-over in the future, another
+    vial under a key this site handed over; the same document twice is the same receipt."""
     s = handed
     with transaction(s.b):
         again = handover.receive(s.b, catalog, s.document, site="site-b", location="ward", now=s.now)
@@ -262,6 +262,10 @@ def test_receiving_refuses_what_cannot_be(handed: Sites, catalog: Catalog) -> No
     future["checksum"] = handover.checksum_of({k: v for k, v in future.items() if k != "checksum"})
     with pytest.raises(InvalidRequest, match="in the future"), transaction(s.a):
         handover.receive(s.a, catalog, future, site="site-a", location="fridge-1", now=s.now)
+    impostor = dict(s.document, to_site="site-a", vial=dict(s.document["vial"], lot="OTHER"))
+    impostor["checksum"] = handover.checksum_of({k: v for k, v in impostor.items() if k != "checksum"})
+    with pytest.raises(InvalidRequest, match="two vials cannot share a key"), transaction(s.a):
+        handover.receive(s.a, catalog, impostor, site="site-a", location="fridge-1", now=s.now)
 
 
 def test_hand_over_refuses_a_time_before_the_last_event_or_ahead(handed: Sites, catalog: Catalog) -> None:
