@@ -95,7 +95,13 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     expected = _recomputed(three_hours)
     index = next(i for i, m in enumerate(MIGRATIONS) if "CREATE TABLE light_hour_maxima" in m)
     three_hours.execute("DROP TABLE light_hour_maxima")
-    for later in ("simulated_clock", "real_clock_high_water", "uplink_state", "uplink_outbox"):
+    for later in (
+        "vial_handovers",
+        "simulated_clock",
+        "real_clock_high_water",
+        "uplink_state",
+        "uplink_outbox",
+    ):
         three_hours.execute(f"DROP TABLE {later}")  # what the migrations after it create
     three_hours.execute("DROP INDEX minute_aggregates_saturated")
     uplink_triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_to_uplink'"
