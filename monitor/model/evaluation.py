@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from monitor.model import dose_ranges, kinetics, measured_kappa, place_rates, stretches
+from monitor.model import carried_states, dose_ranges, kinetics, measured_kappa, place_rates, stretches
 from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, PotencyState, VialInputs
 from monitor.model.kinetics import FloatArray
@@ -213,7 +213,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         sums = np.bincount(evaluation, weights=np.where(keep, weights, 0.0), minlength=total)
         return np.asarray(sums[:total], dtype=np.float64)
 
-    carried = _carried(vials, total)
+    carried = carried_states.sums(vials, total)
     effective_best = total_of(kappa[:, 0] * tau[:, 0] * dose["best"]) + carried[:, 6]
     most = total_of(kappa[:, 2] * tau[:, 2] * dose["high"]) + carried[:, 8]
     least = total_of(kappa[:, 1] * tau[:, 1] * dose["low"]) + carried[:, 7]
@@ -291,37 +291,6 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
             _as_of(catalog, inputs, vial, series, rows_now, k_light, joint, present, threshold_percent, state)
         )
     return out
-
-
-def _carried(vials: Sequence[VialInputs], total: int) -> FloatArray:
-    """Per evaluation time, the sums a receipt from another site carried in (zeros before any): the
-    columns of :class:`PotencyState` in field order, ``unbounded`` as 0 or 1."""
-    out = np.zeros((total, 10))
-    offset = 0
-    for vial in vials:
-        n = len(vial.times)
-        if vial.carried and n:
-            states = np.array([[0.0] * 10] + [_columns(c.state) for c in vial.carried], dtype=np.float64)
-            received = np.array([c.ts for c in vial.carried], dtype=np.float64)
-            # A time at a receipt or after takes its state: the stretches before are in it.
-            out[offset : offset + n] = states[np.searchsorted(received, vial.times, side="right")]
-        offset += n
-    return out
-
-
-def _columns(state: PotencyState) -> list[float]:
-    return [
-        state.light_loss_best,
-        state.light_loss_most,
-        state.light_loss_least,
-        state.thermal_hours_best,
-        state.thermal_hours_low,
-        state.thermal_hours_high,
-        state.effective_lux_hours_best,
-        state.effective_lux_hours_least,
-        state.effective_lux_hours_most,
-        float(state.unbounded),
-    ]
 
 
 def _row_rates(
@@ -403,19 +372,10 @@ def _as_of(
         packaging=packaging,
         lamp=None if where is None else where.lamp,
         reconstituted_ts=reconstituted,
-        uncertainty=(*words(drug, rows, k_light), *_carried_words(vial, reference)),
+        uncertainty=(*words(drug, rows, k_light), *carried_states.words(vial, reference)),
         time_to_threshold=ttt,
         state=state,
     )
-
-
-def _carried_words(vial: VialInputs, reference: float) -> tuple[str, ...]:
-    """What widened the bounds at the site the vial came from, for the state it carried in."""
-    carried = [c for c in vial.carried if c.ts <= reference]
-    if not carried:
-        return ()
-    last = carried[-1]
-    return tuple(f"at {last.origin}, before the hand-over: {w}" for w in last.uncertainty)
 
 
 def evaluate_one(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> VialEvaluation:
