@@ -38,8 +38,7 @@ from monitor.model.parameters import model_parameters
 from monitor.model.profiles import Catalog, LampModel
 from monitor.model.verdict import Thresholds
 from monitor.model.verdict import VialVerdict as Verdict
-from monitor.store.handovers import HandoverRecord
-from monitor.store.ports import Store, VialEvent
+from monitor.store.ports import HandoverRecord, Store, VialEvent
 
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 

@@ -22,22 +22,21 @@ they are part of :class:`Store` so that no route holds a connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from monitor.alerts.vocabulary import AlertState, Severity
 from monitor.audit import AuditRow, ChainCheck
-from monitor.handover import HandOver, Receipt
 from monitor.lifecycle import NewEvent
 from monitor.measured_light import NearUvDose
 from monitor.model.bounds import Interval
 from monitor.model.ledger import Tail
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
-from monitor.model.verdict import Thresholds
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
+from monitor.store.handover_ports import VialMoves
 from monitor.store.handovers import HandoverRecord
 from monitor.store.health import Heartbeat
 from monitor.store.keys import KeyNames
@@ -62,6 +61,7 @@ __all__ = [
     "BootRecord",
     "EndpointState",
     "FaultCount",
+    "HandoverRecord",
     "HealthStore",
     "Heartbeat",
     "KeyNames",
@@ -84,6 +84,7 @@ __all__ = [
     "TokenStore",
     "Transactions",
     "VialEvent",
+    "VialMoves",
     "VialRecord",
     "VialStore",
     "VialViews",
@@ -317,32 +318,6 @@ class VialStore(Protocol):
         naming the field. Inside a transaction."""
         ...
 
-    def hand_over_vial(
-        self,
-        catalog: Catalog,
-        vial: VialRecord,
-        *,
-        from_site: str,
-        to_site: str,
-        ts: float,
-        now: float,
-        thresholds: Thresholds,
-    ) -> HandOver:
-        """Record that ``vial`` left for ``to_site`` at ``ts``; the hand-over document
-        (:func:`monitor.handover.hand_over`). Inside a transaction."""
-        ...
-
-    def receive_vial(
-        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
-    ) -> Receipt:
-        """Register the vial of a hand-over document at ``location`` (:func:`monitor.handover.receive`).
-        Inside a transaction."""
-        ...
-
-    def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
-        """Each of the vials' hand-overs, out and in, in the order they happened; one query."""
-        ...
-
 
 class HealthStore(Protocol):
     """The system's own state: the bridge's heartbeat, the clock, system alerts and events, serial links."""
@@ -398,6 +373,7 @@ class Store(
     SiteStore,
     SpectralStore,
     VialStore,
+    VialMoves,
     VialViews,
     LocationViews,
     ReportStore,
