@@ -127,7 +127,16 @@ class VialVerdict(BaseModel):
     label_deadline_at: str | None = Field(description="reconstitution time plus the label's limit")
     time_left: str = Field(description="hours_left in words, as every surface prints it")
     reason: str = Field(description="why this verdict, in words")
-    in_stock: bool = Field(description="false once administered or discarded")
+    in_stock: bool = Field(description="false once administered, discarded or handed over to another site")
+
+
+class VialHandOver(BaseModel):
+    """A vial leaving this site for another ('out') or arriving from one ('in')."""
+
+    direction: Literal["out", "in"]
+    site: str = Field(description="the site it went to ('out') or came from ('in')")
+    at: str | None = Field(description="the hand-over's true time")
+    checksum: str = Field(description="the hand-over document's SHA-256 checksum")
 
 
 class Vial(BaseModel):
@@ -137,7 +146,7 @@ class Vial(BaseModel):
     form: str
     lot: str
     expiry: str | None
-    status: Literal["active", "administered", "discarded"]
+    status: Literal["active", "administered", "discarded", "handed-over"]
     location: str | None
     packaging: str | None
     registered_at: str | None
@@ -161,6 +170,15 @@ class Vial(BaseModel):
     model_parameters: list[ModelParameter] | None = Field(
         None, description="the model's constants for this vial with provenance (GET /api/v1/vials/{id})"
     )
+    received_from: str | None = Field(
+        None, description="the site the vial came from, when it was received from another site"
+    )
+    received_at: str | None = Field(None, description="when it was handed over to this site")
+    handed_over_to: str | None = Field(None, description="the site it went to, when handed over from here")
+    handed_over_at: str | None = Field(None, description="when it left this site")
+    hand_overs: list[VialHandOver] = Field(
+        default_factory=list, description="every hand-over between sites this site holds, in time order"
+    )
 
 
 class VialRegistration(BaseModel):
@@ -176,6 +194,37 @@ class VialRegistration(BaseModel):
     registered_at: SaneTime | None = Field(
         None, description="when the vial arrived (ISO 8601 with a zone); default now"
     )
+
+
+class HandOverIn(BaseModel):
+    """A vial leaving this site for another: its state then travels in the document returned."""
+
+    model_config = ConfigDict(extra="forbid")
+    to_site: NonEmpty = Field(description="the receiving site's name, as its [fleet] site or site_name")
+    at: SaneTime | None = Field(
+        None, description="when it left (ISO 8601 with a zone); default now; not before its last event"
+    )
+
+
+class HandOverDone(BaseModel):
+    document: dict[str, Any] = Field(
+        description="the hand-over document: take it, unchanged, to POST /api/v1/vials/receive at the"
+        " receiving site (its checksum refuses any change)"
+    )
+    vial: Vial = Field(description="the vial here after the hand-over: out of stock, history kept")
+
+
+class ReceiveIn(BaseModel):
+    """A vial arriving from another site, with the document its sending site returned."""
+
+    model_config = ConfigDict(extra="forbid")
+    document: dict[str, Any]
+    location: NonEmpty = Field(description="the location here it goes to")
+
+
+class Received(BaseModel):
+    vial: Vial
+    repeated: bool = Field(description="true when this document had been received already: the same receipt")
 
 
 class PotencyPoint(BaseModel):

@@ -21,7 +21,11 @@ from monitor.model.profiles import Catalog
 from monitor.model.verdict import EndKind, Evidence, Thresholds, VialVerdict
 from monitor.store.vials import VialRecord
 
-_ENDED: dict[str, EndKind] = {"administered": "administered", "discarded": "discarded"}
+_ENDED: dict[str, EndKind] = {
+    "administered": "administered",
+    "discarded": "discarded",
+    "handed-over": "handed-over",
+}
 
 
 @dataclass(frozen=True, slots=True)

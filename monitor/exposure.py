@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from monitor.model import evaluation
 from monitor.model.bounds import Interval
+from monitor.model.inputs import PotencyState
 from monitor.model.profiles import Catalog
 from monitor.model.time_left import TimeToThreshold
 from monitor.store import model_inputs
@@ -42,6 +43,7 @@ class VialPotency:
     reconstituted_ts: float | None
     uncertainty: tuple[str, ...]  # what widened the bounds, in words
     time_to_threshold: TimeToThreshold | None  # None once administered or discarded
+    state: PotencyState  # the model's sums as of ``as_of``: what a hand-over carries to another site
 
 
 def named(vial: VialRecord, e: evaluation.VialEvaluation) -> VialPotency:
@@ -59,6 +61,7 @@ def named(vial: VialRecord, e: evaluation.VialEvaluation) -> VialPotency:
         reconstituted_ts=e.reconstituted_ts,
         uncertainty=e.uncertainty,
         time_to_threshold=e.time_to_threshold,
+        state=e.state,
     )
 
 

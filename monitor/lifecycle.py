@@ -62,6 +62,11 @@ def record_event(
     """
     if event.kind == "registered":
         raise InvalidRequest("kind: a vial is registered once, with POST /api/v1/vials")
+    if event.kind in ("handed-over", "received"):
+        raise InvalidRequest(
+            f"kind: a vial is {event.kind} with POST /api/v1/vials/{{key}}/hand-over and"
+            " /api/v1/vials/receive, which carry its state between sites"
+        )
     if event.kind not in _FIELDS:
         raise InvalidRequest(f"kind: unknown event kind {event.kind!r}; known: {', '.join(_FIELDS)}")
     kind: EventKind = event.kind  # narrowed by the membership test just above
@@ -76,6 +81,17 @@ def record_event(
             f"at: {_iso(event.ts)} is before the vial was registered ({_iso(vial.registered_ts)})"
         )
     history = vial_store.events(conn, vial.id)
+    if vial.status == "handed-over":
+        gone = next(e for e in reversed(history) if e.kind == "handed-over")
+        raise InvalidRequest(
+            f"kind: the vial was handed over to another site at {_iso(gone.ts)}; it is recorded there now"
+        )
+    arrived = [e for e in history if e.kind == "received"]
+    if arrived and event.ts < arrived[-1].ts:
+        raise InvalidRequest(
+            f"at: {_iso(event.ts)} is before the vial was received here ({_iso(arrived[-1].ts)});"
+            " what happened before is in the state it came with"
+        )
     ended = next((e for e in history if e.kind in END_KINDS), None)
     if ended is not None and ended.ts <= event.ts:
         raise InvalidRequest(

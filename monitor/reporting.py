@@ -21,8 +21,9 @@ from monitor.glance import light_episodes
 from monitor.model.profiles import Catalog
 from monitor.series import PotencyPoint, potency_curve
 from monitor.store import alerts as alert_store
-from monitor.store import history, readings, sites
+from monitor.store import handovers, history, readings, sites
 from monitor.store import vials as vial_store
+from monitor.store.handovers import HandoverRecord
 from monitor.store.sites import LocationRecord, SensorRecord
 from monitor.store.vials import VialEvent, VialRecord
 
@@ -220,6 +221,7 @@ class VialReport:
     curve: tuple[PotencyPoint, ...]
     alerts: tuple[AlertHistory, ...]
     rules: RuleThresholds
+    hand_overs: tuple[HandoverRecord, ...] = ()  # to and from other sites, with the documents
 
 
 def _exposure(
@@ -237,6 +239,9 @@ def _exposure(
             rows.append(ExposureRow(since, ts, loc, packaging, catalog.tau(packaging), dose))
         if event is None or event.ts >= as_of or event.kind in ("administered", "discarded"):
             break
+        if event.kind == "handed-over":  # at another site until received back: nothing here
+            location = packaging = since = None
+            continue
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
         since = event.ts
@@ -265,4 +270,5 @@ def vial_report(
         curve=potency_curve(conn, catalog, vial, points),
         alerts=_alerts(conn, history.alert_ids_between(conn, vial.registered_ts, math.inf, vial_id=vial.id)),
         rules=rules,
+        hand_overs=tuple(handovers.of_vial(conn, vial.id)),
     )

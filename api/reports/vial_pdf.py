@@ -32,6 +32,7 @@ def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seco
             ("Registered", local_time(v.registered_ts, off)),
             ("Estimate as of", local_time(p.as_of, off)),
             ("Stock status", v.status),
+            *_moves(r, off),
         ]
     )
     curve = [(p.ts, p.percent) for p in r.curve]
@@ -91,6 +92,29 @@ def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seco
         "No events.",
     )
 
+    if r.hand_overs:
+        pdf.section("Hand-overs between sites")
+        pdf.paragraph(
+            "The vial's state travels with it in a checksummed document: the receiving site goes on from"
+            " the potency and dose the sending site had at the hand-over, with the same model."
+        )
+        pdf.grid(
+            ["When", "Direction", "Site", "Potency then (% of label)", "Effective lux·h then", "Checksum"],
+            [
+                [
+                    local_time(h.ts, off),
+                    "handed over to" if h.direction == "out" else "received from",
+                    h.peer_site,
+                    _range(h.document.get("potency_percent", {}), 2),
+                    _range(h.document.get("effective_lux_hours", {}), 2),
+                    h.checksum.removeprefix("sha256:")[:12],
+                ]
+                for h in r.hand_overs
+            ],
+            (27, 27, 26, 42, 36, 24),
+            "No hand-overs.",
+        )
+
     pdf.section("Potency over time")
     step = max(1, len(r.curve) // 12)
     sampled = list(r.curve[::step])
@@ -126,3 +150,21 @@ def vial_pdf(r: VialReport, site_name: str, generated_at: float, utc_offset_seco
         " Arrhenius thermal loss); it informs a pharmacist's judgement and does not replace an assay."
     )
     return bytes(pdf.output())
+
+
+def _range(values: dict[str, float], digits: int) -> str:
+    if not values:
+        return "-"
+    return f"{values['best']:.{digits}f} ({values['low']:.{digits}f}-{values['high']:.{digits}f})"
+
+
+def _moves(r: VialReport, off: float) -> list[tuple[str, str]]:
+    """The potency facts' lines on where the vial came from and where it went."""
+    out: list[tuple[str, str]] = []
+    arrived = [h for h in r.hand_overs if h.direction == "in"]
+    left = [h for h in r.hand_overs if h.direction == "out"]
+    if arrived:
+        out.append(("Received from", f"site {arrived[-1].peer_site}, {local_time(arrived[-1].ts, off)}"))
+    if left and r.vial.status == "handed-over":
+        out.append(("Handed over to", f"site {left[-1].peer_site}, {local_time(left[-1].ts, off)}"))
+    return out

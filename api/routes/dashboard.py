@@ -70,9 +70,10 @@ def dashboard(store: StoreDep, state: State, utc_offset_minutes: OffsetMinutes =
                 )
             )
         active = store.vials(active_only=True)
+        moves = store.vial_handovers([v.id for v in active])
         vials = [
             VialGlance(
-                vial=vial_routes.to_schema(store, state.catalog, a),
+                vial=vial_routes.to_schema(store, state.catalog, a, moves=moves.get(a.potency.vial.id, [])),
                 status=a.verdict.colour,
                 status_basis=a.verdict.basis,
             )

@@ -1,37 +1,44 @@
-"""Vials: list with estimated potency, one vial with its model parameters, register, record events."""
+"""Vials: list with estimated potency, one vial with its model parameters, register, record events, hand
+over to another site and receive from one."""
 
 from __future__ import annotations
 
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import CallerDep
 from api.deps import State, StoreDep
 from api.params import RowId
 from api.schemas import (
     Bounds,
+    HandOverDone,
+    HandOverIn,
     ModelParameter,
     PotencyPoint,
+    Received,
+    ReceiveIn,
     TimeToThreshold,
     Vial,
     VialEventIn,
     VialEventOut,
     VialEventRecorded,
+    VialHandOver,
     VialRegistration,
     VialVerdict,
     iso,
 )
 from monitor import lifecycle, measured_light
 from monitor.assessment import VialAssessment, thresholds_of
-from monitor.errors import InvalidRequest
+from monitor.errors import InvalidRequest, NotFound
+from monitor.handover import site_of
 from monitor.model.bounds import Interval
 from monitor.model.parameters import model_parameters
 from monitor.model.profiles import Catalog, LampModel
 from monitor.model.verdict import Thresholds
 from monitor.model.verdict import VialVerdict as Verdict
-from monitor.store.ports import Store, VialEvent
+from monitor.store.ports import HandoverRecord, Store, VialEvent
 
 router = APIRouter(prefix="/api/v1/vials", tags=["vials"])
 
@@ -59,8 +66,19 @@ def verdict_schema(v: Verdict) -> VialVerdict:
     return VialVerdict.model_validate(facts)
 
 
-def to_schema(store: Store, catalog: Catalog, a: VialAssessment, with_parameters: bool = False) -> Vial:
+def to_schema(
+    store: Store,
+    catalog: Catalog,
+    a: VialAssessment,
+    with_parameters: bool = False,
+    moves: list[HandoverRecord] | None = None,
+) -> Vial:
+    """The vial as the API shows it; ``moves``: its hand-overs, when the caller read many vials' at once."""
     p, vial = a.potency, a.potency.vial
+    if moves is None:
+        moves = store.vial_handovers([vial.id]).get(vial.id, [])
+    arrived = [m for m in moves if m.direction == "in"]
+    left = [m for m in moves if m.direction == "out"]
     location = None if p.location_id is None else store.location_by_id(p.location_id).key
     ttt = p.time_to_threshold
     parameters = None
@@ -116,6 +134,14 @@ def to_schema(store: Store, catalog: Catalog, a: VialAssessment, with_parameters
             limited_by="label" if ttt.limited_by == "label" else "model",
         ),
         model_parameters=parameters,
+        received_from=arrived[-1].peer_site if arrived else None,
+        received_at=iso(arrived[-1].ts) if arrived else None,
+        handed_over_to=left[-1].peer_site if left and vial.status == "handed-over" else None,
+        handed_over_at=iso(left[-1].ts) if left and vial.status == "handed-over" else None,
+        hand_overs=[
+            VialHandOver(direction=m.direction, site=m.peer_site, at=iso(m.ts), checksum=m.checksum)
+            for m in moves
+        ],
     )
 
 
@@ -126,8 +152,10 @@ def thresholds(state: State) -> Thresholds:
 @router.get("", response_model=list[Vial])
 def list_vials(store: StoreDep, state: State) -> list[Vial]:
     with store.snapshot():
-        found = store.assess_all(state.catalog, store.vials(), thresholds(state), state.clock.wall())
-        return [to_schema(store, state.catalog, a) for a in found]
+        vials = store.vials()
+        found = store.assess_all(state.catalog, vials, thresholds(state), state.clock.wall())
+        moves = store.vial_handovers([v.id for v in vials])
+        return [to_schema(store, state.catalog, a, moves=moves.get(a.potency.vial.id, [])) for a in found]
 
 
 @router.get("/{vial_id}", response_model=Vial)
@@ -236,3 +264,71 @@ def add_event(
         assessed = store.assess(state.catalog, store.vial(vial_id), thresholds(state), now)
         vial_shown = to_schema(store, state.catalog, assessed)
         return VialEventRecorded(event=_event(store, recorded), vial=vial_shown)
+
+
+@router.post("/{key}/hand-over", response_model=HandOverDone, status_code=status.HTTP_201_CREATED)
+def hand_over(key: str, body: HandOverIn, store: StoreDep, state: State, who: CallerDep) -> HandOverDone:
+    """Hand the vial over to another site at ``at`` (default now): it leaves this site's stock, keeps its
+    history here, and the document returned carries its state to ``POST /api/v1/vials/receive`` there.
+
+    Refused (422, with the reason): a vial not in stock here, a time in the future or before its last
+    event, this site itself as the destination.
+    """
+    now = state.clock.wall()
+    ts = now if body.at is None else body.at.timestamp()
+    site = site_of(state.settings)
+    with store.transaction():
+        vial = store.vial_by_key(key)
+        if vial is None:
+            raise NotFound(f"no vial with key {key!r}")
+        done = store.hand_over_vial(
+            state.catalog,
+            vial,
+            from_site=site,
+            to_site=body.to_site,
+            ts=ts,
+            now=now,
+            thresholds=thresholds(state),
+        )
+        detail = {
+            "event_id": done.event_id,
+            "to_site": body.to_site,
+            "at": iso(ts),
+            "checksum": done.document["checksum"],
+        }
+        store.append_audit(now, who.actor, "vial.handed-over", f"vial:{key}", detail)
+    with store.snapshot():
+        a = store.assess(state.catalog, store.vial(done.vial_id), thresholds(state), now)
+        return HandOverDone(document=done.document, vial=to_schema(store, state.catalog, a))
+
+
+@router.post("/receive", response_model=Received, status_code=status.HTTP_201_CREATED)
+def receive(body: ReceiveIn, response: Response, store: StoreDep, state: State, who: CallerDep) -> Received:
+    """Register a vial handed over from another site at ``location``, from its hand-over time, with the
+    state the document carries: its potency here goes on from there.
+
+    Refused (422, with the reason): a document altered or corrupted (its checksum), one for another site,
+    for a vial not in stock at the sending site, a hand-over in the future or before the vial's last
+    event here, a key already in stock here, a drug, form, packaging or location this site does not
+    know. The same document again is the same receipt (200, ``repeated``).
+    """
+    now = state.clock.wall()
+    with store.transaction():
+        receipt = store.receive_vial(
+            state.catalog, body.document, site=site_of(state.settings), location=body.location, now=now
+        )
+        if not receipt.repeated:
+            detail = {
+                "event_id": receipt.event_id,
+                "from_site": body.document.get("from_site"),
+                "location": body.location,
+                "checksum": body.document.get("checksum"),
+            }
+            store.append_audit(
+                now, who.actor, "vial.received", f"vial:{body.document['vial']['key']}", detail
+            )
+    if receipt.repeated:
+        response.status_code = status.HTTP_200_OK
+    with store.snapshot():
+        a = store.assess(state.catalog, store.vial(receipt.vial_id), thresholds(state), now)
+        return Received(vial=to_schema(store, state.catalog, a), repeated=receipt.repeated)

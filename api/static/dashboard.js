@@ -387,7 +387,9 @@
     refs.left.textContent = verdict.time_left;
     refs.dose.textContent = fmt(num(v.effective_lux_hours), 2, "lux·h");
     const where = names.locations.get(v.location) || v.location || "–";
-    refs.where.textContent = `${where}, ${v.packaging || "–"}`;
+    // A vial received from another site goes on from its state there: say where from, and when.
+    const from = v.received_from ? ` · from site ${v.received_from}, ${stamp(t(v.received_at))}` : "";
+    refs.where.textContent = `${where}, ${v.packaging || "–"}${from}`;
     refs.lot.textContent = `${v.form || v.drug}, ${v.lot}`;
   }
 

@@ -14,7 +14,6 @@ nothing for the best estimate, what the silence cannot rule out for the low boun
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 from collections.abc import Sequence
@@ -22,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from monitor.model import dose_ranges, kinetics, measured_kappa, place_rates, stretches
+from monitor.model import carried_states, dose_ranges, kinetics, measured_kappa, place_rates, stretches
 from monitor.model.bounds import Interval
-from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
+from monitor.model.inputs import LocationInputs, ModelInputs, PotencyState, VialInputs
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
 from monitor.model.time_left import LossRates, TimeToThreshold, present_rates, time_to_threshold
@@ -69,6 +68,7 @@ class VialEvaluation:
     reconstituted_ts: float | None
     uncertainty: tuple[str, ...]  # what widened the bounds, in words
     time_to_threshold: TimeToThreshold | None  # None once administered or discarded
+    state: PotencyState  # the sums at ``as_of``: what a hand-over to another site carries
 
 
 @dataclass(slots=True)
@@ -102,11 +102,12 @@ def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
         times = vial.times.tolist()
         if not times:
             continue
+        received = [c.ts for c in vial.carried]
         for span in stretches.spans(vial.events, times[-1]):
-            first = bisect.bisect_right(times, span.start)
-            if first < len(times):
-                ends = [min(t, span.end) for t in times[first:]]
-                rows.add(list(range(offset + first, offset + len(times))), ends, span, v, False)
+            first, last = stretches.reach(times, span.start, received)
+            if first < last:
+                ends = [min(t, span.end) for t in times[first:last]]
+                rows.add(list(range(offset + first, offset + last)), ends, span, v, False)
         if vial.silence_from is not None and vial.now is not None:
             last = offset + len(times) - 1
             for span in stretches.silent_stretches(vial.events, vial.silence_from, vial.now):
@@ -212,11 +213,12 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         sums = np.bincount(evaluation, weights=np.where(keep, weights, 0.0), minlength=total)
         return np.asarray(sums[:total], dtype=np.float64)
 
-    effective_best = total_of(kappa[:, 0] * tau[:, 0] * dose["best"])
-    most = total_of(kappa[:, 2] * tau[:, 2] * dose["high"])
-    least = total_of(kappa[:, 1] * tau[:, 1] * dose["low"])
-    thermal = [total_of(theta[:, i]) for i in range(3)]
-    blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64))
+    carried = carried_states.sums(vials, total)
+    effective_best = total_of(kappa[:, 0] * tau[:, 0] * dose["best"]) + carried[:, 6]
+    most = total_of(kappa[:, 2] * tau[:, 2] * dose["high"]) + carried[:, 8]
+    least = total_of(kappa[:, 1] * tau[:, 1] * dose["low"]) + carried[:, 7]
+    thermal = [total_of(theta[:, i]) + carried[:, 3 + i] for i in range(3)]
+    blind = total_of((unbounded & (kappa[:, 2] * tau[:, 2] > 0)).astype(np.float64)) + carried[:, 9]
     rates = {kind: _rates(catalog, *kind) for kind in {(v.drug, v.form) for v in vials}}
     per_vial = np.array(
         [
@@ -227,9 +229,9 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     ).reshape(-1, 4)
     joint = place_rates.JointRates(catalog)
     rate = _row_rates(inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, joint)
-    light_best = total_of(rate[:, 0] * g * dose["best"])
-    light_most = total_of(rate[:, 2] * g * dose["high"])
-    light_least = total_of(rate[:, 1] * g * dose["low"])
+    light_best = total_of(rate[:, 0] * g * dose["best"]) + carried[:, 0]
+    light_most = total_of(rate[:, 2] * g * dose["high"]) + carried[:, 1]
+    light_least = total_of(rate[:, 1] * g * dose["low"]) + carried[:, 2]
     vial_of_eval = np.repeat(np.arange(len(vials)), sizes)
     k_ref = per_vial[vial_of_eval, 3]
     f0 = np.array([v.initial_potency_percent for v in vials], dtype=np.float64)[vial_of_eval]
@@ -268,8 +270,25 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
             for k in last_rows.get(v, [])
         ]
         k_light = rates[vial.drug, vial.form].k_light
+        last = b - 1
+        state = (
+            PotencyState.zero()
+            if b == a
+            else PotencyState(
+                light_loss_best=float(light_best[last]),
+                light_loss_most=float(light_most[last]),
+                light_loss_least=float(light_least[last]),
+                thermal_hours_best=float(thermal[0][last]),
+                thermal_hours_low=float(thermal[1][last]),
+                thermal_hours_high=float(thermal[2][last]),
+                effective_lux_hours_best=float(effective_best[last]),
+                effective_lux_hours_least=float(least[last]),
+                effective_lux_hours_most=float(most[last]),
+                unbounded=bool(blind[last] > 0),
+            )
+        )
         out.append(
-            _as_of(catalog, inputs, vial, series, rows_now, k_light, joint, present, threshold_percent)
+            _as_of(catalog, inputs, vial, series, rows_now, k_light, joint, present, threshold_percent, state)
         )
     return out
 
@@ -322,6 +341,7 @@ def _as_of(
     joint: place_rates.JointRates,
     present: dict[tuple[int | None, str | None, str, str], LossRates],
     threshold_percent: float,
+    state: PotencyState,
 ) -> VialEvaluation:
     drug, form = catalog.drug(vial.drug), catalog.form(vial.drug, vial.form)
     last = len(series.times) - 1
@@ -352,8 +372,9 @@ def _as_of(
         packaging=packaging,
         lamp=None if where is None else where.lamp,
         reconstituted_ts=reconstituted,
-        uncertainty=words(drug, rows, k_light),
+        uncertainty=(*words(drug, rows, k_light), *carried_states.words(vial, reference)),
         time_to_threshold=ttt,
+        state=state,
     )
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from monitor.model import dose_ranges, stretches
-from monitor.model.inputs import EventFacts, VialInputs
+from monitor.model.inputs import CarriedState, EventFacts, VialInputs
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
 
@@ -60,11 +60,13 @@ def plan(
     curve_points: int | None = None,
     curve_events: bool = True,
     times: FloatArray | None = None,
+    carried: Mapping[int, tuple[CarriedState, ...]] | None = None,
 ) -> Plan:
     """Each vial's evaluation times and the cuts its locations' ledgers will be asked for.
 
     ``events`` per vial id in time order; ``newest_light`` and ``has_light`` per location visited. The
-    options are :func:`monitor.store.model_inputs.load`'s."""
+    options are :func:`monitor.store.model_inputs.load`'s; ``carried`` per vial id, the states it brought
+    from the sites it was handed over from."""
     if times is not None:
         as_of = float(times[-1])
     planned: list[VialInputs] = []
@@ -96,6 +98,7 @@ def plan(
                 as_of=when,
                 now=now,
                 silence_from=when if silent else None,
+                carried=() if carried is None else carried.get(vial.id, ()),
             )
         )
     needed: dict[int, set[tuple[float, float]]] = {i: set() for i in newest_light}

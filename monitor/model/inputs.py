@@ -146,6 +146,42 @@ class EventFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class PotencyState:
+    """The potency model's running sums for one vial up to one time: all it needs to go on from there.
+
+    The potency is ``f0·exp(−(light + k_ref·Θ))`` at each corner (:mod:`monitor.model.evaluation`): the
+    light sums already hold k, κ_s, τ_pkg and g(T) of every stretch, Θ is the heat in hours at T_ref. A
+    vial handed over to another site carries these, and the receiving site adds its own stretches to them,
+    so its potency is the one the whole life at one site would give.
+    """
+
+    light_loss_best: float  # Σ k·κ_s·τ_pkg·g(T)·lux·h at the profile's values (dimensionless)
+    light_loss_most: float  # the fastest corner: the low bound's
+    light_loss_least: float  # the slowest corner: the high bound's
+    thermal_hours_best: float  # Θ, equivalent hours at the drug's T_ref
+    thermal_hours_low: float
+    thermal_hours_high: float
+    effective_lux_hours_best: float  # Σ κ_s·τ_pkg·lux·h
+    effective_lux_hours_least: float
+    effective_lux_hours_most: float
+    unbounded: bool  # light no data bound reached the vial: the low bound is 0 from then on
+
+    @classmethod
+    def zero(cls) -> PotencyState:
+        return cls(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False)
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedState:
+    """A vial's state when this site received it, at ``ts``: the sums of its life elsewhere up to then."""
+
+    ts: float
+    state: PotencyState
+    origin: str  # the site it came from
+    uncertainty: tuple[str, ...]  # what widened its bounds there, in words
+
+
+@dataclass(frozen=True, slots=True)
 class VialInputs:
     """A vial as the model reads it, and the times it is evaluated at (sorted)."""
 
@@ -159,6 +195,8 @@ class VialInputs:
     as_of: float  # the time of the data the verdict reads
     now: float | None  # wall clock: silence after ``as_of`` widens the low bound up to it
     silence_from: float | None  # the data's time where a silent sensor's stretch starts; None: none
+    # Each receipt from another site, in time order: from its time on, the potency goes on from its state.
+    carried: tuple[CarriedState, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

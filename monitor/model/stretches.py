@@ -1,14 +1,16 @@
 """A vial's life cut into stretches, one location and one packaging each, and the times they need.
 
-A vial's events (registered, moved, packaging changed, reconstituted, administered, discarded) carry
-their true times; between two of them the vial sat in one location in one packaging. The potency at a
-time τ is the sum over the stretches up to τ, the one τ falls in cut at τ. The loader asks these
+A vial's events (registered, moved, packaging changed, reconstituted, administered, discarded, handed
+over to another site, received from one) carry their true times; between two of them the vial sat in one
+location in one packaging, or was away at another site (from a hand-over to the next receipt). The
+potency at a time τ is the sum over the stretches up to τ, the one τ falls in cut at τ. The loader asks these
 functions which times it must sample each location's ledgers at, so that a load reads no more than the
 evaluation will use. Pure: events and times in, stretches and times out.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +20,8 @@ from monitor.model.inputs import EventFacts, VialInputs
 from monitor.model.kinetics import FloatArray
 
 END_KINDS = ("administered", "discarded")
+HANDED_OVER = "handed-over"  # the vial left for another site: nothing here adds to it until it comes back
+RECEIVED = "received"  # from another site, with the state it had there (:class:`CarriedState`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,9 @@ def spans(events: Sequence[EventFacts], until: float) -> list[Stretch]:
             out.append(Stretch(start, event.ts, location, packaging))
         if event.kind in END_KINDS:
             return out
+        if event.kind == HANDED_OVER:
+            location = packaging = start = None
+            continue
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
         start = event.ts
@@ -54,14 +61,35 @@ def current(events: Iterable[EventFacts]) -> tuple[int | None, str | None]:
     location: int | None = None
     packaging: str | None = None
     for event in events:
+        if event.kind == HANDED_OVER:
+            location = packaging = None
+            continue
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
     return location, packaging
 
 
 def ended(events: Iterable[EventFacts]) -> EventFacts | None:
-    """The event that took the vial out of stock (administered, discarded), if any."""
-    return next((e for e in events if e.kind in END_KINDS), None)
+    """The event that took the vial out of this site's stock: administered, discarded, or handed over to
+    another site and not received back since; None while it is here."""
+    away: EventFacts | None = None
+    for event in events:
+        if event.kind in END_KINDS:
+            return event
+        if event.kind == HANDED_OVER:
+            away = event
+        elif event.kind == RECEIVED:
+            away = None
+    return away
+
+
+def reach(times: Sequence[float], start: float, received: Sequence[float]) -> tuple[int, int]:
+    """The indices ``[first, last)`` of ``times`` (sorted) a stretch from ``start`` adds to: those after
+    it, up to the vial's next receipt from another site, whose carried state holds this stretch already."""
+    first = bisect.bisect_right(times, start)
+    following = bisect.bisect_right(received, start)
+    last = len(times) if following == len(received) else bisect.bisect_left(times, received[following])
+    return first, max(first, last)
 
 
 def reconstituted(events: Iterable[EventFacts]) -> float | None:
@@ -82,6 +110,8 @@ def default_as_of(
     end = ended(events)
     if end is not None:
         return end.ts
+    # Received from another site: its life here starts then, whatever the data before.
+    registered_ts = max([registered_ts, *(e.ts for e in events if e.kind == RECEIVED)])
     location, _ = current(events)
     newest = None if location is None else newest_light.get(location)
     if newest is None and location is not None and not has_light.get(location, False):
@@ -120,8 +150,10 @@ def cuts(vial: VialInputs) -> list[tuple[int, float, float]]:
     each evaluation time after its start, and the silent stretches."""
     out: list[tuple[int, float, float]] = []
     times = vial.times.tolist()
+    received = [c.ts for c in vial.carried]
     for span in spans(vial.events, times[-1]) if times else []:
-        ends = {min(t, span.end) for t in times if t > span.start}
+        first, last = reach(times, span.start, received)
+        ends = {min(t, span.end) for t in times[first:last]}
         out += [(span.location_id, span.start, end) for end in sorted(ends)]
     if vial.silence_from is not None and vial.now is not None:
         for span in silent_stretches(vial.events, vial.silence_from, vial.now):

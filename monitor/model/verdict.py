@@ -34,7 +34,13 @@ COLOURS: dict[Verdict, Colour] = {"use": "green", "watch": "amber", "do-not-use"
 Basis = Literal["low bound"]
 BASIS: Basis = "low bound"
 LimitedBy = Literal["model", "label"]
-EndKind = Literal["administered", "discarded"]
+EndKind = Literal["administered", "discarded", "handed-over"]
+# How the verdict's reason names each way out of this site's stock.
+ENDED_WORDS: dict[EndKind, str] = {
+    "administered": "administered",
+    "discarded": "discarded",
+    "handed-over": "handed over to another site",
+}
 
 SECONDS_PER_HOUR = 3600.0
 HOURS_PER_YEAR = 24.0 * 365.0
@@ -56,7 +62,7 @@ class Evidence:
     low_percent: float  # the potency's low bound as of the data
     model_hours_low: float  # hours until the low bound reaches the critical threshold now; inf: never
     label_deadline_ts: float | None  # reconstitution time plus the label's limit
-    ended: EndKind | None = None  # no longer in stock: the evidence is as of then
+    ended: EndKind | None = None  # no longer in stock here: the evidence is as of then
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +143,7 @@ def decide(evidence: Evidence, thresholds: Thresholds, now: float) -> VialVerdic
             None,
             None,
             deadline,
-            f"{evidence.ended}; low bound {low:.1f} % of label then",
+            f"{ENDED_WORDS[evidence.ended]}; low bound {low:.1f} % of label then",
             in_stock=False,
         )
     label_hours = None if deadline is None else (deadline - now) / SECONDS_PER_HOUR

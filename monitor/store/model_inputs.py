@@ -36,7 +36,7 @@ from monitor.model.inputs import (
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import MIN_LUX_FOR_DAYLIGHT_SHARE
-from monitor.store import health, location_light, readings, sites, spectral
+from monitor.store import handovers, health, location_light, readings, sites, spectral
 from monitor.store.ledger_samples import reading_ledger_at, spectral_ledgers_at
 from monitor.store.sites import SensorRecord
 from monitor.store.vials import VialRecord
@@ -307,6 +307,7 @@ def load(
         curve_points=curve_points,
         curve_events=curve_events,
         times=times,
+        carried=handovers.carried(conn, [v.id for v in vials]),
     )
     lag = health.report_lag_seconds(conn)
     return ModelInputs(

@@ -47,6 +47,16 @@ def _vial_event_json(r: str) -> str:
     )
 
 
+def _vial_handover_json(r: str) -> str:
+    """A hand-over document sent or received (migration 20), for central to relay to the receiving site
+    and to join the vial's ledgers across sites: the document as the site holds it, checksum included."""
+    return (
+        f"json_object('id', {r}.id, 'vial', {key_of('vials', f'{r}.vial_id')}, 'event_id', {r}.event_id,"
+        f" 'direction', {r}.direction, 'ts', {real(f'{r}.ts')}, 'peer_site', {r}.peer_site,"
+        f" 'checksum', {r}.checksum, 'document', json({r}.document))"
+    )
+
+
 def _alert_json(a: str, e: str) -> str:
     """An alert as it stands after its change ``e`` (an alert_events row); an infinite value is null."""
     return (
@@ -119,6 +129,11 @@ MIGRATION = (
     + copy_trigger("audit_row_to_uplink", "INSERT", "audit_log", "audit", _audit_json("NEW"))
 )
 
+# Migration 20 (migrations/v20_vial_handover.py): hand-over documents go to central too.
+HANDOVER_TRIGGER = copy_trigger(
+    "vial_handover_to_uplink", "INSERT", "vial_handovers", "vial-handover", _vial_handover_json("NEW")
+)
+
 READING_KINDS = ("light", "temperature")
 
 
@@ -188,6 +203,7 @@ def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
         ("gap", _gap_json("g"), "gaps AS g", "g.id"),
         ("vial-event", _vial_event_json("x"), "vial_events AS x", "x.id"),
         ("audit", _audit_json("r"), "audit_log AS r", "r.id"),
+        ("vial-handover", _vial_handover_json("h"), "vial_handovers AS h", "h.id"),
         ("alert", _alert_json("a", "e"), "alerts AS a JOIN alert_events AS e ON e.seq = a.seq", "a.seq"),
     )
     for kind, body, source, order in backfill:

@@ -36,6 +36,8 @@ from monitor.model.ledger import Tail
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
+from monitor.store.handover_ports import VialMoves
+from monitor.store.handovers import HandoverRecord
 from monitor.store.health import Heartbeat
 from monitor.store.keys import KeyNames
 from monitor.store.location_light import LocationLight
@@ -59,6 +61,7 @@ __all__ = [
     "BootRecord",
     "EndpointState",
     "FaultCount",
+    "HandoverRecord",
     "HealthStore",
     "Heartbeat",
     "KeyNames",
@@ -81,6 +84,7 @@ __all__ = [
     "TokenStore",
     "Transactions",
     "VialEvent",
+    "VialMoves",
     "VialRecord",
     "VialStore",
     "VialViews",
@@ -373,6 +377,7 @@ class Store(
     SiteStore,
     SpectralStore,
     VialStore,
+    VialMoves,
     VialViews,
     LocationViews,
     ReportStore,

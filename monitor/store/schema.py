@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from monitor.errors import SchemaError
-from monitor.store.migrations import MIGRATIONS
+from monitor.store.migrations import MIGRATIONS, REBUILDS
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 
@@ -24,15 +24,28 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"database schema version {found} is newer than this vialguard understands ({SCHEMA_VERSION})"
         )
     for version in range(found, SCHEMA_VERSION):
+        rebuild = version in REBUILDS
+        foreign_keys = int(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+        if rebuild:  # a no-op inside a transaction: set before it begins
+            conn.execute("PRAGMA foreign_keys = OFF")
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if rebuild:  # the triggers naming the table are right again once the new one has its name
+                conn.execute("PRAGMA legacy_alter_table = ON")
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchone() if rebuild else None
+            if broken is not None:
+                raise sqlite3.IntegrityError(f"foreign key check fails: {tuple(broken)}")
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             conn.execute("ROLLBACK")
             raise SchemaError(f"migration to schema version {version + 1} failed: {exc}") from exc
+        finally:
+            if rebuild:
+                conn.execute("PRAGMA legacy_alter_table = OFF")
+                conn.execute(f"PRAGMA foreign_keys = {foreign_keys}")
     return found
 
 

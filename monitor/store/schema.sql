@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 19;
+PRAGMA user_version = 20;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -421,7 +421,25 @@ CREATE TRIGGER vial_event_to_uplink AFTER INSERT ON vial_events WHEN EXISTS (SEL
         INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial-event', (SELECT json_object('id', NEW.id, 'vial', v.key, 'drug', v.drug, 'form', v.form, 'lot', v.lot, 'expiry', v.expiry, 'initial_potency_percent', CASE WHEN v.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', v.initial_potency_percent)) END, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'kind', NEW.kind, 'location', (SELECT key FROM locations WHERE id = NEW.location_id), 'packaging', NEW.packaging, 'detail', NEW.detail, 'recorded_ts', CASE WHEN NEW.recorded_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.recorded_ts)) END) FROM vials AS v WHERE v.id = NEW.vial_id), ((julianday('now') - 2440587.5) * 86400.0));
     END;
 
-CREATE TABLE vials (
+CREATE TABLE vial_handovers (
+        id INTEGER PRIMARY KEY,
+        vial_id INTEGER NOT NULL REFERENCES vials(id),
+        event_id INTEGER NOT NULL UNIQUE REFERENCES vial_events(id),
+        direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+        ts REAL NOT NULL,  -- the hand-over's true time
+        peer_site TEXT NOT NULL,  -- 'out': the site it went to; 'in': the site it came from
+        document TEXT NOT NULL,  -- the hand-over document as sent or received, JSON with its checksum
+        checksum TEXT NOT NULL
+    );
+
+CREATE INDEX vial_handovers_by_vial ON vial_handovers(vial_id, ts);
+
+CREATE TRIGGER vial_handover_to_uplink AFTER INSERT ON vial_handovers WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial-handover', json_object('id', NEW.id, 'vial', (SELECT key FROM vials WHERE id = NEW.vial_id), 'event_id', NEW.event_id, 'direction', NEW.direction, 'ts', CASE WHEN NEW.ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ts)) END, 'peer_site', NEW.peer_site, 'checksum', NEW.checksum, 'document', json(NEW.document)), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TABLE "vials" (
         id INTEGER PRIMARY KEY,
         key TEXT NOT NULL UNIQUE,
         drug TEXT NOT NULL,
@@ -430,18 +448,9 @@ CREATE TABLE vials (
         expiry TEXT,
         initial_potency_percent REAL NOT NULL,
         registered_ts REAL NOT NULL,
-        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'administered', 'discarded'))
+        status TEXT NOT NULL DEFAULT 'active'
+            CHECK (status IN ('active', 'administered', 'discarded', 'handed-over'))
     );
-
-CREATE TRIGGER vial_change_to_uplink AFTER UPDATE ON vials WHEN (NEW.key IS NOT OLD.key OR NEW.drug IS NOT OLD.drug OR NEW.form IS NOT OLD.form OR NEW.lot IS NOT OLD.lot OR NEW.expiry IS NOT OLD.expiry OR NEW.initial_potency_percent IS NOT OLD.initial_potency_percent OR NEW.registered_ts IS NOT OLD.registered_ts OR NEW.status IS NOT OLD.status) AND EXISTS (SELECT 1 FROM uplink_state)
-    BEGIN
-        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
-    END;
-
-CREATE TRIGGER vial_to_uplink AFTER INSERT ON vials WHEN EXISTS (SELECT 1 FROM uplink_state)
-    BEGIN
-        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
-    END;
 
 CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -19,6 +19,7 @@ from monitor import (
     assessment,
     exposure,
     glance,
+    handover,
     lifecycle,
     measured_light,
     reporting,
@@ -31,6 +32,7 @@ from monitor.assessment import VialAssessment
 from monitor.audit import AuditRow, ChainCheck
 from monitor.exposure import VialPotency
 from monitor.glance import LocationGlance
+from monitor.handover import HandOver, Receipt
 from monitor.lifecycle import NewEvent
 from monitor.locations import LocationSummary
 from monitor.measured_light import NearUvDose
@@ -45,6 +47,7 @@ from monitor.store import (
     alerts,
     audit,
     clocks,
+    handovers,
     health,
     keys,
     location_light,
@@ -60,6 +63,7 @@ from monitor.store import database as db
 from monitor.store import silences as silence_store
 from monitor.store import tokens as token_store
 from monitor.store import vials as vial_store
+from monitor.store.handovers import HandoverRecord
 from monitor.store.ports import (
     AlertEvent,
     AlertFilter,
@@ -283,6 +287,36 @@ class SqliteStore:
 
     def record_vial_event(self, catalog: Catalog, vial: VialRecord, event: NewEvent, now: float) -> int:
         return lifecycle.record_event(self.conn, catalog, vial, event, now)
+
+    def hand_over_vial(
+        self,
+        catalog: Catalog,
+        vial: VialRecord,
+        *,
+        from_site: str,
+        to_site: str,
+        ts: float,
+        now: float,
+        thresholds: Thresholds,
+    ) -> HandOver:
+        return handover.hand_over(
+            self.conn,
+            catalog,
+            vial,
+            from_site=from_site,
+            to_site=to_site,
+            ts=ts,
+            now=now,
+            thresholds=thresholds,
+        )
+
+    def receive_vial(
+        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
+    ) -> Receipt:
+        return handover.receive(self.conn, catalog, document, site=site, location=location, now=now)
+
+    def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
+        return handovers.of_vials(self.conn, vial_ids)
 
     # A vial's potency, computed from its history
     def assess(

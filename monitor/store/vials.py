@@ -1,5 +1,5 @@
 """Vials and their lifecycle events (registered, moved, packaging changed, reconstituted, administered,
-discarded), each at its true time."""
+discarded, handed over to another site, received from one), each at its true time."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ from typing import Literal, get_args
 
 from monitor.errors import InvalidRequest, NotFound
 
-VialStatus = Literal["active", "administered", "discarded"]
+# 'handed-over': gone to another site (monitor/handover.py), its history kept; received back, active again.
+VialStatus = Literal["active", "administered", "discarded", "handed-over"]
+EventKind = Literal[
+    "registered",
+    "moved",
+    "packaging-changed",
+    "reconstituted",
+    "administered",
+    "discarded",
+    "handed-over",
+    "received",
+]
 VIAL_STATUSES: tuple[VialStatus, ...] = get_args(VialStatus)
-EventKind = Literal["registered", "moved", "packaging-changed", "reconstituted", "administered", "discarded"]
 EVENT_KINDS: tuple[EventKind, ...] = (
     "registered",
     "moved",
@@ -19,8 +29,17 @@ EVENT_KINDS: tuple[EventKind, ...] = (
     "reconstituted",
     "administered",
     "discarded",
+    "handed-over",
+    "received",
 )
 END_KINDS: tuple[EventKind, ...] = ("administered", "discarded")
+# The status each of these kinds leaves the vial in.
+STATUS_AFTER: dict[EventKind, VialStatus] = {
+    "administered": "administered",
+    "discarded": "discarded",
+    "handed-over": "handed-over",
+    "received": "active",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +73,26 @@ _VIAL_COLUMNS = "id, key, drug, form, lot, expiry, initial_potency_percent, regi
 _EVENT_COLUMNS = "id, vial_id, ts, kind, location_id, packaging, detail, recorded_ts"
 
 
+def insert(
+    conn: sqlite3.Connection,
+    *,
+    key: str,
+    drug: str,
+    form: str,
+    lot: str,
+    expiry: str | None,
+    initial_potency_percent: float,
+    registered_ts: float,
+) -> int:
+    """The vial's row alone, without its first event: the caller records it (registered, received)."""
+    cur = conn.execute(
+        "INSERT INTO vials (key, drug, form, lot, expiry, initial_potency_percent, registered_ts)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (key, drug, form, lot, expiry, initial_potency_percent, registered_ts),
+    )
+    return int(cur.lastrowid or 0)
+
+
 def register(
     conn: sqlite3.Connection,
     *,
@@ -70,12 +109,16 @@ def register(
 ) -> int:
     if conn.execute("SELECT 1 FROM vials WHERE key = ?", (key,)).fetchone() is not None:
         raise InvalidRequest(f"a vial with key {key!r} is already registered")
-    cur = conn.execute(
-        "INSERT INTO vials (key, drug, form, lot, expiry, initial_potency_percent, registered_ts)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (key, drug, form, lot, expiry, initial_potency_percent, ts),
+    vial_id = insert(
+        conn,
+        key=key,
+        drug=drug,
+        form=form,
+        lot=lot,
+        expiry=expiry,
+        initial_potency_percent=initial_potency_percent,
+        registered_ts=ts,
     )
-    vial_id = int(cur.lastrowid or 0)
     add_event(
         conn,
         vial_id=vial_id,
@@ -105,8 +148,8 @@ def add_event(
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (vial_id, ts, kind, location_id, packaging, detail, recorded_ts),
     )
-    if kind in ("administered", "discarded"):
-        conn.execute("UPDATE vials SET status = ? WHERE id = ?", (kind, vial_id))
+    if kind in STATUS_AFTER:
+        conn.execute("UPDATE vials SET status = ? WHERE id = ?", (STATUS_AFTER[kind], vial_id))
     return int(cur.lastrowid or 0)
 
 

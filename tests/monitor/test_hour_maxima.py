@@ -96,6 +96,7 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     index = next(i for i, m in enumerate(MIGRATIONS) if "CREATE TABLE light_hour_maxima" in m)
     three_hours.execute("DROP TABLE light_hour_maxima")
     for later in (
+        "vial_handovers",
         "simulated_clock",
         "real_clock_high_water",
         "uplink_state",

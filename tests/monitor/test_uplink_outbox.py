@@ -48,6 +48,7 @@ def _source_rows(conn: sqlite3.Connection) -> dict[str, int]:
         "vial-event": n("SELECT count(*) FROM vial_events"),
         "alert": n("SELECT count(*) FROM alert_events"),
         "audit": n("SELECT count(*) FROM audit_log"),
+        "vial-handover": n("SELECT count(*) FROM vial_handovers"),
     }
 
 

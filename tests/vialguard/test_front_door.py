@@ -58,7 +58,7 @@ def test_every_help_renders_with_the_exit_statuses(
 
 def test_the_tree_has_every_command() -> None:
     """The walk reaches every command (so the parametrised help test covers them all)."""
-    assert len(LEAVES) == 25
+    assert len(LEAVES) == 27
     assert ("db", "check") in LEAVES
     assert ("predict",) in LEAVES
 
@@ -84,6 +84,8 @@ OFFERS: dict[tuple[str, ...], set[str]] = {
     ("sensors", "read"): {"--config", "--simulate", "--scenario", "--json"},
     ("vials", "list"): SITE | {"--json"},
     ("vials", "event"): SITE | {"--json"},
+    ("vials", "hand-over"): SITE | {"--json"},
+    ("vials", "receive"): SITE | {"--json"},
     ("predict",): {"--json"},
     ("validate",): {"--json"},
     ("db", "check"): {"--config", "--db", "--json"},

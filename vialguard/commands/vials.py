@@ -1,4 +1,5 @@
-"""``vialguard vials list`` and ``vials event``: each vial's potency, and what happened to it, when.
+"""``vialguard vials list``, ``vials event``, ``vials hand-over`` and ``vials receive``: each vial's
+potency, what happened to it and when, and its move to another site with its state.
 
 They work on the database directly, with the same model and the same checks as the API, so a pharmacist
 at the Pi's console can record "reconstituted at 09:10" without a browser.
@@ -9,16 +10,18 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from monitor import lifecycle
+from monitor import handover, lifecycle
 from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
-from monitor.errors import ConfigError, NotFound
+from monitor.errors import ConfigError, InvalidRequest, NotFound
 from monitor.model.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
-from monitor.store import Database, sites
+from monitor.store import Database, handovers, sites
 from monitor.store import audit as audit_store
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
@@ -49,6 +52,9 @@ def _row(
 ) -> dict[str, Any]:
     a = assess(conn, catalog, vial, thresholds_of(settings.rules.thresholds()), now=now)
     p, v = a.potency, a.verdict
+    moves = handovers.of_vial(conn, vial.id)
+    arrived = [m for m in moves if m.direction == "in"]
+    left = [m for m in moves if m.direction == "out"]
     return {
         "key": vial.key,
         "form": vial.form,
@@ -63,6 +69,10 @@ def _row(
         "effective_lux_hours": round(p.effective_lux_hours, 3),
         "verdict": v.facts(),
         "verdict_at": iso_utc(now),
+        "received_from": arrived[-1].peer_site if arrived else None,
+        "received_at": iso_utc(arrived[-1].ts) if arrived else None,
+        "handed_over_to": left[-1].peer_site if left and vial.status == "handed-over" else None,
+        "handed_over_at": iso_utc(left[-1].ts) if left and vial.status == "handed-over" else None,
     }
 
 
@@ -140,6 +150,99 @@ def cmd_event(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hand_over(args: argparse.Namespace) -> int:
+    settings, conn, catalog = _open(args)
+    try:
+        now = system_now(conn, settings.db_path)
+        vial = vial_store.by_key(conn, args.vial)
+        if vial is None:
+            raise NotFound(f"no vial with key {args.vial!r}")
+        ts = _when(args, now)
+        with transaction(conn):
+            done = handover.hand_over(
+                conn,
+                catalog,
+                vial,
+                from_site=handover.site_of(settings),
+                to_site=args.to,
+                ts=ts,
+                now=now,
+                thresholds=thresholds_of(settings.rules.thresholds()),
+            )
+            detail = {
+                "event_id": done.event_id,
+                "to_site": args.to,
+                "at": ts,
+                "checksum": done.document["checksum"],
+            }
+            audit_store.append(conn, now, console_actor(), "vial.handed-over", f"vial:{vial.key}", detail)
+        row = _row(conn, catalog, vial_store.get(conn, vial.id), settings, now)
+    finally:
+        conn.close()
+    text = json.dumps(done.document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    if args.out is not None:
+        Path(args.out).write_text(text, encoding="utf-8")
+    if args.json:
+        print_json({"document": done.document, "vial": row})
+        return 0
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    p = done.document["potency_percent"]
+    print(  # noqa: T201  # command output
+        f"{args.vial}: handed over to {args.to}; potency then {p['best']:.2f} % (low {p['low']:.2f},"
+        f" high {p['high']:.2f}); document in {args.out}: take it to `vialguard vials receive` there"
+    )
+    return 0
+
+
+def _document(path: str) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        found = json.loads(text)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the hand-over document: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"document: {path} is not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(found, dict):
+        raise InvalidRequest(f"document: {path} holds no hand-over document (a JSON object)")
+    return found
+
+
+def cmd_receive(args: argparse.Namespace) -> int:
+    document = _document(args.document)
+    settings, conn, catalog = _open(args)
+    try:
+        now = system_now(conn, settings.db_path)
+        with transaction(conn):
+            receipt = handover.receive(
+                conn, catalog, document, site=handover.site_of(settings), location=args.location, now=now
+            )
+            vial = vial_store.get(conn, receipt.vial_id)
+            if not receipt.repeated:
+                detail = {
+                    "event_id": receipt.event_id,
+                    "from_site": document.get("from_site"),
+                    "location": args.location,
+                    "checksum": document.get("checksum"),
+                }
+                audit_store.append(conn, now, console_actor(), "vial.received", f"vial:{vial.key}", detail)
+        row = _row(conn, catalog, vial, settings, now)
+    finally:
+        conn.close()
+    if args.json:
+        print_json({"repeated": receipt.repeated, "vial": row})
+        return 0
+    p, v = row["potency_percent"], row["verdict"]
+    again = " (received before: nothing changed)" if receipt.repeated else ""
+    print(  # noqa: T201  # command output
+        f"{vial.key}: received from {row['received_from']} at {args.location}{again}; potency"
+        f" {p['best']:.2f} % (low {p['low']:.2f}, high {p['high']:.2f}); {v['label']},"
+        f" time left {v['time_left']}"
+    )
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     vials = sub.add_parser("vials", help="vials: potency with bounds, and lifecycle events")
     inner = vials.add_subparsers(dest="vials_command", required=True)
@@ -162,3 +265,18 @@ def add_parsers(sub: Any) -> None:
     )
     event.add_argument("--detail", default="", help="free text, e.g. who and why")
     event.set_defaults(func=cmd_event)
+    out = inner.add_parser(
+        "hand-over", help="hand a vial over to another site: prints the document that carries its state"
+    )
+    add_options(out, *SITE, "json")
+    out.add_argument("vial", help="the vial's key, e.g. roze-0001")
+    out.add_argument("--to", required=True, help="the receiving site's name ([fleet] site or site_name)")
+    out.add_argument("--at", help="when it left, ISO 8601 with a zone (default now)")
+    out.add_argument("--ago", help="when it left, as a time before now: 90, 10m, 2h")
+    out.add_argument("--out", help="write the document to this file (default: print it)")
+    out.set_defaults(func=cmd_hand_over)
+    into = inner.add_parser("receive", help="receive a vial from another site with its hand-over document")
+    add_options(into, *SITE, "json")
+    into.add_argument("document", help="the hand-over document's file, or - for standard input")
+    into.add_argument("--location", required=True, help="the location here it goes to")
+    into.set_defaults(func=cmd_receive)

@@ -36,6 +36,7 @@ NAMES: tuple[str, ...] = (
     "v17_uplink_outbox",
     "v18_config_mirror",
     "v19_fleet_commands",
+    "v20_vial_handover",
 )
 
 
@@ -46,4 +47,11 @@ def _sql(name: str) -> str:
     return sql
 
 
+def _foreign_keys_off(name: str) -> bool:
+    """Whether the migration rebuilds a table other tables reference: it runs with foreign keys off and
+    renames without rewriting triggers (SQLite's procedure for a table change), checked before commit."""
+    return bool(getattr(importlib.import_module(f"{__name__}.{name}"), "FOREIGN_KEYS_OFF", False))
+
+
 MIGRATIONS: tuple[str, ...] = tuple(_sql(name) for name in NAMES)
+REBUILDS: frozenset[int] = frozenset(i for i, name in enumerate(NAMES) if _foreign_keys_off(name))
