@@ -7,11 +7,12 @@ the hand-over; from its time on, each evaluation time adds them to this site's s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from monitor.model.inputs import PotencyState, VialInputs
+from monitor.model.inputs import CarriedState, PotencyState, VialInputs
 from monitor.model.kinetics import FloatArray
 
 
@@ -53,3 +54,22 @@ def words(vial: VialInputs, reference: float) -> tuple[str, ...]:
         return ()
     last = carried[-1]
     return tuple(f"at {last.origin}, before the hand-over: {w}" for w in last.uncertainty)
+
+
+def receipt(ts: float, origin: str, document: Mapping[str, Any]) -> CarriedState:
+    """The state a hand-over document (checked when it was received) brought, received at ``ts`` from
+    ``origin``: one reading of the document for the site's loader and central's alike."""
+    s = document["state"]
+    state = PotencyState(
+        light_loss_best=float(s["light_loss_best"]),
+        light_loss_most=float(s["light_loss_most"]),
+        light_loss_least=float(s["light_loss_least"]),
+        thermal_hours_best=float(s["thermal_hours_best"]),
+        thermal_hours_low=float(s["thermal_hours_low"]),
+        thermal_hours_high=float(s["thermal_hours_high"]),
+        effective_lux_hours_best=float(s["effective_lux_hours_best"]),
+        effective_lux_hours_least=float(s["effective_lux_hours_least"]),
+        effective_lux_hours_most=float(s["effective_lux_hours_most"]),
+        unbounded=bool(s["unbounded"]),
+    )
+    return CarriedState(ts, state, origin, tuple(str(w) for w in document.get("uncertainty", [])))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
+from monitor.model import carried_states
 from monitor.model.inputs import CarriedState, PotencyState
 
 Direction = Literal["out", "in"]
@@ -89,23 +90,6 @@ def by_checksum(conn: sqlite3.Connection, checksum: str, direction: Direction) -
     return None if row is None else _record(row)
 
 
-def state_of(document: dict[str, Any]) -> PotencyState:
-    """The potency model's state a hand-over document carries (checked when it was received)."""
-    s = document["state"]
-    return PotencyState(
-        light_loss_best=float(s["light_loss_best"]),
-        light_loss_most=float(s["light_loss_most"]),
-        light_loss_least=float(s["light_loss_least"]),
-        thermal_hours_best=float(s["thermal_hours_best"]),
-        thermal_hours_low=float(s["thermal_hours_low"]),
-        thermal_hours_high=float(s["thermal_hours_high"]),
-        effective_lux_hours_best=float(s["effective_lux_hours_best"]),
-        effective_lux_hours_least=float(s["effective_lux_hours_least"]),
-        effective_lux_hours_most=float(s["effective_lux_hours_most"]),
-        unbounded=bool(s["unbounded"]),
-    )
-
-
 def carried(conn: sqlite3.Connection, vial_ids: Sequence[int]) -> dict[int, tuple[CarriedState, ...]]:
     """Each vial's receipts from other sites, in time order, with the state each carried: one statement."""
     rows = conn.execute(
@@ -115,7 +99,5 @@ def carried(conn: sqlite3.Connection, vial_ids: Sequence[int]) -> dict[int, tupl
     ).fetchall()
     out: dict[int, list[CarriedState]] = {}
     for vial_id, ts, peer, text in rows:
-        document = json.loads(text)
-        words = tuple(str(w) for w in document.get("uncertainty", []))
-        out.setdefault(int(vial_id), []).append(CarriedState(float(ts), state_of(document), peer, words))
+        out.setdefault(int(vial_id), []).append(carried_states.receipt(float(ts), peer, json.loads(text)))
     return {v: tuple(c) for v, c in out.items()}
