@@ -28,8 +28,14 @@ from fleet.protocol import Ack, Batch, Row
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 # Per kind of site record: the record's field holding the site's never-reused id, and its time.
-_NATURAL_KEY = {"audit": "id", "alert": "event_seq", "vial-event": "id"}
-_SITE_TIME = {"audit": "ts", "alert": "event_ts", "vial-event": "ts", "gap": "start_ts"}
+_NATURAL_KEY = {"audit": "id", "alert": "event_seq", "vial-event": "id", "vial-handover": "id"}
+_SITE_TIME = {
+    "audit": "ts",
+    "alert": "event_ts",
+    "vial-event": "ts",
+    "gap": "start_ts",
+    "vial-handover": "ts",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from monitor.model import dose_ranges, input_plan, ledger, stretches
+from monitor.model import carried_states, dose_ranges, input_plan, ledger, stretches
 from monitor.model.inputs import (
+    CarriedState,
     EventFacts,
     LatestLight,
     LedgerAt,
@@ -155,6 +156,24 @@ def _events(conn: Connection, site: str, chosen: Sequence[VialRecord], by_key: M
             unknown.setdefault(vial_id, location)
         out[vial_id].append(EventFacts(float(ts), str(kind), location_id, packaging))
     return _Events({v: tuple(e) for v, e in out.items()}, unknown)
+
+
+def _carried(
+    conn: Connection, site: str, chosen: Sequence[VialRecord]
+) -> dict[int, tuple[CarriedState, ...]]:
+    """Each vial's receipts from other sites with the state each brought, in the site's order (time, then
+    its id), read from the hand-over rows the site sent: what the site's own loader adds, added here."""
+    ids = {v.key: v.id for v in chosen}
+    out: dict[int, list[CarriedState]] = {}
+    for vial, ts, peer, document in conn.execute(
+        "SELECT record->>'vial', record->'ts', record->>'peer_site', record->'document'"
+        " FROM site_records WHERE site = %s AND kind = 'vial-handover' AND record->>'direction' = 'in'"
+        " AND record->>'vial' = ANY(%s)"
+        " ORDER BY record->>'vial', (record->>'ts')::float8, (record->>'id')::bigint",
+        (site, list(ids)),
+    ).fetchall():
+        out.setdefault(ids[vial], []).append(carried_states.receipt(float(ts), str(peer), document))
+    return {v: tuple(c) for v, c in out.items()}
 
 
 _ENDS = {
@@ -399,6 +418,7 @@ def load(
         {i: newest(light[i]) for i in visited},
         {i: light[i] is not None for i in visited},
         now=now,
+        carried=_carried(conn, site, kept),
     )
     for vial_inputs in plan.vials:
         reason = _refusal_of_history(vial_inputs, located, ends)

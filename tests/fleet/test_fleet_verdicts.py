@@ -2,8 +2,8 @@
 best, low and high, computed at central by the same model code from central's copy of the site's data.
 
 One running system for the module: a simulated site with an hour of history (a door left open, a vial
-moved to a room without sensors, one administered) served by its own API, uplinking over a private
-Mosquitto to central on a private PostgreSQL.
+moved to a room without sensors, one administered, one received from another site half an hour into
+it) served by its own API, uplinking over a private Mosquitto to central on a private PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -22,13 +23,15 @@ import pytest
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
 from hardware.clock import ManualClock
-from monitor.config import load_settings
+from monitor.config import Settings, load_settings, parse_settings
 from monitor.config.simulation import ScenarioConfig
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import LABELS, VERDICTS
 from monitor.store import Database, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import Served, serve
+from tests.api.test_api import feed_light
+from tests.conftest import simulated_raw
 from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
 from tests.monitor.test_engine import run_simulation
 
@@ -45,6 +48,25 @@ kind = "room"
 lamp = "led-4000k"
 worst_case_lux = 500.0
 """
+
+
+def _sending_site(directory: Path) -> Settings:
+    """Another site holding one infusion bag, under a key of its own (keys are the organisation's)."""
+    raw = simulated_raw()
+    raw["site_name"] = "site-a"
+    raw["vials"] = [dict(v, key="infusion-9001") for v in raw["vials"] if v["key"] == "infusion-0001"]
+    return parse_settings(raw, "site-a.toml", {"db_path": directory / "site-a.db"})
+
+
+def _handed_over(directory: Path, catalog: Catalog, start: float) -> dict[str, Any]:
+    """The document of a bag that spent half an hour at 800 lx at the other site, handed to this one."""
+    clock = ManualClock(start)
+    with serve(_sending_site(directory), clock) as other:
+        feed_light(other, catalog, 1800, 800.0)
+        r = other.writer.post("/api/v1/vials/infusion-9001/hand-over", json={"to_site": SITE})
+        assert r.status_code == 201, r.text
+        document: dict[str, Any] = r.json()["document"]
+    return document
 
 
 @dataclass
@@ -78,6 +100,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
     simulation = settings.simulation.model_copy(update={"scenarios": scenarios, "openings_per_day": 0.0})
     settings = settings.model_copy(update={"simulation": simulation})
     clock = ManualClock()
+    document = _handed_over(directory, catalog, clock.wall())
     run_simulation(settings, catalog, clock, HOUR).close()
     central = Central(url, broker.url, directory)
     uplink = None
@@ -94,6 +117,11 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
                 json={"kind": "administered", "at": _iso(clock.wall() - 300)},
             )
             assert done.status_code == 201, done.text
+            # Received from its hand-over time on: the rest of the hour (the light stuck on included).
+            received = site.writer.post(
+                "/api/v1/vials/receive", json={"document": document, "location": "fridge-1"}
+            )
+            assert received.status_code == 201, received.text
             conn = Database(settings.db_path).connect()
             with transaction(conn):
                 outbox.enable(conn, SITE)
@@ -133,7 +161,17 @@ def test_central_gives_every_vial_the_sites_own_answer(system: System) -> None:
     now = system.site.clock.wall()
     site = {v["key"]: v for v in system.site.client.get("/api/v1/vials").json()}
     central = {v["key"]: v for v in system.central.get(f"/api/v1/fleet/vials?at={now!r}")["vials"]}
-    assert set(central) == set(site) == {"roze-0001", "roze-0002", "methy-0001", "infusion-0001"}
+    assert (
+        set(central)
+        == set(site)
+        == {
+            "roze-0001",
+            "roze-0002",
+            "methy-0001",
+            "infusion-0001",
+            "infusion-9001",
+        }
+    )
     for key, theirs in site.items():
         ours = central[key]
         assert ours["site"] == SITE
@@ -161,6 +199,10 @@ def test_central_gives_every_vial_the_sites_own_answer(system: System) -> None:
     assert site["roze-0002"]["location"] == "prep-room"
     assert site["methy-0001"]["status"] == "administered"
     assert site["infusion-0001"]["potency_bounds_percent"]["low"] < 100.0
+    # The received bag carries its half hour elsewhere: below the bag that spent the hour here alone.
+    assert site["infusion-9001"]["received_from"] == "site-a"
+    here, travelled = (site[k]["potency_bounds_percent"]["best"] for k in ("infusion-0001", "infusion-9001"))
+    assert travelled < here
 
 
 def test_locations_sensors_and_alerts_carry_the_site(system: System) -> None:
