@@ -1,6 +1,6 @@
 """The site's cost of proving its rows to central: the uplink's send path with the outbox's running digest.
 
-Each row the uplink sends extends a SHA-256 chain (:func:`monitor.store.outbox.chain`), computed when
+Each row the uplink sends extends a SHA-256 chain (:func:`monitor.store.outbox_chain.chain`), computed when
 the row is read for sending, not when it is written: the bridge's transactions and the outbox's triggers
 are unchanged, so the Pi's write path costs nothing more. This measures what it does cost: reading a
 site's back-fill from the outbox in batches of 500 (each reading looked up in full, as sent) and encoding

@@ -10,7 +10,7 @@ committed at central. A batch that does not continue from there is refused whole
 
 Ownership (optional fields, so a site or a central without them goes on as before): a batch with rows
 carries ``chain`` (``before``, the site's running digest through the row before its first, and ``after``,
-through its last: :func:`monitor.store.outbox.chain`), and the acknowledgement the digest central stored
+through its last: :func:`monitor.store.outbox_chain.chain`), and the acknowledgement the digest central stored
 at its point (``digest``). Central takes new rows only from a batch whose ``before`` is its digest at the
 point; a site whose own digest at central's point differs draws a new epoch, and says so in ``fork``
 (``from``, the epoch it replaces, and ``reason``) on every batch of it.

@@ -8,7 +8,7 @@ online, when central refuses a batch that does not continue from its point, and 
 without an acknowledgement. Central ignores what it already has, so a resend costs bandwidth, never a
 duplicate.
 
-Each batch carries the outbox's running digest (:func:`monitor.store.outbox.chain`) and each
+Each batch carries the outbox's running digest (:func:`monitor.store.outbox_chain.chain`) and each
 acknowledgement the digest central stored at its point. Before it deletes anything the uplink checks that
 digest against its own: a database put back by hand (a copy of itself, an SD card's image) may have
 numbered new rows that central already holds from the timeline it lost, and deleting them on that

@@ -17,27 +17,24 @@ the epoch, see :func:`forget_epoch`), and so does one that central has acknowled
 numbered. Central acknowledges cumulatively per site and epoch (``through``); only then are rows deleted.
 
 Proof of ownership (migration 22): a copy of the database put back by hand keeps its epoch and its counter,
-and may number new rows that central already holds, under the same numbers, from the lost timeline. So each
-row extends a running digest, :func:`chain` (SHA-256 over the previous digest and the row as the outbox
-holds it: number, kind, reference or body, and the real time it was queued), the batch carries it and
-central returns the digest at its acknowledged point; a database whose own digest there differs, or which
-never numbered that far, holds other rows than central and draws a new epoch (:func:`new_epoch`).
+and may number new rows that central already holds, under the same numbers, from the lost timeline. So
+each row extends a running digest (:mod:`monitor.store.outbox_chain`), the batch carries it and central
+returns the digest at its acknowledged point; a database whose own digest there differs, or which never
+numbered that far, holds other rows than central and draws a new epoch (:func:`new_epoch`).
 ``uplink_state.acked_digest`` keeps the digest at the acknowledged point, since those rows are deleted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import secrets
 import sqlite3
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store import config_mirror
+from monitor.store.outbox_chain import link
 from monitor.store.outbox_sql import ENABLED, NOW, copy_trigger, key_of, real
 
 
@@ -303,44 +300,6 @@ _READING_SQL = {
 }
 
 
-# A row's fixed-width part: number, sensor (-1: none), time (NaN: none), queued time. Packed rather than
-# formatted: a float's repr was most of the chain's cost (1.4 of 2.9 us a row, measured here).
-_ROW = struct.Struct("<qqdd")
-
-
-def _link(
-    digest: bytes,
-    seq: int,
-    kind: str,
-    sensor_id: int | None,
-    ts: float | None,
-    body: str | None,
-    queued_ts: float,
-) -> bytes:
-    return hashlib.sha256(
-        digest
-        + _ROW.pack(seq, -1 if sensor_id is None else sensor_id, math.nan if ts is None else ts, queued_ts)
-        + kind.encode()
-        + b"\n"
-        + (b"" if body is None else body.encode())
-    ).digest()
-
-
-def chain(
-    digest: str,
-    seq: int,
-    kind: str,
-    sensor_id: int | None,
-    ts: float | None,
-    body: str | None,
-    queued_ts: float,
-) -> str:
-    """The digest through row ``seq`` from ``digest``, the one through the row before it ('' where the
-    chain began): SHA-256 over that digest and the row as the outbox holds it, which never changes (a
-    reading by its reference, not its values, which a re-integration may rewrite)."""
-    return _link(bytes.fromhex(digest), seq, kind, sensor_id, ts, body, queued_ts).hex()
-
-
 def digest_at(conn: sqlite3.Connection, from_seq: int, from_digest: str, through: int) -> str | None:
     """This database's digest through ``through``, chained from ``from_digest`` at ``from_seq`` over the
     rows it holds in between; None if it never numbered that far."""
@@ -352,7 +311,7 @@ def digest_at(conn: sqlite3.Connection, from_seq: int, from_digest: str, through
         " ORDER BY seq",
         (from_seq, through),
     ):
-        digest = _link(digest, *row)
+        digest = link(digest, *row)
     return digest.hex()
 
 
@@ -367,7 +326,7 @@ def pending(conn: sqlite3.Connection, after_seq: int, limit: int, after_digest: 
         " LIMIT ?",
         (after_seq, limit),
     ).fetchall():
-        digest = _link(digest, seq, kind, sensor_id, ts, body, queued_ts)
+        digest = link(digest, seq, kind, sensor_id, ts, body, queued_ts)
         record: dict[str, Any] | None
         if kind in _READING_SQL:
             sql, names = _READING_SQL[kind]

@@ -11,7 +11,7 @@ from hardware.clock import ManualClock
 from monitor.audit import AuditRow, row_hash
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
-from monitor.store import Database, audit, migrations, outbox, retention, schema
+from monitor.store import Database, audit, migrations, outbox, outbox_chain, retention, schema
 from monitor.store.backup import backup
 from monitor.store.config_mirror import CONFIG_KINDS
 from monitor.store.database import transaction
@@ -269,6 +269,6 @@ def test_a_database_that_already_uplinks_starts_its_chain_at_the_migration(
     assert st is not None
     assert (st.epoch, st.acked_seq, st.acked_digest, st.epoch_reason) == ("e1", 5, "", None)
     assert [r.digest for r in outbox.pending(conn, 5, 10)] == [
-        outbox.chain("", 6, "gap-removed", None, None, "{}", 1.0)
+        outbox_chain.chain("", 6, "gap-removed", None, None, "{}", 1.0)
     ]
     conn.close()

@@ -1,5 +1,5 @@
 """22: the uplink proves that the rows central holds are this database's own. ``uplink_state`` keeps the
-running digest of the outbox at the acknowledged point (``acked_digest``, :func:`monitor.store.outbox.chain`),
+running digest of the outbox at the acknowledged point (``acked_digest``, :mod:`monitor.store.outbox_chain`),
 and the epoch's parent and the reason a new epoch was drawn, which the uplink reports to central.
 
 A database that already uplinks starts its chain here: the digest at its acknowledged point is the empty
