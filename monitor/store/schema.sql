@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 17;
+PRAGMA user_version = 18;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -280,7 +280,7 @@ CREATE TABLE spectral_readings (
         near_uv_w_per_m2 REAL,
         cum_spectral_lux_hours REAL NOT NULL,
         cum_kappa_lux_hours REAL NOT NULL,
-        cum_near_uv_wh_per_m2 REAL NOT NULL,
+        cum_near_uv_wh_per_m2 REAL NOT NULL, cum_f1_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f2_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f3_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f4_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f5_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f6_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f7_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f8_wh_per_m2_nm REAL NOT NULL DEFAULT 0,
         PRIMARY KEY (sensor_id, ts)
     ) WITHOUT ROWID;
 

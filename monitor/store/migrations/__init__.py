@@ -34,6 +34,7 @@ NAMES: tuple[str, ...] = (
     "v15_clocks",
     "v16_potency_read_indexes",
     "v17_uplink_outbox",
+    "v21_measured_spectrum_ledger",
 )
 
 
