@@ -27,6 +27,7 @@ from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import Catalog
+from monitor.model.spectral import SPECTRAL_CHIPS, daylight_share, reconstruction
 from monitor.model.time_left import LossRates, TimeToThreshold, present_rates, time_to_threshold
 from monitor.model.uncertainty_words import KappaFacts, RowFacts, words
 
@@ -120,6 +121,26 @@ class _Kappas:
     low: FloatArray
     high: FloatArray
     facts: list[KappaFacts | None]  # per row, what was measured (None: the lamp's alone)
+    light: list[place_rates.MeasuredLight | None]  # per row, the measured light its joint rate reads
+
+
+def _spectra(
+    location: LocationInputs, start: FloatArray, end: FloatArray, lux_hours: FloatArray
+) -> list[place_rates.MeasuredLight | None]:
+    """Per stretch, the lux-weighted mean spectrum a spectral chip measured (its spectrum ledgers'
+    difference, per lux) and the share of the stretch's lux·h it covers; None where it saw nothing."""
+    record = None if location.spectral is None else location.spectral
+    chip = None if record is None else SPECTRAL_CHIPS.get(record.chip)
+    if record is None or record.spectrum_ledger is None or chip is None:
+        return [None] * len(start)
+    delta = record.spectrum_ledger.at(end) - record.spectrum_ledger.at(start)  # stretches × channels
+    seen = delta @ reconstruction(chip).lux  # lux·h: the estimate is scaled to each reading's lux
+    out: list[place_rates.MeasuredLight | None] = [None] * len(start)
+    for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
+        total = float(lux_hours[k])
+        share = 1.0 if total <= 0.0 else min(float(seen[k]) / total, 1.0)
+        out[k] = place_rates.MeasuredLight(share, record.chip, delta[k] / seen[k])
+    return out
 
 
 def _kappa(
@@ -130,14 +151,16 @@ def _kappa(
     n = len(start)
     best, low, high = np.full(n, lamp.best), np.full(n, lamp.low), np.full(n, lamp.high)
     facts: list[KappaFacts | None] = [None] * n
+    light: list[place_rates.MeasuredLight | None] = [None] * n
     if location.spectral is not None:
+        light = _spectra(location, start, end, best_lux_hours)
         seen = location.spectral.lux_ledger.at(end) - location.spectral.lux_ledger.at(start)
         weighted = location.spectral.kappa_lux_ledger.at(end) - location.spectral.kappa_lux_ledger.at(start)
     elif location.uv is not None:
         seen = location.uv.lux_ledger.at(end) - location.uv.lux_ledger.at(start)
         weighted = location.uv.near_uv_ledger.at(end) - location.uv.near_uv_ledger.at(start)
     else:
-        return _Kappas(best, low, high, facts)
+        return _Kappas(best, low, high, facts, light)
     for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
         daylight: float | None = None
         if location.spectral is not None:
@@ -149,7 +172,10 @@ def _kappa(
         kappa = measured_kappa.blend(share, measured, lamp)
         best[k], low[k], high[k] = kappa.best, kappa.low, kappa.high
         facts[k] = KappaFacts(measured, share, daylight)
-    return _Kappas(best, low, high, facts)
+        if daylight is not None:
+            day_best, day_low = daylight_share(float(weighted[k] / seen[k]))
+            light[k] = place_rates.MeasuredLight(share, daylight_best=day_best, daylight_low=day_low)
+    return _Kappas(best, low, high, facts, light)
 
 
 def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> list[VialEvaluation]:
@@ -178,6 +204,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     g = np.ones(n)
     celsius = np.full(n, math.nan)
     kappa_facts: list[KappaFacts | None] = [None] * n
+    measured_light: list[place_rates.MeasuredLight | None] = [None] * n
     for loc_id in np.unique(location).tolist():
         at = np.flatnonzero(location == loc_id)
         loc = inputs.locations[loc_id]
@@ -195,6 +222,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], measured)
         for k in np.flatnonzero(~quiet).tolist():
             kappa_facts[int(at[k])] = ks.facts[k]
+            measured_light[int(at[k])] = ks.light[k]
         for i, name in enumerate(drug_names):
             mine = at[(drug_of_row[at] == i) & ~quiet]
             if not len(mine):
@@ -226,7 +254,9 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dtype=np.float64,
     ).reshape(-1, 4)
     joint = place_rates.JointRates(catalog)
-    rate = _row_rates(inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, joint)
+    rate = _row_rates(
+        inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, measured_light, joint
+    )
     light_best = total_of(rate[:, 0] * g * dose["best"])
     light_most = total_of(rate[:, 2] * g * dose["high"])
     light_least = total_of(rate[:, 1] * g * dose["low"])
@@ -279,16 +309,22 @@ def _row_rates(
     rows: _Rows,
     products: FloatArray,
     kappa_facts: Sequence[KappaFacts | None],
+    measured_light: Sequence[place_rates.MeasuredLight | None],
     joint: place_rates.JointRates,
 ) -> FloatArray:
     """k per lux·h in each row, best, low and high (:mod:`monitor.model.place_rates`): the joint rate of
-    the vial's form, packaging and lamp where κ_s is the lamp's alone, else ``products`` (k·κ_s·τ_pkg)."""
+    the vial's form and packaging under the light, the lamp's or the one a sensor measured; else
+    ``products`` (k·κ_s·τ_pkg)."""
     rate = np.array(products, dtype=np.float64).reshape(-1, 3)
-    for k, facts in enumerate(kappa_facts):
-        if facts is not None:  # a spectral or UV sensor measured the light: its κ_s, the product
-            continue
+    for k, (facts, light) in enumerate(zip(kappa_facts, measured_light, strict=True)):
         vial = inputs.vials[rows.vial[k]]
-        found = joint.get(vial.drug, vial.form, inputs.locations[rows.location[k]].lamp, rows.packaging[k])
+        lamp = inputs.locations[rows.location[k]].lamp
+        if light is not None:
+            found = joint.measured(vial.drug, vial.form, lamp, rows.packaging[k], light)
+        elif facts is not None:  # κ_s measured, but no spectrum to integrate (readings before v21)
+            continue
+        else:
+            found = joint.get(vial.drug, vial.form, lamp, rows.packaging[k])
         if found is not None:
             rate[k] = (found.best, found.low, found.high)
     return rate
@@ -336,9 +372,7 @@ def _as_of(
         key = (location, packaging, vial.drug, vial.form)
         if key not in present:  # the same for every vial of a kind in one place
             joint_now = (
-                None
-                if where is None or packaging is None
-                else joint.get(vial.drug, vial.form, where.lamp, packaging)
+                None if where is None or packaging is None else _joint_now(joint, vial, where, packaging)
             )
             present[key] = present_rates(catalog, drug, k_light, where, packaging, joint_now)
         ttt = time_to_threshold(form, percent, present[key], reconstituted, reference, threshold_percent)
@@ -355,6 +389,28 @@ def _as_of(
         uncertainty=words(drug, rows, k_light),
         time_to_threshold=ttt,
     )
+
+
+def _joint_now(
+    joint: place_rates.JointRates, vial: VialInputs, where: LocationInputs, packaging: str
+) -> Interval | None:
+    """The joint rate of the light now: of the spectrum the spectral sensor last measured, or the
+    daylight mix of the UV sensor's last lit reading, else the lamp's; None where only the product is
+    known (:func:`monitor.model.time_left.present_rates` takes the measured κ_s then)."""
+    light = None
+    if where.spectral is not None:
+        newest = where.spectral.latest_kappa
+        if newest is not None and newest.peaks_per_lux is None:
+            return None  # κ_s measured, its spectrum not: the product of the measured κ_s
+        if newest is not None:
+            light = place_rates.MeasuredLight(1.0, where.spectral.chip, newest.peaks_per_lux)
+    elif where.uv is not None and where.uv.latest_lit is not None:
+        lit = where.uv.latest_lit
+        best, low = daylight_share(lit.near_uv_w_per_m2 / lit.lux)
+        light = place_rates.MeasuredLight(1.0, daylight_best=best, daylight_low=low)
+    if light is None:
+        return joint.get(vial.drug, vial.form, where.lamp, packaging)
+    return joint.measured(vial.drug, vial.form, where.lamp, packaging, light)
 
 
 def evaluate_one(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> VialEvaluation:

@@ -6,16 +6,20 @@ the §6 sources. Where only a UV sensor (LTR390) did, the near-UV per lux says h
 daylight (:func:`monitor.model.spectral.daylight_share`) and κ_s mixes the configured lamp's and
 daylight's in those shares. Light the sensor did not characterise keeps the configured lamp's κ_s, in
 proportion to its share of the stretch's lux·h (:func:`blend`), so a failing sensor never narrows a range.
+κ_s is what the words and the effective dose report; the light rate is the photolysis integral of the
+measured light itself (:mod:`monitor.model.place_rates`).
 """
 
 from __future__ import annotations
 
+from monitor.model import place_rates
 from monitor.model.bounds import Interval
+from monitor.model.place_rates import DAYLIGHT_LAMP, blend
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import MEASURED_SPECTRUM_LAMP, daylight_share
 
+__all__ = ["DAYLIGHT_LAMP", "blend", "daylight_mix", "lamp_kappa", "measured"]
 MEASURED_SPECTRUM = MEASURED_SPECTRUM_LAMP
-DAYLIGHT_LAMP = "daylight-window"  # the drug profiles' lamp whose κ is daylight's in a UV-measured mix
 UV_ASSUMPTIONS = (
     "its near-UV estimate (an assumed W/m² per UV index unless calibrated) and the lamp taken to emit"
     " no near-UV"
@@ -38,24 +42,4 @@ def daylight_mix(catalog: Catalog, lamp: Interval, near_uv_per_lux: float) -> tu
     also the best daylight share."""
     day = catalog.lamp(DAYLIGHT_LAMP).kappa
     best, low = daylight_share(near_uv_per_lux)
-
-    def mix(s: float, lamp_kappa: float, day_kappa: float) -> float:
-        return lamp_kappa + s * (day_kappa - lamp_kappa)
-
-    return (
-        Interval(
-            mix(best, lamp.best, day.value),
-            min(mix(s, lamp.low, day.lowest) for s in (low, best)),
-            max(mix(s, lamp.high, day.highest) for s in (low, best)),
-        ),
-        best,
-    )
-
-
-def blend(share: float, measured_kappa: Interval, lamp: Interval) -> Interval:
-    """``share`` of the light at the measured κ_s, the rest at the lamp's."""
-    return Interval(
-        share * measured_kappa.best + (1.0 - share) * lamp.best,
-        share * measured_kappa.low + (1.0 - share) * lamp.low,
-        share * measured_kappa.high + (1.0 - share) * lamp.high,
-    )
+    return place_rates.daylight_mix(lamp, Interval(day.value, day.lowest, day.highest), best, low), best

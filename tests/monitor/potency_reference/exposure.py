@@ -224,7 +224,17 @@ def segment_ranges(
         thermal = data_bounds.thermal_range(
             drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes
         )
-        joint = _joint(catalog, vial, site, span.location_id, span.packaging, kappa)
+        joint = measured_light.span_light_rate(
+            site,
+            catalog,
+            vial.drug,
+            vial.form,
+            span.location_id,
+            span.packaging,
+            span.start,
+            span.end,
+            dose.best,
+        )
         out.append(
             bounds.SegmentRange(segment, interval_of(tau), kappa, dose, unbounded, thermal, light_rate=joint)
         )
@@ -268,7 +278,9 @@ def _time_to_threshold(
             lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
             if lux_now[2]:  # saturated: only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
-            joint = _joint(catalog, vial, site, location_id, packaging, kappa)
+            joint = measured_light.current_light_rate(
+                site, catalog, vial.drug, vial.form, location_id, packaging
+            )
             if joint is None:
                 joint = Interval(
                     k_light.best * kappa.best * tau.value,
