@@ -192,6 +192,11 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     silent = np.asarray(rows.silent, dtype=bool)
     vial_of_row = np.asarray(rows.vial, dtype=np.int64)
     taus = {p: _tau(catalog, p) for p in set(rows.packaging)}
+    unseen_lux = {p: catalog.packaging_state(p).unseen_lux for p in set(rows.packaging)}
+    assumed_lux = np.array(
+        [math.nan if (c := unseen_lux[p]) is None else c.highest for p in rows.packaging], dtype=np.float64
+    )
+    assumed = np.zeros(n, bool)
     tau = np.array([taus[p] for p in rows.packaging], dtype=np.float64).reshape(-1, 3)
     drug_names = sorted({v.drug for v in vials})
     drug_of_vial = np.array([drug_names.index(v.drug) for v in vials], dtype=np.int64)
@@ -208,7 +213,8 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     for loc_id in np.unique(location).tolist():
         at = np.flatnonzero(location == loc_id)
         loc = inputs.locations[loc_id]
-        d = dose_ranges.dose_ranges(loc, start[at], end[at])
+        d = dose_ranges.dose_ranges(loc, start[at], end[at], assumed_lux[at])
+        assumed[at] = d.assumed
         quiet = silent[at]
         dose["best"][at] = np.where(quiet, 0.0, d.best)
         dose["low"][at] = np.where(quiet, 0.0, d.low)
@@ -289,6 +295,8 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
                 covered_hours=float(dose["covered"][k]),
                 unseen_hours=float(dose["unseen"][k]),
                 bound_lux=float(dose["bound"][k]),
+                packaging=rows.packaging[k],
+                assumed_lux=unseen_lux[rows.packaging[k]] if assumed[k] else None,
                 saturated=int(saturated[k]),
                 kappa=kappa_facts[k],
                 theta_low_hours=float(theta[k, 1]),

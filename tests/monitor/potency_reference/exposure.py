@@ -176,11 +176,20 @@ def light_temperature_factor(
 
 
 def _dose(
-    site: SiteView, location_id: int, start: float, end: float, notes: list[str]
+    site: SiteView,
+    catalog: Catalog,
+    location_id: int,
+    packaging: str,
+    start: float,
+    end: float,
+    notes: list[str],
 ) -> tuple[Interval, bool]:
     light = site.sensor(location_id, "light")
     worst = site.light(location_id).worst_case_lux
-    return data_bounds.dose_range(site.conn, light, worst, start, end, notes)
+    assumed = catalog.packaging_state(packaging).unseen_lux
+    return data_bounds.dose_range(
+        site.conn, light, worst, start, end, notes, None if assumed is None else (packaging, assumed)
+    )
 
 
 def _joint(
@@ -203,7 +212,7 @@ def segment_ranges(
     for span in spans:
         temp = site.sensor(span.location_id, "temperature")
         tau = catalog.packaging_state(span.packaging).tau
-        dose, unbounded = _dose(site, span.location_id, span.start, span.end, notes)
+        dose, unbounded = _dose(site, catalog, span.location_id, span.packaging, span.start, span.end, notes)
         kappa = measured_light.span_kappa(
             site, catalog, span.location_id, span.start, span.end, dose.best, notes
         )
@@ -317,7 +326,7 @@ def _silence(
         start = max(span.start, when)
         if span.end <= start:
             continue
-        dose, unbounded = _dose(site, span.location_id, start, span.end, notes)
+        dose, unbounded = _dose(site, catalog, span.location_id, span.packaging, start, span.end, notes)
         if dose.high <= 0 and not unbounded:
             continue
         tau = catalog.packaging_state(span.packaging).tau
