@@ -8,7 +8,12 @@ and from the first peak down to F1's lower half-maximum (402 nm), none below (th
 there); lux is 683 lm/W times the CIE 1924 V(λ)-weighted integral of that spectrum. The result is a photon
 flux per lux on the photolysis integral's grid (:func:`photon_flux_from_counts`), so a measured spectrum
 goes into the same integral as a lamp's (:meth:`monitor.model.profiles.Catalog.light_rate_of_spectrum`),
-through the drug's absorption and the container's transmittance.
+through the drug's absorption and the container's transmittance. The estimate is linear in the eight peak
+irradiances (:func:`reconstruction`), so a sum of readings' (a ledger's difference, migration 21) is the
+estimate of their summed light, and a form's rate behind a container is a dot product with them
+(:meth:`monitor.model.profiles.Catalog.spectrum_rates`). Its error as a factor on the rate is the drug
+profiles' ``measured-spectrum`` range, 0.95-1.30 over the §6 sources (0.949-1.052 for lamps without
+near-UV, for every form and packaging state: ``tests/monitor/test_measured_rates.py``).
 
 κ_s of a reading is that spectrum's thin-solution κ (:func:`monitor.model.spectra.thin_kappa`): the photons
 the reference drug absorbs per lux, over those it absorbs from cool-white fluorescent light (FL2), as every
