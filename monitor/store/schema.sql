@@ -54,12 +54,14 @@ CREATE TRIGGER alert_change_to_outbox AFTER UPDATE OF seq ON alerts
             'location', (SELECT key FROM locations WHERE id = NEW.location_id),
             'vial', (SELECT key FROM vials WHERE id = NEW.vial_id),
             'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id),
-            'started_ts', NEW.started_ts, 'fired_ts', NEW.fired_ts, 'ended_ts', NEW.ended_ts,
-            'value', CASE WHEN abs(NEW.value) < 9e999 THEN NEW.value END,
-            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN NEW.worst_value END,
+            'started_ts', CASE WHEN NEW.started_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.started_ts)) END, 'fired_ts', CASE WHEN NEW.fired_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.fired_ts)) END,
+            'ended_ts', CASE WHEN NEW.ended_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ended_ts)) END,
+            'value', CASE WHEN abs(NEW.value) < 9e999 THEN CASE WHEN NEW.value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.value)) END END,
+            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN CASE WHEN NEW.worst_value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.worst_value)) END END,
             'message', NEW.message,
             'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment,
-            'ack_ts', NEW.ack_ts, 'escalated_ts', NEW.escalated_ts, 'silence_id', NEW.silence_id)
+            'ack_ts', CASE WHEN NEW.ack_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ack_ts)) END, 'escalated_ts', CASE WHEN NEW.escalated_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.escalated_ts)) END,
+            'silence_id', NEW.silence_id)
         FROM alert_events AS e WHERE e.seq = NEW.seq;
     END;
 
