@@ -26,10 +26,11 @@ from monitor.model import dose_ranges, kinetics, measured_kappa, place_rates, st
 from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, VialInputs
 from monitor.model.kinetics import FloatArray
+from monitor.model.measured_kappa import KappaFacts
 from monitor.model.profiles import Catalog
-from monitor.model.spectral import SPECTRAL_CHIPS, daylight_share, reconstruction
+from monitor.model.spectral import daylight_share
 from monitor.model.time_left import LossRates, TimeToThreshold, present_rates, time_to_threshold
-from monitor.model.uncertainty_words import KappaFacts, RowFacts, words
+from monitor.model.uncertainty_words import RowFacts, words
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -115,69 +116,6 @@ def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class _Kappas:
-    best: FloatArray
-    low: FloatArray
-    high: FloatArray
-    facts: list[KappaFacts | None]  # per row, what was measured (None: the lamp's alone)
-    light: list[place_rates.MeasuredLight | None]  # per row, the measured light its joint rate reads
-
-
-def _spectra(
-    location: LocationInputs, start: FloatArray, end: FloatArray, lux_hours: FloatArray
-) -> list[place_rates.MeasuredLight | None]:
-    """Per stretch, the lux-weighted mean spectrum a spectral chip measured (its spectrum ledgers'
-    difference, per lux) and the share of the stretch's lux·h it covers; None where it saw nothing."""
-    record = None if location.spectral is None else location.spectral
-    chip = None if record is None else SPECTRAL_CHIPS.get(record.chip)
-    if record is None or record.spectrum_ledger is None or chip is None:
-        return [None] * len(start)
-    delta = record.spectrum_ledger.at(end) - record.spectrum_ledger.at(start)  # stretches × channels
-    seen = delta @ reconstruction(chip).lux  # lux·h: the estimate is scaled to each reading's lux
-    out: list[place_rates.MeasuredLight | None] = [None] * len(start)
-    for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
-        total = float(lux_hours[k])
-        share = 1.0 if total <= 0.0 else min(float(seen[k]) / total, 1.0)
-        out[k] = place_rates.MeasuredLight(share, record.chip, delta[k] / seen[k])
-    return out
-
-
-def _kappa(
-    catalog: Catalog, location: LocationInputs, start: FloatArray, end: FloatArray, best_lux_hours: FloatArray
-) -> _Kappas:
-    """κ_s over each stretch: measured where a spectral (or UV) sensor saw light, else the lamp's."""
-    lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
-    n = len(start)
-    best, low, high = np.full(n, lamp.best), np.full(n, lamp.low), np.full(n, lamp.high)
-    facts: list[KappaFacts | None] = [None] * n
-    light: list[place_rates.MeasuredLight | None] = [None] * n
-    if location.spectral is not None:
-        light = _spectra(location, start, end, best_lux_hours)
-        seen = location.spectral.lux_ledger.at(end) - location.spectral.lux_ledger.at(start)
-        weighted = location.spectral.kappa_lux_ledger.at(end) - location.spectral.kappa_lux_ledger.at(start)
-    elif location.uv is not None:
-        seen = location.uv.lux_ledger.at(end) - location.uv.lux_ledger.at(start)
-        weighted = location.uv.near_uv_ledger.at(end) - location.uv.near_uv_ledger.at(start)
-    else:
-        return _Kappas(best, low, high, facts, light)
-    for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
-        daylight: float | None = None
-        if location.spectral is not None:
-            measured = measured_kappa.measured(catalog, float(weighted[k] / seen[k]))
-        else:
-            measured, daylight = measured_kappa.daylight_mix(catalog, lamp, float(weighted[k] / seen[k]))
-        lux_hours = float(best_lux_hours[k])
-        share = 1.0 if lux_hours <= 0.0 else min(float(seen[k]) / lux_hours, 1.0)
-        kappa = measured_kappa.blend(share, measured, lamp)
-        best[k], low[k], high[k] = kappa.best, kappa.low, kappa.high
-        facts[k] = KappaFacts(measured, share, daylight)
-        if daylight is not None:
-            day_best, day_low = daylight_share(float(weighted[k] / seen[k]))
-            light[k] = place_rates.MeasuredLight(share, daylight_best=day_best, daylight_low=day_low)
-    return _Kappas(best, low, high, facts, light)
-
-
 def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> list[VialEvaluation]:
     """Every vial of ``inputs`` at each of its times, and as of its data with its time left."""
     vials = inputs.vials
@@ -222,7 +160,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dose["covered"][at], dose["unseen"][at] = d.covered_hours, d.unseen_hours
         dose["bound"][at] = d.unseen_bound_lux
         unbounded[at], saturated[at] = d.unbounded, d.saturated_count
-        ks = _kappa(catalog, loc, start[at], end[at], d.best)
+        ks = measured_kappa.over_stretches(catalog, loc, start[at], end[at], d.best)
         lamp = measured_kappa.lamp_kappa(catalog, loc.lamp)
         measured = np.stack([ks.best, ks.low, ks.high], axis=1)
         kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], measured)

@@ -13,17 +13,8 @@ from dataclasses import dataclass
 from monitor.model.bounds import Interval
 from monitor.model.constants import Constant
 from monitor.model.inputs import LocationInputs
-from monitor.model.measured_kappa import UV_ASSUMPTIONS
+from monitor.model.measured_kappa import UV_ASSUMPTIONS, KappaFacts
 from monitor.model.profiles import DrugModel
-
-
-@dataclass(frozen=True, slots=True)
-class KappaFacts:
-    """A κ_s a spectral or UV sensor measured over a stretch, and how much of the light it covered."""
-
-    measured: Interval
-    share: float  # of the stretch's lux·h; the configured lamp's κ_s for the rest
-    daylight_share: float | None  # from a UV sensor's near-UV; None: a spectral sensor's
 
 
 @dataclass(frozen=True, slots=True)
