@@ -454,6 +454,16 @@ CREATE TABLE "vials" (
             CHECK (status IN ('active', 'administered', 'discarded', 'handed-over'))
     );
 
+CREATE TRIGGER vial_change_to_uplink AFTER UPDATE ON vials WHEN (NEW.key IS NOT OLD.key OR NEW.drug IS NOT OLD.drug OR NEW.form IS NOT OLD.form OR NEW.lot IS NOT OLD.lot OR NEW.expiry IS NOT OLD.expiry OR NEW.initial_potency_percent IS NOT OLD.initial_potency_percent OR NEW.registered_ts IS NOT OLD.registered_ts OR NEW.status IS NOT OLD.status) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER vial_to_uplink AFTER INSERT ON vials WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
 CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,
         delivered_seq INTEGER NOT NULL,
