@@ -17,12 +17,9 @@ table must create this trigger again, as here: dropping a table drops its trigge
 
 from __future__ import annotations
 
+from monitor.store.outbox_sql import real as _real
+
 CHANNELS = 8  # the AS7341's filter channels F1-F8, in wavelength order
-
-
-def _real(expr: str) -> str:
-    """A REAL as JSON with 17 significant digits: the same double read back."""
-    return f"CASE WHEN {expr} IS NULL THEN NULL ELSE json(printf('%!.17g', {expr})) END"
 
 
 def _finite(expr: str) -> str:
