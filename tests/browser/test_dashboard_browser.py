@@ -165,7 +165,16 @@ def test_dashboard_shows_tiles_charts_and_takes_an_acknowledgement(system: Syste
                 "aria-label", re.compile("with its uncertainty band"), timeout=40_000
             )
 
-            card = page.locator("li.alert").filter(has=page.get_by_role("button", name="Acknowledge")).first
+            # The infusion's potency-critical alert: a potency that has fallen stays fallen, so it keeps
+            # firing while the form is filled (a door or dropout alert at 600x can end meanwhile and leave
+            # the list under the test's hands).
+            card = (
+                page.locator("li.alert")
+                .filter(has_text="vial infusion-0001")
+                .filter(has_text="rule potency-critical")
+                .filter(has=page.get_by_role("button", name="Acknowledge"))
+                .first
+            )
             expect(card).to_be_visible(timeout=10_000)
             alert_id = card.get_attribute("data-alert-id")
             # That card, whatever its place: a newer alert arriving at the top is "first" in its turn.
