@@ -22,9 +22,9 @@ from typing import Any
 
 import psycopg
 
-from fleet.central import fleet_view, model_inputs, vial_journey
+from fleet.central import fleet_view, model_inputs, site_config, vial_journey
 from fleet.central.fleet_view import SiteFacts
-from fleet.central.model_inputs import SiteLocation
+from fleet.central.site_config import SiteLocation
 from fleet.central.vial_journey import HandoverRow, Journey, SiteEvent
 from monitor.assessment import judged
 from monitor.errors import NotFound
@@ -151,7 +151,7 @@ def whole_life(
     reason = _refusal(facts, visited_sites, version(), catalog, record)
     if reason is not None:
         return refused(reason)
-    located = {site: model_inputs.locations(conn, site) for site in visited_sites}
+    located = {site: site_config.locations(conn, site) for site in visited_sites}
     places: dict[tuple[str, str], Place] = {}
     site_ids: dict[str, dict[int, SiteLocation]] = {site: {} for site in visited_sites}
     for stay in found.stays:

@@ -19,6 +19,7 @@ from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store import Database, readings, retention, sites
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
+from monitor.store.spectral import SPECTRUM_COLUMNS
 from tests.monitor.test_engine import open_engine, run_simulation, with_scenario
 
 HOUR = 3600.0
@@ -109,6 +110,8 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     uplink_triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_to_uplink'"
     for (trigger,) in three_hours.execute(uplink_triggers).fetchall():
         three_hours.execute(f"DROP TRIGGER {trigger}")
+    for column in SPECTRUM_COLUMNS:  # migration 21's
+        three_hours.execute(f"ALTER TABLE spectral_readings DROP COLUMN {column}")
     three_hours.execute(f"PRAGMA user_version = {index}")
     three_hours.commit()
     three_hours.close()
