@@ -74,7 +74,7 @@ def site_facts(conn: Connection) -> dict[str, SiteFacts]:
     }
 
 
-def _refusal_of_site(facts: SiteFacts, code: str) -> str | None:
+def refusal_of_site(facts: SiteFacts, code: str) -> str | None:
     if facts.thresholds is None:
         return "central has not received the site's settings (its verdict thresholds)"
     if facts.drug_profiles_sha256 is not None:
@@ -104,7 +104,7 @@ def site_vials(
     site = facts.site
     located = site_config.locations(conn, site)
     records = site_config.vials(conn, site)
-    refusal = _refusal_of_site(facts, version() if code is None else code)
+    refusal = refusal_of_site(facts, version() if code is None else code)
     if refusal is not None or facts.thresholds is None:
         return [
             FleetVial(site, v.key, v.drug, v.form, v.status, None, None, None, None, None, refusal)

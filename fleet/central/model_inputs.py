@@ -122,23 +122,115 @@ def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
     return None
 
 
-def _refusal_of_history(
-    vial: VialInputs, located: Mapping[int, SiteLocation], ends: Mapping[str, sensor_reads.Ends]
-) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Visited:
+    """One site's locations a load visits, under the plan's ids, with their primary sensors and each
+    sensor's first and newest reading: what the plan and the later reads need of them."""
+
+    site: str
+    located: Mapping[int, SiteLocation]  # by the plan's location id
+    light: Mapping[int, SiteSensor | None]
+    temperature: Mapping[int, SiteSensor | None]
+    ends: Mapping[str, sensor_reads.Ends]  # by sensor key (keys are the site's, unique within it)
+
+    def newest_light(self) -> dict[int, float | None]:
+        """Per location, its light sensor's newest reading's time (None: none, or no sensor)."""
+        out: dict[int, float | None] = {}
+        for i, sensor in self.light.items():
+            found = None if sensor is None else self.ends[sensor.key].newest
+            out[i] = None if found is None else found[0]
+        return out
+
+    def has_light(self) -> dict[int, bool]:
+        return {i: s is not None for i, s in self.light.items()}
+
+
+def visit(conn: Connection, site: str, located: Mapping[int, SiteLocation]) -> Visited:
+    """``located`` (the site's locations a load visits, by the plan's ids) with their primary sensors'
+    first and newest readings, two statements."""
+    light = {i: loc.primary("light") for i, loc in located.items()}
+    temperature = {i: loc.primary("temperature") for i, loc in located.items()}
+    ends = sensor_reads.ends(conn, site, "light", [s.key for s in light.values() if s is not None])
+    ends |= sensor_reads.ends(
+        conn, site, "temperature", [s.key for s in temperature.values() if s is not None]
+    )
+    return Visited(site, located, light, temperature, ends)
+
+
+def refusal_of_history(vial: VialInputs, visits: Sequence[Visited]) -> str | None:
     """A ledger asked before the first reading central holds, where the site had accumulated some."""
     quantities: tuple[Quantity, ...] = ("light", "temperature")
     for loc_id, times in stretches.ledger_times(vial).items():
-        for sensor in (located[loc_id].primary(q) for q in quantities):
-            end = None if sensor is None else ends.get(sensor.key)
+        visited = next(v for v in visits if loc_id in v.located)
+        for sensor in (visited.located[loc_id].primary(q) for q in quantities):
+            end = None if sensor is None else visited.ends.get(sensor.key)
             if sensor is None or end is None or end.first_ts is None or not end.first_cumulative:
                 continue
             if min(times) < end.first_ts:
+                where = "" if len(visits) == 1 else f" at {visited.site}"
                 return (
-                    f"central holds {sensor.key!r}'s readings only from {end.first_ts:.6f}, where the"
-                    f" site's ledger stood at {end.first_cumulative:g} already, and the vial needs it"
+                    f"central holds {sensor.key!r}'s readings{where} only from {end.first_ts:.6f}, where"
+                    f" the site's ledger stood at {end.first_cumulative:g} already, and the vial needs it"
                     " before"
                 )
     return None
+
+
+def refusal_of_locations(
+    vial_events: Sequence[EventFacts], located: Mapping[int, SiteLocation]
+) -> str | None:
+    """Why central cannot evaluate a vial that has been at these locations as the site would, if so."""
+    for loc_id in input_plan.visited({0: tuple(vial_events)}):
+        reason = _refusal_of_location(located[loc_id], located[loc_id].key)
+        if reason is not None:
+            return reason
+    return None
+
+
+def read_locations(
+    conn: Connection, visited: Visited, plan: input_plan.Plan, report_lag_seconds: float
+) -> dict[int, LocationInputs]:
+    """What the model reads of ``visited``'s locations at the times ``plan`` asks, by the plan's ids."""
+    site, located, light, temperature, ends = (
+        visited.site,
+        visited.located,
+        visited.light,
+        visited.temperature,
+        visited.ends,
+    )
+    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
+    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
+    light_ledgers = sensor_reads.ledgers(conn, site, "light", light_times)
+    temperature_ledgers = sensor_reads.ledgers(conn, site, "temperature", temperature_times)
+    gaps = sensor_reads.gaps(conn, site, light_times)
+    saturated = sensor_reads.saturated(conn, site, light_times)
+    hours = sensor_reads.hour_maxima(
+        conn,
+        site,
+        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
+    )
+    series = sensor_reads.series(
+        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
+    )
+    out: dict[int, LocationInputs] = {}
+    for i, loc in located.items():
+        lux, heat = light[i], temperature[i]
+        out[i] = LocationInputs(
+            id=i,
+            lamp=loc.lamp or UNKNOWN_LAMP,
+            worst_case_lux=loc.worst_case_lux,
+            light=None
+            if lux is None
+            else _light_record(
+                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
+            ),
+            temperature=None
+            if heat is None
+            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
+            spectral=None,
+            uv=None,
+        )
+    return out
 
 
 def load(
@@ -162,70 +254,26 @@ def load(
         elif vial.id in events.unknown_location:
             refused[vial.id] = str(_refusal_of_location(None, events.unknown_location[vial.id]))
         else:
-            for loc_id in input_plan.visited({vial.id: events.by_vial[vial.id]}):
-                reason = _refusal_of_location(located[loc_id], located[loc_id].key)
-                if reason is not None:
-                    refused[vial.id] = reason
-                    break
+            reason = refusal_of_locations(events.by_vial[vial.id], located)
+            if reason is not None:
+                refused[vial.id] = reason
     kept = [v for v in chosen if v.id not in refused]
     mine = {v.id: events.by_vial[v.id] for v in kept}
-    visited = input_plan.visited(mine)
-    light = {i: located[i].primary("light") for i in visited}
-    temperature = {i: located[i].primary("temperature") for i in visited}
-    ends = sensor_reads.ends(conn, site, "light", [s.key for s in light.values() if s is not None])
-    ends |= sensor_reads.ends(
-        conn, site, "temperature", [s.key for s in temperature.values() if s is not None]
-    )
-
-    def newest(sensor: SiteSensor | None) -> float | None:
-        found = None if sensor is None else ends[sensor.key].newest
-        return None if found is None else found[0]
-
+    visited = visit(conn, site, {i: located[i] for i in input_plan.visited(mine)})
     plan = input_plan.plan(
         catalog,
         kept,
         mine,
-        {i: newest(light[i]) for i in visited},
-        {i: light[i] is not None for i in visited},
+        visited.newest_light(),
+        visited.has_light(),
         now=now,
         carried=_carried(conn, site, kept),
     )
     for vial_inputs in plan.vials:
-        reason = _refusal_of_history(vial_inputs, located, ends)
+        reason = refusal_of_history(vial_inputs, [visited])
         if reason is not None:
             refused[vial_inputs.id] = reason
-    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
-    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
-    light_ledgers = sensor_reads.ledgers(conn, site, "light", light_times)
-    temperature_ledgers = sensor_reads.ledgers(conn, site, "temperature", temperature_times)
-    gaps = sensor_reads.gaps(conn, site, light_times)
-    saturated = sensor_reads.saturated(conn, site, light_times)
-    hours = sensor_reads.hour_maxima(
-        conn,
-        site,
-        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
-    )
-    series = sensor_reads.series(
-        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
-    )
-    out: dict[int, LocationInputs] = {}
-    for i in visited:
-        loc, lux, heat = located[i], light[i], temperature[i]
-        out[i] = LocationInputs(
-            id=i,
-            lamp=loc.lamp or UNKNOWN_LAMP,
-            worst_case_lux=loc.worst_case_lux,
-            light=None
-            if lux is None
-            else _light_record(
-                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
-            ),
-            temperature=None
-            if heat is None
-            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
-            spectral=None,
-            uv=None,
-        )
+    out = read_locations(conn, visited, plan, report_lag_seconds)
     evaluated = tuple(v for v in plan.vials if v.id not in refused)
     records = {v.id: v for v in kept}
     return CentralInputs(
