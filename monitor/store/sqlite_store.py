@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from monitor import (
-    handover,
+    handover_audited,
     lifecycle,
     measured_light,
 )
@@ -287,8 +287,9 @@ class SqliteStore(SqliteViews):
         ts: float,
         now: float,
         thresholds: Thresholds,
+        actor: str,
     ) -> HandOver:
-        return handover.hand_over(
+        return handover_audited.hand_over(
             self.conn,
             catalog,
             vial,
@@ -297,12 +298,22 @@ class SqliteStore(SqliteViews):
             ts=ts,
             now=now,
             thresholds=thresholds,
+            actor=actor,
         )
 
     def receive_vial(
-        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
+        self,
+        catalog: Catalog,
+        document: Mapping[str, Any],
+        *,
+        site: str,
+        location: str,
+        now: float,
+        actor: str,
     ) -> Receipt:
-        return handover.receive(self.conn, catalog, document, site=site, location=location, now=now)
+        return handover_audited.receive(
+            self.conn, catalog, document, site=site, location=location, now=now, actor=actor
+        )
 
     def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
         return handovers.of_vials(self.conn, vial_ids)
