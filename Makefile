@@ -53,8 +53,16 @@ typecheck: install
 system-deps:
 	./scripts/system-deps.sh
 
+# The tests run in two worker processes (pytest-xdist), one per core of CI's machine: every test starts its
+# own servers on free loopback ports in its own temporary directory, and each worker its own PostgreSQL
+# cluster, so nothing they hold is shared. Two, not -n auto: auto counts physical cores (one on a pair of
+# hyperthreads) or every core a container can see (more than its CPU quota). PYTEST_WORKERS=auto or N on
+# a bigger machine; PYTEST_WORKERS=0 runs them one after another in this process, as plain pytest does
+# (for pdb, or to rule out an interaction between tests).
+# worksteal: an idle worker takes tests queued for the other, so a long test near the end waits for none.
+PYTEST_WORKERS ?= 2
 pytest: install system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 test: lint typecheck pytest
 

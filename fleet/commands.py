@@ -1,7 +1,8 @@
 """Central's commands to a site, and the site's results: the messages and their topics (JSON, QoS 1).
 
 ``vialguard/fleet/<site>/commands`` (central to site, not retained): an operator's write at central (an
-alert acknowledged, a silence created or ended) for the site that owns the alert. Central publishes a
+alert acknowledged, a silence created or ended, a vial handed over) for the site that owns the alert or
+the vial; and the receipt central relays to the site a vial was handed over to. Central publishes a
 command until the site's result reaches it: at once, again whenever the site's status turns ``online``
 (a site's session is clean, so the broker forgets what was published while it was away), and every
 ``resend_seconds`` meanwhile. The command's ``id`` is its idempotency key at the site.
@@ -22,7 +23,9 @@ from typing import Any, Literal, get_args
 
 from fleet.protocol import PROTOCOL_VERSION, TOPIC_ROOT, ProtocolError
 
-CommandKind = Literal["alert.acknowledge", "silence.create", "silence.expire"]
+CommandKind = Literal[
+    "alert.acknowledge", "silence.create", "silence.expire", "vial.hand-over", "vial.receive"
+]
 COMMAND_KINDS: tuple[CommandKind, ...] = get_args(CommandKind)
 Outcome = Literal["applied", "refused"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -40,7 +43,9 @@ def result_topic(site: str) -> str:
 class Command:
     """``args`` by kind: ``alert.acknowledge`` {alert_id, by, comment}; ``silence.create`` {matchers,
     starts_ts (null: when the site applies it), ends_ts or duration_seconds, created_by, comment};
-    ``silence.expire`` {silence_id, by}. The site checks them and refuses what does not fit."""
+    ``silence.expire`` {silence_id, by}; ``vial.hand-over`` {key, to_site, location, at (null: when the
+    site applies it)}, whose result's detail carries the document; ``vial.receive`` {document, location,
+    relayed_from (the hand-over's command)}. The site checks them and refuses what does not fit."""
 
     id: str
     site: str

@@ -289,14 +289,8 @@ def hand_over(key: str, body: HandOverIn, store: StoreDep, state: State, who: Ca
             ts=ts,
             now=now,
             thresholds=thresholds(state),
+            actor=who.actor,
         )
-        detail = {
-            "event_id": done.event_id,
-            "to_site": body.to_site,
-            "at": iso(ts),
-            "checksum": done.document["checksum"],
-        }
-        store.append_audit(now, who.actor, "vial.handed-over", f"vial:{key}", detail)
     with store.snapshot():
         a = store.assess(state.catalog, store.vial(done.vial_id), thresholds(state), now)
         return HandOverDone(document=done.document, vial=to_schema(store, state.catalog, a))
@@ -315,18 +309,13 @@ def receive(body: ReceiveIn, response: Response, store: StoreDep, state: State, 
     now = state.clock.wall()
     with store.transaction():
         receipt = store.receive_vial(
-            state.catalog, body.document, site=site_of(state.settings), location=body.location, now=now
+            state.catalog,
+            body.document,
+            site=site_of(state.settings),
+            location=body.location,
+            now=now,
+            actor=who.actor,
         )
-        if not receipt.repeated:
-            detail = {
-                "event_id": receipt.event_id,
-                "from_site": body.document.get("from_site"),
-                "location": body.location,
-                "checksum": body.document.get("checksum"),
-            }
-            store.append_audit(
-                now, who.actor, "vial.received", f"vial:{body.document['vial']['key']}", detail
-            )
     if receipt.repeated:
         response.status_code = status.HTTP_200_OK
     with store.snapshot():

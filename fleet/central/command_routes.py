@@ -1,5 +1,7 @@
-"""Central's write routes: an operator acknowledges an alert or makes or ends a silence at a site; each
-becomes a command to that site (:mod:`fleet.central.commands`), answered 202 with the command to follow.
+"""Central's write routes: an operator acknowledges an alert or makes or ends a silence at a site, or
+hands a vial over from one site to another; each becomes a command to the site that owns what it
+changes (:mod:`fleet.central.commands`; a hand-over, two relayed: :mod:`fleet.central.vial_relay`),
+answered 202 with the command to follow.
 
 Writes need an operator token of scope ``write`` (:mod:`fleet.central.operators`: central's own tokens,
 made with ``vialguard central-token create``) and an ``Idempotency-Key`` header: the same key from the same
@@ -19,7 +21,7 @@ import psycopg
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from fleet.central import central_audit, commands, operators
+from fleet.central import central_audit, commands, operators, vial_relay
 from fleet.commands import CommandKind
 from monitor import tokens
 from monitor.errors import InvalidRequest, NotFound
@@ -102,6 +104,16 @@ class SilenceCreate(BaseModel):
         if (self.ends_at is None) == (self.duration_seconds is None):
             raise ValueError("give exactly one of ends_at and duration_seconds")
         return self
+
+
+class VialHandOver(BaseModel):
+    """Where the vial goes: a site of the fleet and one of its locations; when it left (default: when
+    the site holding it applies the command)."""
+
+    model_config = ConfigDict(extra="forbid")
+    to_site: Annotated[str, StringConstraints(pattern=r"^[a-z0-9._-]{1,64}$")]
+    location: NonEmpty
+    at: AwareDatetime | None = None
 
 
 class SilenceExpire(BaseModel):
@@ -200,11 +212,51 @@ def expire_silence(
     return _issue(request, response, conn, operator, site, "silence.expire", args, idempotency_key)
 
 
+@router.post("/vials/{key}/hand-over", status_code=202)
+def hand_over_vial(
+    key: Annotated[str, Path(min_length=1, max_length=200)],
+    body: VialHandOver,
+    request: Request,
+    response: Response,
+    conn: Conn,
+    operator: Operator,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    """Hand a vial over from the site holding it to ``to_site``'s ``location``: a command to the first
+    site, whose result's document central relays to the second as a receipt; follow both with
+    ``GET /api/v1/fleet/commands/{id}`` (``steps``)."""
+    args = {"key": key, "to_site": body.to_site, "location": body.location, "at": _ts(body.at)}
+    earlier = commands.by_key(conn, operator, _key(idempotency_key))
+    if earlier is not None:  # a retry: the vial may have moved since, the command has not
+        site = earlier.site
+    else:
+        try:
+            site = vial_relay.owner(conn, key)
+            vial_relay.check_destination(conn, body.to_site, body.location)
+        except NotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except InvalidRequest as exc:
+            raise HTTPException(422, str(exc)) from exc
+    out = _issue(request, response, conn, operator, site, "vial.hand-over", args, idempotency_key)
+    return _with_steps(conn, commands.get(conn, out["id"]))
+
+
+def _with_steps(conn: psycopg.Connection[tuple[Any, ...]], record: commands.CommandRecord) -> dict[str, Any]:
+    """A command as answered; a vial's hand-over or receipt with the relay's ``steps`` and its state."""
+    out = asdict(record)
+    if record.kind in (vial_relay.HAND_OVER, vial_relay.RECEIVE):
+        steps = vial_relay.steps(conn, record)
+        state, reason = vial_relay.relay_state(steps)
+        out["relay"] = {"state": state, "reason": reason, "steps": [asdict(s) for s in steps]}
+    return out
+
+
 @router.get("/commands/{command_id}")
 def get_command(command_id: str, conn: Conn) -> dict[str, Any]:
-    """A command: ``queued`` until the site's result arrives, then ``applied`` or ``refused`` (``reason``)."""
+    """A command: ``queued`` until the site's result arrives, then ``applied`` or ``refused`` (``reason``);
+    a vial's hand-over also ``relay``: both steps (the hand-over, the receipt) and the state of the two."""
     try:
-        return asdict(commands.get(conn, command_id))
+        return _with_steps(conn, commands.get(conn, command_id))
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
 

@@ -154,6 +154,12 @@ def issue(
     return record, True
 
 
+def by_key(conn: Connection, operator: str, key: str) -> CommandRecord | None:
+    """The operator's command made with this idempotency key, if any."""
+    found = _by_key(conn, operator, key)
+    return None if found is None else found[0]
+
+
 def get(conn: Connection, command_id: str) -> CommandRecord:
     """One command; :class:`NotFound` if there is none of that id."""
     try:

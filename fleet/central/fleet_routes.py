@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fleet.central import fleet_page, fleet_view
+from fleet.central import fleet_page, fleet_view, vial_life
 from fleet.central.connection import Conn
 from fleet.central.fleet_view import FleetVial
+from fleet.central.vial_life import VialLife
 from monitor.alerts.vocabulary import ALERT_STATES
+from monitor.errors import NotFound
 from monitor.timestamps import iso_utc
 
 router = APIRouter()
@@ -73,6 +75,63 @@ def fleet_vials(conn: Conn, request: Request, site: Site = None, at: At = None) 
     """Every site's vials: verdict, time left, basis, potency best/low/high, location; or the reason
     central gives no verdict (``refused``)."""
     return {"vials": [vial_item(v) for v in _vials(conn, request, site, at)]}
+
+
+def life_item(life: VialLife) -> dict[str, Any]:
+    """A vial's whole life as central answers it: figures unrounded (they are compared with the site's
+    own to 1e-9), the verdict's words as every surface gives them, and the sites in the order it went."""
+    verdict = None
+    if life.verdict is not None:
+        verdict = life.verdict.facts()
+        verdict["label_deadline_at"] = _iso(life.verdict.label_deadline_ts)
+        del verdict["label_deadline_ts"]
+    bounds = life.potency_percent
+    journey = life.journey
+    return {
+        "key": life.key,
+        "drug": life.record.drug,
+        "form": life.record.form,
+        "status": life.record.status,
+        "site": life.site,
+        "location": None if life.location is None else life.location.key,
+        "packaging": life.packaging,
+        "first_registered_at": _iso(life.record.registered_ts),
+        "potency_as_of": _iso(life.as_of),
+        "potency_bounds_percent": None
+        if bounds is None
+        else {"best": bounds.best, "low": bounds.low, "high": bounds.high},
+        "verdict": verdict,
+        "uncertainty": list(life.uncertainty),
+        "sites": [
+            {
+                "site": stay.site,
+                "arrived": "registered" if stay.arrived is None else "received",
+                "from": _iso(stay.start_ts),
+                "until": _iso(stay.end_ts),
+                "handed_over_to": stay.left_to,
+                "locations": list(dict.fromkeys(e.location for e in stay.events if e.location is not None)),
+            }
+            for stay in journey.stays
+        ],
+        "in_transit_to": journey.in_transit_to,
+        "refused": life.refused,
+    }
+
+
+VialKey = Annotated[str, Path(min_length=1, max_length=200, description="the vial's key, the organisation's")]
+
+
+@router.get("/api/v1/fleet/vials/{key}/life")
+def whole_life(conn: Conn, request: Request, key: VialKey, at: At = None) -> dict[str, Any]:
+    """A vial's whole life across the sites it has been at, from every site's ledgers with the same model
+    code (no carried state): potency best/low/high, verdict, time left, basis, and the sites with times;
+    or the reason central gives no verdict (``refused``). Judged at the clock of the site holding it."""
+    state = request.app.state
+    try:
+        life = vial_life.whole_life(conn, state.catalog, key, state.clock(), at=at)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return life_item(life)
 
 
 @router.get("/api/v1/fleet/locations")

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from fleet.central import model_inputs
+from fleet.central import model_inputs, site_config
 from monitor.assessment import judged
 from monitor.exposure import named
 from monitor.model import evaluation
@@ -74,7 +74,7 @@ def site_facts(conn: Connection) -> dict[str, SiteFacts]:
     }
 
 
-def _refusal_of_site(facts: SiteFacts, code: str) -> str | None:
+def refusal_of_site(facts: SiteFacts, code: str) -> str | None:
     if facts.thresholds is None:
         return "central has not received the site's settings (its verdict thresholds)"
     if facts.drug_profiles_sha256 is not None:
@@ -102,9 +102,9 @@ def site_vials(
     """Every vial of the site (in the site's order) as of its latest data at central, judged at ``now``
     (the site's clock); ``code``: central's version (default: read from the installed package)."""
     site = facts.site
-    located = model_inputs.locations(conn, site)
-    records = model_inputs.vials(conn, site)
-    refusal = _refusal_of_site(facts, version() if code is None else code)
+    located = site_config.locations(conn, site)
+    records = site_config.vials(conn, site)
+    refusal = refusal_of_site(facts, version() if code is None else code)
     if refusal is not None or facts.thresholds is None:
         return [
             FleetVial(site, v.key, v.drug, v.form, v.status, None, None, None, None, None, refusal)

@@ -22,7 +22,6 @@ never received, or dropped by its retention), a drug or form central's catalog l
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,9 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from monitor.model import carried_states, dose_ranges, input_plan, ledger, stretches
+from fleet.central import sensor_reads
+from fleet.central.site_config import SiteLocation, SiteSensor
+from monitor.model import carried_states, input_plan, stretches
 from monitor.model.inputs import (
     CarriedState,
     EventFacts,
@@ -44,47 +45,10 @@ from monitor.model.inputs import (
 )
 from monitor.model.kinetics import FloatArray
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog
-from monitor.model.quantities import Quantity, ledger_integrand
+from monitor.model.quantities import Quantity
 from monitor.store.vials import VialRecord
 
 Connection = psycopg.Connection[tuple[Any, ...]]
-
-# A reading's time as whole microseconds since the epoch, exactly (extract gives a numeric).
-_US = "(extract(epoch FROM r.ts) * 1000000)::int8"
-_AT = "timestamptz 'epoch' + {} * interval '1 microsecond'"
-
-
-def _us(ts: float) -> int:
-    return round(ts * 1e6)
-
-
-def _table(rows: Sequence[Sequence[Any]], columns: int) -> FloatArray:
-    return np.asarray(rows, dtype=np.float64).reshape(-1, columns)
-
-
-@dataclass(frozen=True, slots=True)
-class SiteSensor:
-    site_id: int
-    key: str
-    location_id: int
-    quantity: Quantity
-    interval_seconds: float
-    max_gap_seconds: float
-    calibration_uncertainty: float | None
-    spectral: bool  # has given spectral or near-UV readings: its κ_s is measured, at the site only
-
-
-@dataclass(frozen=True, slots=True)
-class SiteLocation:
-    site_id: int
-    key: str
-    lamp: str | None
-    worst_case_lux: float | None
-    sensors: tuple[SiteSensor, ...]  # in the site's order of declaration
-
-    def primary(self, quantity: Quantity) -> SiteSensor | None:
-        """The location's ledger for ``quantity``: its first sensor declared, as at the site."""
-        return next((s for s in self.sensors if s.quantity == quantity), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,36 +65,6 @@ class CentralInputs:
     vials: tuple[VialRecord, ...]
     inputs: ModelInputs
     refused: tuple[Refusal, ...]
-
-
-def locations(conn: Connection, site: str) -> dict[int, SiteLocation]:
-    """The site's locations with their sensors, by the site's location id."""
-    sensors: dict[int, list[SiteSensor]] = {}
-    for row in conn.execute(
-        "SELECT site_id, key, location_id, quantity, interval_seconds, max_gap_seconds,"
-        " calibration_uncertainty, spectral OR near_uv FROM site_sensors WHERE site = %s ORDER BY site_id",
-        (site,),
-    ).fetchall():
-        sensors.setdefault(int(row[2]), []).append(SiteSensor(*row))
-    return {
-        int(i): SiteLocation(int(i), key, lamp, worst, tuple(sensors.get(int(i), ())))
-        for i, key, lamp, worst in conn.execute(
-            "SELECT site_id, key, lamp, worst_case_lux FROM site_locations WHERE site = %s ORDER BY site_id",
-            (site,),
-        ).fetchall()
-    }
-
-
-def vials(conn: Connection, site: str) -> list[VialRecord]:
-    """The site's vials in the site's order (its ids)."""
-    return [
-        VialRecord(int(i), key, drug, form, lot, expiry, float(f0), float(registered), status)
-        for i, key, drug, form, lot, expiry, f0, registered, status in conn.execute(
-            "SELECT site_id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status"
-            " FROM site_vials WHERE site = %s ORDER BY site_id",
-            (site,),
-        ).fetchall()
-    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,172 +110,6 @@ def _carried(
     return {v: tuple(c) for v, c in out.items()}
 
 
-_ENDS = {
-    "light": (
-        "light_readings",
-        "coalesce(r.lux, 'Infinity')",  # null: not finite at the site
-        "cum_lux_hours",
-        "r.saturated",
-    ),
-    "temperature": ("temperature_readings", "r.celsius", "cum_equivalent_hours", "false"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Ends:
-    """A sensor's first reading (its time and ledger value) and its newest (time, value, saturated)."""
-
-    first_ts: float | None
-    first_cumulative: float | None
-    newest: tuple[float, float, bool] | None
-
-
-def _ends(conn: Connection, site: str, quantity: Quantity, keys: list[str]) -> dict[str, _Ends]:
-    table, value, cum, saturated = _ENDS[quantity]
-    out: dict[str, _Ends] = {}
-    for key, f_us, f_cum, n_us, n_value, n_sat in conn.execute(
-        f"SELECT s.key, f.us, f.cum, n.us, n.v, n.sat FROM unnest(%s::text[]) AS s(key)"  # names from _ENDS
-        f" LEFT JOIN LATERAL (SELECT {_US} AS us, r.{cum} AS cum FROM {table} AS r"
-        "  WHERE r.site = %s AND r.sensor = s.key ORDER BY r.ts LIMIT 1) AS f ON true"
-        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, {saturated} AS sat FROM {table} AS r"
-        "  WHERE r.site = %s AND r.sensor = s.key ORDER BY r.ts DESC LIMIT 1) AS n ON true",
-        (keys, site, site),
-    ).fetchall():
-        out[key] = _Ends(
-            None if f_us is None else f_us / 1e6,
-            None if f_cum is None else float(f_cum),
-            None if n_us is None else (n_us / 1e6, float(n_value), bool(n_sat)),
-        )
-    return out
-
-
-def _ledgers(
-    conn: Connection, site: str, quantity: Quantity, asked: Mapping[SiteSensor, list[float]]
-) -> dict[str, LedgerAt]:
-    """Each sensor's ledger at its asked times: the readings bracketing each time, in one statement, then
-    :func:`monitor.model.ledger.value_at` as the site computes it (before the first reading: nothing)."""
-    table, value, cum, _ = _ENDS[quantity]
-    sensors = [s for s, times in asked.items() for _ in times]
-    times = [t for ts in asked.values() for t in ts]
-    rows = conn.execute(
-        f"SELECT b.us, b.v, b.cum, a.us, a.v, a.cum"  # names from _ENDS
-        " FROM unnest(%s::text[], %s::int8[]) WITH ORDINALITY AS q(sensor, t, i)"
-        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, r.{cum} AS cum FROM {table} AS r"
-        f"  WHERE r.site = %s AND r.sensor = q.sensor AND r.ts <= {_AT.format('q.t')}"
-        "  ORDER BY r.ts DESC LIMIT 1) AS b ON true"
-        f" LEFT JOIN LATERAL (SELECT {_US} AS us, {value} AS v, r.{cum} AS cum FROM {table} AS r"
-        f"  WHERE r.site = %s AND r.sensor = q.sensor AND r.ts > {_AT.format('q.t')}"
-        "  ORDER BY r.ts LIMIT 1) AS a ON true ORDER BY q.i",
-        ([s.key for s in sensors], [_us(t) for t in times], site, site),
-    ).fetchall()
-    raw = np.array([[math.nan if x is None else float(x) for x in row] for row in rows]).reshape(-1, 6)
-    before_rate = ledger_integrand(quantity, raw[:, 1])  # each stored value's rate, one numpy call
-    after_rate = ledger_integrand(quantity, raw[:, 4])
-    values = []
-    for k, (t, sensor) in enumerate(zip(times, sensors, strict=True)):  # one per time asked, few
-        b_us, _, b_cum, a_us, _, a_cum = raw[k]
-        before = None if math.isnan(b_us) else (b_us / 1e6, float(before_rate[k]), float(b_cum))
-        after = None if math.isnan(a_us) else (a_us / 1e6, float(after_rate[k]), float(a_cum))
-        values.append(ledger.value_at(t, before, after, sensor.max_gap_seconds))
-    out: dict[str, LedgerAt] = {}
-    offset = 0
-    for sensor, ts in asked.items():
-        out[sensor.key] = LedgerAt(
-            np.asarray(ts, dtype=np.float64), np.asarray(values[offset : offset + len(ts)])
-        )
-        offset += len(ts)
-    return out
-
-
-def _spans(asked: Mapping[SiteSensor, list[float]]) -> tuple[list[str], list[int], list[int]]:
-    keys = [s.key for s, ts in asked.items() if ts]
-    return (
-        keys,
-        [_us(min(ts)) for ts in asked.values() if ts],
-        [_us(max(ts)) for ts in asked.values() if ts],
-    )
-
-
-def _gaps(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
-    """Each light sensor's recorded gaps overlapping its span: the site's gaps as they stand (a gap the
-    site removed, by a later re-integration, is gone)."""
-    spans = {s.key: (min(ts), max(ts)) for s, ts in asked.items() if ts}
-    rows = conn.execute(
-        "SELECT g.record->>'sensor', g.record->'start_ts', g.record->'end_ts' FROM ("
-        " SELECT DISTINCT ON (record->>'id') kind, record FROM site_records"
-        " WHERE site = %s AND kind IN ('gap', 'gap-removed') ORDER BY record->>'id', seq DESC) AS g"
-        " WHERE g.kind = 'gap' AND g.record->>'sensor' = ANY(%s)"
-        " ORDER BY (g.record->>'start_ts')::float8",
-        (site, list(spans)),
-    ).fetchall()
-    out: dict[str, list[tuple[float, float]]] = {k: [] for k in spans}
-    for key, start, end in rows:
-        first, last = spans[key]
-        if float(end) > first and float(start) < last:
-            out[key].append((float(start), float(end)))
-    return {k: _table(v, 2) for k, v in out.items()}
-
-
-def _saturated(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
-    """Each light sensor's saturated readings ``(ts, lux)`` in its span."""
-    keys, starts, ends = _spans(asked)
-    out: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
-    for key, us, lux in conn.execute(
-        f"SELECT q.sensor, {_US}, coalesce(r.lux, 'Infinity')"
-        " FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS q(sensor, a, b)"
-        " JOIN light_readings AS r ON r.site = %s AND r.sensor = q.sensor AND r.saturated"
-        f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.sensor, r.ts",
-        (keys, starts, ends, site),
-    ).fetchall():
-        out[key].append((us / 1e6, float(lux)))
-    return {k: _table(v, 2) for k, v in out.items()}
-
-
-def _hour_maxima(
-    conn: Connection, site: str, cuts: Mapping[SiteSensor, list[tuple[float, float]]]
-) -> dict[str, FloatArray]:
-    """``(hour_ts, max_lux)`` of the hour holding the highest maximum of every window the bound on unseen
-    light reads (:func:`monitor.model.dose_ranges.highest_windows`), from the hourly maxima central keeps
-    as the site keeps them: exact for those windows, as the site's loader gives them."""
-    keys: list[str] = []
-    since: list[float] = []
-    until: list[float] = []
-    for sensor, pairs in cuts.items():
-        if not pairs:
-            continue
-        start, end = np.array(pairs, dtype=np.float64).reshape(-1, 2).T
-        a, b = dose_ranges.highest_windows(start, end)
-        for window in sorted(set(zip(a.tolist(), b.tolist(), strict=True))):
-            keys.append(sensor.key)
-            since.append(window[0])
-            until.append(window[1])
-    out: dict[str, set[tuple[float, float]]] = {s.key: set() for s in cuts}
-    for key, hour_ts, lux in conn.execute(
-        "SELECT q.sensor, h.hour_ts, h.max_lux FROM unnest(%s::text[], %s::float8[], %s::float8[])"
-        " AS q(sensor, a, b) CROSS JOIN LATERAL (SELECT hour_ts, max_lux FROM light_hour_maxima"
-        "  WHERE site = %s AND sensor = q.sensor AND hour_ts >= q.a AND hour_ts <= q.b"
-        "  ORDER BY max_lux DESC LIMIT 1) AS h",
-        (keys, since, until, site),
-    ).fetchall():
-        out[key].add((float(hour_ts), float(lux)))
-    return {k: _table(sorted(v), 2) for k, v in out.items()}
-
-
-def _series(conn: Connection, site: str, asked: Mapping[SiteSensor, list[float]]) -> dict[str, FloatArray]:
-    """Each temperature sensor's raw ``(ts, celsius)`` over its span."""
-    keys, starts, ends = _spans(asked)
-    out: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
-    for key, us, celsius in conn.execute(
-        f"SELECT q.sensor, {_US}, r.celsius"
-        " FROM unnest(%s::text[], %s::int8[], %s::int8[]) AS q(sensor, a, b)"
-        " JOIN temperature_readings AS r ON r.site = %s AND r.sensor = q.sensor"
-        f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.sensor, r.ts",
-        (keys, starts, ends, site),
-    ).fetchall():
-        out[key].append((us / 1e6, math.nan if celsius is None else float(celsius)))
-    return {k: _table(v, 2) for k, v in out.items()}
-
-
 def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
     if location is None:
         return f"its events name location {key!r}, which central does not hold for the site"
@@ -354,23 +122,115 @@ def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
     return None
 
 
-def _refusal_of_history(
-    vial: VialInputs, located: Mapping[int, SiteLocation], ends: Mapping[str, _Ends]
-) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Visited:
+    """One site's locations a load visits, under the plan's ids, with their primary sensors and each
+    sensor's first and newest reading: what the plan and the later reads need of them."""
+
+    site: str
+    located: Mapping[int, SiteLocation]  # by the plan's location id
+    light: Mapping[int, SiteSensor | None]
+    temperature: Mapping[int, SiteSensor | None]
+    ends: Mapping[str, sensor_reads.Ends]  # by sensor key (keys are the site's, unique within it)
+
+    def newest_light(self) -> dict[int, float | None]:
+        """Per location, its light sensor's newest reading's time (None: none, or no sensor)."""
+        out: dict[int, float | None] = {}
+        for i, sensor in self.light.items():
+            found = None if sensor is None else self.ends[sensor.key].newest
+            out[i] = None if found is None else found[0]
+        return out
+
+    def has_light(self) -> dict[int, bool]:
+        return {i: s is not None for i, s in self.light.items()}
+
+
+def visit(conn: Connection, site: str, located: Mapping[int, SiteLocation]) -> Visited:
+    """``located`` (the site's locations a load visits, by the plan's ids) with their primary sensors'
+    first and newest readings, two statements."""
+    light = {i: loc.primary("light") for i, loc in located.items()}
+    temperature = {i: loc.primary("temperature") for i, loc in located.items()}
+    ends = sensor_reads.ends(conn, site, "light", [s.key for s in light.values() if s is not None])
+    ends |= sensor_reads.ends(
+        conn, site, "temperature", [s.key for s in temperature.values() if s is not None]
+    )
+    return Visited(site, located, light, temperature, ends)
+
+
+def refusal_of_history(vial: VialInputs, visits: Sequence[Visited]) -> str | None:
     """A ledger asked before the first reading central holds, where the site had accumulated some."""
     quantities: tuple[Quantity, ...] = ("light", "temperature")
     for loc_id, times in stretches.ledger_times(vial).items():
-        for sensor in (located[loc_id].primary(q) for q in quantities):
-            end = None if sensor is None else ends.get(sensor.key)
+        visited = next(v for v in visits if loc_id in v.located)
+        for sensor in (visited.located[loc_id].primary(q) for q in quantities):
+            end = None if sensor is None else visited.ends.get(sensor.key)
             if sensor is None or end is None or end.first_ts is None or not end.first_cumulative:
                 continue
             if min(times) < end.first_ts:
+                where = "" if len(visits) == 1 else f" at {visited.site}"
                 return (
-                    f"central holds {sensor.key!r}'s readings only from {end.first_ts:.6f}, where the"
-                    f" site's ledger stood at {end.first_cumulative:g} already, and the vial needs it"
+                    f"central holds {sensor.key!r}'s readings{where} only from {end.first_ts:.6f}, where"
+                    f" the site's ledger stood at {end.first_cumulative:g} already, and the vial needs it"
                     " before"
                 )
     return None
+
+
+def refusal_of_locations(
+    vial_events: Sequence[EventFacts], located: Mapping[int, SiteLocation]
+) -> str | None:
+    """Why central cannot evaluate a vial that has been at these locations as the site would, if so."""
+    for loc_id in input_plan.visited({0: tuple(vial_events)}):
+        reason = _refusal_of_location(located[loc_id], located[loc_id].key)
+        if reason is not None:
+            return reason
+    return None
+
+
+def read_locations(
+    conn: Connection, visited: Visited, plan: input_plan.Plan, report_lag_seconds: float
+) -> dict[int, LocationInputs]:
+    """What the model reads of ``visited``'s locations at the times ``plan`` asks, by the plan's ids."""
+    site, located, light, temperature, ends = (
+        visited.site,
+        visited.located,
+        visited.light,
+        visited.temperature,
+        visited.ends,
+    )
+    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
+    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
+    light_ledgers = sensor_reads.ledgers(conn, site, "light", light_times)
+    temperature_ledgers = sensor_reads.ledgers(conn, site, "temperature", temperature_times)
+    gaps = sensor_reads.gaps(conn, site, light_times)
+    saturated = sensor_reads.saturated(conn, site, light_times)
+    hours = sensor_reads.hour_maxima(
+        conn,
+        site,
+        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
+    )
+    series = sensor_reads.series(
+        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
+    )
+    out: dict[int, LocationInputs] = {}
+    for i, loc in located.items():
+        lux, heat = light[i], temperature[i]
+        out[i] = LocationInputs(
+            id=i,
+            lamp=loc.lamp or UNKNOWN_LAMP,
+            worst_case_lux=loc.worst_case_lux,
+            light=None
+            if lux is None
+            else _light_record(
+                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
+            ),
+            temperature=None
+            if heat is None
+            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
+            spectral=None,
+            uv=None,
+        )
+    return out
 
 
 def load(
@@ -394,68 +254,26 @@ def load(
         elif vial.id in events.unknown_location:
             refused[vial.id] = str(_refusal_of_location(None, events.unknown_location[vial.id]))
         else:
-            for loc_id in input_plan.visited({vial.id: events.by_vial[vial.id]}):
-                reason = _refusal_of_location(located[loc_id], located[loc_id].key)
-                if reason is not None:
-                    refused[vial.id] = reason
-                    break
+            reason = refusal_of_locations(events.by_vial[vial.id], located)
+            if reason is not None:
+                refused[vial.id] = reason
     kept = [v for v in chosen if v.id not in refused]
     mine = {v.id: events.by_vial[v.id] for v in kept}
-    visited = input_plan.visited(mine)
-    light = {i: located[i].primary("light") for i in visited}
-    temperature = {i: located[i].primary("temperature") for i in visited}
-    ends = _ends(conn, site, "light", [s.key for s in light.values() if s is not None])
-    ends |= _ends(conn, site, "temperature", [s.key for s in temperature.values() if s is not None])
-
-    def newest(sensor: SiteSensor | None) -> float | None:
-        found = None if sensor is None else ends[sensor.key].newest
-        return None if found is None else found[0]
-
+    visited = visit(conn, site, {i: located[i] for i in input_plan.visited(mine)})
     plan = input_plan.plan(
         catalog,
         kept,
         mine,
-        {i: newest(light[i]) for i in visited},
-        {i: light[i] is not None for i in visited},
+        visited.newest_light(),
+        visited.has_light(),
         now=now,
         carried=_carried(conn, site, kept),
     )
     for vial_inputs in plan.vials:
-        reason = _refusal_of_history(vial_inputs, located, ends)
+        reason = refusal_of_history(vial_inputs, [visited])
         if reason is not None:
             refused[vial_inputs.id] = reason
-    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
-    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
-    light_ledgers = _ledgers(conn, site, "light", light_times)
-    temperature_ledgers = _ledgers(conn, site, "temperature", temperature_times)
-    gaps = _gaps(conn, site, light_times)
-    saturated = _saturated(conn, site, light_times)
-    hours = _hour_maxima(
-        conn,
-        site,
-        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
-    )
-    series = _series(
-        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
-    )
-    out: dict[int, LocationInputs] = {}
-    for i in visited:
-        loc, lux, heat = located[i], light[i], temperature[i]
-        out[i] = LocationInputs(
-            id=i,
-            lamp=loc.lamp or UNKNOWN_LAMP,
-            worst_case_lux=loc.worst_case_lux,
-            light=None
-            if lux is None
-            else _light_record(
-                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
-            ),
-            temperature=None
-            if heat is None
-            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
-            spectral=None,
-            uv=None,
-        )
+    out = read_locations(conn, visited, plan, report_lag_seconds)
     evaluated = tuple(v for v in plan.vials if v.id not in refused)
     records = {v.id: v for v in kept}
     return CentralInputs(
@@ -467,16 +285,16 @@ def load(
 
 def _light_record(
     sensor: SiteSensor,
-    ends: _Ends,
+    ends: sensor_reads.Ends,
     ledger_at: LedgerAt,
     gaps: Mapping[str, FloatArray],
     saturated: Mapping[str, FloatArray],
     hours: Mapping[str, FloatArray],
     lag: float,
 ) -> LightRecord:
-    no_hours = _table([], 2)
-    found_gaps = gaps.get(sensor.key, _table([], 2))
-    found_saturated = saturated.get(sensor.key, _table([], 2))
+    no_hours = sensor_reads.table([], 2)
+    found_gaps = gaps.get(sensor.key, sensor_reads.table([], 2))
+    found_saturated = saturated.get(sensor.key, sensor_reads.table([], 2))
     found_hours = hours.get(sensor.key, no_hours)
     nothing = np.empty(0)
     newest = ends.newest
@@ -505,7 +323,7 @@ def _light_record(
 
 
 def _temperature_record(
-    sensor: SiteSensor, ends: _Ends, ledger_at: LedgerAt, series: Mapping[str, FloatArray]
+    sensor: SiteSensor, ends: sensor_reads.Ends, ledger_at: LedgerAt, series: Mapping[str, FloatArray]
 ) -> TemperatureRecord:
     raw = series.get(sensor.key)
     return TemperatureRecord(

@@ -28,7 +28,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 import uvicorn
 
-from fleet.central import commands
+from fleet.central import commands, vial_relay
 from fleet.central.api import create_central_app
 from fleet.central.dispatch import CommandPublisher
 from fleet.central.ingest import Connection, ingest_group, set_online
@@ -167,10 +167,14 @@ class Ingester:
                 set_online(self._connection(), site, online, self.clock())
                 if online:
                     self.site_online(site)
+            relayed: list[str] = []
             if results:
                 with self._connection().transaction():
                     for result in results:
-                        commands.record_result(self._connection(), result, self.clock())
+                        if commands.record_result(self._connection(), result, self.clock()):
+                            relayed += vial_relay.follow(self._connection(), result, self.clock())
+            for site in relayed:  # a hand-over's receipt, for the receiving site
+                self.site_online(site)
             if not batches:
                 return
             self.retain()

@@ -101,8 +101,10 @@ class Uplink:
         real_time: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         home_assistant: HomeAssistantFeed | None = None,
+        model: commands.SiteModel | None = None,  # for central's vial commands
     ) -> None:
         self.fleet = fleet
+        self.model = model
         self.home_assistant = home_assistant
         self.next_home_assistant = 0.0
         self.site = fleet.site
@@ -240,7 +242,7 @@ class Uplink:
         except ProtocolError as exc:
             log.warning("ignored a command that is not one: %s", exc)
             return
-        result = commands.apply(self.conn, command, self.site_wall())
+        result = commands.apply(self.conn, command, self.site_wall(), self.model)
         if result.outcome == "refused":
             log.info("refused central's command %s (%s): %s", command.id, command.kind, result.reason)
         client.publish(result_topic(self.site), encode_result(result), qos=1)

@@ -41,6 +41,7 @@ class DoseRanges:
     unseen_hours: FloatArray
     unseen_bound_lux: FloatArray  # the lux unseen light is taken at; NaN: nothing bounds it
     saturated_count: NDArray[np.int64]
+    assumed: BoolArray  # bounded by the packaging's assumed lux for unseen light (``assumed_lux``)
 
 
 def hour_of(ts: FloatArray) -> FloatArray:
@@ -122,37 +123,49 @@ def _saturated(light: LightRecord, start: FloatArray, end: FloatArray) -> tuple[
     return count, lux
 
 
-def dose_ranges(location: LocationInputs, start: FloatArray, end: FloatArray) -> DoseRanges:
+def dose_ranges(
+    location: LocationInputs, start: FloatArray, end: FloatArray, assumed_lux: FloatArray | None = None
+) -> DoseRanges:
     """Lux·h at ``location`` over each [start, end]: best from its light sensor's ledger, and what the
-    sensor cannot rule out, with the location's worst-case lux (None: the highest seen)."""
+    sensor cannot rule out, with the location's worst-case lux (None: the highest seen). Light nothing
+    bounds is taken at ``assumed_lux`` (per stretch, the high end of its packaging's assumption; NaN where
+    it has none), else left unbounded."""
     hours = (end - start) / SECONDS_PER_HOUR
     n = len(start)
     zeros, nan = np.zeros(n), np.full(n, math.nan)
+    assumed = nan if assumed_lux is None else np.asarray(assumed_lux, dtype=np.float64)
+    has_assumed = ~np.isnan(assumed)
+    none, counts = np.zeros(n, bool), np.zeros(n, np.int64)
     worst, light = location.worst_case_lux, location.light
     if light is None:
         if worst is None:
-            return DoseRanges(zeros, zeros, zeros, np.ones(n, bool), zeros, hours, nan, np.zeros(n, np.int64))
-        return DoseRanges(
-            zeros, zeros, worst * hours, np.zeros(n, bool), zeros, hours, zeros + worst, np.zeros(n, np.int64)
-        )
+            high = np.nan_to_num(assumed) * hours
+            return DoseRanges(zeros, zeros, high, ~has_assumed, zeros, hours, assumed, counts, has_assumed)
+        return DoseRanges(zeros, zeros, worst * hours, none, zeros, hours, zeros + worst, counts, none)
     best = light.ledger.at(end) - light.ledger.at(start)
     unseen = unseen_seconds(light, start, end) / SECONDS_PER_HOUR
     covered = np.maximum(hours - unseen, 0.0)
     u = light.calibration_uncertainty_lux
     low, high = np.maximum(best - u * covered, 0.0), best + u * covered
     bound = nan
+    used = np.zeros(n, bool)
     if np.any(unseen > 0):
         bound = np.full(n, worst) if worst is not None else highest_lux(light, start, end)
+        used = (unseen > 0) & np.isnan(bound) & has_assumed
+        bound = np.where(used, assumed, bound)
     unbounded = (unseen > 0) & np.isnan(bound)
     high = np.where((unseen > 0) & ~np.isnan(bound), high + np.nan_to_num(bound) * unseen, high)
     count, lux_sum = _saturated(light, start, end)
+    up_to = np.full(n, worst) if worst is not None else assumed
+    excess = (
+        np.maximum(np.nan_to_num(up_to) * count - lux_sum, 0.0) * light.interval_seconds / SECONDS_PER_HOUR
+    )
+    high = np.where((count > 0) & ~np.isnan(up_to), high + excess, high)
+    unbounded |= (count > 0) & np.isnan(up_to)
     if worst is None:
-        unbounded |= count > 0
-    else:
-        excess = np.maximum(worst * count - lux_sum, 0.0) * light.interval_seconds / SECONDS_PER_HOUR
-        high = np.where(count > 0, high + excess, high)
+        used |= (count > 0) & has_assumed
     return DoseRanges(
-        best, np.minimum(low, best), high, unbounded, covered, unseen, bound, count.astype(np.int64)
+        best, np.minimum(low, best), high, unbounded, covered, unseen, bound, count.astype(np.int64), used
     )
 
 

@@ -25,9 +25,11 @@ from monitor.model import carried_states, dose_ranges, kinetics, measured_kappa,
 from monitor.model.bounds import Interval
 from monitor.model.inputs import LocationInputs, ModelInputs, PotencyState, VialInputs
 from monitor.model.kinetics import FloatArray
+from monitor.model.measured_kappa import KappaFacts
 from monitor.model.profiles import Catalog
+from monitor.model.spectral import daylight_share
 from monitor.model.time_left import LossRates, TimeToThreshold, present_rates, time_to_threshold
-from monitor.model.uncertainty_words import KappaFacts, RowFacts, words
+from monitor.model.uncertainty_words import RowFacts, words
 
 SECONDS_PER_HOUR = 3600.0
 
@@ -115,44 +117,6 @@ def _rows(vials: Sequence[VialInputs], offsets: Sequence[int]) -> _Rows:
     return rows
 
 
-@dataclass(frozen=True, slots=True)
-class _Kappas:
-    best: FloatArray
-    low: FloatArray
-    high: FloatArray
-    facts: list[KappaFacts | None]  # per row, what was measured (None: the lamp's alone)
-
-
-def _kappa(
-    catalog: Catalog, location: LocationInputs, start: FloatArray, end: FloatArray, best_lux_hours: FloatArray
-) -> _Kappas:
-    """κ_s over each stretch: measured where a spectral (or UV) sensor saw light, else the lamp's."""
-    lamp = measured_kappa.lamp_kappa(catalog, location.lamp)
-    n = len(start)
-    best, low, high = np.full(n, lamp.best), np.full(n, lamp.low), np.full(n, lamp.high)
-    facts: list[KappaFacts | None] = [None] * n
-    if location.spectral is not None:
-        seen = location.spectral.lux_ledger.at(end) - location.spectral.lux_ledger.at(start)
-        weighted = location.spectral.kappa_lux_ledger.at(end) - location.spectral.kappa_lux_ledger.at(start)
-    elif location.uv is not None:
-        seen = location.uv.lux_ledger.at(end) - location.uv.lux_ledger.at(start)
-        weighted = location.uv.near_uv_ledger.at(end) - location.uv.near_uv_ledger.at(start)
-    else:
-        return _Kappas(best, low, high, facts)
-    for k in np.flatnonzero((seen > 0.0) & (end > start)).tolist():
-        daylight: float | None = None
-        if location.spectral is not None:
-            measured = measured_kappa.measured(catalog, float(weighted[k] / seen[k]))
-        else:
-            measured, daylight = measured_kappa.daylight_mix(catalog, lamp, float(weighted[k] / seen[k]))
-        lux_hours = float(best_lux_hours[k])
-        share = 1.0 if lux_hours <= 0.0 else min(float(seen[k]) / lux_hours, 1.0)
-        kappa = measured_kappa.blend(share, measured, lamp)
-        best[k], low[k], high[k] = kappa.best, kappa.low, kappa.high
-        facts[k] = KappaFacts(measured, share, daylight)
-    return _Kappas(best, low, high, facts)
-
-
 def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> list[VialEvaluation]:
     """Every vial of ``inputs`` at each of its times, and as of its data with its time left."""
     vials = inputs.vials
@@ -167,6 +131,11 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     silent = np.asarray(rows.silent, dtype=bool)
     vial_of_row = np.asarray(rows.vial, dtype=np.int64)
     taus = {p: _tau(catalog, p) for p in set(rows.packaging)}
+    unseen_lux = {p: catalog.packaging_state(p).unseen_lux for p in set(rows.packaging)}
+    assumed_lux = np.array(
+        [math.nan if (c := unseen_lux[p]) is None else c.highest for p in rows.packaging], dtype=np.float64
+    )
+    assumed = np.zeros(n, bool)
     tau = np.array([taus[p] for p in rows.packaging], dtype=np.float64).reshape(-1, 3)
     drug_names = sorted({v.drug for v in vials})
     drug_of_vial = np.array([drug_names.index(v.drug) for v in vials], dtype=np.int64)
@@ -179,10 +148,12 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
     g = np.ones(n)
     celsius = np.full(n, math.nan)
     kappa_facts: list[KappaFacts | None] = [None] * n
+    measured_light: list[place_rates.MeasuredLight | None] = [None] * n
     for loc_id in np.unique(location).tolist():
         at = np.flatnonzero(location == loc_id)
         loc = inputs.locations[loc_id]
-        d = dose_ranges.dose_ranges(loc, start[at], end[at])
+        d = dose_ranges.dose_ranges(loc, start[at], end[at], assumed_lux[at])
+        assumed[at] = d.assumed
         quiet = silent[at]
         dose["best"][at] = np.where(quiet, 0.0, d.best)
         dose["low"][at] = np.where(quiet, 0.0, d.low)
@@ -190,12 +161,13 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dose["covered"][at], dose["unseen"][at] = d.covered_hours, d.unseen_hours
         dose["bound"][at] = d.unseen_bound_lux
         unbounded[at], saturated[at] = d.unbounded, d.saturated_count
-        ks = _kappa(catalog, loc, start[at], end[at], d.best)
+        ks = measured_kappa.over_stretches(catalog, loc, start[at], end[at], d.best)
         lamp = measured_kappa.lamp_kappa(catalog, loc.lamp)
         measured = np.stack([ks.best, ks.low, ks.high], axis=1)
         kappa[at] = np.where(quiet[:, None], [lamp.best, lamp.low, lamp.high], measured)
         for k in np.flatnonzero(~quiet).tolist():
             kappa_facts[int(at[k])] = ks.facts[k]
+            measured_light[int(at[k])] = ks.light[k]
         for i, name in enumerate(drug_names):
             mine = at[(drug_of_row[at] == i) & ~quiet]
             if not len(mine):
@@ -228,7 +200,9 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         dtype=np.float64,
     ).reshape(-1, 4)
     joint = place_rates.JointRates(catalog)
-    rate = _row_rates(inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, joint)
+    rate = _row_rates(
+        inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, measured_light, joint
+    )
     light_best = total_of(rate[:, 0] * g * dose["best"]) + carried[:, 0]
     light_most = total_of(rate[:, 2] * g * dose["high"]) + carried[:, 1]
     light_least = total_of(rate[:, 1] * g * dose["low"]) + carried[:, 2]
@@ -261,6 +235,8 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
                 covered_hours=float(dose["covered"][k]),
                 unseen_hours=float(dose["unseen"][k]),
                 bound_lux=float(dose["bound"][k]),
+                packaging=rows.packaging[k],
+                assumed_lux=unseen_lux[rows.packaging[k]] if assumed[k] else None,
                 saturated=int(saturated[k]),
                 kappa=kappa_facts[k],
                 theta_low_hours=float(theta[k, 1]),
@@ -298,16 +274,22 @@ def _row_rates(
     rows: _Rows,
     products: FloatArray,
     kappa_facts: Sequence[KappaFacts | None],
+    measured_light: Sequence[place_rates.MeasuredLight | None],
     joint: place_rates.JointRates,
 ) -> FloatArray:
     """k per lux·h in each row, best, low and high (:mod:`monitor.model.place_rates`): the joint rate of
-    the vial's form, packaging and lamp where κ_s is the lamp's alone, else ``products`` (k·κ_s·τ_pkg)."""
+    the vial's form and packaging under the light, the lamp's or the one a sensor measured; else
+    ``products`` (k·κ_s·τ_pkg)."""
     rate = np.array(products, dtype=np.float64).reshape(-1, 3)
-    for k, facts in enumerate(kappa_facts):
-        if facts is not None:  # a spectral or UV sensor measured the light: its κ_s, the product
-            continue
+    for k, (facts, light) in enumerate(zip(kappa_facts, measured_light, strict=True)):
         vial = inputs.vials[rows.vial[k]]
-        found = joint.get(vial.drug, vial.form, inputs.locations[rows.location[k]].lamp, rows.packaging[k])
+        lamp = inputs.locations[rows.location[k]].lamp
+        if light is not None:
+            found = joint.measured(vial.drug, vial.form, lamp, rows.packaging[k], light)
+        elif facts is not None:  # κ_s measured, but no spectrum to integrate (readings before v21)
+            continue
+        else:
+            found = joint.get(vial.drug, vial.form, lamp, rows.packaging[k])
         if found is not None:
             rate[k] = (found.best, found.low, found.high)
     return rate
@@ -356,9 +338,7 @@ def _as_of(
         key = (location, packaging, vial.drug, vial.form)
         if key not in present:  # the same for every vial of a kind in one place
             joint_now = (
-                None
-                if where is None or packaging is None
-                else joint.get(vial.drug, vial.form, where.lamp, packaging)
+                None if where is None or packaging is None else _joint_now(joint, vial, where, packaging)
             )
             present[key] = present_rates(catalog, drug, k_light, where, packaging, joint_now)
         ttt = time_to_threshold(form, percent, present[key], reconstituted, reference, threshold_percent)
@@ -376,6 +356,28 @@ def _as_of(
         time_to_threshold=ttt,
         state=state,
     )
+
+
+def _joint_now(
+    joint: place_rates.JointRates, vial: VialInputs, where: LocationInputs, packaging: str
+) -> Interval | None:
+    """The joint rate of the light now: of the spectrum the spectral sensor last measured, or the
+    daylight mix of the UV sensor's last lit reading, else the lamp's; None where only the product is
+    known (:func:`monitor.model.time_left.present_rates` takes the measured κ_s then)."""
+    light = None
+    if where.spectral is not None:
+        newest = where.spectral.latest_kappa
+        if newest is not None and newest.peaks_per_lux is None:
+            return None  # κ_s measured, its spectrum not: the product of the measured κ_s
+        if newest is not None:
+            light = place_rates.MeasuredLight(1.0, where.spectral.chip, newest.peaks_per_lux)
+    elif where.uv is not None and where.uv.latest_lit is not None:
+        lit = where.uv.latest_lit
+        best, low = daylight_share(lit.near_uv_w_per_m2 / lit.lux)
+        light = place_rates.MeasuredLight(1.0, daylight_best=best, daylight_low=low)
+    if light is None:
+        return joint.get(vial.drug, vial.form, where.lamp, packaging)
+    return joint.measured(vial.drug, vial.form, where.lamp, packaging, light)
 
 
 def evaluate_one(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) -> VialEvaluation:

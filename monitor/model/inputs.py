@@ -89,10 +89,11 @@ class TemperatureRecord:
 
 @dataclass(frozen=True, slots=True)
 class LatestKappa:
-    """A spectral sensor's newest reading that gave a κ_s."""
+    """A spectral sensor's newest reading that gave a κ_s, and its spectrum (None: not reconstructed)."""
 
     ts: float
     kappa: float
+    peaks_per_lux: FloatArray | None = None  # :func:`monitor.model.spectral.peaks_per_lux`
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +107,15 @@ class LatestLit:
 
 @dataclass(frozen=True, slots=True)
 class SpectralRecord:
-    """A spectral sensor (AS7341): lux·h where it measured κ_s, and κ_s·lux·h, at the sampled times."""
+    """A spectral sensor (AS7341): lux·h where it measured κ_s, κ_s·lux·h and the spectrum it measured
+    (W·h m⁻² nm⁻¹ at each filter peak: times × channels), at the sampled times."""
 
     key: str
     lux_ledger: LedgerAt
     kappa_lux_ledger: LedgerAt
     latest_kappa: LatestKappa | None
+    chip: str = "as7341"
+    spectrum_ledger: LedgerAt | None = None  # None: not loaded (light uncharacterised beyond κ_s)
 
 
 @dataclass(frozen=True, slots=True)

@@ -286,3 +286,57 @@ def light_rate_of_flux(
         k.low * float(scaled.min()),
         k.high * float(scaled.max()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RateArrays:
+    """Rates per lux·h, one entry per spectrum: best, and the low and high ends of each one's range."""
+
+    best: FloatArray
+    low: FloatArray
+    high: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class LinearRates:
+    """k per lux·h of one form behind one packaging as a linear map of a spectrum's coordinates.
+
+    The integral is linear in the photon flux, draw by draw: for spectra that are combinations of a few
+    basis spectra (a spectral chip's estimate is one of its peak irradiances, :mod:`monitor.model.spectral`)
+    the integral of each basis spectrum, taken once, gives every combination's rate as a dot product, the
+    same as :func:`light_rate_of_flux` of the combined spectrum."""
+
+    relative: FloatArray  # rows × plausible sources × basis spectra: the case over the calibration, × powder
+    k: RateRange  # the calibration series' k per lux·h
+    best_source: int
+    factor: Constant | None  # a factor on the result with its range (a measured spectrum's estimate error)
+
+    def rates(self, coordinates: FloatArray) -> RateArrays:
+        """The rates of spectra given by their coordinates on the basis (spectra × basis)."""
+        r = self.relative @ np.atleast_2d(coordinates).T  # rows × sources × spectra
+        f = (
+            (1.0, 1.0, 1.0)
+            if self.factor is None
+            else (self.factor.value, self.factor.lowest, self.factor.highest)
+        )
+        return RateArrays(
+            self.k.best * f[0] * r[0, self.best_source],
+            self.k.low * f[1] * r.min(axis=(0, 1)),
+            self.k.high * f[2] * r.max(axis=(0, 1)),
+        )
+
+
+def linear_rates(
+    light: DrugLight,
+    concentration_mg_per_ml: float,
+    path_cm: Constant,
+    basis_flux: FloatArray,
+    filters: tuple[str, ...] = (),
+    powder_factor: Constant | None = None,
+    factor: Constant | None = None,
+) -> LinearRates:
+    """The integral of each basis spectrum (photon flux on the grid, basis × wavelengths), for
+    :meth:`LinearRates.rates`."""
+    ratio = relative_rate_of_flux(light, concentration_mg_per_ml, path_cm, basis_flux, filters)
+    factors = np.ones(light.rows) if powder_factor is None else sample(powder_factor, light.u_powder)
+    return LinearRates(ratio * factors[:, None, None], light.k_per_lux_hour(), light.best_source, factor)

@@ -63,6 +63,10 @@ class PackagingModel(BaseModel):
     # A dry (lyophilised) cake rather than the form's solution: its rate is the solution's × powder_factor.
     contents: Contents = "solution"
     powder_factor: Constant | None = None
+    # The lux assumed for light no sensor saw and no location's worst_case_lux bounds (a stretch without
+    # a light sensor, a gap nothing bounds, saturated readings), for a vial in this state: a stated
+    # assumption whose high end the low bound takes. None: nothing bounds such light, the low bound is 0 %.
+    unseen_lux: Constant | None = None
 
     @model_validator(mode="after")
     def _tau_or_filters(self) -> Self:

@@ -22,14 +22,14 @@ from monitor.model import geometry, light_catalog, photolysis, spectra
 # Re-exported: the profiles and their constants lived here, and callers import them from here.
 from monitor.model.constants import Constant as Constant
 from monitor.model.constants import Provenance as Provenance
-from monitor.model.photolysis import DrugLight, RateRange
+from monitor.model.photolysis import DrugLight, LinearRates, RateRange
 from monitor.model.profile_models import DrugModel as DrugModel
 from monitor.model.profile_models import FormModel as FormModel
 from monitor.model.profile_models import LampModel as LampModel
 from monitor.model.profile_models import PackagingModel as PackagingModel
 from monitor.model.profile_models import ProfileFile
 from monitor.model.spectra import FloatArray, lamp_table
-from monitor.model.spectral import MEASURED_SPECTRUM_LAMP
+from monitor.model.spectral import MEASURED_SPECTRUM_LAMP, SpectralChip, reconstruction
 
 # The lamp assumed where a location configures none: κ = 1 with the whole §6 range (see the TOML).
 UNKNOWN_LAMP = "unknown"
@@ -83,6 +83,26 @@ class Catalog:
         )
         f = self.lamps[MEASURED_SPECTRUM_LAMP].kappa
         return RateRange(r.best * f.value, r.low * f.lowest, r.high * f.highest)
+
+    def spectrum_rates(
+        self, drug: str, form: FormModel, packaging: PackagingModel, chip: SpectralChip
+    ) -> LinearRates | None:
+        """k per lux·h of ``form`` behind ``packaging`` under light a spectral chip measured, as a linear
+        map of the chip's peak irradiances per lux (:func:`monitor.model.spectral.peaks_per_lux`): for each
+        spectrum, :meth:`light_rate_of_spectrum` of the estimate, its range widened by the estimate's
+        error; None where :meth:`light_rate` would be."""
+        light = self.lights.get(drug)
+        if light is None or not (packaging.filters or packaging.tau.value == 1.0):
+            return None
+        return photolysis.linear_rates(
+            light,
+            form.concentration_mg_per_ml.value,
+            form.path_cm,
+            reconstruction(chip).photons.T,
+            packaging.filters,
+            packaging.powder_factor,
+            self.lamps[MEASURED_SPECTRUM_LAMP].kappa,
+        )
 
     def with_light_rate(self, drug: str, form: FormModel) -> FormModel:
         """``form`` with its light rate derived anew from the integral: for a form built or changed after

@@ -8,7 +8,12 @@ and from the first peak down to F1's lower half-maximum (402 nm), none below (th
 there); lux is 683 lm/W times the CIE 1924 V(λ)-weighted integral of that spectrum. The result is a photon
 flux per lux on the photolysis integral's grid (:func:`photon_flux_from_counts`), so a measured spectrum
 goes into the same integral as a lamp's (:meth:`monitor.model.profiles.Catalog.light_rate_of_spectrum`),
-through the drug's absorption and the container's transmittance.
+through the drug's absorption and the container's transmittance. The estimate is linear in the eight peak
+irradiances (:func:`reconstruction`), so a sum of readings' (a ledger's difference, migration 21) is the
+estimate of their summed light, and a form's rate behind a container is a dot product with them
+(:meth:`monitor.model.profiles.Catalog.spectrum_rates`). Its error as a factor on the rate is the drug
+profiles' ``measured-spectrum`` range, 0.95-1.30 over the §6 sources (0.949-1.052 for lamps without
+near-UV, for every form and packaging state: ``tests/monitor/test_measured_rates.py``).
 
 κ_s of a reading is that spectrum's thin-solution κ (:func:`monitor.model.spectra.thin_kappa`): the photons
 the reference drug absorbs per lux, over those it absorbs from cool-white fluorescent light (FL2), as every
@@ -20,6 +25,7 @@ carries (``tests/monitor/test_measured_light.py`` recomputes it from the spectra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -106,23 +112,58 @@ class SpectralCounts:
             raise ValueError(f"{self.chip}: near-UV irradiance {self.near_uv_w_per_m2} W/m² must be ≥ 0")
 
 
+@dataclass(frozen=True, slots=True)
+class Reconstruction:
+    """A chip's spectrum estimate as linear maps of its peak irradiances (one per filter channel).
+
+    ``photons``: grid × channels, the photon flux (mol m⁻² s⁻¹ nm⁻¹) on ``GRID_NM`` of a spectrum that is
+    1 W m⁻² nm⁻¹ at one channel's peak and none at the others, joined linearly (the estimate's shape);
+    ``lux``: channels, the lux of each such spectrum. The estimate being linear in the peak irradiances,
+    a sum of readings' peak irradiances (a ledger's difference) is the estimate of the summed light.
+    """
+
+    photons: FloatArray
+    lux: FloatArray
+
+
+@cache
+def reconstruction(chip: SpectralChip) -> Reconstruction:
+    peaks = np.asarray(chip.peaks_nm)
+    knots = np.concatenate(([chip.low_edge_nm], peaks, [max(float(GRID_NM[-1]), float(peaks[-1]))]))
+    unit = np.eye(len(peaks))
+    values = np.concatenate((unit[:, :1], unit, unit[:, -1:]), axis=1)  # channels × knots
+    watts = np.stack([np.interp(GRID_NM, knots, row, left=0.0, right=0.0) for row in values], axis=1)
+    table = lamp_table()
+    v = np.interp(GRID_NM, table.nm, table.v_lambda)
+    lux = KM_LUMENS_PER_WATT * (v @ watts) * GRID_STEP_NM
+    photons = watts * ((GRID_NM * 1e-9) / (PLANCK_J_S * LIGHT_M_PER_S) / AVOGADRO_PER_MOL)[:, None]
+    return Reconstruction(photons, lux)
+
+
+def peaks_per_lux(chip: SpectralChip, counts: FloatArray) -> FloatArray:
+    """The spectral irradiance estimated at each channel's peak (W m⁻² nm⁻¹ per lx), one row per row of
+    filter counts (rows × channels, divided by gain and time or not: any per-row scale cancels): each
+    count over the channel's width, scaled so that the estimate gives 1 lx. NaN rows where it gives none."""
+    c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
+    e = c / np.asarray(chip.fwhm_nm)  # spectral irradiance at each peak, to a common scale
+    lux = e @ reconstruction(chip).lux
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = np.where((lux > 0)[:, None], e / lux[:, None], np.nan)
+    return out
+
+
+def photon_flux_of_peaks(chip: SpectralChip, peaks: FloatArray) -> FloatArray:
+    """Photon flux on ``GRID_NM`` of the spectrum estimated from peak irradiances (rows × channels): per
+    lux for :func:`peaks_per_lux`'s rows."""
+    out: FloatArray = np.atleast_2d(peaks) @ reconstruction(chip).photons.T
+    return out
+
+
 def photon_flux_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
     """Photon flux per lux on ``GRID_NM`` (mol m⁻² s⁻¹ nm⁻¹ per lx), one row per row of filter counts
     (rows × channels, divided by gain and time or not: any per-row scale cancels). NaN rows where the counts
     give no lux."""
-    c = np.atleast_2d(np.asarray(counts, dtype=np.float64))
-    peaks = np.asarray(chip.peaks_nm)
-    e = c / np.asarray(chip.fwhm_nm)  # spectral irradiance at each peak, to a common scale
-    knots = np.concatenate(([chip.low_edge_nm], peaks, [max(float(GRID_NM[-1]), float(peaks[-1]))]))
-    values = np.concatenate((e[:, :1], e, e[:, -1:]), axis=1)
-    watts = np.stack([np.interp(GRID_NM, knots, row, left=0.0, right=0.0) for row in values])
-    table = lamp_table()
-    v = np.interp(GRID_NM, table.nm, table.v_lambda)
-    lux = KM_LUMENS_PER_WATT * np.sum(watts * v, axis=1) * GRID_STEP_NM
-    photons = watts * (GRID_NM * 1e-9) / (PLANCK_J_S * LIGHT_M_PER_S) / AVOGADRO_PER_MOL
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out: FloatArray = np.where((lux > 0)[:, None], photons / lux[:, None], np.nan)
-    return out
+    return photon_flux_of_peaks(chip, peaks_per_lux(chip, counts))
 
 
 def kappa_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
@@ -132,9 +173,9 @@ def kappa_from_counts(chip: SpectralChip, counts: FloatArray) -> FloatArray:
     return np.where(np.isfinite(kappa), kappa, np.nan)
 
 
-def kappa_of(reading: SpectralCounts) -> float | None:
-    """κ_s of one reading; ``None`` without a spectral chip, in (near) darkness, or when a channel
-    saturated."""
+def spectrum_of(reading: SpectralCounts) -> FloatArray | None:
+    """The reading's peak irradiances per lux (:func:`peaks_per_lux`, one row); ``None`` without a
+    spectral chip, in (near) darkness, or when a channel saturated."""
     chip = SPECTRAL_CHIPS.get(reading.chip)
     if chip is None or reading.saturated:
         return None
@@ -144,7 +185,17 @@ def kappa_of(reading: SpectralCounts) -> float | None:
     row = np.array([[by_name[name] for name in chip.channels]], dtype=np.float64)
     if row.max() < MIN_FILTER_COUNTS:
         return None
-    kappa = float(kappa_from_counts(chip, row)[0])
+    peaks = peaks_per_lux(chip, row)[0]
+    return None if np.isnan(peaks).any() else peaks
+
+
+def kappa_of(reading: SpectralCounts) -> float | None:
+    """κ_s of one reading; ``None`` without a spectral chip, in (near) darkness, or when a channel
+    saturated."""
+    peaks = spectrum_of(reading)
+    if peaks is None:
+        return None
+    kappa = float(thin_kappa(photon_flux_of_peaks(SPECTRAL_CHIPS[reading.chip], peaks))[0])
     return None if np.isnan(kappa) else kappa
 
 

@@ -86,8 +86,8 @@ def present_rates(
     joint: Interval | None = None,
 ) -> LossRates:
     """The loss rate per hour now, best and at the low bound's corners, where the vial is: the light's
-    rate is ``joint`` (k per lux·h of the form behind the packaging under the lamp,
-    :mod:`monitor.model.place_rates`) unless a sensor measured κ_s, else k_light·κ_s·τ_pkg."""
+    rate is ``joint`` (k per lux·h of the form behind the packaging under the light now, the lamp's or
+    the one a sensor measured: :mod:`monitor.model.place_rates`), else k_light·κ_s·τ_pkg."""
     rate_best = rate_low = drug.k_ref_per_hour.value  # at 25 °C until a temperature says otherwise
     if location is not None and packaging is not None:
         light, temp = location.light, location.temperature
@@ -96,7 +96,7 @@ def present_rates(
         tau = catalog.packaging_state(packaging).tau
         light_rate = (
             joint
-            if joint is not None and measured is None
+            if joint is not None
             else Interval(
                 k_light.best * kappa.best * tau.value,
                 k_light.low * kappa.low * tau.lowest,

@@ -11,18 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.model.bounds import Interval
+from monitor.model.constants import Constant
 from monitor.model.inputs import LocationInputs
-from monitor.model.measured_kappa import UV_ASSUMPTIONS
+from monitor.model.measured_kappa import UV_ASSUMPTIONS, KappaFacts
 from monitor.model.profiles import DrugModel
-
-
-@dataclass(frozen=True, slots=True)
-class KappaFacts:
-    """A κ_s a spectral or UV sensor measured over a stretch, and how much of the light it covered."""
-
-    measured: Interval
-    share: float  # of the stretch's lux·h; the configured lamp's κ_s for the rest
-    daylight_share: float | None  # from a UV sensor's near-UV; None: a spectral sensor's
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +27,8 @@ class RowFacts:
     covered_hours: float
     unseen_hours: float
     bound_lux: float  # NaN: nothing bounds the unseen light
+    packaging: str
+    assumed_lux: Constant | None  # the packaging's assumed lux, where it bounded unseen light
     saturated: int
     kappa: KappaFacts | None  # None: the configured lamp's alone
     theta_low_hours: float
@@ -42,9 +36,22 @@ class RowFacts:
     theta_celsius: float  # the effective temperature Θ's range is taken at; NaN where exact
 
 
+def _assumed(row: RowFacts, what: str) -> str:
+    a = row.assumed_lux
+    assert a is not None  # called only where the assumption bounded the light
+    return (
+        f"{what} in '{row.packaging}' taken at up to {a.highest:g} lx, an assumption ({a.value:g} lx,"
+        f" range {a.lowest:g}-{a.highest:g}: {a.source})"
+    )
+
+
 def _dose(row: RowFacts) -> list[str]:
     worst, light = row.location.worst_case_lux, row.location.light
     if light is None:
+        if worst is None and row.assumed_lux is not None:
+            return [
+                _assumed(row, f"no light sensor and no worst-case lux at the location: {row.hours:.3g} h")
+            ]
         if worst is None:
             return ["no light sensor and no worst-case lux at the location: light unbounded"]
         return [f"no light sensor: {row.hours:.3g} h at the worst case {worst:g} lx"]
@@ -53,14 +60,18 @@ def _dose(row: RowFacts) -> list[str]:
     if u > 0:
         out.append(f"sensor {light.key}: calibration ±{u:g} lx over {row.covered_hours:.3g} h")
     if row.unseen_hours > 0:
-        if math.isnan(row.bound_lux):
+        if worst is None and row.assumed_lux is not None and row.bound_lux == row.assumed_lux.highest:
+            out.append(_assumed(row, f"sensor {light.key}: {row.unseen_hours:.3g} h without data"))
+        elif math.isnan(row.bound_lux):
             out.append(f"sensor {light.key}: {row.unseen_hours:.3g} h without data and nothing to bound it")
         else:
             which = "worst case" if worst is not None else "highest seen"
             unseen = f"{row.unseen_hours:.3g} h without data"
             out.append(f"sensor {light.key}: {unseen} at the {which} {row.bound_lux:g} lx")
     if row.saturated:
-        if worst is None:
+        if worst is None and row.assumed_lux is not None:
+            out.append(_assumed(row, f"sensor {light.key}: {row.saturated} saturated readings"))
+        elif worst is None:
             out.append(
                 f"sensor {light.key}: {row.saturated} saturated readings (lower bounds) and no worst case"
             )

@@ -153,6 +153,10 @@ def _settings_trigger(name: str, event: str, table: str, when: str) -> str:
     END;"""
 
 
+# Apart, because migration 20 rebuilds ``vials`` (dropping its triggers) and must put them back.
+VIAL_TRIGGERS = copy_trigger("vial_to_uplink", "INSERT", "vials", "vial", vial_json("NEW")) + copy_trigger(
+    "vial_change_to_uplink", "UPDATE", "vials", "vial", vial_json("NEW"), when=_changed(_VIAL_COLUMNS)
+)
 _TRIGGERS = (
     copy_trigger("location_to_uplink", "INSERT", "locations", "location", location_json("NEW"))
     + copy_trigger(
@@ -174,10 +178,7 @@ _TRIGGERS = (
     )
     + _first_spectral_trigger("spectral_sensor_to_uplink", f"NEW.chip IN {_CHIPS}")
     + _first_spectral_trigger("near_uv_sensor_to_uplink", "NEW.near_uv_w_per_m2 IS NOT NULL")
-    + copy_trigger("vial_to_uplink", "INSERT", "vials", "vial", vial_json("NEW"))
-    + copy_trigger(
-        "vial_change_to_uplink", "UPDATE", "vials", "vial", vial_json("NEW"), when=_changed(_VIAL_COLUMNS)
-    )
+    + VIAL_TRIGGERS
     + _settings_trigger("site_settings_to_uplink", "INSERT", "site_model_settings", "")
     + _settings_trigger(
         "site_settings_change_to_uplink",

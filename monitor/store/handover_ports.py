@@ -29,16 +29,24 @@ class VialMoves(Protocol):
         ts: float,
         now: float,
         thresholds: Thresholds,
+        actor: str,
     ) -> HandOver:
-        """Record that ``vial`` left for ``to_site`` at ``ts``; the hand-over document
-        (:func:`monitor.handover.hand_over`). Inside a transaction."""
+        """Record that ``vial`` left for ``to_site`` at ``ts``, with its audit row by ``actor``; the
+        hand-over document (:func:`monitor.handover_audited.hand_over`). Inside a transaction."""
         ...
 
     def receive_vial(
-        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
+        self,
+        catalog: Catalog,
+        document: Mapping[str, Any],
+        *,
+        site: str,
+        location: str,
+        now: float,
+        actor: str,
     ) -> Receipt:
-        """Register the vial of a hand-over document at ``location`` (:func:`monitor.handover.receive`).
-        Inside a transaction."""
+        """Register the vial of a hand-over document at ``location``, with its audit row by ``actor``
+        (:func:`monitor.handover_audited.receive`). Inside a transaction."""
         ...
 
     def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:

@@ -14,6 +14,7 @@ import bisect
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -172,36 +173,63 @@ def reading_ledger_at(conn: sqlite3.Connection, sensor: SensorRecord, times: Seq
     )
 
 
-_SPECTRAL = (
-    "lux",
-    "kappa",
-    "near_uv_w_per_m2",
-    "cum_spectral_lux_hours",
-    "cum_kappa_lux_hours",
-    "cum_near_uv_wh_per_m2",
-)
+@dataclass(frozen=True, slots=True)
+class SpectralLedgers:
+    """A spectral or UV sensor's ledgers at the sampled times."""
+
+    spectral_lux: LedgerAt  # lux·h where κ_s is known
+    kappa_lux: LedgerAt  # κ_s·lux·h
+    near_uv: LedgerAt  # W·h/m²
+    spectrum: LedgerAt  # times × channels: W·h m⁻² nm⁻¹ at each filter peak (migration 21)
 
 
 def spectral_ledgers_at(
     conn: sqlite3.Connection, sensor: SensorRecord, times: Sequence[float]
-) -> tuple[LedgerAt, LedgerAt, LedgerAt]:
-    """A spectral or UV sensor's three ledgers (lux·h where κ_s is known, κ_s·lux·h, near-UV W·h/m²)
-    at each of ``times``."""
+) -> SpectralLedgers:
+    """A spectral or UV sensor's ledgers at each of ``times``."""
     ordered = sorted(set(times))
     if not ordered:
-        return LedgerAt.empty(), LedgerAt.empty(), LedgerAt.empty()
-    brackets = _brackets(conn, "spectral_readings", _SPECTRAL, sensor.id, ordered)
-    out = []
-    for j, name in enumerate(("spectral_lux_hours", "kappa_lux_hours", "near_uv_wh_per_m2")):
-
-        def point(row: tuple[object, ...], j: int = j) -> Point:
-            ts, lux, kappa, near_uv, *cumulative = row
-            rates = spectral.ledger_rates(float(lux), kappa, near_uv)  # type: ignore[arg-type]
-            return float(ts), rates[j], float(cumulative[j])  # type: ignore[arg-type]
-
-        def one_time(t: float, name: str = name) -> float:
-            return float(getattr(spectral.ledgers_at(conn, sensor, t), name))
-
-        # No reading before a time: nothing accumulated yet (spectral readings are never aggregated).
-        out.append(_sample(ordered, brackets, point, sensor.max_gap_seconds, one_time, lambda t: 0.0))
-    return out[0], out[1], out[2]
+        empty = LedgerAt.empty()
+        return SpectralLedgers(empty, empty, empty, LedgerAt(np.empty(0), np.empty((0, spectral.CHANNELS))))
+    columns = (*spectral.ROW_COLUMNS, *spectral.LEDGER_COLUMNS)
+    brackets = _brackets(conn, "spectral_readings", columns, sensor.id, ordered)
+    width = len(spectral.ROW_COLUMNS)
+    rates: dict[float, tuple[float, ...]] = {}  # by row time: each bracketing row's integrands once
+    values = np.zeros((len(ordered), len(spectral.LEDGER_COLUMNS)))
+    for i, (t, before, after) in enumerate(brackets):
+        if before == ():  # a bracket to re-read
+            one = spectral.ledgers_at(conn, sensor, t)
+            values[i] = (
+                one.spectral_lux_hours,
+                one.kappa_lux_hours,
+                one.near_uv_wh_per_m2,
+                *one.spectrum_wh_per_m2_nm,
+            )
+            continue
+        if before is None:  # no reading before: nothing accumulated yet (spectral rows are never aggregated)
+            continue
+        points: list[tuple[float, tuple[float, ...], tuple[object, ...]] | None] = []
+        for row in (before, after):
+            if row is None:
+                points.append(None)
+                continue
+            ts = float(row[0])  # type: ignore[arg-type]  # REAL column
+            if ts not in rates:
+                rates[ts] = spectral.row_rates(row[1 : 1 + width])
+            points.append((ts, rates[ts], row[1 + width :]))
+        b, a = points
+        assert b is not None  # found above
+        for j in range(values.shape[1]):
+            values[i, j] = ledger.value_at(
+                t,
+                (b[0], b[1][j], float(b[2][j])),  # type: ignore[arg-type]  # REAL columns
+                None if a is None else (a[0], a[1][j], float(a[2][j])),  # type: ignore[arg-type]
+                sensor.max_gap_seconds,
+            )
+    at = np.asarray(ordered, dtype=np.float64)
+    return SpectralLedgers(
+        LedgerAt(at, values[:, 0]),
+        LedgerAt(at, values[:, 1]),
+        LedgerAt(at, values[:, 2]),
+        LedgerAt(at, values[:, 3:]),
+    )

@@ -252,13 +252,18 @@ def _location_inputs(
     times = sorted({t for cut in cuts for t in cut})
     spectral_record = uv_record = None
     if loc.spectral is not None:
-        lux, kappa_lux, _ = spectral_ledgers_at(conn, loc.spectral, times)
+        ledgers = spectral_ledgers_at(conn, loc.spectral, times)
         newest = spectral.latest_kappa(conn, loc.spectral)
         spectral_record = SpectralRecord(
-            loc.spectral.key, lux, kappa_lux, None if newest is None else LatestKappa(*newest)
+            loc.spectral.key,
+            ledgers.spectral_lux,
+            ledgers.kappa_lux,
+            None if newest is None else LatestKappa(*newest),
+            spectral.chip_of(conn, loc.spectral),
+            ledgers.spectrum,
         )
     elif loc.uv is not None:
-        _, _, near_uv = spectral_ledgers_at(conn, loc.uv, times)
+        near_uv = spectral_ledgers_at(conn, loc.uv, times).near_uv
         lit = spectral.latest_lit_near_uv(conn, loc.uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
         uv_record = UvRecord(
             loc.uv.key,

@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 21;
+PRAGMA user_version = 22;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,12 +54,14 @@ CREATE TRIGGER alert_change_to_outbox AFTER UPDATE OF seq ON alerts
             'location', (SELECT key FROM locations WHERE id = NEW.location_id),
             'vial', (SELECT key FROM vials WHERE id = NEW.vial_id),
             'sensor', (SELECT key FROM sensors WHERE id = NEW.sensor_id),
-            'started_ts', NEW.started_ts, 'fired_ts', NEW.fired_ts, 'ended_ts', NEW.ended_ts,
-            'value', CASE WHEN abs(NEW.value) < 9e999 THEN NEW.value END,
-            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN NEW.worst_value END,
+            'started_ts', CASE WHEN NEW.started_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.started_ts)) END, 'fired_ts', CASE WHEN NEW.fired_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.fired_ts)) END,
+            'ended_ts', CASE WHEN NEW.ended_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ended_ts)) END,
+            'value', CASE WHEN abs(NEW.value) < 9e999 THEN CASE WHEN NEW.value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.value)) END END,
+            'worst_value', CASE WHEN abs(NEW.worst_value) < 9e999 THEN CASE WHEN NEW.worst_value IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.worst_value)) END END,
             'message', NEW.message,
             'acknowledged_by', NEW.ack_by, 'acknowledgement_comment', NEW.ack_comment,
-            'ack_ts', NEW.ack_ts, 'escalated_ts', NEW.escalated_ts, 'silence_id', NEW.silence_id)
+            'ack_ts', CASE WHEN NEW.ack_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.ack_ts)) END, 'escalated_ts', CASE WHEN NEW.escalated_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.escalated_ts)) END,
+            'silence_id', NEW.silence_id)
         FROM alert_events AS e WHERE e.seq = NEW.seq;
     END;
 
@@ -341,7 +343,7 @@ CREATE TABLE spectral_readings (
         near_uv_w_per_m2 REAL,
         cum_spectral_lux_hours REAL NOT NULL,
         cum_kappa_lux_hours REAL NOT NULL,
-        cum_near_uv_wh_per_m2 REAL NOT NULL,
+        cum_near_uv_wh_per_m2 REAL NOT NULL, cum_f1_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f2_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f3_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f4_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f5_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f6_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f7_wh_per_m2_nm REAL NOT NULL DEFAULT 0, cum_f8_wh_per_m2_nm REAL NOT NULL DEFAULT 0,
         PRIMARY KEY (sensor_id, ts)
     ) WITHOUT ROWID;
 
@@ -451,6 +453,16 @@ CREATE TABLE "vials" (
         status TEXT NOT NULL DEFAULT 'active'
             CHECK (status IN ('active', 'administered', 'discarded', 'handed-over'))
     );
+
+CREATE TRIGGER vial_change_to_uplink AFTER UPDATE ON vials WHEN (NEW.key IS NOT OLD.key OR NEW.drug IS NOT OLD.drug OR NEW.form IS NOT OLD.form OR NEW.lot IS NOT OLD.lot OR NEW.expiry IS NOT OLD.expiry OR NEW.initial_potency_percent IS NOT OLD.initial_potency_percent OR NEW.registered_ts IS NOT OLD.registered_ts OR NEW.status IS NOT OLD.status) AND EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
+
+CREATE TRIGGER vial_to_uplink AFTER INSERT ON vials WHEN EXISTS (SELECT 1 FROM uplink_state)
+    BEGIN
+        INSERT INTO uplink_outbox (kind, body, queued_ts) VALUES ('vial', json_object('id', NEW.id, 'key', NEW.key, 'drug', NEW.drug, 'form', NEW.form, 'lot', NEW.lot, 'expiry', NEW.expiry, 'initial_potency_percent', CASE WHEN NEW.initial_potency_percent IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.initial_potency_percent)) END, 'registered_ts', CASE WHEN NEW.registered_ts IS NULL THEN NULL ELSE json(printf('%!.17g', NEW.registered_ts)) END, 'status', NEW.status), ((julianday('now') - 2440587.5) * 86400.0));
+    END;
 
 CREATE TABLE webhook_endpoints (
         url TEXT PRIMARY KEY,

@@ -1,9 +1,11 @@
 """Spectral and UV readings: channel counts as read, κ_s and near-UV derived from them, and their ledgers.
 
-Each row carries three running integrals continued from the sensor's previous row (trapezoid, nothing
-across an interval longer than the sensor's ``max_gap_seconds``, as the lux ledger): lux·h over readings
-whose spectrum gave a κ_s, κ_s·lux·h over the same readings, and near-UV W·h/m². The κ_s that applies
-over a stretch of time is then the ratio of two differences, whatever its length, with no scan.
+Each row carries running integrals continued from the sensor's previous row (trapezoid, nothing across an
+interval longer than the sensor's ``max_gap_seconds``, as the lux ledger): lux·h over readings whose
+spectrum gave a κ_s, κ_s·lux·h over the same readings, near-UV W·h/m², and (migration 21) the measured
+spectrum: the irradiance a spectral chip's channels give at each filter peak, scaled to the reading's lux,
+one ledger per channel. The κ_s or the spectrum that applies over a stretch of time is then a difference
+of ledgers, whatever its length, with no scan.
 """
 
 from __future__ import annotations
@@ -17,11 +19,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.model import ledger
-from monitor.model.spectral import SPECTRAL_CHIPS, SpectralCounts, kappa_of
+from monitor.model.kinetics import FloatArray
+from monitor.model.spectra import thin_kappa
+from monitor.model.spectral import (
+    SPECTRAL_CHIPS,
+    SpectralCounts,
+    photon_flux_of_peaks,
+    spectrum_of,
+)
 from monitor.store import sites
 from monitor.store.sites import SensorRecord
 
+SECONDS_PER_HOUR = 3600.0
 _CUMULATIVE = ("cum_spectral_lux_hours", "cum_kappa_lux_hours", "cum_near_uv_wh_per_m2")
+CHANNELS = 8  # the spectrum ledger's channels: the AS7341's F1-F8 (migration 21)
+SPECTRUM_COLUMNS = tuple(f"cum_f{k}_wh_per_m2_nm" for k in range(1, CHANNELS + 1))
+LEDGER_COLUMNS = (*_CUMULATIVE, *SPECTRUM_COLUMNS)
+NO_SPECTRUM: tuple[float, ...] = (0.0,) * CHANNELS
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +52,7 @@ class Ledgers:
     spectral_lux_hours: float
     kappa_lux_hours: float
     near_uv_wh_per_m2: float
+    spectrum_wh_per_m2_nm: tuple[float, ...]  # per channel peak (W·h m⁻² nm⁻¹)
 
 
 def ledger_rates(lux: float, kappa: float | None, near_uv: float | None) -> tuple[float, float, float]:
@@ -45,38 +60,99 @@ def ledger_rates(lux: float, kappa: float | None, near_uv: float | None) -> tupl
     return (lux if known else 0.0, (kappa or 0.0) * lux if known else 0.0, near_uv or 0.0)
 
 
-def _tail(conn: sqlite3.Connection, sensor_id: int) -> tuple[float, tuple[float, float, float], list[float]]:
+def spectrum_rates(lux: float, peaks_per_lux: FloatArray | None) -> tuple[float, ...]:
+    """The spectrum ledgers' integrands at a reading: its peak irradiances per lux times its lux."""
+    if peaks_per_lux is None or not lux > 0:
+        return NO_SPECTRUM
+    return tuple((peaks_per_lux * lux).tolist())
+
+
+def stored_spectrum(chip: str, channels: str, counts: str, saturated: bool) -> FloatArray | None:
+    """A stored row's peak irradiances per lux, from its counts as read (as at insert)."""
+    names, values = json.loads(channels), json.loads(counts)
+    return spectrum_of(SpectralCounts(chip, tuple(names), tuple(values), 1.0, 1.0, bool(saturated)))
+
+
+def row_rates(row: Sequence[object]) -> tuple[float, ...]:
+    """Every ledger's integrand at a row ``(lux, kappa, near_uv, chip, channels, counts, saturated)``."""
+    lux, kappa, near_uv, chip, channels, counts, saturated = row
+    spectrum = stored_spectrum(str(chip), str(channels), str(counts), bool(saturated))
+    return (
+        *ledger_rates(float(lux), kappa, near_uv),  # type: ignore[arg-type]  # REAL columns
+        *spectrum_rates(float(lux), spectrum),  # type: ignore[arg-type]
+    )
+
+
+ROW_COLUMNS = ("lux", "kappa", "near_uv_w_per_m2", "chip", "channels", "counts", "saturated")
+_ROW = ", ".join(ROW_COLUMNS)
+
+
+def _tail(conn: sqlite3.Connection, sensor_id: int) -> tuple[float, FloatArray, FloatArray] | None:
     row = conn.execute(
-        f"SELECT ts, lux, kappa, near_uv_w_per_m2, {', '.join(_CUMULATIVE)} FROM spectral_readings"
+        f"SELECT ts, {_ROW}, {', '.join(LEDGER_COLUMNS)} FROM spectral_readings"
         " WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1",
         (sensor_id,),
     ).fetchone()
     if row is None:
-        return -math.inf, (0.0, 0.0, 0.0), [0.0, 0.0, 0.0]
-    return float(row[0]), ledger_rates(float(row[1]), row[2], row[3]), [float(x) for x in row[4:]]
+        return None
+    rates = np.array(row_rates(row[1:8]), dtype=np.float64)
+    return float(row[0]), rates, np.array(row[8:], dtype=np.float64)
+
+
+def integrate(
+    tail: tuple[float, FloatArray, FloatArray] | None,
+    t: FloatArray,
+    rates: FloatArray,
+    max_gap_seconds: float,
+) -> FloatArray:
+    """Every ledger's cumulative values at ``t`` (rows × ledgers), continued from ``tail``: the
+    trapezoids of :func:`monitor.model.ledger.integrate`, the same operations in the same order, for all
+    the ledgers in one pass (a reading a second is one row: the per-call overhead is what it costs)."""
+    if tail is not None:
+        t = np.concatenate(([tail[0]], t))
+        rates = np.concatenate((tail[1][None, :], rates))
+    dt = np.diff(t)
+    body = (rates[1:] + rates[:-1]) * dt[:, None]
+    body[dt > max_gap_seconds] = 0.0  # nothing is added across a gap
+    out = np.concatenate((np.zeros((1, rates.shape[1])), np.cumsum(body, axis=0)))
+    out *= 1.0 / (2.0 * SECONDS_PER_HOUR)
+    if tail is None:
+        return out
+    out += tail[2]
+    result: FloatArray = out[1:]
+    return result
 
 
 def insert(conn: sqlite3.Connection, sensor: SensorRecord, rows: Sequence[SpectralRow]) -> int:
     """Store readings later than the sensor's last one, with κ_s and the ledgers; returns rows added."""
-    last_ts, last_rates, last_cum = _tail(conn, sensor.id)
+    tail = _tail(conn, sensor.id)
+    last_ts = -math.inf if tail is None else tail[0]
     kept = [r for r in sorted(rows, key=lambda r: r.ts) if r.ts > last_ts]
     if not kept:
         return 0
-    kappas = [kappa_of(r.spectrum) for r in kept]
+    spectra = [spectrum_of(r.spectrum) for r in kept]
+    # κ_s is the thin-solution weighting of the same estimate: one product for every row.
+    lit = [i for i, p in enumerate(spectra) if p is not None]
+    kappas: list[float | None] = [None] * len(kept)
+    if lit:
+        chip = SPECTRAL_CHIPS[kept[lit[0]].spectrum.chip]
+        peaks = np.stack([spectra[i] for i in lit])  # type: ignore[misc]  # the lit rows have one
+        for i, k in zip(lit, thin_kappa(photon_flux_of_peaks(chip, peaks)).tolist(), strict=True):
+            kappas[i] = k
     rates = np.array(
-        [ledger_rates(r.lux, k, r.spectrum.near_uv_w_per_m2) for r, k in zip(kept, kappas, strict=True)]
+        [
+            (*ledger_rates(r.lux, k, r.spectrum.near_uv_w_per_m2), *spectrum_rates(r.lux, p))
+            for r, k, p in zip(kept, kappas, spectra, strict=True)
+        ],
+        dtype=np.float64,
     )
     t = np.array([r.ts for r in kept], dtype=np.float64)
-    columns = []
-    for j in range(3):
-        tail = None if last_ts == -math.inf else ledger.Tail(last_ts, last_rates[j], last_cum[j])
-        cum, _ = ledger.integrate(tail, t, rates[:, j], sensor.max_gap_seconds)
-        columns.append(cum)
+    cumulative = integrate(tail, t, rates, sensor.max_gap_seconds).tolist()
     before = conn.total_changes
     conn.executemany(
         "INSERT OR IGNORE INTO spectral_readings (sensor_id, ts, chip, channels, counts, gain,"
-        f" integration_ms, saturated, lux, kappa, near_uv_w_per_m2, {', '.join(_CUMULATIVE)})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f" integration_ms, saturated, lux, kappa, near_uv_w_per_m2, {', '.join(LEDGER_COLUMNS)})"
+        f" VALUES ({', '.join('?' * (11 + len(LEDGER_COLUMNS)))})",
         [
             (
                 sensor.id,
@@ -90,19 +166,17 @@ def insert(conn: sqlite3.Connection, sensor: SensorRecord, rows: Sequence[Spectr
                 r.lux,
                 k,
                 r.spectrum.near_uv_w_per_m2,
-                float(columns[0][i]),
-                float(columns[1][i]),
-                float(columns[2][i]),
+                *c,
             )
-            for i, (r, k) in enumerate(zip(kept, kappas, strict=True))
+            for r, k, c in zip(kept, kappas, cumulative, strict=True)
         ],
     )
     return conn.total_changes - before
 
 
 def ledgers_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> Ledgers:
-    """The three ledgers at ``ts``, interpolated exactly between the bracketing readings."""
-    select = f"SELECT ts, lux, kappa, near_uv_w_per_m2, {', '.join(_CUMULATIVE)} FROM spectral_readings"
+    """The ledgers at ``ts``, interpolated exactly between the bracketing readings."""
+    select = f"SELECT ts, {_ROW}, {', '.join(LEDGER_COLUMNS)} FROM spectral_readings"
     before = conn.execute(
         f"{select} WHERE sensor_id = ? AND ts <= ? ORDER BY ts DESC LIMIT 1", (sensor.id, ts)
     ).fetchone()
@@ -110,21 +184,21 @@ def ledgers_at(conn: sqlite3.Connection, sensor: SensorRecord, ts: float) -> Led
         f"{select} WHERE sensor_id = ? AND ts > ? ORDER BY ts ASC LIMIT 1", (sensor.id, ts)
     ).fetchone()
 
-    def points(
-        row: tuple[float, float, float | None, float | None, float, float, float] | None,
-    ) -> list[tuple[float, float, float] | None]:
+    def points(row: Sequence[object] | None) -> list[tuple[float, float, float] | None]:
         """Per ledger: ``(ts, rate, cumulative)`` at ``row``, as ``monitor.model.ledger.value_at`` takes."""
         if row is None:
-            return [None, None, None]
-        ts_row, lux, kappa, near_uv, *cumulative = row
-        rates = ledger_rates(float(lux), kappa, near_uv)
-        return [(float(ts_row), rate, float(c)) for rate, c in zip(rates, cumulative, strict=True)]
+            return [None] * len(LEDGER_COLUMNS)
+        rates = row_rates(row[1:8])
+        return [
+            (float(row[0]), rate, float(c))  # type: ignore[arg-type]  # REAL columns
+            for rate, c in zip(rates, row[8:], strict=True)
+        ]
 
     values = [
         ledger.value_at(ts, b, a, sensor.max_gap_seconds)
         for b, a in zip(points(before), points(after), strict=True)
     ]
-    return Ledgers(*values)
+    return Ledgers(values[0], values[1], values[2], tuple(values[3:]))
 
 
 def spectral_sensor(
@@ -154,14 +228,19 @@ def latest(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float
     return None if row is None else (float(row[0]), row[1], row[2])
 
 
-def latest_kappa(conn: sqlite3.Connection, sensor: SensorRecord) -> tuple[float, float] | None:
-    """The newest reading that gave a κ_s, as ``(ts, kappa)``: a dark fridge keeps the last one seen."""
+def latest_kappa(
+    conn: sqlite3.Connection, sensor: SensorRecord
+) -> tuple[float, float, FloatArray | None] | None:
+    """The newest reading that gave a κ_s, as ``(ts, kappa, peak irradiances per lux)``: a dark fridge
+    keeps the last one seen."""
     row = conn.execute(
-        "SELECT ts, kappa FROM spectral_readings WHERE sensor_id = ? AND kappa IS NOT NULL"
-        " ORDER BY ts DESC LIMIT 1",
+        "SELECT ts, kappa, chip, channels, counts, saturated FROM spectral_readings WHERE sensor_id = ?"
+        " AND kappa IS NOT NULL ORDER BY ts DESC LIMIT 1",
         (sensor.id,),
     ).fetchone()
-    return None if row is None else (float(row[0]), float(row[1]))
+    if row is None:
+        return None
+    return float(row[0]), float(row[1]), stored_spectrum(str(row[2]), str(row[3]), str(row[4]), bool(row[5]))
 
 
 def latest_lit_near_uv(
@@ -174,3 +253,11 @@ def latest_lit_near_uv(
         (sensor.id, min_lux),
     ).fetchone()
     return None if row is None else (float(row[0]), float(row[1]), float(row[2]))
+
+
+def chip_of(conn: sqlite3.Connection, sensor: SensorRecord) -> str:
+    """The spectral chip the sensor's newest reading came from."""
+    row = conn.execute(
+        "SELECT chip FROM spectral_readings WHERE sensor_id = ? ORDER BY ts DESC LIMIT 1", (sensor.id,)
+    ).fetchone()
+    return "" if row is None else str(row[0])

@@ -11,37 +11,24 @@ from __future__ import annotations
 import functools
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
 from monitor import (
-    assessment,
-    exposure,
-    glance,
-    handover,
+    handover_audited,
     lifecycle,
     measured_light,
-    reporting,
-    series,
 )
-from monitor import locations as location_summaries
-from monitor.alerts.rules import RuleThresholds
 from monitor.alerts.vocabulary import AlertState, Severity
-from monitor.assessment import VialAssessment
 from monitor.audit import AuditRow, ChainCheck
-from monitor.exposure import VialPotency
-from monitor.glance import LocationGlance
 from monitor.handover import HandOver, Receipt
 from monitor.lifecycle import NewEvent
-from monitor.locations import LocationSummary
 from monitor.measured_light import NearUvDose
 from monitor.model.ledger import Tail
 from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
 from monitor.model.verdict import Thresholds
-from monitor.reporting import Excursion, LocationReport, VialReport
-from monitor.series import LocationSeries, PotencyPoint
 from monitor.site_view import SiteView
 from monitor.store import (
     alerts,
@@ -85,6 +72,7 @@ from monitor.store.ports import (
     VialEvent,
     VialRecord,
 )
+from monitor.store.sqlite_views import SqliteViews
 from monitor.system_checks import Finding, SystemLimits
 from monitor.tokens import Scope
 
@@ -107,14 +95,15 @@ def _translating(fn: Callable[_P, _R]) -> Callable[_P, _R]:
 def translating_errors(cls: _C) -> _C:
     """Wrap every public method of ``cls`` in :func:`~monitor.store.database.sqlite_errors`: one
     boundary, which a method added later cannot forget."""
-    for name, member in list(vars(cls).items()):
-        if not name.startswith("_") and inspect.isfunction(member):
-            setattr(cls, name, _translating(member))
+    for klass in reversed(cls.__mro__[:-1]):  # inherited methods too, the class's own winning
+        for name, member in list(vars(klass).items()):
+            if not name.startswith("_") and inspect.isfunction(member):
+                setattr(cls, name, _translating(member))
     return cls
 
 
 @translating_errors
-class SqliteStore:
+class SqliteStore(SqliteViews):
     """:class:`~monitor.store.ports.Store` over one connection, used by one caller at a time."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -298,8 +287,9 @@ class SqliteStore:
         ts: float,
         now: float,
         thresholds: Thresholds,
+        actor: str,
     ) -> HandOver:
-        return handover.hand_over(
+        return handover_audited.hand_over(
             self.conn,
             catalog,
             vial,
@@ -308,69 +298,25 @@ class SqliteStore:
             ts=ts,
             now=now,
             thresholds=thresholds,
+            actor=actor,
         )
 
     def receive_vial(
-        self, catalog: Catalog, document: Mapping[str, Any], *, site: str, location: str, now: float
+        self,
+        catalog: Catalog,
+        document: Mapping[str, Any],
+        *,
+        site: str,
+        location: str,
+        now: float,
+        actor: str,
     ) -> Receipt:
-        return handover.receive(self.conn, catalog, document, site=site, location=location, now=now)
+        return handover_audited.receive(
+            self.conn, catalog, document, site=site, location=location, now=now, actor=actor
+        )
 
     def vial_handovers(self, vial_ids: Sequence[int]) -> dict[int, list[HandoverRecord]]:
         return handovers.of_vials(self.conn, vial_ids)
-
-    # A vial's potency, computed from its history
-    def assess(
-        self, catalog: Catalog, vial: VialRecord, thresholds: Thresholds, now: float
-    ) -> VialAssessment:
-        return assessment.assess(self.conn, catalog, vial, thresholds, now=now)
-
-    def assess_all(
-        self, catalog: Catalog, vials: Iterable[VialRecord], thresholds: Thresholds, now: float
-    ) -> list[VialAssessment]:
-        return assessment.assess_all(self.conn, catalog, vials, thresholds, now=now)
-
-    def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
-        return exposure.vial_potency(self.conn, catalog, vial)
-
-    def potency_curve(
-        self, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
-    ) -> tuple[PotencyPoint, ...]:
-        return series.potency_curve(self.conn, catalog, vial, points, with_events=with_events)
-
-    # A location's conditions
-    def location_summary(self, location: LocationRecord) -> LocationSummary:
-        return location_summaries.summarise(self.conn, location)
-
-    def location_glance(
-        self, location: LocationRecord, *, now: float, day_start: float, light_lux: float
-    ) -> LocationGlance:
-        return glance.location_glance(self.conn, location, now=now, day_start=day_start, light_lux=light_lux)
-
-    def location_series(
-        self, location: LocationRecord, start: float, end: float, buckets: int
-    ) -> LocationSeries:
-        return series.location_series(self.conn, location, start, end, buckets)
-
-    # Reports
-    def excursions(
-        self, start: float, end: float, rules: RuleThresholds, location: LocationRecord | None
-    ) -> list[Excursion]:
-        return reporting.excursions(self.conn, start, end, rules, location)
-
-    def location_report(
-        self,
-        location: LocationRecord,
-        start: float,
-        end: float,
-        utc_offset_seconds: float,
-        rules: RuleThresholds,
-    ) -> LocationReport:
-        return reporting.location_report(self.conn, location, start, end, utc_offset_seconds, rules)
-
-    def vial_report(
-        self, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, now: float
-    ) -> VialReport:
-        return reporting.vial_report(self.conn, catalog, vial, rules, now=now)
 
     # The system's own state
     def heartbeat(self) -> Heartbeat | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -16,13 +17,18 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.startup import sqlite_pool
 from hardware.clock import ManualClock
-from monitor.config import Settings
+from monitor.config import Settings, parse_settings
 from monitor.site_sync import sync_site
 from monitor.store import Database
 from monitor.store import tokens as token_store
 from monitor.store.database import transaction
 from monitor.store.sqlite_pool import SqlitePool
 from monitor.tokens import SCOPES
+from tests.conftest import simulated_raw
+
+# One TLS context for every test client: httpx would build one per client, loading the CA bundle (about
+# 30 ms of CPU, two clients per server), for clients that speak plain HTTP to loopback.
+TLS = ssl.create_default_context()
 
 
 @dataclass
@@ -73,8 +79,8 @@ def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = Fals
     write = {"Authorization": f"Bearer {tokens['write']}"}
     try:
         with (
-            httpx.Client(base_url=base, timeout=10) as client,
-            httpx.Client(base_url=base, timeout=10, headers=write) as writer,
+            httpx.Client(base_url=base, timeout=10, verify=TLS) as client,
+            httpx.Client(base_url=base, timeout=10, headers=write, verify=TLS) as writer,
         ):
             yield Served(client, writer, settings, clock, db, app, stores, tokens)
     finally:
@@ -85,4 +91,14 @@ def serve(settings: Settings, clock: ManualClock, *, log_everything: bool = Fals
 @pytest.fixture
 def served(settings: Settings, clock: ManualClock) -> Iterator[Served]:
     with serve(settings, clock) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def shared_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The site ``served`` gives, started once for a module's tests that change nothing on it: reads, and
+    writes the API refuses (each such test asserts the refusal, so the next test finds the same site).
+    A test that writes, or moves the clock, takes ``served``."""
+    db = tmp_path_factory.mktemp("shared-served") / "vialguard.db"
+    with serve(parse_settings(simulated_raw(), "simulated.toml", {"db_path": db}), ManualClock()) as s:
         yield s

@@ -20,9 +20,11 @@ from tests.conftest import simulated_raw
     ["attacker.example", "attacker.example:8000", "127.0.0.1.attacker.example", "localhost.attacker.example"],
 )
 @pytest.mark.parametrize("path", ["/api/v1/vials", "/", "/healthz", "/openapi.json"])
-def test_a_foreign_host_name_is_refused_before_any_handler(served: Served, host: str, path: str) -> None:
+def test_a_foreign_host_name_is_refused_before_any_handler(
+    shared_served: Served, host: str, path: str
+) -> None:
     """A name a rebinding page would send in Host: 400 as JSON naming the setting; nothing is served."""
-    r = served.client.get(path, headers={"Host": host})
+    r = shared_served.client.get(path, headers={"Host": host})
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "unknown host"
     assert "allowed_hosts" in r.json()["message"]
@@ -33,9 +35,9 @@ def test_a_foreign_host_name_is_refused_before_any_handler(served: Served, host:
     "host",
     ["127.0.0.1", "127.0.0.1:8000", "localhost", "LOCALHOST:8000", "localhost.", "[::1]:8000", "192.0.2.7"],
 )
-def test_addresses_and_loopback_names_are_answered(served: Served, host: str) -> None:
+def test_addresses_and_loopback_names_are_answered(shared_served: Served, host: str) -> None:
     """IP addresses (a page cannot make a browser send one but from that origin) and loopback names pass."""
-    assert served.client.get("/api/v1/vials", headers={"Host": host}).status_code == 200
+    assert shared_served.client.get("/api/v1/vials", headers={"Host": host}).status_code == 200
 
 
 def test_configured_names_are_answered(tmp_path: Path) -> None:
@@ -49,9 +51,9 @@ def test_configured_names_are_answered(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/assets/dashboard.js", "/api/v1/vials", "/api/v1/nowhere", "/docs"])
-def test_every_response_carries_the_security_headers(served: Served, path: str) -> None:
+def test_every_response_carries_the_security_headers(shared_served: Served, path: str) -> None:
     """nosniff, a CSP with frame-ancestors 'none', and X-Frame-Options on pages, JSON and errors alike."""
-    r = served.client.get(path)
+    r = shared_served.client.get(path)
     assert r.headers["x-content-type-options"] == "nosniff"
     policy = r.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in policy
@@ -88,10 +90,10 @@ def test_binding_beyond_loopback_without_tls_warns(
         assert "behind_tls_proxy" in warnings[0]
 
 
-def test_this_machines_own_name_is_answered(served: Served) -> None:
+def test_this_machines_own_name_is_answered(shared_served: Served) -> None:
     """The machine's host name and its mDNS name (what Prometheus scrapes on a LAN) pass unconfigured."""
     import socket
 
     name = socket.gethostname().lower()
     for host in (name, f"{name}.local:8000"):
-        assert served.client.get("/api/v1/vials", headers={"Host": host}).status_code == 200
+        assert shared_served.client.get("/api/v1/vials", headers={"Host": host}).status_code == 200

@@ -72,16 +72,21 @@ def _fill(body: dict[str, Any], t: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "write", ["vial registered_at", "vial event at", "silence starts_at", "silence ends_at"]
 )
-def test_times_outside_the_window_are_refused_naming_the_field(served: Served, write: str, time: str) -> None:
+def test_times_outside_the_window_are_refused_naming_the_field(
+    shared_served: Served, write: str, time: str
+) -> None:
     """A time before 1970 or after 2200 UTC in any write is a 422 naming the field; nothing is stored."""
-    path, field, body = _writes(served)[write]
-    before = served.client.get("/api/v1/audit", headers=served.auth("admin")).json()["entries"]
-    r = served.writer.post(path, json=_fill(body, time))
+    path, field, body = _writes(shared_served)[write]
+    before = shared_served.client.get("/api/v1/audit", headers=shared_served.auth("admin")).json()["entries"]
+    r = shared_served.writer.post(path, json=_fill(body, time))
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "invalid request"
     assert field in r.json()["message"]
     assert "1970" in r.json()["message"]
-    assert served.client.get("/api/v1/audit", headers=served.auth("admin")).json()["entries"] == before
+    assert (
+        shared_served.client.get("/api/v1/audit", headers=shared_served.auth("admin")).json()["entries"]
+        == before
+    )
 
 
 @pytest.mark.parametrize("time", OUTSIDE.values(), ids=OUTSIDE.keys())
@@ -90,18 +95,18 @@ def test_times_outside_the_window_are_refused_naming_the_field(served: Served, w
     "report", ["/api/v1/reports/excursions.csv", "/api/v1/reports/locations/fridge-1.pdf"]
 )
 def test_report_windows_outside_the_window_are_refused(
-    served: Served, report: str, name: str, time: str
+    shared_served: Served, report: str, name: str, time: str
 ) -> None:
     """A report period that starts or ends outside 1970-2200 UTC is a 422 naming the parameter."""
-    r = served.client.get(report, params={name: time})
+    r = shared_served.client.get(report, params={name: time})
     assert r.status_code == 422, r.text
     assert name in r.json()["message"]
 
 
 @pytest.mark.parametrize("hours", ["1e-300", "5e-324", "0.0000001"])
-def test_a_series_window_too_short_to_hold_its_buckets_is_refused(served: Served, hours: str) -> None:
+def test_a_series_window_too_short_to_hold_its_buckets_is_refused(shared_served: Served, hours: str) -> None:
     """A series window shorter than a second per bucket is a 422 naming ``hours``, not a 500."""
-    r = served.client.get("/api/v1/locations/fridge-1/series", params={"hours": hours})
+    r = shared_served.client.get("/api/v1/locations/fridge-1/series", params={"hours": hours})
     assert r.status_code == 422, r.text
     assert "hours" in r.json()["message"]
 

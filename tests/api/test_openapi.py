@@ -21,8 +21,8 @@ def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]
 
 
 @pytest.fixture
-def doc(served: Served) -> dict[str, Any]:
-    r = served.client.get("/openapi.json")
+def doc(shared_served: Served) -> dict[str, Any]:
+    r = shared_served.client.get("/openapi.json")
     assert r.status_code == 200
     document: dict[str, Any] = r.json()
     return document
@@ -138,11 +138,11 @@ def test_the_declared_scopes_are_what_the_server_enforces(served: Served, doc: d
     ids=["unknown-path", "wrong-method", "unknown-vial", "bad-id", "no-token"],
 )
 def test_every_error_is_a_problem_whatever_raised_it(
-    served: Served, method: str, path: str, status: int, error: str
+    shared_served: Served, method: str, path: str, status: int, error: str
 ) -> None:
     """Routed or not (Starlette's 404 and 405, our domain errors, validation, auth): one shape, its media
     type, the status repeated, a detail that names the problem."""
-    r = served.client.request(method, path)
+    r = shared_served.client.request(method, path)
     assert r.status_code == status
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()

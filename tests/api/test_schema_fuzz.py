@@ -102,8 +102,8 @@ def test_refusals_conform_to_the_schema(served: Served, who: str) -> None:
     ],
     ids=["silence", "alert", "vial", "alerts-since", "audit-after"],
 )
-def test_numbers_beyond_sqlite_are_refused_naming_the_parameter(served: Served, path: str) -> None:
+def test_numbers_beyond_sqlite_are_refused_naming_the_parameter(shared_served: Served, path: str) -> None:
     """An id or cursor past 64 bits (what schemathesis first found as a 500) is a 422, not a crash."""
-    r = served.client.get(path, headers=served.auth("admin"))
+    r = shared_served.client.get(path, headers=shared_served.auth("admin"))
     assert r.status_code == 422
     assert "less than or equal to 9223372036854775807" in r.json()["message"]

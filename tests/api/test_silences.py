@@ -85,11 +85,11 @@ def test_silence_end_time_and_new_alerts_are_applied_by_the_engine(served: Serve
     ],
 )
 def test_bad_silences_are_refused_naming_the_problem(
-    served: Served, change: dict[str, Any], message: str
+    shared_served: Served, change: dict[str, Any], message: str
 ) -> None:
     """A silence without a comment, author or matchers, or with a bad label or end, is a 422 saying which."""
     body = {k: v for k, v in {**SILENCE, **change}.items() if v is not None}
-    r = served.writer.post("/api/v1/silences", json=body)
+    r = shared_served.writer.post("/api/v1/silences", json=body)
     assert r.status_code == 422
     assert message in r.json()["message"]
 

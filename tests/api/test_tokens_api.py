@@ -65,9 +65,11 @@ def test_only_an_admin_manages_tokens(served: Served, who: str | None) -> None:
     ],
     ids=["bad-scope", "empty-name", "duplicate", "slash", "bidi", "escape", "newline", "space", "too-long"],
 )
-def test_bad_token_requests_name_the_problem(served: Served, body: dict[str, str], message: str) -> None:
+def test_bad_token_requests_name_the_problem(
+    shared_served: Served, body: dict[str, str], message: str
+) -> None:
     """A bad scope, an empty name or a live duplicate: 422 naming it."""
-    r = served.client.post("/api/v1/tokens", json=body, headers=served.auth("admin"))
+    r = shared_served.client.post("/api/v1/tokens", json=body, headers=shared_served.auth("admin"))
     assert r.status_code == 422
     assert message in r.json()["message"]
 

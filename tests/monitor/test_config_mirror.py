@@ -15,6 +15,7 @@ from monitor.store import Database, location_light, outbox
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from monitor.store.migrations import MIGRATIONS
+from monitor.store.spectral import SPECTRUM_COLUMNS
 from monitor.version import version
 from tests.monitor.test_engine import run_simulation
 
@@ -134,13 +135,16 @@ def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings
         outbox.enable(conn, "ward-3")
     conn.execute("DELETE FROM uplink_outbox")  # as it stood under migration 17: nothing of this kind
     index = next(i for i, m in enumerate(MIGRATIONS) if "location_to_uplink" in m)
-    conn.execute("DROP TABLE site_model_settings")
+    for later in ("site_model_settings", "fleet_commands", "vial_handovers"):  # migrations 18-20's
+        conn.execute(f"DROP TABLE {later}")
     for (trigger,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%uplink_outbox%'"
         " AND name NOT IN ('light_reading_to_uplink', 'temperature_reading_to_uplink', 'gap_to_uplink',"
         " 'gap_removal_to_uplink', 'vial_event_to_uplink', 'alert_change_to_uplink', 'audit_row_to_uplink')"
     ).fetchall():
         conn.execute(f"DROP TRIGGER {trigger}")
+    for column in SPECTRUM_COLUMNS:  # migration 21's
+        conn.execute(f"ALTER TABLE spectral_readings DROP COLUMN {column}")
     conn.execute(f"PRAGMA user_version = {index}")
     conn.commit()
     conn.close()

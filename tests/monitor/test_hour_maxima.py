@@ -19,7 +19,9 @@ from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store import Database, readings, retention, sites
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
-from tests.monitor.test_engine import open_engine, run_simulation, with_scenario
+from monitor.store.spectral import SPECTRUM_COLUMNS
+from tests.monitor.simulated_history import BuiltHistory, build_history
+from tests.monitor.test_engine import open_engine, with_scenario
 
 HOUR = 3600.0
 
@@ -42,14 +44,25 @@ def _kept(conn: sqlite3.Connection) -> dict[tuple[int, float], float]:
     return {(int(s), float(h)): float(m) for s, h, m in rows}
 
 
-@pytest.fixture
-def three_hours(settings: Settings, catalog: Catalog, clock: ManualClock) -> sqlite3.Connection:
-    """Three hours of the simulated fridge with its light left on for 20 minutes and many door openings."""
+def _light_on_and_doors(settings: Settings) -> Settings:
     s = with_scenario(
         settings, kind="light-stuck-on", start_after_seconds=900, duration_seconds=1200, lux=300
     )
-    s = s.model_copy(update={"simulation": s.simulation.model_copy(update={"openings_per_day": 300.0})})
-    return run_simulation(s, catalog, clock, 3 * HOUR)
+    return s.model_copy(update={"simulation": s.simulation.model_copy(update={"openings_per_day": 300.0})})
+
+
+@pytest.fixture(scope="module")
+def three_hours_built(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> BuiltHistory:
+    return build_history(tmp_path_factory.mktemp("three-hours"), catalog, 3 * HOUR, _light_on_and_doors)
+
+
+@pytest.fixture
+def three_hours(
+    three_hours_built: BuiltHistory, settings: Settings, clock: ManualClock
+) -> sqlite3.Connection:
+    """Three hours of the simulated fridge with its light left on for 20 minutes and many door openings
+    (run once for the module; each test changes a copy of its own)."""
+    return three_hours_built.copy_for(settings, clock)
 
 
 def test_ingest_keeps_each_hours_highest_lux(three_hours: sqlite3.Connection) -> None:
@@ -109,6 +122,8 @@ def test_a_database_from_before_the_table_is_filled_by_its_migration(
     uplink_triggers = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_to_uplink'"
     for (trigger,) in three_hours.execute(uplink_triggers).fetchall():
         three_hours.execute(f"DROP TRIGGER {trigger}")
+    for column in SPECTRUM_COLUMNS:  # migration 21's
+        three_hours.execute(f"ALTER TABLE spectral_readings DROP COLUMN {column}")
     three_hours.execute(f"PRAGMA user_version = {index}")
     three_hours.commit()
     three_hours.close()

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -183,19 +184,31 @@ def _close(got: tuple[float, ...], want: tuple[float, ...]) -> bool:
     return got == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
-@pytest.fixture(params=range(6), ids=lambda s: f"seed{s}")
-def site(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
-) -> Iterator[tuple[sqlite3.Connection, Catalog, float, random.Random]]:
+# A seed's site is built once for the three tests that read it (the tests only read; each starts from the
+# random state the history left, as when every test built its own).
+@pytest.fixture(scope="module", params=range(6), ids=lambda s: f"seed{s}")
+def built_site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[sqlite3.Connection, Catalog, float, tuple[Any, ...]]]:
     seed: int = request.param
     rng = random.Random(seed)
-    settings = _settings(tmp_path, seed)
+    settings = _settings(tmp_path_factory.mktemp(f"seed{seed}"), seed)
     catalog = load_catalog(settings.drug_profiles_file)
-    t0 = clock.wall()
+    t0 = ManualClock().wall()
     _history(settings, catalog, t0, rng)
     conn = Database(settings.db_path).connect()
-    yield conn, catalog, t0, rng
+    yield conn, catalog, t0, rng.getstate()
     conn.close()
+
+
+@pytest.fixture
+def site(
+    built_site: tuple[sqlite3.Connection, Catalog, float, tuple[Any, ...]],
+) -> tuple[sqlite3.Connection, Catalog, float, random.Random]:
+    conn, catalog, t0, state = built_site
+    rng = random.Random()
+    rng.setstate(state)
+    return conn, catalog, t0, rng
 
 
 @pytest.mark.parametrize("top_hours", [64, 1], ids=["top-hours-cover", "windows-read-alone"])

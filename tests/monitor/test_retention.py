@@ -17,20 +17,30 @@ from monitor.model import dose_ranges
 from monitor.model.profiles import Catalog
 from monitor.store import model_inputs, readings, retention, sites
 from monitor.store import vials as vial_store
+from tests.monitor.simulated_history import BuiltHistory, build_history
 from tests.monitor.test_engine import open_engine, run_simulation, with_scenario
 from vialguard.cli import main
 
 HOUR = 3600.0
 
 
-@pytest.fixture
-def two_hours(settings: Settings, catalog: Catalog, clock: ManualClock) -> sqlite3.Connection:
-    """Two hours of the simulated fridge, a light left on for 20 min in the first, and door openings."""
+def _light_on_and_doors(settings: Settings) -> Settings:
     s = with_scenario(
         settings, kind="light-stuck-on", start_after_seconds=900, duration_seconds=1200, lux=300
     )
-    s = s.model_copy(update={"simulation": s.simulation.model_copy(update={"openings_per_day": 300.0})})
-    return run_simulation(s, catalog, clock, 2 * HOUR)
+    return s.model_copy(update={"simulation": s.simulation.model_copy(update={"openings_per_day": 300.0})})
+
+
+@pytest.fixture(scope="module")
+def two_hours_built(tmp_path_factory: pytest.TempPathFactory, catalog: Catalog) -> BuiltHistory:
+    return build_history(tmp_path_factory.mktemp("two-hours"), catalog, 2 * HOUR, _light_on_and_doors)
+
+
+@pytest.fixture
+def two_hours(two_hours_built: BuiltHistory, settings: Settings, clock: ManualClock) -> sqlite3.Connection:
+    """Two hours of the simulated fridge, a light left on for 20 min in the first, and door openings (run
+    once for the module; each test changes a copy of its own)."""
+    return two_hours_built.copy_for(settings, clock)
 
 
 def _raw(conn: sqlite3.Connection, table: str, column: str) -> np.ndarray:

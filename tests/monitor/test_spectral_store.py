@@ -9,11 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model.spectral import AS7341, SpectralCounts
+from monitor.model import ledger
+from monitor.model.spectral import AS7341, SpectralCounts, reconstruction, spectrum_of
 from monitor.store import Database, sites, spectral
 from monitor.store.database import transaction
 
@@ -82,6 +84,49 @@ def test_ledgers_are_the_same_whether_stored_at_once_or_in_two_batches(
     assert parts.spectral_lux_hours == pytest.approx(whole.spectral_lux_hours, rel=1e-9, abs=1e-12)
     assert parts.kappa_lux_hours == pytest.approx(whole.kappa_lux_hours, rel=1e-9, abs=1e-12)
     assert parts.near_uv_wh_per_m2 == pytest.approx(whole.near_uv_wh_per_m2, rel=1e-9, abs=1e-12)
+    assert parts.spectrum_wh_per_m2_nm == pytest.approx(whole.spectrum_wh_per_m2_nm, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.floats(min_value=0.5, max_value=30.0), min_size=1, max_size=30),
+    st.lists(st.floats(min_value=0.0, max_value=5000.0), min_size=31, max_size=31),
+    st.booleans(),
+)
+def test_every_ledger_is_integrated_as_the_lux_ledger_is(
+    steps: list[float], lux: list[float], tail: bool
+) -> None:
+    """The spectral ledgers, all in one pass, are each column of ledger.integrate bit for bit, gaps and a
+    continued tail included."""
+    t = np.cumsum(steps)
+    rates = np.array([[x, 0.5 * x, x / 7.0] + [x * k for k in range(8)] for x in lux[: len(t)]])
+    start = (t[0] - 2.0, np.array(lux[-1:] * 11), np.arange(11.0)) if tail else None
+    together = spectral.integrate(start, t, rates, 15.0)
+    for j in range(rates.shape[1]):
+        one = None if start is None else ledger.Tail(start[0], float(start[1][j]), float(start[2][j]))
+        alone, _ = ledger.integrate(one, t, rates[:, j], 15.0)
+        assert together[:, j].tolist() == alone.tolist()
+
+
+def test_the_spectrum_ledgers_hold_the_light_the_estimate_gives() -> None:
+    """Over steady light the spectrum ledgers' difference, through the estimate's lux, is the lux·h the
+    readings saw, and per lux it is the readings' own peak irradiances; a reading stored before
+    migration 21 (ledgers left at 0) adds nothing to them, and the next continues from it."""
+    rows = [row(float(i), 400.0, 0.3) for i in range(11)]
+    peaks = spectrum_of(rows[0].spectrum)
+    assert peaks is not None
+    with store() as (conn, sensor):
+        insert(conn, sensor, rows[:1])
+        with transaction(conn):  # as migration 21 leaves a reading stored before it
+            conn.execute(
+                f"UPDATE spectral_readings SET {', '.join(f'{c} = 0' for c in spectral.SPECTRUM_COLUMNS)}"
+            )
+        insert(conn, sensor, rows[1:])
+        a, b = spectral.ledgers_at(conn, sensor, 0.0), spectral.ledgers_at(conn, sensor, 10.0)
+    delta = np.array(b.spectrum_wh_per_m2_nm) - np.array(a.spectrum_wh_per_m2_nm)
+    assert a.spectrum_wh_per_m2_nm == spectral.NO_SPECTRUM
+    assert float(delta @ reconstruction(AS7341).lux) == pytest.approx(400.0 * 10 / 3600, rel=1e-12)
+    assert delta / (400.0 * 10 / 3600) == pytest.approx(peaks, rel=1e-12)
 
 
 def test_nothing_accumulates_across_a_gap() -> None:

@@ -28,6 +28,7 @@ from monitor.store import Database, runs, sites
 from monitor.store import alerts as alert_store
 from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from monitor.timestamps import iso_utc
 from monitor.webhook_secrets import WebhookSecrets, load_webhook_secrets
 from tests.system_process import free_port
 from vialguard.cli import main
@@ -290,6 +291,23 @@ def test_an_infinite_value_is_delivered_as_null(site: Site) -> None:
     alert = json.loads(receiver.received[0][1])["alert"]
     assert alert["value"] is None
     assert alert["worst_value"] is None
+
+
+def test_a_potency_value_and_its_times_reach_the_receiver_bit_for_bit(site: Site) -> None:
+    """A potency of 94.61234567890123 % has 16 significant digits; SQLite's json_object keeps 15, the
+    payload carries it whole, and its times as the API writes them (:func:`monitor.timestamps.iso_utc`)."""
+    receiver = Receiver()
+    potency, ts = 94.61234567890123, 1796175627.6038153
+    new = alert_store.NewAlert(
+        "p", "potency-low", "warning", site.location_id, None, None, ts, ts, potency, "potency low"
+    )
+    with transaction(site.conn):
+        alert_store.open_alert(site.conn, new)
+    with receiving(site.port, receiver):
+        assert site.deliverer.run_once() == 1
+    alert = json.loads(receiver.received[0][1])["alert"]
+    assert (alert["value"], alert["worst_value"]) == (potency, potency)
+    assert (alert["started_at"], alert["fired_at"]) == (iso_utc(ts), iso_utc(ts))
 
 
 def test_an_endpoint_taken_out_of_the_config_stops_the_outbox(site: Site) -> None:

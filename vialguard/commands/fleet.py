@@ -26,6 +26,7 @@ CENTRAL_PORT = 8100
 
 
 def cmd_uplink(args: argparse.Namespace) -> int:
+    from fleet.uplink.commands import SiteModel
     from fleet.uplink.home_assistant import HomeAssistantFeed
     from fleet.uplink.service import Uplink, credentials_of
     from monitor.assessment import thresholds_of
@@ -40,12 +41,14 @@ def cmd_uplink(args: argparse.Namespace) -> int:
     stop = threading.Event()
     relay_signals({signal.SIGTERM: stop, signal.SIGINT: stop})
     fleet = settings.fleet
+    catalog = load_catalog(settings.drug_profiles_file)
+    thresholds = thresholds_of(settings.rules.thresholds())
     home_assistant = None
     if fleet.home_assistant:
         home_assistant = HomeAssistantFeed(
             fleet.site,
-            load_catalog(settings.drug_profiles_file),
-            thresholds_of(settings.rules.thresholds()),
+            catalog,
+            thresholds,
             fleet.home_assistant_prefix,
             fleet.home_assistant_seconds,
         )
@@ -55,6 +58,7 @@ def cmd_uplink(args: argparse.Namespace) -> int:
         credentials_of(fleet, base),
         clock.wall,
         home_assistant=home_assistant,
+        model=SiteModel(fleet.site, catalog, thresholds),
     )
     uplink.run(stop)
     return 0

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import handover, lifecycle
+from monitor import handover, handover_audited, lifecycle
 from monitor.assessment import assess, thresholds_of
 from monitor.config import Settings
 from monitor.errors import ConfigError, InvalidRequest, NotFound
@@ -159,7 +159,7 @@ def cmd_hand_over(args: argparse.Namespace) -> int:
             raise NotFound(f"no vial with key {args.vial!r}")
         ts = _when(args, now)
         with transaction(conn):
-            done = handover.hand_over(
+            done = handover_audited.hand_over(
                 conn,
                 catalog,
                 vial,
@@ -168,14 +168,8 @@ def cmd_hand_over(args: argparse.Namespace) -> int:
                 ts=ts,
                 now=now,
                 thresholds=thresholds_of(settings.rules.thresholds()),
+                actor=console_actor(),
             )
-            detail = {
-                "event_id": done.event_id,
-                "to_site": args.to,
-                "at": ts,
-                "checksum": done.document["checksum"],
-            }
-            audit_store.append(conn, now, console_actor(), "vial.handed-over", f"vial:{vial.key}", detail)
         row = _row(conn, catalog, vial_store.get(conn, vial.id), settings, now)
     finally:
         conn.close()
@@ -215,18 +209,16 @@ def cmd_receive(args: argparse.Namespace) -> int:
     try:
         now = system_now(conn, settings.db_path)
         with transaction(conn):
-            receipt = handover.receive(
-                conn, catalog, document, site=handover.site_of(settings), location=args.location, now=now
+            receipt = handover_audited.receive(
+                conn,
+                catalog,
+                document,
+                site=handover.site_of(settings),
+                location=args.location,
+                now=now,
+                actor=console_actor(),
             )
             vial = vial_store.get(conn, receipt.vial_id)
-            if not receipt.repeated:
-                detail = {
-                    "event_id": receipt.event_id,
-                    "from_site": document.get("from_site"),
-                    "location": args.location,
-                    "checksum": document.get("checksum"),
-                }
-                audit_store.append(conn, now, console_actor(), "vial.received", f"vial:{vial.key}", detail)
         row = _row(conn, catalog, vial, settings, now)
     finally:
         conn.close()

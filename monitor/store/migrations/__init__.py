@@ -37,6 +37,7 @@ NAMES: tuple[str, ...] = (
     "v18_config_mirror",
     "v19_fleet_commands",
     "v20_vial_handover",
+    "v21_measured_spectrum_ledger",
     "v22_outbox_chain",
 )
 

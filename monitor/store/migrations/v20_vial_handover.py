@@ -6,11 +6,13 @@ queues each for the fleet uplink (kind ``vial-handover``), so central holds ever
 SQLite cannot change a CHECK constraint in place, so ``vials`` is rebuilt. Its rows are referenced by
 ``vial_events`` and ``alerts``, and triggers name it: the runner turns foreign keys off around this
 migration and renames without rewriting the triggers (``FOREIGN_KEYS_OFF``), as SQLite's own procedure for
-a table change does, and checks every foreign key before it commits.
+a table change does, and checks every foreign key before it commits. Dropping the old table drops its
+triggers: migration 18's, which queue each vial for central, are created again on the new one.
 """
 
 from __future__ import annotations
 
+from monitor.store.config_mirror import VIAL_TRIGGERS
 from monitor.store.outbox import HANDOVER_TRIGGER
 
 FOREIGN_KEYS_OFF = True
@@ -33,6 +35,9 @@ SQL = (
         SELECT id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status FROM vials;
     DROP TABLE vials;
     ALTER TABLE vials_new RENAME TO vials;
+    """
+    + VIAL_TRIGGERS
+    + """
     CREATE TABLE vial_handovers (
         id INTEGER PRIMARY KEY,
         vial_id INTEGER NOT NULL REFERENCES vials(id),

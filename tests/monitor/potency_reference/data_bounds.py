@@ -16,6 +16,7 @@ import numpy as np
 
 from monitor.model import kinetics
 from monitor.model.bounds import Interval
+from monitor.model.constants import Constant
 from monitor.model.profiles import DrugModel
 from monitor.store import health, readings, sites
 
@@ -117,11 +118,26 @@ def dose_range(
     start: float,
     end: float,
     notes: list[str],
+    assumption: tuple[str, Constant] | None = None,
 ) -> tuple[Interval, bool]:
     """Lux·h at a location over [start, end]: best from the ledger of its ``light`` sensor, and what the
-    sensor cannot rule out, with ``worst`` the location's worst-case lux (None: the highest seen)."""
+    sensor cannot rule out, with ``worst`` the location's worst-case lux (None: the highest seen); light
+    nothing else bounds at ``assumed`` (the packaging's assumed lux for unseen light), if given."""
     hours = (end - start) / SECONDS_PER_HOUR
+    assumed = None if assumption is None else assumption[1].highest
+
+    def taken(what: str) -> str:
+        assert assumption is not None
+        packaging, a = assumption
+        return (
+            f"{what} in '{packaging}' taken at up to {a.highest:g} lx, an assumption ({a.value:g} lx,"
+            f" range {a.lowest:g}-{a.highest:g}: {a.source})"
+        )
+
     if light is None:
+        if worst is None and assumed is not None:
+            notes.append(taken(f"no light sensor and no worst-case lux at the location: {hours:.3g} h"))
+            return Interval(0.0, 0.0, assumed * hours), False
         if worst is None:
             notes.append("no light sensor and no worst-case lux at the location: light unbounded")
             return Interval.exact(0.0), True
@@ -136,7 +152,10 @@ def dose_range(
         notes.append(f"sensor {light.key}: calibration ±{u:g} lx over {covered:.3g} h")
     if unseen > 0:
         bound = worst if worst is not None else _highest_lux(conn, light, start, end)
-        if bound is None:
+        if bound is None and assumed is not None:
+            notes.append(taken(f"sensor {light.key}: {unseen:.3g} h without data"))
+            high += assumed * unseen
+        elif bound is None:
             notes.append(f"sensor {light.key}: {unseen:.3g} h without data and nothing to bound it")
             unbounded = True
         else:
@@ -146,13 +165,17 @@ def dose_range(
     saturated = _saturated(conn, light.id, start, end)
     if saturated[0]:
         count, lux_sum = int(saturated[0]), float(saturated[1])
-        if worst is None:
+        up_to = worst if worst is not None else assumed
+        if up_to is None:
             notes.append(f"sensor {light.key}: {count} saturated readings (lower bounds) and no worst case")
             unbounded = True
         else:
             # Each saturated reading stands for one polling interval of light at up to the worst case.
-            excess = max(worst * count - lux_sum, 0.0) * light.interval_seconds / SECONDS_PER_HOUR
-            notes.append(f"sensor {light.key}: {count} saturated readings taken up to {worst:g} lx")
+            excess = max(up_to * count - lux_sum, 0.0) * light.interval_seconds / SECONDS_PER_HOUR
+            if worst is None:
+                notes.append(taken(f"sensor {light.key}: {count} saturated readings"))
+            else:
+                notes.append(f"sensor {light.key}: {count} saturated readings taken up to {up_to:g} lx")
             high += excess
     return Interval(best, min(low, best), high), unbounded
 

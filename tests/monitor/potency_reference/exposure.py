@@ -176,11 +176,20 @@ def light_temperature_factor(
 
 
 def _dose(
-    site: SiteView, location_id: int, start: float, end: float, notes: list[str]
+    site: SiteView,
+    catalog: Catalog,
+    location_id: int,
+    packaging: str,
+    start: float,
+    end: float,
+    notes: list[str],
 ) -> tuple[Interval, bool]:
     light = site.sensor(location_id, "light")
     worst = site.light(location_id).worst_case_lux
-    return data_bounds.dose_range(site.conn, light, worst, start, end, notes)
+    assumed = catalog.packaging_state(packaging).unseen_lux
+    return data_bounds.dose_range(
+        site.conn, light, worst, start, end, notes, None if assumed is None else (packaging, assumed)
+    )
 
 
 def _joint(
@@ -203,7 +212,7 @@ def segment_ranges(
     for span in spans:
         temp = site.sensor(span.location_id, "temperature")
         tau = catalog.packaging_state(span.packaging).tau
-        dose, unbounded = _dose(site, span.location_id, span.start, span.end, notes)
+        dose, unbounded = _dose(site, catalog, span.location_id, span.packaging, span.start, span.end, notes)
         kappa = measured_light.span_kappa(
             site, catalog, span.location_id, span.start, span.end, dose.best, notes
         )
@@ -224,7 +233,17 @@ def segment_ranges(
         thermal = data_bounds.thermal_range(
             drug, temp, theta, (span.end - span.start) / SECONDS_PER_HOUR, notes
         )
-        joint = _joint(catalog, vial, site, span.location_id, span.packaging, kappa)
+        joint = measured_light.span_light_rate(
+            site,
+            catalog,
+            vial.drug,
+            vial.form,
+            span.location_id,
+            span.packaging,
+            span.start,
+            span.end,
+            dose.best,
+        )
         out.append(
             bounds.SegmentRange(segment, interval_of(tau), kappa, dose, unbounded, thermal, light_rate=joint)
         )
@@ -268,7 +287,9 @@ def _time_to_threshold(
             lux_high = lux_now[1] + ((light.calibration_uncertainty or 0.0) if light else 0.0)
             if lux_now[2]:  # saturated: only a lower bound
                 lux_high = max(lux_high, worst) if worst is not None else math.inf
-            joint = _joint(catalog, vial, site, location_id, packaging, kappa)
+            joint = measured_light.current_light_rate(
+                site, catalog, vial.drug, vial.form, location_id, packaging
+            )
             if joint is None:
                 joint = Interval(
                     k_light.best * kappa.best * tau.value,
@@ -305,7 +326,7 @@ def _silence(
         start = max(span.start, when)
         if span.end <= start:
             continue
-        dose, unbounded = _dose(site, span.location_id, start, span.end, notes)
+        dose, unbounded = _dose(site, catalog, span.location_id, span.packaging, start, span.end, notes)
         if dose.high <= 0 and not unbounded:
             continue
         tau = catalog.packaging_state(span.packaging).tau

@@ -14,16 +14,26 @@ the ratio of the near-UV ledger to the sensor's own lux ledger gives the lux-wei
 spans the lamp's and daylight's ranges and daylight taken as open (D65) rather than through a window
 (ID65). It rests on the LTR390's near-UV estimate (an assumed W/m² per UV index unless calibrated) and on
 the lamp emitting no near-UV (§6 has none for FL and LED): both stated in the notes.
+
+The light rate is not the product of a measured κ_s and τ_pkg: it is the photolysis integral of the
+measured light (:func:`span_light_rate`): the spectrum the spectral sensor's ledgers give over the
+stretch, by its photon flux on the integral's grid, or the lamp's and daylight's joint rates mixed in the
+UV sensor's daylight share.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from monitor.model.bounds import Interval
 from monitor.model.profiles import Catalog
 from monitor.model.spectral import (
+    AS7341,
     MEASURED_SPECTRUM_LAMP,
     MIN_LUX_FOR_DAYLIGHT_SHARE,
     daylight_share,
+    photon_flux_of_peaks,
+    reconstruction,
 )
 from monitor.site_view import SiteView
 from monitor.store import readings, spectral
@@ -167,3 +177,111 @@ def latest_measured_kappa(
         return None
     ts, lux, near_uv = lit
     return ts, _daylight_mix(catalog, _lamp_kappa(site, catalog, location_id), near_uv / lux)[0]
+
+
+def _lamp_rate(catalog: Catalog, drug: str, form: str, lamp: str, packaging: str) -> Interval | None:
+    r = catalog.light_rate(
+        drug, catalog.form(drug, form), catalog.lamp(lamp), catalog.packaging_state(packaging)
+    )
+    return None if r is None else Interval(r.best, r.low, r.high)
+
+
+def _spectrum_rate(
+    catalog: Catalog, drug: str, form: str, packaging: str, peaks: np.ndarray
+) -> Interval | None:
+    """The rate under the spectrum the chip's peak irradiances per lux give, by the photon flux on the
+    integral's grid (not the channel map the model takes)."""
+    flux = photon_flux_of_peaks(AS7341, peaks)
+    r = catalog.light_rate_of_spectrum(
+        drug, catalog.form(drug, form), flux, catalog.packaging_state(packaging)
+    )
+    return None if r is None else Interval(r.best, r.low, r.high)
+
+
+def _uv_rate(
+    catalog: Catalog, drug: str, form: str, lamp: Interval, packaging: str, ratio: float
+) -> Interval | None:
+    day = _lamp_rate(catalog, drug, form, DAYLIGHT_LAMP, packaging)
+    if day is None:
+        return None
+    best, low = daylight_share(ratio)
+
+    def mix(s: float, a: float, b: float) -> float:
+        return a + s * (b - a)
+
+    return Interval(
+        mix(best, lamp.best, day.best),
+        min(mix(s, lamp.low, day.low) for s in (low, best)),
+        max(mix(s, lamp.high, day.high) for s in (low, best)),
+    )
+
+
+def span_light_rate(
+    site: SiteView,
+    catalog: Catalog,
+    drug: str,
+    form: str,
+    location_id: int,
+    packaging: str,
+    start: float,
+    end: float,
+    lux_hours: float,
+) -> Interval | None:
+    """The joint rate per lux·h over ``[start, end]``: of the lux-weighted mean spectrum the spectral
+    sensor measured (from its spectrum ledgers at the two ends), or the UV sensor's daylight mix, for the
+    light it covered, the lamp's for the rest; None where only the product is known."""
+    lamp_name = site.light(location_id).lamp
+    lamp = _lamp_rate(catalog, drug, form, lamp_name, packaging)
+    if lamp is None:
+        return None
+    if end <= start:
+        return lamp
+    sensor = site.spectral_sensor(location_id)
+    if sensor is not None:
+        a, b = spectral.ledgers_at(site.conn, sensor, start), spectral.ledgers_at(site.conn, sensor, end)
+        delta = np.array(b.spectrum_wh_per_m2_nm) - np.array(a.spectrum_wh_per_m2_nm)
+        seen = float(delta @ reconstruction(AS7341).lux)
+        if seen <= 0.0:
+            kappa_seen = b.spectral_lux_hours - a.spectral_lux_hours
+            return None if kappa_seen > 0.0 else lamp
+        measured = _spectrum_rate(catalog, drug, form, packaging, delta / seen)
+        if measured is None:
+            return None
+        share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
+        return _blend(share, measured, lamp)
+    uv = site.spectral_sensor(location_id, near_uv=True)
+    if uv is None:
+        return lamp
+    seen = readings.cumulative_at(site.conn, uv, end) - readings.cumulative_at(site.conn, uv, start)
+    if seen <= 0.0:
+        return lamp
+    near_uv = (
+        spectral.ledgers_at(site.conn, uv, end).near_uv_wh_per_m2
+        - spectral.ledgers_at(site.conn, uv, start).near_uv_wh_per_m2
+    )
+    measured = _uv_rate(catalog, drug, form, lamp, packaging, near_uv / seen)
+    if measured is None:
+        return None
+    share = 1.0 if lux_hours <= 0.0 else min(seen / lux_hours, 1.0)
+    return _blend(share, measured, lamp)
+
+
+def current_light_rate(
+    site: SiteView, catalog: Catalog, drug: str, form: str, location_id: int, packaging: str
+) -> Interval | None:
+    """The joint rate of the light now: the spectral sensor's newest spectrum, else the UV sensor's
+    newest lit daylight mix, else the lamp's; None where only the product is known."""
+    lamp = _lamp_rate(catalog, drug, form, site.light(location_id).lamp, packaging)
+    if lamp is None:
+        return None
+    sensor = site.spectral_sensor(location_id)
+    if sensor is not None:
+        newest = spectral.latest_kappa(site.conn, sensor)
+        if newest is None:
+            return lamp
+        return None if newest[2] is None else _spectrum_rate(catalog, drug, form, packaging, newest[2])
+    uv = site.spectral_sensor(location_id, near_uv=True)
+    lit = None if uv is None else spectral.latest_lit_near_uv(site.conn, uv, MIN_LUX_FOR_DAYLIGHT_SHARE)
+    if lit is None:
+        return lamp
+    return _uv_rate(catalog, drug, form, lamp, packaging, lit[2] / lit[1])

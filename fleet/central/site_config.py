@@ -1,0 +1,70 @@
+"""A site's configuration as central holds it (central migration 3, :mod:`fleet.central.config_ingest`):
+its locations with their sensors in the site's order of declaration, and its vials, as the model's
+loader (:mod:`fleet.central.model_inputs`) reads them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from monitor.model.quantities import Quantity
+from monitor.store.vials import VialRecord
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSensor:
+    site_id: int
+    key: str
+    location_id: int
+    quantity: Quantity
+    interval_seconds: float
+    max_gap_seconds: float
+    calibration_uncertainty: float | None
+    spectral: bool  # has given spectral or near-UV readings: its κ_s is measured, at the site only
+
+
+@dataclass(frozen=True, slots=True)
+class SiteLocation:
+    site_id: int
+    key: str
+    lamp: str | None
+    worst_case_lux: float | None
+    sensors: tuple[SiteSensor, ...]  # in the site's order of declaration
+
+    def primary(self, quantity: Quantity) -> SiteSensor | None:
+        """The location's ledger for ``quantity``: its first sensor declared, as at the site."""
+        return next((s for s in self.sensors if s.quantity == quantity), None)
+
+
+def locations(conn: Connection, site: str) -> dict[int, SiteLocation]:
+    """The site's locations with their sensors, by the site's location id."""
+    sensors: dict[int, list[SiteSensor]] = {}
+    for row in conn.execute(
+        "SELECT site_id, key, location_id, quantity, interval_seconds, max_gap_seconds,"
+        " calibration_uncertainty, spectral OR near_uv FROM site_sensors WHERE site = %s ORDER BY site_id",
+        (site,),
+    ).fetchall():
+        sensors.setdefault(int(row[2]), []).append(SiteSensor(*row))
+    return {
+        int(i): SiteLocation(int(i), key, lamp, worst, tuple(sensors.get(int(i), ())))
+        for i, key, lamp, worst in conn.execute(
+            "SELECT site_id, key, lamp, worst_case_lux FROM site_locations WHERE site = %s ORDER BY site_id",
+            (site,),
+        ).fetchall()
+    }
+
+
+def vials(conn: Connection, site: str) -> list[VialRecord]:
+    """The site's vials in the site's order (its ids)."""
+    return [
+        VialRecord(int(i), key, drug, form, lot, expiry, float(f0), float(registered), status)
+        for i, key, drug, form, lot, expiry, f0, registered, status in conn.execute(
+            "SELECT site_id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status"
+            " FROM site_vials WHERE site = %s ORDER BY site_id",
+            (site,),
+        ).fetchall()
+    ]
