@@ -8,6 +8,13 @@ starts. A batch without rows asks central where it stands (and says the site is 
 committed at central. A batch that does not continue from there is refused whole and named in
 ``refused_first``, so the site sends again from ``through + 1`` at once.
 
+Ownership (optional fields, so a site or a central without them goes on as before): a batch with rows
+carries ``chain`` (``before``, the site's running digest through the row before its first, and ``after``,
+through its last: :func:`monitor.store.outbox_chain.chain`), and the acknowledgement the digest central stored
+at its point (``digest``). Central takes new rows only from a batch whose ``before`` is its digest at the
+point; a site whose own digest at central's point differs draws a new epoch, and says so in ``fork``
+(``from``, the epoch it replaces, and ``reason``) on every batch of it.
+
 ``vialguard/fleet/<site>/status`` and ``vialguard/fleet/central/status`` (retained): ``online`` or
 ``offline``, the latter set by the broker as the client's last will when its connection drops.
 
@@ -60,6 +67,20 @@ class Row:
 
 
 @dataclass(frozen=True, slots=True)
+class Chain:
+    before: str  # the site's digest through the row before the batch's first
+    after: str  # through its last
+
+
+@dataclass(frozen=True, slots=True)
+class Fork:
+    """Why the site drew the batch's epoch, and the one it replaced (None: unknown, a restored backup)."""
+
+    parent: str | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     site: str
     epoch: str
@@ -68,6 +89,8 @@ class Batch:
     sent_ts: float  # the site's real clock when sent: central's receive time minus this is the skew
     numbered_through: int  # the last number the site has given: its backlog is this minus central's point
     backlog_oldest_queued_ts: float | None  # the site's real clock when its oldest unacknowledged row queued
+    chain: Chain | None = None  # None: a site that sends no digests, or a batch without rows
+    fork: Fork | None = None
 
     @property
     def first(self) -> int | None:
@@ -83,6 +106,7 @@ class Ack:
     epoch: str
     through: int
     refused_first: int | None = None
+    digest: str | None = None  # the site's digest through ``through``, as central stored it
 
 
 def _finite(value: Any) -> Any:
@@ -93,8 +117,14 @@ def _finite(value: Any) -> Any:
 
 
 def encode_batch(batch: Batch) -> bytes:
+    extra: dict[str, Any] = {}
+    if batch.chain is not None:
+        extra["chain"] = {"before": batch.chain.before, "after": batch.chain.after}
+    if batch.fork is not None:
+        extra["fork"] = {"from": batch.fork.parent, "reason": batch.fork.reason}
     return json.dumps(
         {
+            **extra,
             "v": PROTOCOL_VERSION,
             "site": batch.site,
             "epoch": batch.epoch,
@@ -142,6 +172,13 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
+def _digest(value: Any, name: str) -> str:
+    """A digest: empty where a site's chain began (its anchor)."""
+    if not isinstance(value, str):
+        raise ProtocolError(f"{name}: expected a string")
+    return value
+
+
 def _number(value: Any, name: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise ProtocolError(f"{name}: expected a number")
@@ -169,6 +206,13 @@ def decode_batch(payload: bytes, topic_site: str) -> Batch:
             raise ProtocolError(f"rows[{i}].seq: {row.seq} does not follow {rows[-1].seq}")
         rows.append(row)
     oldest = backlog.get("oldest_queued_ts")
+    chain = o.get("chain")
+    fork = o.get("fork")
+    if chain is not None and not isinstance(chain, dict):
+        raise ProtocolError("chain: expected an object")
+    if fork is not None and not isinstance(fork, dict):
+        raise ProtocolError("fork: expected an object")
+    parent = None if fork is None else fork.get("from")
     return Batch(
         site=_text(o.get("site"), "site"),
         epoch=_text(o.get("epoch"), "epoch"),
@@ -177,6 +221,14 @@ def decode_batch(payload: bytes, topic_site: str) -> Batch:
         sent_ts=_number(o.get("sent_ts"), "sent_ts"),
         numbered_through=_int(backlog.get("through"), "backlog.through"),
         backlog_oldest_queued_ts=None if oldest is None else _number(oldest, "backlog.oldest_queued_ts"),
+        chain=None
+        if chain is None or not rows
+        else Chain(_digest(chain.get("before"), "chain.before"), _text(chain.get("after"), "chain.after")),
+        fork=None
+        if fork is None
+        else Fork(
+            None if parent is None else _text(parent, "fork.from"), _text(fork.get("reason"), "fork.reason")
+        ),
     )
 
 
@@ -184,14 +236,18 @@ def encode_ack(ack: Ack) -> bytes:
     out: dict[str, Any] = {"v": PROTOCOL_VERSION, "epoch": ack.epoch, "through": ack.through}
     if ack.refused_first is not None:
         out["refused_first"] = ack.refused_first
+    if ack.digest is not None:
+        out["digest"] = ack.digest
     return json.dumps(out, separators=(",", ":")).encode()
 
 
 def decode_ack(payload: bytes) -> Ack:
     o = _object(payload)
     refused = o.get("refused_first")
+    digest = o.get("digest")
     return Ack(
         _text(o.get("epoch"), "epoch"),
         _int(o.get("through"), "through"),
         None if refused is None else _int(refused, "refused_first"),
+        None if digest is None else _digest(digest, "digest"),
     )

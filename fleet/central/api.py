@@ -23,7 +23,8 @@ router = APIRouter(prefix="/api/v1")
 
 @router.get("/sites")
 def list_sites(conn: Conn) -> dict[str, Any]:
-    """Every site: readings stored here, central's acknowledged point, backlog, last seen, skew, online."""
+    """Every site: readings stored here, central's acknowledged point, backlog, last seen, skew, online,
+    its epochs (each new one with the site's reason) and when it was last put back or restored."""
     items = []
     for s in queries.sites(conn):
         item = asdict(s)

@@ -8,6 +8,15 @@ seq) with the site's own id as a second guard, so even a row sent under two numb
 configuration rows are also applied to the site's configuration (:mod:`fleet.central.config_ingest`). The
 point, the site's figures, the readings counter and the alert feed's counter all move in the same
 transaction; the caller publishes the acknowledgement only after it commits.
+
+Ownership: a site's batch carries its running digest before and after its rows, and central keeps the
+digest at its point. New rows are taken only from a batch that starts at the point and whose digest
+before them is central's there (a batch that overlaps the point cannot show it, and is asked to start
+at point + 1); otherwise the batch is refused whole, and the acknowledgement's digest lets the site see
+that central holds other rows than its own and draw a new epoch. Under such an epoch (the batch says
+``fork``) a row without a site id that central holds under the same number in another epoch of the site,
+unchanged, is the same row and is not stored again; a row whose site id central holds with another
+content (a restored database numbers its ids anew) goes to ``site_record_conflicts``, never lost.
 """
 
 from __future__ import annotations
@@ -45,6 +54,7 @@ class Ingested:
     records_added: int
     alert_changes_added: int
     audit_refused: int = 0
+    conflicts: int = 0  # rows whose site id central holds with another content
 
 
 # A reading's time to the microsecond (timestamptz's resolution), rounded in Python and added as an
@@ -127,13 +137,63 @@ def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], receiv
     return cur.rowcount
 
 
+def _held_elsewhere(conn: Connection, batch: Batch, rows: Sequence[Row]) -> set[int]:
+    """The numbers of ``rows`` (without a site id) that central holds, unchanged, under the same number in
+    another epoch of the site: a new epoch sending again what the one it replaced had sent."""
+    if not rows:
+        return set()
+    found = conn.execute(
+        "SELECT u.seq FROM unnest(%s::bigint[], %s::text[], %s::jsonb[]) AS u(seq, kind, record)"
+        " WHERE EXISTS (SELECT 1 FROM site_records AS s WHERE s.site = %s AND s.epoch <> %s"
+        " AND s.seq = u.seq AND s.kind = u.kind AND s.record = u.record)",
+        (
+            [r.seq for r in rows],
+            [r.kind for r in rows],
+            [Jsonb(r.record) for r in rows],
+            batch.site,
+            batch.epoch,
+        ),
+    ).fetchall()
+    return {int(seq) for (seq,) in found}
+
+
+def _keep_conflicts(
+    conn: Connection, batch: Batch, rows: Sequence[tuple[Row, str]], received: datetime
+) -> int:
+    """Keep apart the rows (with their site ids) that were not stored because central holds their id with
+    another content; returns how many."""
+    if not rows:
+        return 0
+    return conn.execute(
+        "INSERT INTO site_record_conflicts (site, epoch, seq, kind, natural_key, record, received_at)"
+        " SELECT %s, %s, u.seq, u.kind, u.natural_key, u.record, %s"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[]) AS u(seq, kind, natural_key, record)"
+        " JOIN site_records AS s ON s.site = %s AND s.kind = u.kind AND s.natural_key = u.natural_key"
+        " WHERE s.record <> u.record ON CONFLICT DO NOTHING",
+        (
+            batch.site,
+            batch.epoch,
+            received,
+            [r.seq for r, _ in rows],
+            [r.kind for r, _ in rows],
+            [key for _, key in rows],
+            [Jsonb(r.record) for r, _ in rows],
+            batch.site,
+        ),
+    ).rowcount
+
+
 def _insert_records(
     conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
-) -> tuple[int, list[dict[str, Any]]]:
-    """Store the rows that are not readings; returns how many were new and the new alert changes."""
+) -> tuple[int, list[dict[str, Any]], int]:
+    """Store the rows that are not readings; returns how many were new, the new alert changes and how
+    many conflicted with a row central holds."""
     recs = [r for r in rows if r.record is not None]
+    if batch.fork is not None:
+        again = _held_elsewhere(conn, batch, [r for r in recs if r.kind not in _NATURAL_KEY])
+        recs = [r for r in recs if r.seq not in again]
     if not recs:
-        return 0, []
+        return 0, [], 0
     seqs, kinds, keys, times, bodies = [], [], [], [], []
     for r in recs:
         assert r.record is not None
@@ -154,7 +214,9 @@ def _insert_records(
     ).fetchall()
     new_alert_seqs = {int(seq) for seq, kind in added if kind == "alert"}
     alerts = [r.record for r in recs if r.seq in new_alert_seqs and r.record is not None]
-    return len(added), alerts
+    stored = {int(seq) for seq, _ in added}
+    skipped = [(r, key) for r, key in zip(recs, keys, strict=True) if r.seq not in stored and key is not None]
+    return len(added), alerts, _keep_conflicts(conn, batch, skipped, received)
 
 
 def _verify_audit(
@@ -258,23 +320,39 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
         (batch.site, received, received),
     )
     found = conn.execute(
-        "SELECT acked_seq FROM site_epochs WHERE site = %s AND epoch = %s FOR UPDATE",
+        "SELECT acked_seq, acked_digest FROM site_epochs WHERE site = %s AND epoch = %s FOR UPDATE",
         (batch.site, batch.epoch),
     ).fetchone()
+    digest: str | None
     if found is None:
         conn.execute(
-            "INSERT INTO site_epochs (site, epoch, base_seq, acked_seq, acked_at)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (batch.site, batch.epoch, batch.base, batch.base, received),
+            "INSERT INTO site_epochs"
+            " (site, epoch, base_seq, acked_seq, acked_at, parent_epoch, reason, started_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                batch.site,
+                batch.epoch,
+                batch.base,
+                batch.base,
+                received,
+                None if batch.fork is None else batch.fork.parent,
+                None if batch.fork is None else batch.fork.reason,
+                received,
+            ),
         )
-        point = batch.base
+        point, digest = batch.base, None
     else:
-        point = int(found[0])
+        point, digest = int(found[0]), found[1]
     new = [r for r in batch.rows if r.seq > point]
     refused = None
     if new and new[0].seq != point + 1:
         refused, new = new[0].seq, []
-    readings = records = alerts = refused_audit = 0
+    elif new and batch.chain is not None and digest is not None:
+        if new[0] is not batch.rows[0]:
+            refused, new = point + 1, []  # overlaps the point: its digest there is not in the batch
+        elif batch.chain.before != digest:
+            refused, new = new[0].seq, []  # not the rows central holds: the site sees it in the ack
+    readings = records = alerts = refused_audit = conflicts = 0
     if new:
         light = [r for r in new if r.kind == "light"]
         temperature = [r for r in new if r.kind == "temperature"]
@@ -285,13 +363,15 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
             partitions.ensure(conn, table, (float(r.record["ts"]) for r in rows if r.record is not None))
         readings = _insert_light(conn, batch.site, light, received)
         readings += _insert_temperature(conn, batch.site, temperature, received)
-        records, new_alerts = _insert_records(conn, batch, others, received)
+        records, new_alerts, conflicts = _insert_records(conn, batch, others, received)
         config_ingest.apply(conn, batch.site, batch.epoch, others, received)
         alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
         point = new[-1].seq
+        digest = None if batch.chain is None else batch.chain.after
         conn.execute(
-            "UPDATE site_epochs SET acked_seq = %s, acked_at = %s WHERE site = %s AND epoch = %s",
-            (point, received, batch.site, batch.epoch),
+            "UPDATE site_epochs SET acked_seq = %s, acked_at = %s, acked_digest = %s"
+            " WHERE site = %s AND epoch = %s",
+            (point, received, digest, batch.site, batch.epoch),
         )
     sent = _moment(batch.sent_ts)
     oldest = None if batch.backlog_oldest_queued_ts is None else _moment(batch.backlog_oldest_queued_ts)
@@ -309,7 +389,9 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
             batch.site,
         ),
     )
-    return Ingested(Ack(batch.epoch, point, refused), readings, records, alerts, refused_audit)
+    return Ingested(
+        Ack(batch.epoch, point, refused, digest), readings, records, alerts, refused_audit, conflicts
+    )
 
 
 def set_online(conn: Connection, site: str, online: bool, at_ts: float) -> None:

@@ -22,6 +22,19 @@ class AuditSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class EpochSummary:
+    """One of the site's epochs: a new one after the first means the site found central holding rows
+    that were not its own (a database put back by hand) or was restored from a backup; ``reason`` says."""
+
+    epoch: str
+    base: int  # the last number before it began
+    through: int  # central's point in it
+    parent: str | None  # the epoch the site replaced with it
+    reason: str | None  # null: the uplink was enabled
+    started_ts: float | None  # central's clock at its first batch (null: before central's migration 5)
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSummary:
     site: str
     readings: int  # stored here, for the site
@@ -33,6 +46,9 @@ class SiteSummary:
     clock_skew_seconds: float | None
     online: bool
     audit: AuditSummary
+    epochs: tuple[EpochSummary, ...] = ()  # in the order they began
+    restored_ts: float | None = None  # when the site last drew an epoch for a reason (see EpochSummary)
+    record_conflicts: int = 0  # rows whose site id central holds with another content, kept apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,18 @@ def sites(conn: psycopg.Connection[tuple[Any, ...]]) -> list[SiteSummary]:
         " LEFT JOIN audit_heads AS h ON h.site = s.site"
         " ORDER BY s.site"
     ).fetchall()
+    epochs: dict[str, list[EpochSummary]] = {}
+    for site, *fields in conn.execute(
+        "SELECT site, epoch, base_seq, acked_seq, parent_epoch, reason, started_at FROM site_epochs"
+        " ORDER BY site, started_at NULLS FIRST, acked_at"
+    ).fetchall():
+        epoch, base, through, parent, reason, started = fields
+        epochs.setdefault(site, []).append(
+            EpochSummary(epoch, int(base), int(through), parent, reason, _ts(started))
+        )
+    conflicts = dict(
+        conn.execute("SELECT site, count(*) FROM site_record_conflicts GROUP BY site").fetchall()
+    )
     out = []
     for (
         site,
@@ -88,6 +116,12 @@ def sites(conn: psycopg.Connection[tuple[Any, ...]]) -> list[SiteSummary]:
                 audit=AuditSummary(
                     int(audit_rows), int(head_id), head_hash, problem is None, problem, int(refused)
                 ),
+                epochs=tuple(epochs.get(site, ())),
+                restored_ts=max(
+                    (e.started_ts for e in epochs.get(site, ()) if e.reason and e.started_ts is not None),
+                    default=None,
+                ),
+                record_conflicts=int(conflicts.get(site, 0)),
             )
         )
     return out

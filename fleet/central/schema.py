@@ -251,6 +251,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO fleet_counters (name, value) VALUES ('central_audit', 0);
     """,
+    # 5: proof that the rows central holds are the site's own (docs/fleet-protocol.md, "Ownership"): the
+    # site's running digest at each epoch's point, each epoch's parent and the reason the site drew it,
+    # and the rows of a new epoch whose site id central holds with another content (kept apart, reported)
+    """
+    ALTER TABLE site_epochs ADD COLUMN acked_digest text;  -- null: committed by a site without digests
+    ALTER TABLE site_epochs ADD COLUMN parent_epoch text;  -- the epoch the site replaced with this one
+    ALTER TABLE site_epochs ADD COLUMN reason text;  -- why the site drew it (null: the uplink enabled)
+    ALTER TABLE site_epochs ADD COLUMN started_at timestamptz;  -- null: began before migration 5
+    CREATE TABLE site_record_conflicts (
+        site text NOT NULL,
+        epoch text NOT NULL,
+        seq bigint NOT NULL,
+        kind text NOT NULL,
+        natural_key text NOT NULL,
+        record jsonb NOT NULL,
+        received_at timestamptz NOT NULL,
+        PRIMARY KEY (site, epoch, seq)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,6 +8,14 @@ online, when central refuses a batch that does not continue from its point, and 
 without an acknowledgement. Central ignores what it already has, so a resend costs bandwidth, never a
 duplicate.
 
+Each batch carries the outbox's running digest (:func:`monitor.store.outbox_chain.chain`) and each
+acknowledgement the digest central stored at its point. Before it deletes anything the uplink checks that
+digest against its own: a database put back by hand (a copy of itself, an SD card's image) may have
+numbered new rows that central already holds from the timeline it lost, and deleting them on that
+acknowledgement would lose them. A database whose digest differs, or which never numbered that far,
+draws a new epoch, logs a warning naming what happened and sends again everything it holds; central
+records the new epoch with its reason.
+
 It also takes central's commands (an alert acknowledged or a silence made at central) from the site's
 command topic, applies each once (:mod:`fleet.uplink.commands`) and publishes the result.
 """
@@ -31,6 +39,8 @@ from fleet.protocol import (
     CENTRAL,
     ONLINE,
     Batch,
+    Chain,
+    Fork,
     ProtocolError,
     Row,
     ack_topic,
@@ -108,7 +118,11 @@ class Uplink:
         self.epoch = ""
         self.base = 0
         self.acked = 0
+        self.acked_digest = ""
+        self.fork: Fork | None = None
         self.sent_through = 0
+        self.sent_digest = ""  # the chain's digest through sent_through
+        self.sent_digests: dict[int, str] = {}  # through each batch's last row in flight: central acks there
         self.last_progress = 0.0
         self.last_send = -float("inf")
         self.next_backlog_check = 0.0
@@ -140,7 +154,7 @@ class Uplink:
         with transaction(self.conn):
             state = outbox_store.enable(self.conn, self.site)
             if state.epoch is None:  # a restored backup: its numbers may repeat the original's
-                state = outbox_store.new_epoch(self.conn)
+                state = outbox_store.new_epoch(self.conn, "restored from a backup")
                 log.warning("this database was restored from a backup: sending as a new epoch")
         self._adopt(state)
         host, port, _tls = self.fleet.broker
@@ -185,12 +199,16 @@ class Uplink:
     def _adopt(self, state: outbox_store.UplinkState) -> None:
         assert state.epoch is not None
         self.epoch, self.base, self.acked = state.epoch, state.epoch_base_seq, state.acked_seq
-        self.sent_through = self.acked
+        self.acked_digest = state.acked_digest
+        self.fork = None if state.epoch_reason is None else Fork(state.parent_epoch, state.epoch_reason)
+        self.sent_through, self.sent_digest = self.acked, self.acked_digest
+        self.sent_digests.clear()
 
     def _rewind(self, why: str) -> None:
         if self.sent_through > self.acked:
             log.info("sending again from %d (%s)", self.acked + 1, why)
-        self.sent_through = self.acked
+        self.sent_through, self.sent_digest = self.acked, self.acked_digest
+        self.sent_digests.clear()
         self.last_progress = self.monotonic()
 
     def _handle(self, client: mqtt.Client, event: _Event) -> None:
@@ -237,19 +255,27 @@ class Uplink:
             return
         if ack.epoch != self.epoch:
             return  # an earlier epoch's, retained by the broker
-        if ack.through > outbox_store.last_seq(self.conn):
-            # Central has more of this epoch than this database ever numbered: a copy put back in place.
-            with transaction(self.conn):
-                state = outbox_store.new_epoch(self.conn)
-            log.warning("central has this epoch through %d, beyond this database: a new epoch", ack.through)
-            self._adopt(state)
-            self.last_send = -float("inf")
+        own = self._own_digest(ack.through) if ack.through >= self.acked else None
+        if ack.through >= self.acked and own is None:
+            self._fork(
+                f"central holds epoch {self.epoch} through {ack.through}, beyond the last number this"
+                f" database gave ({outbox_store.last_seq(self.conn)}): a copy of it was put back in place"
+            )
             return
-        if ack.through > self.acked:
+        if own is not None and ack.digest is not None and ack.digest != own:
+            self._fork(
+                f"central's rows of epoch {self.epoch} through {ack.through} are not this database's (their"
+                " digest differs): a copy of it was put back in place and numbered rows anew"
+            )
+            return
+        if own is not None and ack.through > self.acked:
             with transaction(self.conn):
-                outbox_store.acknowledge(self.conn, self.epoch, ack.through, self.real_time())
-            self.acked = ack.through
-            self.sent_through = max(self.sent_through, self.acked)
+                outbox_store.acknowledge(self.conn, self.epoch, ack.through, self.real_time(), own)
+            self.acked, self.acked_digest = ack.through, own
+            for seq in [s for s in self.sent_digests if s <= ack.through]:
+                del self.sent_digests[seq]
+            if self.sent_through < self.acked:
+                self.sent_through, self.sent_digest = self.acked, self.acked_digest
             self.last_progress = self.monotonic()
             self.central_behind_logged = False
         elif ack.through < self.acked and not self.central_behind_logged:
@@ -262,6 +288,25 @@ class Uplink:
             self.central_behind_logged = True
         if ack.refused_first is not None and self.sent_through >= ack.refused_first > self.acked:
             self._rewind(f"central refused a batch from {ack.refused_first}")
+
+    def _own_digest(self, through: int) -> str | None:
+        """This database's digest through ``through`` (at or past the acknowledged point); None if it never
+        numbered that far."""
+        if through == self.acked:
+            return self.acked_digest
+        if through in self.sent_digests:
+            return self.sent_digests[through]
+        with snapshot(self.conn):
+            return outbox_store.digest_at(self.conn, self.acked, self.acked_digest, through)
+
+    def _fork(self, reason: str) -> None:
+        """Central holds other rows than this database under its numbers: keep every row, send them all
+        again under a new epoch, and say why (central records it)."""
+        with transaction(self.conn):
+            state = outbox_store.new_epoch(self.conn, reason)
+        log.warning("%s; sending every row held here again as epoch %s", reason, state.epoch)
+        self._adopt(state)
+        self.last_send = -float("inf")
 
     def _step(self, client: mqtt.Client) -> None:
         now = self.monotonic()
@@ -278,7 +323,9 @@ class Uplink:
         window = self.fleet.window_batches * self.fleet.batch_rows
         while self.sent_through - self.acked < window:
             with snapshot(self.conn):
-                rows = outbox_store.pending(self.conn, self.sent_through, self.fleet.batch_rows)
+                rows = outbox_store.pending(
+                    self.conn, self.sent_through, self.fleet.batch_rows, self.sent_digest
+                )
                 backlog = outbox_store.backlog(self.conn)
             if not rows and now - self.last_send < self.fleet.heartbeat_seconds:
                 return
@@ -292,12 +339,15 @@ class Uplink:
                 sent_ts=self.real_time(),
                 numbered_through=backlog.last_seq,
                 backlog_oldest_queued_ts=backlog.oldest_queued_ts,
+                chain=Chain(self.sent_digest, rows[-1].digest) if rows else None,
+                fork=self.fork,
             )
             client.publish(batch_topic(self.site), encode_batch(batch), qos=1)
             self.last_send = now
             if not rows:
                 return
-            self.sent_through = rows[-1].seq
+            self.sent_through, self.sent_digest = rows[-1].seq, rows[-1].digest
+            self.sent_digests[self.sent_through] = self.sent_digest
 
     def _check_backlog(self) -> None:
         """A system alert while a row has waited longer than ``backlog_alert_seconds`` for central."""

@@ -15,6 +15,13 @@ Numbers are per database and per *epoch*, a random name drawn when the uplink is
 whenever the numbers may repeat: a database restored from a backup starts a new epoch (the backup drops
 the epoch, see :func:`forget_epoch`), and so does one that central has acknowledged further than it ever
 numbered. Central acknowledges cumulatively per site and epoch (``through``); only then are rows deleted.
+
+Proof of ownership (migration 22): a copy of the database put back by hand keeps its epoch and its counter,
+and may number new rows that central already holds, under the same numbers, from the lost timeline. So
+each row extends a running digest (:mod:`monitor.store.outbox_chain`), the batch carries it and central
+returns the digest at its acknowledged point; a database whose own digest there differs, or which never
+numbered that far, holds other rows than central and draws a new epoch (:func:`new_epoch`).
+``uplink_state.acked_digest`` keeps the digest at the acknowledged point, since those rows are deleted.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store import config_mirror
+from monitor.store.outbox_chain import link
 from monitor.store.outbox_sql import ENABLED, NOW, copy_trigger, key_of, real
 
 
@@ -144,6 +152,9 @@ class UplinkState:
     epoch_base_seq: int
     acked_seq: int
     acked_ts: float | None
+    acked_digest: str  # the chain's digest at acked_seq ('' where the chain began)
+    parent_epoch: str | None  # the epoch this one replaced, when a check drew it
+    epoch_reason: str | None  # why this epoch was drawn (None: the uplink was enabled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +165,7 @@ class OutboxRow:
     seq: int
     kind: str
     record: dict[str, Any] | None
+    digest: str  # the chain's digest through this row
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +177,8 @@ class Backlog:
 
 def state(conn: sqlite3.Connection) -> UplinkState | None:
     row = conn.execute(
-        "SELECT site, epoch, epoch_base_seq, acked_seq, acked_ts FROM uplink_state WHERE id = 1"
+        "SELECT site, epoch, epoch_base_seq, acked_seq, acked_ts, acked_digest, parent_epoch, epoch_reason"
+        " FROM uplink_state WHERE id = 1"
     ).fetchone()
     return None if row is None else UplinkState(*row)
 
@@ -216,11 +229,14 @@ def enable(conn: sqlite3.Connection, site: str) -> UplinkState:
     return enabled
 
 
-def new_epoch(conn: sqlite3.Connection) -> UplinkState:
-    """Draw a new epoch starting after the last acknowledged row; inside the caller's write transaction.
-    Rows not yet acknowledged are sent again under it."""
+def new_epoch(conn: sqlite3.Connection, reason: str) -> UplinkState:
+    """Draw a new epoch starting after the last acknowledged row, naming the one it replaces and
+    ``reason``; inside the caller's write transaction. Rows not yet acknowledged are sent again under it.
+    The chain goes on through the new epoch: the digest at the acknowledged point stays."""
     conn.execute(
-        "UPDATE uplink_state SET epoch = ?, epoch_base_seq = acked_seq WHERE id = 1", (secrets.token_hex(8),)
+        "UPDATE uplink_state SET parent_epoch = epoch, epoch_reason = ?, epoch = ?,"
+        " epoch_base_seq = acked_seq WHERE id = 1",
+        (reason, secrets.token_hex(8)),
     )
     found = state(conn)
     if found is None:
@@ -235,13 +251,23 @@ def forget_epoch(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE uplink_state SET epoch = NULL")
 
 
-def acknowledge(conn: sqlite3.Connection, epoch: str, through: int, now: float) -> int:
-    """Central has committed every row up to ``through`` in ``epoch``: delete them; inside the caller's
-    write transaction. Returns the rows deleted (0 for another epoch or a point already passed)."""
+def acknowledge(
+    conn: sqlite3.Connection, epoch: str, through: int, now: float, digest: str | None = None
+) -> int:
+    """Central has committed every row up to ``through`` in ``epoch``: delete them, keeping the chain's
+    ``digest`` there (computed here when not given); inside the caller's write transaction. Returns the
+    rows deleted (0 for another epoch or a point already passed)."""
     found = state(conn)
     if found is None or found.epoch != epoch or through <= found.acked_seq:
         return 0
-    conn.execute("UPDATE uplink_state SET acked_seq = ?, acked_ts = ? WHERE id = 1", (through, now))
+    if digest is None:
+        digest = digest_at(conn, found.acked_seq, found.acked_digest, through)
+        if digest is None:
+            raise StoreError(f"acknowledged through {through}, beyond the last number this database gave")
+    conn.execute(
+        "UPDATE uplink_state SET acked_seq = ?, acked_ts = ?, acked_digest = ? WHERE id = 1",
+        (through, now, digest),
+    )
     return conn.execute("DELETE FROM uplink_outbox WHERE seq <= ?", (through,)).rowcount
 
 
@@ -274,14 +300,33 @@ _READING_SQL = {
 }
 
 
-def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[OutboxRow]:
-    """Up to ``limit`` queued rows numbered after ``after_seq``, oldest first, readings read in full; call
+def digest_at(conn: sqlite3.Connection, from_seq: int, from_digest: str, through: int) -> str | None:
+    """This database's digest through ``through``, chained from ``from_digest`` at ``from_seq`` over the
+    rows it holds in between; None if it never numbered that far."""
+    if through > last_seq(conn):
+        return None
+    digest = bytes.fromhex(from_digest)
+    for row in conn.execute(
+        "SELECT seq, kind, sensor_id, ts, body, queued_ts FROM uplink_outbox WHERE seq > ? AND seq <= ?"
+        " ORDER BY seq",
+        (from_seq, through),
+    ):
+        digest = link(digest, *row)
+    return digest.hex()
+
+
+def pending(conn: sqlite3.Connection, after_seq: int, limit: int, after_digest: str = "") -> list[OutboxRow]:
+    """Up to ``limit`` queued rows numbered after ``after_seq``, oldest first, readings read in full, each
+    with the chain's digest through it from ``after_digest`` (the digest through ``after_seq``); call
     inside a read transaction so every row comes from one committed state."""
     out: list[OutboxRow] = []
-    for seq, kind, sensor_id, ts, body in conn.execute(
-        "SELECT seq, kind, sensor_id, ts, body FROM uplink_outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+    digest = bytes.fromhex(after_digest)
+    for seq, kind, sensor_id, ts, body, queued_ts in conn.execute(
+        "SELECT seq, kind, sensor_id, ts, body, queued_ts FROM uplink_outbox WHERE seq > ? ORDER BY seq"
+        " LIMIT ?",
         (after_seq, limit),
     ).fetchall():
+        digest = link(digest, seq, kind, sensor_id, ts, body, queued_ts)
         record: dict[str, Any] | None
         if kind in _READING_SQL:
             sql, names = _READING_SQL[kind]
@@ -289,5 +334,5 @@ def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[Outbox
             record = None if found is None else dict(zip(names, found, strict=True))
         else:
             record = None if body is None else json.loads(body)
-        out.append(OutboxRow(int(seq), str(kind), record))
+        out.append(OutboxRow(int(seq), str(kind), record, digest.hex()))
     return out

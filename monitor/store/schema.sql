@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 21;
+PRAGMA user_version = 22;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -403,7 +403,7 @@ CREATE TABLE uplink_state (
         epoch_base_seq INTEGER NOT NULL,  -- the last seq numbered before this epoch began
         acked_seq INTEGER NOT NULL,  -- central's cumulative acknowledgement, in this epoch
         acked_ts REAL  -- real time of the last advance
-    );
+    , acked_digest TEXT NOT NULL DEFAULT '', parent_epoch TEXT, epoch_reason TEXT);
 
 CREATE TABLE vial_events (
         id INTEGER PRIMARY KEY,

@@ -11,7 +11,7 @@ from hardware.clock import ManualClock
 from monitor.audit import AuditRow, row_hash
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
-from monitor.store import Database, audit, outbox, retention
+from monitor.store import Database, audit, migrations, outbox, outbox_chain, retention, schema
 from monitor.store.backup import backup
 from monitor.store.config_mirror import CONFIG_KINDS
 from monitor.store.database import transaction
@@ -187,3 +187,88 @@ def test_an_audit_row_travels_bit_for_bit(settings: Settings) -> None:
     assert row_hash(copy.prev_hash, copy.id, copy.ts, copy.actor, copy.action, copy.subject, copy.detail) == (
         row.hash
     )
+
+
+def _with_audit_rows(settings: Settings, n: int) -> sqlite3.Connection:
+    """An uplinking database with ``n`` audit rows queued."""
+    _enable(settings)
+    conn = Database(settings.db_path).connect()
+    with transaction(conn):
+        for i in range(n):
+            audit.append(conn, 1796175627.5 + i, "pharmacist", "note", "fridge-1", {"i": i})
+    return conn
+
+
+def test_the_chain_names_the_rows_and_survives_the_acknowledgement(settings: Settings) -> None:
+    """Each row's digest extends the one before; the digest at a number is the same whether read with the
+    rows or computed later, is kept at the acknowledged point once the rows are deleted, and changes
+    when a row under the same number differs (a copy of the database that numbered rows anew)."""
+    conn = _with_audit_rows(settings, 6)
+    rows = outbox.pending(conn, 0, 10_000)
+    assert len(rows) > 3
+    assert len({r.digest for r in rows}) == len(rows)
+    third = rows[2]
+    assert outbox.digest_at(conn, 0, "", third.seq) == third.digest
+    assert outbox.digest_at(conn, 0, "", outbox.last_seq(conn) + 1) is None  # never numbered
+    assert [r.digest for r in outbox.pending(conn, third.seq, 10_000, third.digest)] == [
+        r.digest for r in rows[3:]
+    ]
+    st = outbox.state(conn)
+    assert st is not None
+    assert st.epoch is not None
+    with transaction(conn):
+        outbox.acknowledge(conn, st.epoch, third.seq, 10.0)
+    acked = outbox.state(conn)
+    assert acked is not None
+    assert (acked.acked_seq, acked.acked_digest) == (third.seq, third.digest)
+    assert outbox.digest_at(conn, third.seq, acked.acked_digest, rows[-1].seq) == rows[-1].digest
+    # The same number, another row: the digest differs from there on.
+    with transaction(conn):
+        conn.execute("UPDATE uplink_outbox SET queued_ts = queued_ts + 1 WHERE seq = ?", (rows[3].seq,))
+    assert outbox.digest_at(conn, third.seq, acked.acked_digest, rows[3].seq) != rows[3].digest
+    conn.close()
+
+
+def test_a_new_epoch_names_its_parent_and_reason_and_goes_on_with_the_chain(settings: Settings) -> None:
+    """A new epoch starts after the acknowledged point, remembers the epoch it replaced and why, and keeps
+    the digest there: the chain is the database's, not the epoch's."""
+    conn = _with_audit_rows(settings, 3)
+    first = outbox.state(conn)
+    assert first is not None
+    assert first.epoch is not None
+    assert (first.acked_digest, first.parent_epoch, first.epoch_reason) == ("", None, None)
+    at_two = outbox.digest_at(conn, 0, "", 2)
+    with transaction(conn):
+        outbox.acknowledge(conn, first.epoch, 2, 10.0)
+        drawn = outbox.new_epoch(conn, "central's rows are not this database's")
+    assert drawn.epoch not in (None, first.epoch)
+    assert (drawn.epoch_base_seq, drawn.parent_epoch) == (2, first.epoch)
+    assert drawn.epoch_reason == "central's rows are not this database's"
+    assert drawn.acked_digest == at_two
+    conn.close()
+
+
+def test_a_database_that_already_uplinks_starts_its_chain_at_the_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 22 on a database that already uplinks: its acknowledged point becomes the chain's
+    anchor (''), its rows keep their numbers and epoch, and the chain runs from there."""
+    before = migrations.NAMES.index("v22_outbox_chain")
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", before)
+    schema.migrate(conn)
+    conn.execute(
+        "INSERT INTO uplink_state (id, site, epoch, epoch_base_seq, acked_seq) VALUES (1, 'w', 'e1', 0, 5)"
+    )
+    conn.execute(
+        "INSERT INTO uplink_outbox (seq, kind, body, queued_ts) VALUES (6, 'gap-removed', '{}', 1.0)"
+    )
+    monkeypatch.undo()
+    schema.migrate(conn)
+    st = outbox.state(conn)
+    assert st is not None
+    assert (st.epoch, st.acked_seq, st.acked_digest, st.epoch_reason) == ("e1", 5, "", None)
+    assert [r.digest for r in outbox.pending(conn, 5, 10)] == [
+        outbox_chain.chain("", 6, "gap-removed", None, None, "{}", 1.0)
+    ]
+    conn.close()

@@ -38,6 +38,7 @@ NAMES: tuple[str, ...] = (
     "v19_fleet_commands",
     "v20_vial_handover",
     "v21_measured_spectrum_ledger",
+    "v22_outbox_chain",
 )
 
 
