@@ -145,6 +145,8 @@ def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings
         conn.execute(f"DROP TRIGGER {trigger}")
     for column in SPECTRUM_COLUMNS:  # migration 21's
         conn.execute(f"ALTER TABLE spectral_readings DROP COLUMN {column}")
+    for column in ("acked_digest", "parent_epoch", "epoch_reason"):  # migration 22's
+        conn.execute(f"ALTER TABLE uplink_state DROP COLUMN {column}")
     conn.execute(f"PRAGMA user_version = {index}")
     conn.commit()
     conn.close()
