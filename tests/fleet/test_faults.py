@@ -1,4 +1,4 @@
-"""Exactly-once under faults, with the real engines, while two simulated sites keep writing: the broker
+"""Exactly-once under faults, with the real engines, while three simulated sites keep writing: the broker
 SIGKILLed (persistence off), central SIGKILLed, PostgreSQL stopped with ``-m immediate``, one site's
 bridge and uplink SIGKILLed together, and the broker down for a simulated day. The order and the times
 come from a seed, printed first (``VIALGUARD_FAULT_SEED=N`` repeats a run). Afterwards central holds
@@ -40,7 +40,7 @@ from tests.fleet.fleet_system import (
 
 pytestmark = pytest.mark.slow
 
-SITES = ("north", "south")
+SITES = ("north", "south", "east")
 # Fast enough that the broker's simulated day of absence takes 6 s: a light reading every 2 simulated
 # minutes is then 120 a second per site, which the bridge keeps up with on a loaded 2-core machine.
 SPEED = 14_400.0
@@ -223,7 +223,7 @@ def test_every_row_arrives_once_through_every_fault(
     follower = FeedFollower(central)
     follower.start()
     try:
-        wait_for(_progress(central), 90, "both sites' first readings at central")
+        wait_for(_progress(central), 90, "every site's first readings at central")
         for fault in faults:
             fleet.pause(0.0, 1.0)  # the fault strikes at a random moment of the sites' writing
             for site in sites.values():
