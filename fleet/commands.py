@@ -17,11 +17,17 @@ Parsing raises :class:`fleet.protocol.ProtocolError` and nothing else, whatever 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from fleet.protocol import PROTOCOL_VERSION, TOPIC_ROOT, ProtocolError
+from fleet.protocol import (
+    PROTOCOL_VERSION,
+    TOPIC_ROOT,
+    ProtocolError,
+    message_object,
+    number_field,
+    text_field,
+)
 
 CommandKind = Literal[
     "alert.acknowledge", "silence.create", "silence.expire", "vial.hand-over", "vial.receive"
@@ -65,30 +71,6 @@ class CommandResult:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _object(payload: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(payload)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ProtocolError("not a JSON object")
-    if value.get("v") != PROTOCOL_VERSION:
-        raise ProtocolError(f"protocol version {value.get('v')!r}, expected {PROTOCOL_VERSION}")
-    return value
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ProtocolError(f"{name}: expected a non-empty string")
-    return value
-
-
-def _number(value: Any, name: str) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ProtocolError(f"{name}: expected a number")
-    return float(value)
-
-
 def _dict(value: Any, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProtocolError(f"{name}: expected an object")
@@ -114,19 +96,19 @@ def encode_command(command: Command) -> bytes:
 
 def decode_command(payload: bytes, topic_site: str) -> Command:
     """A command from ``topic_site``'s command topic: one naming another site is refused."""
-    o = _object(payload)
+    o = message_object(payload)
     if o.get("site") != topic_site:
         raise ProtocolError(f"a command for site {o.get('site')!r} on {topic_site!r}'s topic")
     kind = o.get("kind")
     if kind not in COMMAND_KINDS:
         raise ProtocolError(f"kind: {kind!r} is not one of {', '.join(COMMAND_KINDS)}")
     return Command(
-        id=_text(o.get("id"), "id"),
+        id=text_field(o.get("id"), "id"),
         site=topic_site,
         kind=kind,
-        actor=_text(o.get("actor"), "actor"),
+        actor=text_field(o.get("actor"), "actor"),
         args=_dict(o.get("args"), "args"),
-        issued_ts=_number(o.get("issued_ts"), "issued_ts"),
+        issued_ts=number_field(o.get("issued_ts"), "issued_ts"),
     )
 
 
@@ -145,7 +127,7 @@ def encode_result(result: CommandResult) -> bytes:
 
 def decode_result(payload: bytes, topic_site: str) -> CommandResult:
     """A result from ``topic_site``'s result topic: one naming another site is refused."""
-    o = _object(payload)
+    o = message_object(payload)
     if o.get("site") != topic_site:
         raise ProtocolError(f"a result for site {o.get('site')!r} on {topic_site!r}'s topic")
     outcome = o.get("outcome")
@@ -153,14 +135,14 @@ def decode_result(payload: bytes, topic_site: str) -> CommandResult:
         raise ProtocolError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
     reason = o.get("reason")
     if outcome == "refused":
-        reason = _text(reason, "reason")
+        reason = text_field(reason, "reason")
     elif reason is not None:
         raise ProtocolError("reason: only a refused command has one")
     return CommandResult(
-        id=_text(o.get("id"), "id"),
+        id=text_field(o.get("id"), "id"),
         site=topic_site,
         outcome=outcome,
         reason=reason,
-        handled_ts=_number(o.get("handled_ts"), "handled_ts"),
+        handled_ts=number_field(o.get("handled_ts"), "handled_ts"),
         detail=_dict(o.get("detail", {}), "detail"),
     )

@@ -148,7 +148,9 @@ def encode_batch(batch: Batch) -> bytes:
     ).encode()
 
 
-def _object(payload: bytes) -> dict[str, Any]:
+# The field readers every message of the fleet decodes with (here and in fleet/commands.py): one wording
+# of each refusal.
+def message_object(payload: bytes) -> dict[str, Any]:
     try:
         value = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -160,13 +162,13 @@ def _object(payload: bytes) -> dict[str, Any]:
     return value
 
 
-def _int(value: Any, name: str) -> int:
+def int_field(value: Any, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ProtocolError(f"{name}: expected a non-negative integer")
     return value
 
 
-def _text(value: Any, name: str) -> str:
+def text_field(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value:
         raise ProtocolError(f"{name}: expected a non-empty string")
     return value
@@ -179,7 +181,7 @@ def _digest(value: Any, name: str) -> str:
     return value
 
 
-def _number(value: Any, name: str) -> float:
+def number_field(value: Any, name: str) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
         raise ProtocolError(f"{name}: expected a number")
     return float(value)
@@ -187,7 +189,7 @@ def _number(value: Any, name: str) -> float:
 
 def decode_batch(payload: bytes, topic_site: str) -> Batch:
     """A batch from the topic of ``topic_site``: a batch naming another site is refused."""
-    o = _object(payload)
+    o = message_object(payload)
     if o.get("site") != topic_site:
         raise ProtocolError(f"a batch for site {o.get('site')!r} on {topic_site!r}'s topic")
     rows_in = o.get("rows")
@@ -201,7 +203,9 @@ def decode_batch(payload: bytes, topic_site: str) -> Batch:
         record = r.get("record")
         if record is not None and not isinstance(record, dict):
             raise ProtocolError(f"rows[{i}].record: expected an object or null")
-        row = Row(_int(r.get("seq"), f"rows[{i}].seq"), _text(r.get("kind"), f"rows[{i}].kind"), record)
+        row = Row(
+            int_field(r.get("seq"), f"rows[{i}].seq"), text_field(r.get("kind"), f"rows[{i}].kind"), record
+        )
         if rows and row.seq != rows[-1].seq + 1:
             raise ProtocolError(f"rows[{i}].seq: {row.seq} does not follow {rows[-1].seq}")
         rows.append(row)
@@ -214,20 +218,23 @@ def decode_batch(payload: bytes, topic_site: str) -> Batch:
         raise ProtocolError("fork: expected an object")
     parent = None if fork is None else fork.get("from")
     return Batch(
-        site=_text(o.get("site"), "site"),
-        epoch=_text(o.get("epoch"), "epoch"),
-        base=_int(o.get("base"), "base"),
+        site=text_field(o.get("site"), "site"),
+        epoch=text_field(o.get("epoch"), "epoch"),
+        base=int_field(o.get("base"), "base"),
         rows=tuple(rows),
-        sent_ts=_number(o.get("sent_ts"), "sent_ts"),
-        numbered_through=_int(backlog.get("through"), "backlog.through"),
-        backlog_oldest_queued_ts=None if oldest is None else _number(oldest, "backlog.oldest_queued_ts"),
+        sent_ts=number_field(o.get("sent_ts"), "sent_ts"),
+        numbered_through=int_field(backlog.get("through"), "backlog.through"),
+        backlog_oldest_queued_ts=None if oldest is None else number_field(oldest, "backlog.oldest_queued_ts"),
         chain=None
         if chain is None or not rows
-        else Chain(_digest(chain.get("before"), "chain.before"), _text(chain.get("after"), "chain.after")),
+        else Chain(
+            _digest(chain.get("before"), "chain.before"), text_field(chain.get("after"), "chain.after")
+        ),
         fork=None
         if fork is None
         else Fork(
-            None if parent is None else _text(parent, "fork.from"), _text(fork.get("reason"), "fork.reason")
+            None if parent is None else text_field(parent, "fork.from"),
+            text_field(fork.get("reason"), "fork.reason"),
         ),
     )
 
@@ -242,12 +249,12 @@ def encode_ack(ack: Ack) -> bytes:
 
 
 def decode_ack(payload: bytes) -> Ack:
-    o = _object(payload)
+    o = message_object(payload)
     refused = o.get("refused_first")
     digest = o.get("digest")
     return Ack(
-        _text(o.get("epoch"), "epoch"),
-        _int(o.get("through"), "through"),
-        None if refused is None else _int(refused, "refused_first"),
+        text_field(o.get("epoch"), "epoch"),
+        int_field(o.get("through"), "through"),
+        None if refused is None else int_field(refused, "refused_first"),
         None if digest is None else _digest(digest, "digest"),
     )
