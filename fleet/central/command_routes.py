@@ -12,7 +12,7 @@ them in its thread pool): psycopg's calls block and must stay off the event loop
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
@@ -22,6 +22,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from fleet.central import central_audit, commands, operators, vial_relay
+from fleet.central.connection import WriteConn
 from fleet.commands import CommandKind
 from monitor import tokens
 from monitor.errors import InvalidRequest, NotFound
@@ -40,23 +41,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def _connection(request: Request) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
-    try:
-        # Autocommit: each write is its own transaction block, never a savepoint inside the implicit
-        # transaction a first read (the token's) would otherwise open and leave uncommitted.
-        conn = psycopg.connect(request.app.state.database_url, connect_timeout=5, autocommit=True)
-    except psycopg.Error as exc:
-        raise HTTPException(503, f"central's database is unavailable: {exc}") from exc
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-Conn = Annotated[psycopg.Connection[tuple[Any, ...]], Depends(_connection)]
-
-
-def _operator(request: Request, conn: Conn) -> str:
+def _operator(request: Request, conn: WriteConn) -> str:
     """The name of the operator whose ``write`` token the request carries; 401 or 403 otherwise."""
     text = tokens.bearer(request.headers.get("authorization"))
     challenge = {"WWW-Authenticate": "Bearer"}
@@ -165,7 +150,7 @@ def acknowledge(
     body: Acknowledgement,
     request: Request,
     response: Response,
-    conn: Conn,
+    conn: WriteConn,
     operator: Operator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
@@ -180,7 +165,7 @@ def create_silence(
     body: SilenceCreate,
     request: Request,
     response: Response,
-    conn: Conn,
+    conn: WriteConn,
     operator: Operator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
@@ -203,7 +188,7 @@ def expire_silence(
     body: SilenceExpire,
     request: Request,
     response: Response,
-    conn: Conn,
+    conn: WriteConn,
     operator: Operator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
@@ -218,7 +203,7 @@ def hand_over_vial(
     body: VialHandOver,
     request: Request,
     response: Response,
-    conn: Conn,
+    conn: WriteConn,
     operator: Operator,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
@@ -252,7 +237,7 @@ def _with_steps(conn: psycopg.Connection[tuple[Any, ...]], record: commands.Comm
 
 
 @router.get("/commands/{command_id}")
-def get_command(command_id: str, conn: Conn) -> dict[str, Any]:
+def get_command(command_id: str, conn: WriteConn) -> dict[str, Any]:
     """A command: ``queued`` until the site's result arrives, then ``applied`` or ``refused`` (``reason``);
     a vial's hand-over also ``relay``: both steps (the hand-over, the receipt) and the state of the two."""
     try:
@@ -263,7 +248,7 @@ def get_command(command_id: str, conn: Conn) -> dict[str, Any]:
 
 @router.get("/audit")
 def audit_trail(
-    conn: Conn,
+    conn: WriteConn,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> dict[str, Any]:
