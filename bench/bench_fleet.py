@@ -41,8 +41,9 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from bench.harness import Figure, figure
-from fleet.central.ingest import ingest, microseconds
+from fleet.central.ingest import ingest
 from fleet.central.partitions import Partitions
+from fleet.central.reading_inserts import microseconds
 from fleet.central.schema import migrate
 from fleet.demo import site_settings
 from fleet.engines.mosquitto import PrivateMosquitto

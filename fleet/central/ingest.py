@@ -29,7 +29,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from fleet.central import config_ingest
+from fleet.central import config_ingest, reading_inserts
 from fleet.central.audit_chain import Head, extend
 from fleet.central.partitions import Partitions
 from fleet.protocol import Ack, Batch, Row
@@ -57,84 +57,8 @@ class Ingested:
     conflicts: int = 0  # rows whose site id central holds with another content
 
 
-# A reading's time to the microsecond (timestamptz's resolution), rounded in Python and added as an
-# integer: to_timestamp(float8) rounds after shifting the epoch, one microsecond off now and then.
-_AT_MICROSECOND = "timestamptz 'epoch' + u.ts * interval '1 microsecond'"
-
-
-def microseconds(ts: float) -> int:
-    """A site's time as central keeps it: whole microseconds since the Unix epoch."""
-    return round(ts * 1e6)
-
-
 def _moment(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _insert_light(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
-    recs = [r.record for r in rows if r.record is not None]
-    if not recs:
-        return 0
-    cur = conn.execute(
-        "INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
-        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.lux, u.saturated, u.cum, %s"
-        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::bool[], %s::float8[])"
-        " AS u(sensor, ts, lux, saturated, cum)"
-        " ON CONFLICT DO NOTHING",
-        (
-            site,
-            received,
-            [str(r["sensor"]) for r in recs],
-            [microseconds(float(r["ts"])) for r in recs],
-            [_number(r.get("lux")) for r in recs],
-            [bool(r.get("saturated")) for r in recs],
-            [_number(r.get("cum_lux_hours")) for r in recs],
-        ),
-    )
-    inserted = cur.rowcount
-    # Each hour's highest lux, as the site keeps it (a resent reading changes nothing: the greatest).
-    conn.execute(
-        "INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)"
-        " SELECT %s, u.sensor, (u.ts / 3600000000) * 3600.0, max(coalesce(u.lux, 'Infinity'))"
-        " FROM unnest(%s::text[], %s::int8[], %s::float8[]) AS u(sensor, ts, lux) GROUP BY 2, 3"
-        " ON CONFLICT (site, sensor, hour_ts)"
-        " DO UPDATE SET max_lux = greatest(light_hour_maxima.max_lux, excluded.max_lux)",
-        (
-            site,
-            [str(r["sensor"]) for r in recs],
-            [microseconds(float(r["ts"])) for r in recs],
-            [_number(r.get("lux")) for r in recs],
-        ),
-    )
-    return inserted
-
-
-def _insert_temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
-    recs = [r.record for r in rows if r.record is not None]
-    if not recs:
-        return 0
-    cur = conn.execute(
-        "INSERT INTO temperature_readings"
-        " (site, sensor, ts, celsius, relative_humidity_percent, cum_equivalent_hours, received_at)"
-        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.celsius, u.rh, u.cum, %s"
-        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::float8[], %s::float8[])"
-        " AS u(sensor, ts, celsius, rh, cum)"
-        " ON CONFLICT DO NOTHING",
-        (
-            site,
-            received,
-            [str(r["sensor"]) for r in recs],
-            [microseconds(float(r["ts"])) for r in recs],
-            [_number(r.get("celsius")) for r in recs],
-            [_number(r.get("relative_humidity_percent")) for r in recs],
-            [_number(r.get("cum_equivalent_hours")) for r in recs],
-        ),
-    )
-    return cur.rowcount
 
 
 def _held_elsewhere(conn: Connection, batch: Batch, rows: Sequence[Row]) -> set[int]:
@@ -202,7 +126,7 @@ def _insert_records(
         key_field = _NATURAL_KEY.get(r.kind)
         keys.append(None if key_field is None else str(r.record.get(key_field)))
         time_field = _SITE_TIME.get(r.kind)
-        times.append(None if time_field is None else _number(r.record.get(time_field)))
+        times.append(None if time_field is None else reading_inserts.number_or_none(r.record.get(time_field)))
         bodies.append(Jsonb(r.record))
     added = conn.execute(
         "INSERT INTO site_records (site, epoch, seq, kind, natural_key, site_ts, record, received_at)"
@@ -361,8 +285,8 @@ def _ingest(conn: Connection, partitions: Partitions, batch: Batch, received: da
         others = sorted([*others, *audits], key=lambda r: r.seq)
         for table, rows in (("light_readings", light), ("temperature_readings", temperature)):
             partitions.ensure(conn, table, (float(r.record["ts"]) for r in rows if r.record is not None))
-        readings = _insert_light(conn, batch.site, light, received)
-        readings += _insert_temperature(conn, batch.site, temperature, received)
+        readings = reading_inserts.light(conn, batch.site, light, received)
+        readings += reading_inserts.temperature(conn, batch.site, temperature, received)
         records, new_alerts, conflicts = _insert_records(conn, batch, others, received)
         config_ingest.apply(conn, batch.site, batch.epoch, others, received)
         alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
