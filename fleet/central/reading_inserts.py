@@ -31,41 +31,36 @@ def number_or_none(value: Any) -> float | None:
 
 
 def light(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
+    """Insert the light readings and raise their hours' maxima in one statement (one round trip: at a
+    batch a second from each of 1,000 sites, a second statement per batch is what central cannot afford);
+    the number of readings new here."""
     recs = [r.record for r in rows if r.record is not None]
     if not recs:
         return 0
-    cur = conn.execute(
-        "INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
-        f" SELECT %s, u.sensor, {_AT_MICROSECOND}, u.lux, u.saturated, u.cum, %s"
-        " FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::bool[], %s::float8[])"
-        " AS u(sensor, ts, lux, saturated, cum)"
-        " ON CONFLICT DO NOTHING",
+    found = conn.execute(
+        "WITH u AS (SELECT * FROM unnest(%s::text[], %s::int8[], %s::float8[], %s::bool[], %s::float8[])"
+        "  AS u(sensor, ts, lux, saturated, cum)),"
+        # Each hour's highest lux, as the site keeps it (a resent reading changes nothing: the greatest).
+        " hours AS (INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)"
+        "  SELECT %s, u.sensor, (u.ts / 3600000000) * 3600.0, max(coalesce(u.lux, 'Infinity')) FROM u"
+        "  GROUP BY 2, 3 ON CONFLICT (site, sensor, hour_ts)"
+        "  DO UPDATE SET max_lux = greatest(light_hour_maxima.max_lux, excluded.max_lux)),"
+        " added AS (INSERT INTO light_readings (site, sensor, ts, lux, saturated, cum_lux_hours, received_at)"
+        f"  SELECT %s, u.sensor, {_AT_MICROSECOND}, u.lux, u.saturated, u.cum, %s FROM u"
+        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT count(*) FROM added",
         (
-            site,
-            received,
             [str(r["sensor"]) for r in recs],
             [microseconds(float(r["ts"])) for r in recs],
             [number_or_none(r.get("lux")) for r in recs],
             [bool(r.get("saturated")) for r in recs],
             [number_or_none(r.get("cum_lux_hours")) for r in recs],
-        ),
-    )
-    inserted = cur.rowcount
-    # Each hour's highest lux, as the site keeps it (a resent reading changes nothing: the greatest).
-    conn.execute(
-        "INSERT INTO light_hour_maxima (site, sensor, hour_ts, max_lux)"
-        " SELECT %s, u.sensor, (u.ts / 3600000000) * 3600.0, max(coalesce(u.lux, 'Infinity'))"
-        " FROM unnest(%s::text[], %s::int8[], %s::float8[]) AS u(sensor, ts, lux) GROUP BY 2, 3"
-        " ON CONFLICT (site, sensor, hour_ts)"
-        " DO UPDATE SET max_lux = greatest(light_hour_maxima.max_lux, excluded.max_lux)",
-        (
             site,
-            [str(r["sensor"]) for r in recs],
-            [microseconds(float(r["ts"])) for r in recs],
-            [number_or_none(r.get("lux")) for r in recs],
+            site,
+            received,
         ),
-    )
-    return inserted
+    ).fetchone()
+    return 0 if found is None else int(found[0])
 
 
 def temperature(conn: Connection, site: str, rows: Sequence[Row], received: datetime) -> int:
