@@ -90,6 +90,12 @@ def epoch_alerts(db: Path) -> list[dict[str, object]]:
     return [dict(r) for r in rows]
 
 
+def standing_at_central(central: Central) -> list[str]:
+    """The rules of the site's system alerts that stand at central now, as its fleet alert view has them."""
+    alerts = central.get(f"/api/v1/fleet/alerts/current?site={SITE}")["alerts"]
+    return [str(a["rule"]) for a in alerts if a["alert_class"] == "system"]
+
+
 def test_a_copy_put_back_loses_no_row_of_either_timeline(
     tmp_path: Path,
     broker: PrivateMosquitto,
@@ -237,6 +243,8 @@ def test_a_restored_database_alerts_until_acknowledged_and_caught_up(
                 f" WHERE alert_id = {alert['id']} AND event_kind = 'fired'",
             )
             assert changes == 1, "the webhook receivers get it like any alert change"
+            # It reached central through the outbox like any alert change: the fleet's alert side shows it.
+            assert epoch_alert.RULE in standing_at_central(central)
 
             with serve(settings, clock) as site_api:
                 page = site_api.client.get("/api/v1/alerts", params={"rule": epoch_alert.RULE}).json()
@@ -255,6 +263,9 @@ def test_a_restored_database_alerts_until_acknowledged_and_caught_up(
                     return bool(page["alerts"]) and page["alerts"][-1]["state"] == "resolved"
 
                 wait_for(resolved, 30, "the acknowledged alert to resolve once central holds the new epoch")
+            wait_for(
+                lambda: epoch_alert.RULE not in standing_at_central(central), 30, "central to see it resolved"
+            )
     finally:
         stop(central.process)
     (alert,) = epoch_alerts(db)
