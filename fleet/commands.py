@@ -17,8 +17,8 @@ Parsing raises :class:`fleet.protocol.ProtocolError` and nothing else, whatever 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, TypeVar, get_args
 
 from fleet.protocol import (
     PROTOCOL_VERSION,
@@ -35,6 +35,7 @@ CommandKind = Literal[
 COMMAND_KINDS: tuple[CommandKind, ...] = get_args(CommandKind)
 Outcome = Literal["applied", "refused"]
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+Word = TypeVar("Word", bound=str)
 
 
 def command_topic(site: str) -> str:
@@ -77,31 +78,36 @@ def _dict(value: Any, name: str) -> dict[str, Any]:
     return value
 
 
-def _encode(body: dict[str, Any]) -> bytes:
-    return json.dumps({"v": PROTOCOL_VERSION, **body}, separators=(",", ":"), allow_nan=False).encode()
+def _one_of(value: Any, name: str, words: tuple[Word, ...]) -> Word:
+    for word in words:
+        if value == word:
+            return word
+    raise ProtocolError(f"{name}: {value!r} is not one of {', '.join(words)}")
+
+
+def _site_message(payload: bytes, topic_site: str, what: str) -> dict[str, Any]:
+    """The message on ``topic_site``'s topic: one naming another site is refused."""
+    o = message_object(payload)
+    if o.get("site") != topic_site:
+        raise ProtocolError(f"a {what} for site {o.get('site')!r} on {topic_site!r}'s topic")
+    return o
+
+
+def _encode(message: Command | CommandResult) -> bytes:
+    """The message's fields in their declared order, after the protocol's version."""
+    return json.dumps(
+        {"v": PROTOCOL_VERSION, **asdict(message)}, separators=(",", ":"), allow_nan=False
+    ).encode()
 
 
 def encode_command(command: Command) -> bytes:
-    return _encode(
-        {
-            "id": command.id,
-            "site": command.site,
-            "kind": command.kind,
-            "actor": command.actor,
-            "args": command.args,
-            "issued_ts": command.issued_ts,
-        }
-    )
+    return _encode(command)
 
 
 def decode_command(payload: bytes, topic_site: str) -> Command:
     """A command from ``topic_site``'s command topic: one naming another site is refused."""
-    o = message_object(payload)
-    if o.get("site") != topic_site:
-        raise ProtocolError(f"a command for site {o.get('site')!r} on {topic_site!r}'s topic")
-    kind = o.get("kind")
-    if kind not in COMMAND_KINDS:
-        raise ProtocolError(f"kind: {kind!r} is not one of {', '.join(COMMAND_KINDS)}")
+    o = _site_message(payload, topic_site, "command")
+    kind = _one_of(o.get("kind"), "kind", COMMAND_KINDS)
     return Command(
         id=text_field(o.get("id"), "id"),
         site=topic_site,
@@ -113,26 +119,13 @@ def decode_command(payload: bytes, topic_site: str) -> Command:
 
 
 def encode_result(result: CommandResult) -> bytes:
-    return _encode(
-        {
-            "id": result.id,
-            "site": result.site,
-            "outcome": result.outcome,
-            "reason": result.reason,
-            "handled_ts": result.handled_ts,
-            "detail": result.detail,
-        }
-    )
+    return _encode(result)
 
 
 def decode_result(payload: bytes, topic_site: str) -> CommandResult:
     """A result from ``topic_site``'s result topic: one naming another site is refused."""
-    o = message_object(payload)
-    if o.get("site") != topic_site:
-        raise ProtocolError(f"a result for site {o.get('site')!r} on {topic_site!r}'s topic")
-    outcome = o.get("outcome")
-    if outcome not in OUTCOMES:
-        raise ProtocolError(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    o = _site_message(payload, topic_site, "result")
+    outcome = _one_of(o.get("outcome"), "outcome", OUTCOMES)
     reason = o.get("reason")
     if outcome == "refused":
         reason = text_field(reason, "reason")

@@ -12,8 +12,9 @@ them in its thread pool): psycopg's calls block and must stay off the event loop
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import asdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,6 +32,7 @@ router = APIRouter(prefix="/api/v1/fleet")
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 SiteName = Annotated[str, Path(pattern=r"^[a-z0-9._-]{1,64}$")]
+RowId = Annotated[int, Path(ge=1, le=2**62)]  # an alert's or a silence's id at its site
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -120,55 +122,65 @@ def _key(value: str | None) -> str:
     return value
 
 
-def _issue(
-    request: Request,
-    response: Response,
-    conn: psycopg.Connection[tuple[Any, ...]],
-    operator: str,
-    site: str,
-    kind: CommandKind,
-    args: dict[str, Any],
-    key: str | None,
-) -> dict[str, Any]:
+@contextmanager
+def _refusals_as_http() -> Iterator[None]:
+    """The store's refusals as answers: 404 for what does not exist, 422 for what cannot be done."""
     try:
-        record, new = commands.issue(conn, operator, site, kind, args, _key(key), time.time())
+        yield
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except InvalidRequest as exc:
         raise HTTPException(422, str(exc)) from exc
-    if new:
-        wake: Callable[[str], None] = request.app.state.wake_publisher
-        wake(site)
-    response.headers["Location"] = f"/api/v1/fleet/commands/{record.id}"
-    return asdict(record)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIssuer:
+    """What every write route needs to issue its command and answer 202: the request's operator (a
+    ``write`` token, checked), its connection and its idempotency key (checked when used)."""
+
+    request: Request
+    response: Response
+    conn: psycopg.Connection[tuple[Any, ...]]
+    operator: str
+    idempotency_key: str | None
+
+    def key(self) -> str:
+        return _key(self.idempotency_key)
+
+    def issue(self, site: str, kind: CommandKind, args: dict[str, Any]) -> dict[str, Any]:
+        """Issue the command to ``site`` (or find the one this key issued), tell the publisher of a new
+        one, and answer it with its ``Location``."""
+        with _refusals_as_http():
+            record, new = commands.issue(self.conn, self.operator, site, kind, args, self.key(), time.time())
+        if new:
+            wake: Callable[[str], None] = self.request.app.state.wake_publisher
+            wake(site)
+        self.response.headers["Location"] = f"/api/v1/fleet/commands/{record.id}"
+        return asdict(record)
+
+
+def _issuer(
+    request: Request,
+    response: Response,
+    conn: WriteConn,
+    operator: Operator,
+    idempotency_key: IdempotencyKey = None,
+) -> CommandIssuer:
+    return CommandIssuer(request, response, conn, operator, idempotency_key)
+
+
+Issuer = Annotated[CommandIssuer, Depends(_issuer)]
 
 
 @router.post("/sites/{site}/alerts/{alert_id}/acknowledge", status_code=202)
-def acknowledge(
-    site: SiteName,
-    alert_id: Annotated[int, Path(ge=1, le=2**62)],
-    body: Acknowledgement,
-    request: Request,
-    response: Response,
-    conn: WriteConn,
-    operator: Operator,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+def acknowledge(site: SiteName, alert_id: RowId, body: Acknowledgement, issuer: Issuer) -> dict[str, Any]:
     """Acknowledge a site's alert: a command to the site, applied there with its audit row."""
     args = {"alert_id": alert_id, "by": body.by, "comment": body.comment}
-    return _issue(request, response, conn, operator, site, "alert.acknowledge", args, idempotency_key)
+    return issuer.issue(site, "alert.acknowledge", args)
 
 
 @router.post("/sites/{site}/silences", status_code=202)
-def create_silence(
-    site: SiteName,
-    body: SilenceCreate,
-    request: Request,
-    response: Response,
-    conn: WriteConn,
-    operator: Operator,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+def create_silence(site: SiteName, body: SilenceCreate, issuer: Issuer) -> dict[str, Any]:
     """Silence a site's alerts matching every matcher: a command to the site."""
     args = {
         "matchers": dict(body.matchers),
@@ -178,51 +190,35 @@ def create_silence(
         "created_by": body.created_by,
         "comment": body.comment,
     }
-    return _issue(request, response, conn, operator, site, "silence.create", args, idempotency_key)
+    return issuer.issue(site, "silence.create", args)
 
 
 @router.post("/sites/{site}/silences/{silence_id}/expire", status_code=202)
-def expire_silence(
-    site: SiteName,
-    silence_id: Annotated[int, Path(ge=1, le=2**62)],
-    body: SilenceExpire,
-    request: Request,
-    response: Response,
-    conn: WriteConn,
-    operator: Operator,
-    idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+def expire_silence(site: SiteName, silence_id: RowId, body: SilenceExpire, issuer: Issuer) -> dict[str, Any]:
     """End a site's silence now: a command to the site."""
     args = {"silence_id": silence_id, "by": body.by}
-    return _issue(request, response, conn, operator, site, "silence.expire", args, idempotency_key)
+    return issuer.issue(site, "silence.expire", args)
 
 
 @router.post("/vials/{key}/hand-over", status_code=202)
 def hand_over_vial(
     key: Annotated[str, Path(min_length=1, max_length=200)],
     body: VialHandOver,
-    request: Request,
-    response: Response,
-    conn: WriteConn,
-    operator: Operator,
-    idempotency_key: IdempotencyKey = None,
+    issuer: Issuer,
 ) -> dict[str, Any]:
     """Hand a vial over from the site holding it to ``to_site``'s ``location``: a command to the first
     site, whose result's document central relays to the second as a receipt; follow both with
     ``GET /api/v1/fleet/commands/{id}`` (``steps``)."""
     args = {"key": key, "to_site": body.to_site, "location": body.location, "at": _ts(body.at)}
-    earlier = commands.by_key(conn, operator, _key(idempotency_key))
+    conn = issuer.conn
+    earlier = commands.by_key(conn, issuer.operator, issuer.key())
     if earlier is not None:  # a retry: the vial may have moved since, the command has not
         site = earlier.site
     else:
-        try:
+        with _refusals_as_http():
             site = vial_relay.owner(conn, key)
             vial_relay.check_destination(conn, body.to_site, body.location)
-        except NotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except InvalidRequest as exc:
-            raise HTTPException(422, str(exc)) from exc
-    out = _issue(request, response, conn, operator, site, "vial.hand-over", args, idempotency_key)
+    out = issuer.issue(site, "vial.hand-over", args)
     return _with_steps(conn, commands.get(conn, out["id"]))
 
 

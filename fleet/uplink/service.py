@@ -14,7 +14,8 @@ digest against its own: a database put back by hand (a copy of itself, an SD car
 numbered new rows that central already holds from the timeline it lost, and deleting them on that
 acknowledgement would lose them. A database whose digest differs, or which never numbered that far,
 draws a new epoch, logs a warning naming what happened and sends again everything it holds; central
-records the new epoch with its reason.
+records the new epoch with its reason. A new epoch also raises a system alert at the site, which ends once
+acknowledged and central has caught up (:mod:`fleet.uplink.epoch_alert`).
 
 It also takes central's commands (an alert acknowledged or a silence made at central) from the site's
 command topic, applies each once (:mod:`fleet.uplink.commands`) and publishes the result.
@@ -49,7 +50,7 @@ from fleet.protocol import (
     encode_batch,
     status_topic,
 )
-from fleet.uplink import commands
+from fleet.uplink import commands, epoch_alert
 from fleet.uplink.home_assistant import HomeAssistantFeed
 from monitor.config.fleet import FleetConfig
 from monitor.store import Database
@@ -62,6 +63,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 1.0  # how often the outbox is looked at for new rows: the bridge commits every few seconds
 BACKLOG_CHECK_SECONDS = 30.0
 BACKLOG_RULE = "uplink-backlog"
+# How often an open new-epoch alert is looked at: a person's acknowledgement is written by another process.
+EPOCH_ALERT_CHECK_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +130,8 @@ class Uplink:
         self.last_send = -float("inf")
         self.next_backlog_check = 0.0
         self.central_behind_logged = False
+        self.epoch_alert_open = False
+        self.next_epoch_alert_check = 0.0
 
     # -- paho's network thread: hand everything to the loop ------------------------------------------
 
@@ -154,9 +159,10 @@ class Uplink:
         with transaction(self.conn):
             state = outbox_store.enable(self.conn, self.site)
             if state.epoch is None:  # a restored backup: its numbers may repeat the original's
-                state = outbox_store.new_epoch(self.conn, "restored from a backup")
+                state = self._new_epoch("restored from a backup")
                 log.warning("this database was restored from a backup: sending as a new epoch")
         self._adopt(state)
+        self._settle_epoch_alert()
         host, port, _tls = self.fleet.broker
         client = make_client(
             f"vialguard-uplink-{self.site}",
@@ -278,6 +284,8 @@ class Uplink:
                 self.sent_through, self.sent_digest = self.acked, self.acked_digest
             self.last_progress = self.monotonic()
             self.central_behind_logged = False
+            if self.epoch_alert_open:
+                self._settle_epoch_alert()
         elif ack.through < self.acked and not self.central_behind_logged:
             log.error(
                 "central acknowledges through %d, behind the %d it acknowledged before: it lost committed"
@@ -299,11 +307,23 @@ class Uplink:
         with snapshot(self.conn):
             return outbox_store.digest_at(self.conn, self.acked, self.acked_digest, through)
 
+    def _new_epoch(self, reason: str) -> outbox_store.UplinkState:
+        """Draw a new epoch and raise its alert; inside the caller's write transaction."""
+        through = outbox_store.last_seq(self.conn)  # before the alert's own row is queued
+        state = outbox_store.new_epoch(self.conn, reason)
+        epoch_alert.raise_alert(self.conn, state, through, self.site_wall())
+        self.epoch_alert_open = True
+        return state
+
+    def _settle_epoch_alert(self) -> None:
+        self.epoch_alert_open = epoch_alert.settle(self.conn, self.epoch, self.acked, self.site_wall())
+        self.next_epoch_alert_check = self.monotonic() + EPOCH_ALERT_CHECK_SECONDS
+
     def _fork(self, reason: str) -> None:
         """Central holds other rows than this database under its numbers: keep every row, send them all
-        again under a new epoch, and say why (central records it)."""
+        again under a new epoch, and say why (central records it, the site's alert shows it)."""
         with transaction(self.conn):
-            state = outbox_store.new_epoch(self.conn, reason)
+            state = self._new_epoch(reason)
         log.warning("%s; sending every row held here again as epoch %s", reason, state.epoch)
         self._adopt(state)
         self.last_send = -float("inf")
@@ -313,6 +333,8 @@ class Uplink:
         if now >= self.next_backlog_check:
             self._check_backlog()
             self.next_backlog_check = now + min(BACKLOG_CHECK_SECONDS, self.fleet.backlog_alert_seconds / 4)
+        if self.epoch_alert_open and now >= self.next_epoch_alert_check:
+            self._settle_epoch_alert()
         if not self.connected:
             return
         if self.home_assistant is not None and now >= self.next_home_assistant:

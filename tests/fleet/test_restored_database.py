@@ -1,8 +1,10 @@
 """A site's database copied by hand and put back: it keeps its epoch and its counter, numbers new rows
-that central already holds under those numbers from the timeline it lost, and must lose neither."""
+that central already holds under those numbers from the timeline it lost, and must lose neither; and the
+site raises a system alert saying so, until a person has acknowledged it and central has caught up."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sqlite3
@@ -15,12 +17,15 @@ import psycopg
 import pytest
 
 from fleet.engines.mosquitto import PrivateMosquitto
+from fleet.uplink import epoch_alert
 from fleet.uplink.service import Uplink, credentials_of
 from hardware.clock import ManualClock
 from monitor.config import Settings, load_settings
 from monitor.model.profiles import Catalog
 from monitor.store import outbox as outbox_store
+from monitor.store import webhooks as webhook_store
 from monitor.store.database import transaction
+from tests.api.conftest import serve
 from tests.fleet.fleet_system import (
     Central,
     central_readings,
@@ -72,6 +77,23 @@ def central_gaps(url: str) -> list[str]:
             "SELECT record::text FROM site_records WHERE site = %s AND kind = 'gap'", (SITE,)
         ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def epoch_alerts(db: Path) -> list[dict[str, object]]:
+    """The site's new-epoch alerts, oldest first, as the alerts table holds them."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute("SELECT * FROM alerts WHERE rule = ? ORDER BY id", (epoch_alert.RULE,)).fetchall()
+    finally:
+        conn.close()
+    return [dict(r) for r in rows]
+
+
+def standing_at_central(central: Central) -> list[str]:
+    """The rules of the site's system alerts that stand at central now, as its fleet alert view has them."""
+    alerts = central.get(f"/api/v1/fleet/alerts/current?site={SITE}")["alerts"]
+    return [str(a["rule"]) for a in alerts if a["alert_class"] == "system"]
 
 
 def test_a_copy_put_back_loses_no_row_of_either_timeline(
@@ -157,3 +179,100 @@ def test_a_copy_put_back_loses_no_row_of_either_timeline(
     assert any(
         "not this database's" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING
     )
+    # The site says so too: one system alert naming the new epoch, the one it replaced and why.
+    (alert,) = epoch_alerts(db)
+    assert alert["alert_class"] == "system"
+    assert alert["state"] == "firing", "nobody has acknowledged it, so it stays open"
+    message = str(alert["message"])
+    assert "not this database's" in message
+    assert f"new epoch {epochs[1]['epoch']} (replacing epoch {lost_epoch})" in message
+    assert "acknowledge this alert" in message
+    snapshot = json.loads(str(alert["snapshot"]))
+    assert snapshot["epoch"] == epochs[1]["epoch"]
+    assert snapshot["parent"] == lost_epoch
+    assert snapshot["through"] == restored_through
+
+
+def test_a_restored_database_alerts_until_acknowledged_and_caught_up(
+    tmp_path: Path,
+    broker: PrivateMosquitto,
+    postgres: str,
+    catalog: Catalog,
+    clock: ManualClock,
+) -> None:
+    """A copy put back before it numbered anything new: central acknowledges numbers it never gave, so the
+    uplink draws a new epoch and raises a system alert that reaches webhooks and ``/api/v1/alerts``; central
+    catching up does not end it, a person's acknowledgement then does, once central holds the new epoch."""
+    config = site_config(tmp_path, SITE, broker.url)
+    settings = load_settings(config)
+    db = settings.db_path
+    simulate(settings, catalog, clock, 120)
+    conn = sqlite3.connect(db)
+    with transaction(conn):
+        outbox_store.enable(conn, SITE)
+    conn.close()
+    central = Central(postgres, broker.url, tmp_path)
+    central.start()
+    try:
+        with uplinking(settings, config, clock):
+            wait_for(lambda: drained(db, central), 30, "central to acknowledge the first timeline")
+        copy = tmp_path / "copy.db"
+        shutil.copyfile(db, copy)
+        simulate(settings, catalog, clock, 60)
+        with uplinking(settings, config, clock):
+            wait_for(lambda: drained(db, central), 30, "central to acknowledge the lost timeline")
+        lost_epoch = central.sites()[SITE]["acknowledged"]["epoch"]
+
+        shutil.copyfile(copy, db)
+        hook = "http://127.0.0.1:9/hook"  # never delivered to: the outbox row is what the test reads
+        conn = sqlite3.connect(db)
+        with transaction(conn):
+            webhook_store.sync_endpoints(conn, [hook])
+        conn.close()
+        with uplinking(settings, config, clock):
+            wait_for(lambda: bool(epoch_alerts(db)) and drained(db, central), 30, "the restored database")
+            new_epoch = central.sites()[SITE]["acknowledged"]["epoch"]
+            assert new_epoch != lost_epoch
+            (alert,) = epoch_alerts(db)
+            # Central holds every row of the new epoch now; the alert waits for a person.
+            assert alert["state"] == "firing"
+            assert "beyond the last number this database gave" in str(alert["message"])
+            changes = site_count(
+                db,
+                "SELECT count(*) FROM webhook_outbox"
+                f" WHERE alert_id = {alert['id']} AND event_kind = 'fired'",
+            )
+            assert changes == 1, "the webhook receivers get it like any alert change"
+            # It reached central through the outbox like any alert change: the fleet's alert side shows it.
+            assert epoch_alert.RULE in standing_at_central(central)
+
+            with serve(settings, clock) as site_api:
+                page = site_api.client.get("/api/v1/alerts", params={"rule": epoch_alert.RULE}).json()
+                (shown,) = page["alerts"]
+                assert shown["alert_class"] == "system"
+                assert shown["state"] == "firing"
+                assert f"new epoch {new_epoch} (replacing epoch {lost_epoch})" in shown["message"]
+                answer = site_api.writer.post(
+                    f"/api/v1/alerts/{shown['id']}/ack",
+                    json={"by": "pharmacist", "comment": "restored after the SD card failed"},
+                )
+                assert answer.status_code == 200, answer.text
+
+                def resolved() -> bool:
+                    page = site_api.client.get("/api/v1/alerts", params={"rule": epoch_alert.RULE}).json()
+                    return bool(page["alerts"]) and page["alerts"][-1]["state"] == "resolved"
+
+                wait_for(resolved, 30, "the acknowledged alert to resolve once central holds the new epoch")
+            wait_for(
+                lambda: epoch_alert.RULE not in standing_at_central(central), 30, "central to see it resolved"
+            )
+    finally:
+        stop(central.process)
+    (alert,) = epoch_alerts(db)
+    assert alert["ack_by"] == "pharmacist"
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    (detail,) = conn.execute(
+        "SELECT detail FROM alert_events WHERE alert_id = ? AND kind = 'resolved'", (alert["id"],)
+    ).fetchone()
+    conn.close()
+    assert detail.startswith(f"acknowledged by pharmacist and central holds epoch {new_epoch} through")

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from monitor.errors import ConfigError
 from monitor.store import Database
-from monitor.tokens import MAX_TOKEN_SECONDS, SCOPES
+from monitor.tokens import Scope
 from vialguard.actor import console_actor
-from vialguard.options import SITE, add_options, clock_from, parse_duration, print_json, settings_from
+from vialguard.commands import token_commands
+from vialguard.commands.token_commands import Printed, TokenWords
+from vialguard.options import SITE, add_options, clock_from, settings_from
 
 if TYPE_CHECKING:
     import psycopg
@@ -92,15 +94,17 @@ def cmd_fleet_demo(args: argparse.Namespace) -> int:
     return run_demo(args.sites, args.speed, args.dir, args.port, stop)
 
 
-def _expiry(text: str) -> float:
-    """``--expires-in``: a duration (90d, 12h), more than nothing and at most ten years."""
-    try:
-        seconds = parse_duration(text)
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-    if not 0 < seconds <= MAX_TOKEN_SECONDS:
-        raise argparse.ArgumentTypeError(f"{text!r}: an expiry must be more than 0 and at most ten years")
-    return seconds
+CENTRAL_WORDS = TokenWords(
+    command="central-token",
+    tokens="central's operator tokens (for its writes): create (printed once), list, revoke",
+    create="create an operator token and print it once",
+    list="every operator token: name, scope, public id, state",
+    revoke="revoke the live operator token of a name",
+    name="the operator, e.g. pharmacy-lead",
+    scope="write to send commands",
+    expires_in="refuse it after this long, e.g. 90d (default: until revoked)",
+    revoke_name="the operator, e.g. pharmacy-lead",
+)
 
 
 def cmd_central_token(args: argparse.Namespace) -> int:
@@ -109,42 +113,45 @@ def cmd_central_token(args: argparse.Namespace) -> int:
         import psycopg
     except ImportError as exc:
         raise ConfigError(f"central's tokens need the 'central' extra: {exc}") from exc
+    from fleet.central.schema import migrate
     from fleet.errors import CentralUnavailable
 
     now = time.time()
     try:
-        return _central_token(args, psycopg.connect(args.database, connect_timeout=10, autocommit=True), now)
+        with psycopg.connect(args.database, connect_timeout=10, autocommit=True) as conn:
+            migrate(conn)
+            printed = token_commands.perform(args, CentralTokens(conn, now))
     except psycopg.Error as exc:
         raise CentralUnavailable(f"central's database: {exc}") from exc
+    return token_commands.show(args, printed)
 
 
-def _central_token(
-    args: argparse.Namespace, connection: psycopg.Connection[tuple[Any, ...]], now: float
-) -> int:
-    from fleet.central import operators
-    from fleet.central.schema import migrate
+class CentralTokens:
+    """Central's operator tokens over one connection to its PostgreSQL, at ``now`` (real time)."""
 
-    with connection as conn:
-        migrate(conn)
-        if args.token_command == "create":
-            expires = None if args.expires_in is None else now + args.expires_in
-            record, text = operators.create(conn, args.name, args.scope, now, expires, console_actor())
-            # The token goes to standard output only, shown once: it is never stored or logged.
-            result: Any = {**_described(record, now), "token": text}
-            line = text
-        elif args.token_command == "revoke":
-            record = operators.revoke(conn, args.name, now, console_actor())
-            result, line = _described(record, now), f"operator token {record.name!r} revoked"
-        else:
-            result = [_described(r, now) for r in operators.list_all(conn)]
-            line = "\n".join(
-                f"{r['name']:<24} {r['scope']:<6} vg_{r['token_id']}_…  {r['state']}" for r in result
-            )
-    if args.json:
-        print_json(result)
-    elif line:
-        print(line)  # noqa: T201  # command output
-    return 0
+    def __init__(self, conn: psycopg.Connection[tuple[Any, ...]], now: float) -> None:
+        self.conn = conn
+        self.now = now
+
+    def create(self, name: str, scope: Scope, expires_in_seconds: float | None) -> Printed:
+        from fleet.central import operators
+
+        expires = None if expires_in_seconds is None else self.now + expires_in_seconds
+        record, text = operators.create(self.conn, name, scope, self.now, expires, console_actor())
+        return Printed({**_described(record, self.now), "token": text}, text)
+
+    def revoke(self, name: str) -> Printed:
+        from fleet.central import operators
+
+        record = operators.revoke(self.conn, name, self.now, console_actor())
+        return Printed(_described(record, self.now), f"operator token {record.name!r} revoked")
+
+    def list(self) -> Printed:
+        from fleet.central import operators
+
+        rows = [_described(r, self.now) for r in operators.list_all(self.conn)]
+        text = "\n".join(f"{r['name']:<24} {r['scope']:<6} vg_{r['token_id']}_…  {r['state']}" for r in rows)
+        return Printed(rows, text)
 
 
 def _described(record: OperatorToken, now: float) -> dict[str, Any]:
@@ -175,30 +182,12 @@ def add_parsers(sub: Any) -> None:
         help="drop readings' monthly partitions once their month ended this long ago (default: keep all)",
     )
     central.set_defaults(func=cmd_central)
-    token = sub.add_parser(
-        "central-token",
-        help="central's operator tokens (for its writes): create (printed once), list, revoke",
+    token_commands.add_parsers(
+        sub,
+        CENTRAL_WORDS,
+        lambda p: p.add_argument("--database", required=True, metavar="URL", help="central's PostgreSQL"),
+        cmd_central_token,
     )
-    inner = token.add_subparsers(dest="token_command", required=True)
-    for name, text in (
-        ("create", "create an operator token and print it once"),
-        ("list", "every operator token: name, scope, public id, state"),
-        ("revoke", "revoke the live operator token of a name"),
-    ):
-        command = inner.add_parser(name, help=text)
-        command.add_argument("--database", required=True, metavar="URL", help="central's PostgreSQL")
-        add_options(command, "json")
-        if name != "list":
-            command.add_argument("--name", required=True, help="the operator, e.g. pharmacy-lead")
-        if name == "create":
-            command.add_argument("--scope", required=True, choices=SCOPES, help="write to send commands")
-            command.add_argument(
-                "--expires-in",
-                type=_expiry,
-                metavar="DURATION",
-                help="refuse it after this long, e.g. 90d (default: until revoked)",
-            )
-        command.set_defaults(func=cmd_central_token)
     demo = sub.add_parser(
         "fleet-demo", help="a private broker, PostgreSQL, central and N simulated sites, supervised"
     )
