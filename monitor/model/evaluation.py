@@ -199,7 +199,7 @@ def evaluate(inputs: ModelInputs, catalog: Catalog, threshold_percent: float) ->
         ],
         dtype=np.float64,
     ).reshape(-1, 4)
-    joint = place_rates.JointRates(catalog)
+    joint = place_rates.joint_rates(catalog)
     rate = _row_rates(
         inputs, rows, per_vial[vial_of_row, :3] * kappa * tau, kappa_facts, measured_light, joint
     )

@@ -106,6 +106,23 @@ class JointRates:
         return blend(light.share, seen, lamp_rate)
 
 
+# The catalogue's joint rates, kept from one evaluation to the next: a process evaluates with one catalogue
+# for its life, and integrating the same four combinations again at every commit was a third of the
+# bridge's potency CPU (bench/bench_footprint.py). One entry: a new catalogue (tests, a reload) replaces it.
+# Keyed by id(): the kept JointRates holds its catalogue, so the id is not reused while it is kept.
+_KEPT: dict[int, JointRates] = {}
+
+
+def joint_rates(catalog: Catalog) -> JointRates:
+    """The :class:`JointRates` of ``catalog``, integrated once per combination for the process's life (the
+    catalogue is immutable, and each rate depends on it and the combination alone)."""
+    found = _KEPT.get(id(catalog))
+    if found is None:
+        _KEPT.clear()
+        found = _KEPT[id(catalog)] = JointRates(catalog)
+    return found
+
+
 def daylight_mix(lamp: Interval, day: Interval, best: float, low: float) -> Interval:
     """A rate (or κ_s) of light that is daylight in a share between ``low`` and ``best`` (by lux), the
     lamp's the rest: light is additive, and the integral linear in it."""
