@@ -6,7 +6,7 @@ What it reads: the config mirror (``site_locations``, ``site_sensors``, ``site_v
 with the site's own ids, so ``/api/v1/vials/3`` is the site's vial 3; the readings; the site's records
 (vial events, hand-overs, audit rows); the alert feed (:mod:`fleet.central.site_alerts`). A vial's potency
 and verdict come from central's loader (:mod:`fleet.central.model_inputs`) and the unchanged model, as
-the fleet's own vial list computes them (:mod:`fleet.central.fleet_view`); where central cannot evaluate
+the fleet's own vial list computes them (:mod:`fleet.central.site_views`); where central cannot evaluate
 a vial as the site would, it says why rather than answer otherwise.
 
 Writes and the views central lacks the data for raise, each naming why and what to do instead
@@ -26,16 +26,14 @@ from typing import Any, cast
 
 import psycopg
 
-from fleet.central import fleet_view, model_inputs, operators, sensor_reads, site_alerts, site_config
+from fleet.central import operators, sensor_reads, site_alerts, site_config, site_views
 from fleet.central.site_refusals import Refusals, central_lacks
 from monitor.alerts.vocabulary import AlertState, Severity
-from monitor.assessment import VialAssessment, judged
+from monitor.assessment import VialAssessment
 from monitor.audit import AuditRow, ChainCheck, verify
 from monitor.errors import NotFound, StoreFault, StoreUnavailable
-from monitor.exposure import named
 from monitor.locations import LocationSummary
 from monitor.measured_light import NearUvDose
-from monitor.model import evaluation, kinetics
 from monitor.model.ledger import Tail
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog
 from monitor.model.quantities import Quantity
@@ -48,11 +46,8 @@ from monitor.store.ports import MeasuredKappa, NewestReading
 from monitor.store.sites import LocationRecord, SensorRecord
 from monitor.store.tokens import TokenRecord
 from monitor.store.vials import VialEvent, VialRecord
-from monitor.version import version
 
 Connection = psycopg.Connection[tuple[Any, ...]]
-
-MKT_WINDOW_SECONDS = 86_400.0  # as the site's location summary: the last 24 h of data
 
 
 @contextmanager
@@ -333,34 +328,8 @@ class SiteStore(Refusals):
     def assess_all(
         self, catalog: Catalog, vials: Iterable[VialRecord], thresholds: Thresholds, now: float
     ) -> list[VialAssessment]:
-        """As the fleet's vial list evaluates the site (:func:`fleet.central.fleet_view.site_vials`): one
-        load, one evaluation, the one decision at ``now``; a vial central cannot evaluate as the site
-        would is refused with the reason, never answered otherwise."""
-        chosen = list(vials)
         with translated():
-            facts = fleet_view.site_facts(self.conn).get(self.site)
-            if facts is None:
-                raise NotFound(f"no site named {self.site!r} has reported to central")
-            refusal = fleet_view.refusal_of_site(facts, version())
-            if refusal is not None:
-                central_lacks(self.site, "vial verdicts", refusal)
-            located = site_config.locations(self.conn, self.site)
-            loaded = model_inputs.load(
-                self.conn, catalog, self.site, chosen, located, facts.report_lag_seconds, now=now
-            )
-        if loaded.refused:
-            central_lacks(
-                self.site,
-                "vial verdicts",
-                "; ".join(f"for {r.vial_key}: {r.reason}" for r in loaded.refused)
-                + f" (GET /api/v1/fleet/vials?site={self.site} lists every vial with its reason)",
-            )
-        found = evaluation.evaluate(loaded.inputs, catalog, thresholds.critical_percent)
-        by_id = {
-            a.potency.vial.id: a
-            for a in judged([named(v, e) for v, e in zip(loaded.vials, found, strict=True)], thresholds, now)
-        }
-        return [by_id[v.id] for v in chosen]
+            return site_views.assess_all(self.conn, self.site, catalog, list(vials), thresholds, now)
 
     def location_summary(self, location: LocationRecord) -> LocationSummary:
         """Lux, temperature, cumulative dose and mean kinetic temperature now, as the site sums them."""
@@ -382,43 +351,5 @@ class SiteStore(Refusals):
         )
 
     def _mean_kinetic_temperature(self, sensor: SensorRecord, end: float) -> float | None:
-        """USP MKT in °C over the day of data ending at ``end``, from the thermal ledger, as
-        :func:`monitor.locations.mean_kinetic_temperature` computes it at the site."""
-        first = self._rows(
-            "SELECT extract(epoch FROM min(ts)) FROM temperature_readings WHERE site = %s AND sensor = %s",
-            sensor.key,
-        )[0][0]
-        if first is None:
-            return None
-        start = max(end - MKT_WINDOW_SECONDS, float(first))
         with translated():
-            gaps = self.conn.execute(
-                "SELECT coalesce(sum(least((g.record->>'end_ts')::float8, %(end)s)"
-                " - greatest((g.record->>'start_ts')::float8, %(start)s)), 0) FROM ("
-                " SELECT DISTINCT ON (record->>'id') kind, record FROM site_records"
-                " WHERE site = %(site)s AND kind IN ('gap', 'gap-removed') ORDER BY record->>'id', seq DESC)"
-                " AS g WHERE g.kind = 'gap' AND g.record->>'sensor' = %(sensor)s"
-                " AND (g.record->>'end_ts')::float8 > %(start)s"
-                " AND (g.record->>'start_ts')::float8 < %(end)s",
-                {"site": self.site, "sensor": sensor.key, "start": start, "end": end},
-            ).fetchall()
-        covered_hours = max(end - start - float(gaps[0][0]), 0.0) / 3600.0
-        asked = site_config.SiteSensor(
-            sensor.id,
-            sensor.key,
-            sensor.location_id,
-            "temperature",
-            sensor.interval_seconds,
-            sensor.max_gap_seconds,
-            sensor.calibration_uncertainty,
-            False,
-        )
-        with translated():
-            ledger = sensor_reads.ledgers(self.conn, self.site, "temperature", {asked: [start, end]})
-        values = ledger[sensor.key].values
-        equivalent = float(values[1] - values[0])
-        if covered_hours <= 0 or not equivalent > 0:
-            return None
-        return (
-            kinetics.mean_kinetic_temperature_kelvin(equivalent, covered_hours) - kinetics.CELSIUS_TO_KELVIN
-        )
+            return site_views.mean_kinetic_temperature(self.conn, self.site, sensor, end)
