@@ -240,7 +240,8 @@ def run_central(
     client.loop_start()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_central_app(database_url, wake_publisher=publisher.wake),
+            # The sites' APIs answer to the name central binds to, as a site's does (DNS rebinding).
+            create_central_app(database_url, wake_publisher=publisher.wake, allowed_hosts=(host,)),
             host=host,
             port=port,
             log_level="warning",

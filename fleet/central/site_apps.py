@@ -1,0 +1,261 @@
+"""Every site's own API at central: ``/sites/{site}/...`` is the site's :func:`api.app.create_app` over
+central's PostgreSQL copy of that site (:class:`fleet.central.site_store.SiteStore`), so a client pointed
+at ``http://central/sites/ward-3/api/v1/vials`` gets the JSON the Pi gives.
+
+**One application per site, made on its first request and kept.** The site's application reads what it
+answers with from its settings and its clock, not from the request: the verdict thresholds
+(``[rules]``), the site's name, its locations, and "now" for a verdict. At central these are the site's:
+its thresholds as it sent them (``site_settings``), and its clock as central best knows it (central's,
+less the skew last measured, :func:`fleet.central.fleet_view.site_clock`). One application whose store
+picked the site from the path would still have one settings object and one clock for every site, so each
+site gets its own, rebuilt when the site's thresholds or locations change. What they share is cheap to
+share: central's catalog and one small set of database connections (:class:`Connections`).
+
+**Tokens.** Every route but ``/healthz`` needs a token, as at the site, and here the tokens are central's
+operator tokens (``vialguard central-token create``): anonymous loopback reads are off, since central
+serves many sites' records. A ``read`` token reads, ``admin`` reads the audit trail; the writes refuse
+(:mod:`fleet.central.site_refusals`: 409 naming the central command to use, or what the site owns), and
+so do the views central lacks the data for (501). The site's system checks do not run here: they would
+write the site's alerts.
+
+**Host names.** As at the site, a request whose ``Host`` is neither an IP address, a loopback name, this
+machine's name nor one of ``allowed_hosts`` is refused (DNS rebinding); central passes its bind name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from fastapi import FastAPI, Request, Response
+from psycopg import IsolationLevel
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from api.app import create_app
+from api.problems import problem_response
+from fleet.central import fleet_view, site_config
+from fleet.central.fleet_view import SiteFacts
+from fleet.central.site_refusals import CentralRefusal
+from fleet.central.site_store import Connection, SiteStore, translated
+from monitor.config import Settings
+from monitor.errors import StoreError
+from monitor.model.profiles import Catalog
+from monitor.model.verdict import Thresholds
+from monitor.store.ports import Store
+
+CONNECT_TIMEOUT_SECONDS = 5
+IDLE_CONNECTIONS = 8  # kept open between requests; more are opened under load and closed after
+
+
+class Connections:
+    """Read-only connections to central's database, lent to the sites' store sessions and taken back."""
+
+    def __init__(self, database_url: str, keep: int = IDLE_CONNECTIONS) -> None:
+        self.database_url = database_url
+        self.keep = keep
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def borrow(self) -> Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        with translated():
+            conn = psycopg.connect(
+                self.database_url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True
+            )
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ  # a snapshot is one state of the database
+        conn.read_only = True  # nothing the site's API does at central writes
+        return conn
+
+    def give_back(self, conn: Connection) -> None:
+        usable = not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with self._lock:
+            if usable and len(self._idle) < self.keep:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    @contextmanager
+    def lent(self) -> Iterator[Connection]:
+        conn = self.borrow()
+        try:
+            yield conn
+        finally:
+            self.give_back(conn)
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+class SitePool:
+    """The store pool of one site's application: sessions over the shared connections."""
+
+    def __init__(self, connections: Connections, site: str) -> None:
+        self.connections = connections
+        self.site = site
+
+    @contextmanager
+    def session(self) -> Iterator[Store]:
+        with self.connections.lent() as conn:
+            yield SiteStore(conn, self.site)
+
+    def close(self) -> None:
+        """Nothing: the connections are central's, closed when central stops."""
+
+
+class SiteClock:
+    """The site's clock as central knows it: central's, corrected by the site's last measured skew."""
+
+    def __init__(
+        self, central: Callable[[], float], facts: SiteFacts, site_clock: Callable[[SiteFacts, float], float]
+    ) -> None:
+        self.central = central
+        self.facts = facts  # replaced with the newest on each request
+        self.site_clock = site_clock
+
+    def wall(self) -> float:
+        return self.site_clock(self.facts, self.central())
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What a site's application is built from; a change rebuilds it."""
+
+    thresholds: Thresholds | None
+    locations: tuple[tuple[str, str | None, float | None], ...]  # key, lamp, worst-case lux
+
+
+@dataclass(slots=True)
+class _SiteApp:
+    shape: _Shape
+    app: FastAPI
+    clock: SiteClock
+
+
+def _is_name(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return bool(host)
+    return False
+
+
+def site_settings(
+    site: str, shape: _Shape, names: Sequence[str], kinds: dict[str, tuple[str, str]]
+) -> Settings:
+    """The settings the site's application reads, from what central holds of the site."""
+    rules: dict[str, Any] = {}
+    if shape.thresholds is not None:
+        rules = {
+            "potency_warning_percent": shape.thresholds.warning_percent,
+            "potency_critical_percent": shape.thresholds.critical_percent,
+        }
+    locations = [
+        {"key": key, "name": kinds[key][0], "kind": kinds[key][1], "lamp": lamp, "worst_case_lux": worst}
+        for key, lamp, worst in shape.locations
+    ] or [{"key": "none", "name": "no location received yet"}]
+    return Settings.model_validate(
+        {
+            "site_name": site,
+            "locations": locations,
+            "rules": rules,
+            "api": {"anonymous_loopback_reads": False, "allowed_hosts": list(names)},
+        }
+    )
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CentralRefusal)  # registered for that class alone
+    return problem_response(exc.status, exc.error, str(exc))
+
+
+class SiteApps:
+    """The ASGI application under ``/sites/{site}``: hands each request to that site's application."""
+
+    def __init__(
+        self,
+        database_url: str,
+        catalog: Catalog,
+        clock: Callable[[], float],
+        allowed_hosts: Sequence[str] = (),
+        site_clock: Callable[[SiteFacts, float], float] = fleet_view.site_clock,
+    ) -> None:
+        self.connections = Connections(database_url)
+        self.catalog = catalog
+        self.clock = clock
+        self.allowed_hosts = [h for h in allowed_hosts if _is_name(h)]
+        self.site_clock = site_clock
+        self._apps: dict[str, _SiteApp] = {}
+        self._lock = threading.Lock()
+
+    def app_for(self, site: str) -> FastAPI | None:
+        """The site's application, made or remade as the site now stands; None for a site never heard of.
+        Blocking: run off the event loop."""
+        with self.connections.lent() as conn, translated():
+            facts = fleet_view.site_facts(conn).get(site)
+            if facts is None:
+                return None
+            located = site_config.locations(conn, site)
+            kinds = {
+                str(k): (str(n), str(kind))
+                for k, n, kind in conn.execute(
+                    "SELECT key, name, kind FROM site_locations WHERE site = %s", (site,)
+                ).fetchall()
+            }
+        shape = _Shape(facts.thresholds, tuple((x.key, x.lamp, x.worst_case_lux) for x in located.values()))
+        with self._lock:
+            found = self._apps.get(site)
+            if found is not None and found.shape == shape:
+                found.clock.facts = facts
+                return found.app
+            clock = SiteClock(self.clock, facts, self.site_clock)
+            app = create_app(
+                site_settings(site, shape, self.allowed_hosts, kinds),
+                SitePool(self.connections, site),
+                clock,
+                watch_system=False,  # the site's own API process checks the site
+            )
+            app.state.vialguard.catalog = self.catalog  # central's: the one the fleet's views use
+            app.add_exception_handler(CentralRefusal, _refused)
+            self._apps[site] = _SiteApp(shape, app, clock)
+            return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        site = str(scope.get("path_params", {}).get("site", ""))
+        try:
+            app = await run_in_threadpool(self.app_for, site)
+        except StoreError as exc:
+            response = problem_response(503, "storage unavailable", str(exc))
+            response.headers["Retry-After"] = "5"
+            await response(scope, receive, send)
+            return
+        if app is None:
+            detail = (
+                f"no site named {site!r} has reported to central; GET /api/v1/sites lists those that have"
+            )
+            await problem_response(404, "not found", detail)(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+    def close(self) -> None:
+        self.connections.close()
