@@ -205,8 +205,10 @@ def run_central(
     credentials: Credentials | None = None,
     ready: Callable[[], None] | None = None,
     keep_days: float | None = None,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Migrate, subscribe, serve until SIGINT or SIGTERM (uvicorn's own handlers end the serve)."""
+    """Migrate, subscribe, serve until SIGINT or SIGTERM (uvicorn's own handlers end the serve);
+    ``allowed_hosts``: the names the sites' APIs answer to besides ``host`` (fleet.central.site_apps)."""
     ingester = Ingester(database_url, keep_days=keep_days)
     ingester.migrate()
     address = BrokerAddress.from_url(mqtt_url)
@@ -240,8 +242,9 @@ def run_central(
     client.loop_start()
     server = uvicorn.Server(
         uvicorn.Config(
-            # The sites' APIs answer to the name central binds to, as a site's does (DNS rebinding).
-            create_central_app(database_url, wake_publisher=publisher.wake, allowed_hosts=(host,)),
+            create_central_app(
+                database_url, wake_publisher=publisher.wake, allowed_hosts=(host, *allowed_hosts)
+            ),
             host=host,
             port=port,
             log_level="warning",

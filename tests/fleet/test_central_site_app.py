@@ -50,6 +50,7 @@ class System:
     central: httpx.Client  # central's application, no token
     tokens: dict[str, str]  # central's operator tokens, by scope
     db: Path
+    database_url: str
 
     def get(self, path: str, scope: str = "read") -> httpx.Response:
         return self.central.get(f"{AT}{path}", headers=self.auth(scope))
@@ -133,7 +134,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
             app = create_central_app(url, catalog, clock.wall, sites_clock=lambda facts, now: now)
             for base in _uvicorn(app):
                 with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
-                    made = System(site, client, tokens, settings.db_path)
+                    made = System(site, client, tokens, settings.db_path, url)
                     made.caught_up()
                     yield made
     finally:
@@ -266,6 +267,22 @@ def test_reads_need_an_operator_token(system: System) -> None:
     unknown = system.central.get("/sites/nowhere/api/v1/vials", headers=system.auth("read"))
     assert unknown.status_code == 404
     assert "'nowhere'" in unknown.json()["detail"]
+
+
+def test_the_sites_apis_answer_only_to_names_central_is_given(system: System, catalog: Catalog) -> None:
+    """A ``Host`` name central was not given is refused before anything (DNS rebinding), as at a site;
+    ``allowed_hosts`` (``vialguard central --allowed-host``) adds one."""
+    named = {**system.auth("read"), "Host": "central.example"}
+    refused = system.central.get(f"{AT}/api/v1/vials", headers=named)
+    assert refused.status_code == 400
+    assert "central.example" in refused.json()["message"]
+    app = create_central_app(
+        system.database_url, catalog, system.site.clock.wall, allowed_hosts=("central.example",)
+    )
+    for base in _uvicorn(app):
+        with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
+            answered = client.get(f"{AT}/api/v1/locations", headers=named)
+            assert answered.status_code == 200, answered.text
 
 
 def test_an_acknowledgement_is_refused_naming_the_command(system: System) -> None:
