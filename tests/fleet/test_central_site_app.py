@@ -26,13 +26,14 @@ import uvicorn
 
 from fleet.central import operators
 from fleet.central.api import create_central_app
+from fleet.central.site_store import SiteStore
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
 from hardware.clock import ManualClock
 from monitor.config import load_settings
 from monitor.config.simulation import ScenarioConfig
 from monitor.model.profiles import Catalog
-from monitor.store import Database, outbox
+from monitor.store import Database, alerts, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import TLS, Served, serve
 from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
@@ -242,6 +243,20 @@ def test_alerts_are_the_sites_with_their_cursor(system: System) -> None:
     assert [e["seq"] for e in one.pop("events")] == [e["seq"] for e in site_detail.pop("events")][-1:]
     _close(one, site_detail, f"alert {first}")
     assert system.get("/api/v1/alerts/999999").status_code == 404
+
+
+def test_alert_counts_are_the_sites(system: System) -> None:
+    """The store's alert counts by state and severity (what /metrics would give) are the site's own."""
+    system.caught_up()
+    with psycopg.connect(system.database_url, autocommit=True) as pg:
+        ours = SiteStore(pg, SITE).alert_counts()
+    sqlite = Database(system.db).connect()
+    try:
+        theirs = alerts.counts(sqlite)
+    finally:
+        sqlite.close()
+    assert theirs
+    assert ours == theirs
 
 
 def test_the_audit_trail_is_the_sites_and_needs_admin(system: System) -> None:
