@@ -26,7 +26,7 @@ from monitor.lifecycle import NewEvent
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
 from monitor.reporting import Excursion, LocationReport, VialReport
-from monitor.series import LocationSeries, PotencyPoint
+from monitor.series import LocationSeries
 from monitor.store.health import Heartbeat
 from monitor.store.runs import SystemEvent
 from monitor.store.serial_links import BootRecord, RejectCount
@@ -221,11 +221,6 @@ class Refusals:
     def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
         return self._not_yet("vial potency alone (GET the vial: its potency is there)")
 
-    def potency_curve(
-        self, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
-    ) -> tuple[PotencyPoint, ...]:
-        return self._not_yet("potency curve")
-
     def location_glance(
         self, location: LocationRecord, *, now: float, day_start: float, light_lux: float
     ) -> LocationGlance:
@@ -260,6 +255,6 @@ class Refusals:
         central_lacks(
             self.site,
             what,
-            "central computes only the vials' potency and verdict from its copy so far (the reports need"
-            f" the site's minute aggregates, door openings and rule timers); ask {_SITE_API}",
+            "central computes only the vials' potency, verdict and curve from its copy so far (the"
+            f" reports need the site's minute aggregates, door openings and rule timers); ask {_SITE_API}",
         )

@@ -38,6 +38,7 @@ from monitor.model.ledger import Tail
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog
 from monitor.model.quantities import Quantity
 from monitor.model.verdict import Thresholds
+from monitor.series import PotencyPoint
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
 from monitor.store.handovers import HandoverRecord
 from monitor.store.keys import KeyNames
@@ -330,6 +331,14 @@ class SiteStore(Refusals):
     ) -> list[VialAssessment]:
         with translated():
             return site_views.assess_all(self.conn, self.site, catalog, list(vials), thresholds, now)
+
+    def potency_curve(
+        self, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool = True
+    ) -> tuple[PotencyPoint, ...]:
+        with translated():
+            return site_views.potency_curve(
+                self.conn, self.site, catalog, vial, points, with_events=with_events
+            )
 
     def location_summary(self, location: LocationRecord) -> LocationSummary:
         """Lux, temperature, cumulative dose and mean kinetic temperature now, as the site sums them."""

@@ -1,6 +1,7 @@
 """What the site's API at central computes from central's copy of a site, as the site computes it: its
 vials' potency and verdict (central's loader and the unchanged model, as the fleet's vial list evaluates
-them, :func:`fleet.central.fleet_view.site_vials`) and a location's mean kinetic temperature
+them, :func:`fleet.central.fleet_view.site_vials`), a vial's potency curve, and a location's mean kinetic
+temperature
 (:func:`monitor.locations.mean_kinetic_temperature`). :class:`fleet.central.site_store.SiteStore` calls
 them inside its error translation.
 """
@@ -20,6 +21,7 @@ from monitor.exposure import named
 from monitor.model import evaluation, kinetics
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
+from monitor.series import MAX_CURVE_POINTS, PotencyPoint
 from monitor.store.sites import SensorRecord
 from monitor.store.vials import VialRecord
 from monitor.version import version
@@ -37,28 +39,80 @@ def assess_all(
     thresholds: Thresholds,
     now: float,
 ) -> list[VialAssessment]:
-    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order. A vial central
-    cannot evaluate as the site would is refused with the reason (:class:`CentralLacksIt`), never answered
-    otherwise: the site's schema has no place for "no verdict"."""
+    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order."""
+    loaded = _load(conn, site, catalog, chosen, "vial verdicts", now=now)
+    found = evaluation.evaluate(loaded.inputs, catalog, thresholds.critical_percent)
+    potencies = [named(v, e) for v, e in zip(loaded.vials, found, strict=True)]
+    by_id = {a.potency.vial.id: a for a in judged(potencies, thresholds, now)}
+    return [by_id[v.id] for v in chosen]
+
+
+def potency_curve(
+    conn: Connection, site: str, catalog: Catalog, vial: VialRecord, points: int, *, with_events: bool
+) -> tuple[PotencyPoint, ...]:
+    """The vial's potency at ``points`` times from registration to its latest data (and at its events'
+    times, ``with_events``), from one load and one evaluation, as :func:`monitor.series.potency_curve`."""
+    points = max(2, min(points, MAX_CURVE_POINTS))
+    loaded = _load(
+        conn, site, catalog, [vial], "potency curve", now=None, curve_points=points, curve_events=with_events
+    )
+    (found,) = evaluation.evaluate(loaded.inputs, catalog, 90.0)  # the threshold the site's curve uses
+    s = found.series
+    if with_events and len(s.times) == 1:  # no time between registration and the data yet
+        return (PotencyPoint(float(s.times[0]), vial.initial_potency_percent, 0.0),)
+    return tuple(
+        PotencyPoint(ts, best, effective, low, high)
+        for ts, best, effective, low, high in zip(
+            s.times.tolist(),
+            s.percent_best.tolist(),
+            s.effective_best.tolist(),
+            s.percent_low.tolist(),
+            s.percent_high.tolist(),
+            strict=True,
+        )
+    )
+
+
+def _load(
+    conn: Connection,
+    site: str,
+    catalog: Catalog,
+    chosen: Sequence[VialRecord],
+    what: str,
+    *,
+    now: float | None,
+    curve_points: int | None = None,
+    curve_events: bool = True,
+) -> model_inputs.CentralInputs:
+    """The model's inputs for ``chosen``. A vial central cannot evaluate as the site would is refused with
+    the reason (:class:`CentralLacksIt`), never answered otherwise: the site's schema has no place for
+    "no verdict"."""
     facts = fleet_view.site_facts(conn).get(site)
     if facts is None:
         raise NotFound(f"no site named {site!r} has reported to central")
     refusal = fleet_view.refusal_of_site(facts, version())
     if refusal is not None:
-        central_lacks(site, "vial verdicts", refusal)
+        central_lacks(site, what, refusal)
     located = site_config.locations(conn, site)
-    loaded = model_inputs.load(conn, catalog, site, chosen, located, facts.report_lag_seconds, now=now)
+    loaded = model_inputs.load(
+        conn,
+        catalog,
+        site,
+        chosen,
+        located,
+        facts.report_lag_seconds,
+        now=now,
+        curve_points=curve_points,
+        curve_events=curve_events,
+    )
     if loaded.refused:
         central_lacks(
             site,
-            "vial verdicts",
+            what,
             "; ".join(f"for {r.vial_key}: {r.reason}" for r in loaded.refused)
             + f" (GET /api/v1/fleet/vials?site={site} lists every vial with its reason)",
         )
-    found = evaluation.evaluate(loaded.inputs, catalog, thresholds.critical_percent)
-    potencies = [named(v, e) for v, e in zip(loaded.vials, found, strict=True)]
-    by_id = {a.potency.vial.id: a for a in judged(potencies, thresholds, now)}
-    return [by_id[v.id] for v in chosen]
+    return loaded
 
 
 def mean_kinetic_temperature(conn: Connection, site: str, sensor: SensorRecord, end: float) -> float | None:

@@ -37,7 +37,7 @@ from monitor.store import Database, alerts, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import TLS, Served, serve
 from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
-from tests.fleet.test_fleet_verdicts import HOUR, PREP_ROOM, ROUNDED, SITE, _handed_over, _iso
+from tests.fleet.test_fleet_verdicts import HOUR, PREP_ROOM, ROUNDED, SITE, _handed_over, _iso, _ts
 from tests.monitor.test_engine import run_simulation
 
 pytestmark = pytest.mark.slow
@@ -194,6 +194,25 @@ def test_every_vial_is_the_sites_own_answer(system: System) -> None:
         theirs = system.site.client.get(f"/api/v1/vials/{v['id']}").json()
         one.pop("potency_as_of"), theirs.pop("potency_as_of")
         _close(one, theirs, f"vial {v['id']}")
+
+
+@pytest.mark.parametrize(
+    "route", ["potency?points=24", "potency-series?points=60"], ids=["potency", "potency-series"]
+)
+def test_every_vials_potency_curve_is_the_sites(system: System, route: str) -> None:
+    """A vial's potency curve (best, low, high at each time, the event times included in the series)
+    equals the site's for every vial."""
+    system.caught_up()
+    for v in system.site.client.get("/api/v1/vials").json():
+        theirs = system.site.client.get(f"/api/v1/vials/{v['id']}/{route}").json()
+        response = system.get(f"/api/v1/vials/{v['id']}/{route}")
+        assert response.status_code == 200, response.text
+        ours = response.json()
+        points = (ours, theirs) if isinstance(theirs, list) else (ours["points"], theirs["points"])
+        for curve in points:
+            for p in curve:
+                p["at"] = _ts(p["at"])  # central's data times are whole microseconds
+        _close(ours, theirs, f"{v['key']} {route}")
 
 
 def test_locations_and_sensors_are_the_sites(system: System) -> None:
@@ -361,7 +380,15 @@ def test_every_other_write_is_refused_saying_why(
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/silences", "/api/v1/vials/1/potency", "/api/v1/system-events", "/healthz", "/metrics"],
+    [
+        "/api/v1/silences",
+        "/api/v1/locations/fridge-1/series",
+        "/api/v1/reports/excursions.csv",
+        "/api/v1/dashboard",
+        "/api/v1/system-events",
+        "/healthz",
+        "/metrics",
+    ],
 )
 def test_views_central_lacks_the_data_for_say_why(system: System, path: str) -> None:
     """A view from what the site keeps to itself is a 501 saying central cannot give the site's answer."""
