@@ -76,7 +76,9 @@ class Connections:
         return conn
 
     def give_back(self, conn: Connection) -> None:
-        usable = not conn.closed and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        # A connection the server dropped (a restart) is broken: closed here, a new one opened next time.
+        idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        usable = not conn.closed and not conn.broken and idle
         with self._lock:
             if usable and len(self._idle) < self.keep:
                 self._idle.append(conn)

@@ -395,3 +395,22 @@ def test_views_central_lacks_the_data_for_say_why(system: System, path: str) -> 
     response = system.get(path)
     assert response.status_code == 501, response.text
     assert "central cannot give the site's" in response.json()["detail"]
+
+
+def test_a_database_restart_is_a_503_then_the_answer_again(
+    system: System, postgres_cluster: PrivatePostgres
+) -> None:
+    """PostgreSQL stopped: the site's API at central answers 503 with Retry-After, naming the database;
+    started again: the same answer as before, the connections the restart broke replaced (runs last)."""
+    system.caught_up()
+    before = system.get("/api/v1/locations").json()
+    postgres_cluster.stop("immediate")
+    try:
+        down = system.get("/api/v1/locations")
+        assert down.status_code == 503, down.text
+        assert down.headers["Retry-After"] == "5"
+        assert "central's database is unavailable" in down.json()["detail"]
+    finally:
+        postgres_cluster.start_if_stopped()
+    wait_for(lambda: system.get("/api/v1/locations").status_code == 200, 60, "central's answers again")
+    assert system.get("/api/v1/locations").json() == before
