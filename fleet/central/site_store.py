@@ -20,9 +20,9 @@ A session is one autocommit connection: each call sees the newest committed stat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import psycopg
 
@@ -49,6 +49,7 @@ from monitor.store.tokens import TokenRecord
 from monitor.store.vials import VialEvent, VialRecord
 
 Connection = psycopg.Connection[tuple[Any, ...]]
+T = TypeVar("T")
 
 
 @contextmanager
@@ -93,6 +94,17 @@ class SiteStore(Refusals):
     def __init__(self, conn: Connection, site: str) -> None:
         self.conn = conn
         self.site = site
+        # The configuration read once per snapshot (it cannot change inside one): a page of vials asks
+        # each vial's location by id, which would otherwise read the locations once per vial.
+        self._held: dict[str, Any] | None = None
+
+    def _once(self, name: str, read: Callable[[], T]) -> T:
+        if self._held is None:
+            return read()
+        if name not in self._held:
+            self._held[name] = read()
+        found: T = self._held[name]
+        return found
 
     def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         with translated():
@@ -101,8 +113,15 @@ class SiteStore(Refusals):
     # Transactions
     @contextmanager
     def snapshot(self) -> Iterator[None]:
+        outermost = self._held is None
         with translated(), self.conn.transaction():
-            yield
+            if outermost:
+                self._held = {}
+            try:
+                yield
+            finally:
+                if outermost:
+                    self._held = None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -172,6 +191,9 @@ class SiteStore(Refusals):
 
     # Locations and sensors
     def locations(self) -> list[LocationRecord]:
+        return self._once("locations", self._locations)
+
+    def _locations(self) -> list[LocationRecord]:
         return [
             LocationRecord(int(i), str(k), str(n), str(kind))
             for i, k, n, kind in self._rows(
@@ -201,6 +223,9 @@ class SiteStore(Refusals):
         return LocationLight(lamp or UNKNOWN_LAMP, lamp is not None, None if worst is None else float(worst))
 
     def sensors(self) -> list[SensorRecord]:
+        return self._once("sensors", self._sensors)
+
+    def _sensors(self) -> list[SensorRecord]:
         return [
             _sensor(r)
             for r in self._rows(
@@ -263,9 +288,12 @@ class SiteStore(Refusals):
 
     # Vials
     def vials(self, *, active_only: bool = False) -> list[VialRecord]:
-        with translated():
-            found = site_config.vials(self.conn, self.site)
+        found = self._once("vials", self._vials)
         return [v for v in found if v.status == "active"] if active_only else found
+
+    def _vials(self) -> list[VialRecord]:
+        with translated():
+            return site_config.vials(self.conn, self.site)
 
     def vial(self, vial_id: int) -> VialRecord:
         found = next((v for v in self.vials() if v.id == vial_id), None)
