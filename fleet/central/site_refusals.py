@@ -183,7 +183,7 @@ class Refusals:
     # Reads of what stays at the site.
     def tokens(self) -> list[TokenRecord]:
         central_lacks(
-            self.site, "API tokens", "they stay at the site (central's own: vialguard central-token)"
+            self.site, "API tokens", "they stay at the site (central's own: vialguard central-token list)"
         )
 
     def silence(self, silence_id: int) -> SilenceRecord:

@@ -194,6 +194,8 @@ def test_every_vial_is_the_sites_own_answer(system: System) -> None:
         theirs = system.site.client.get(f"/api/v1/vials/{v['id']}").json()
         one.pop("potency_as_of"), theirs.pop("potency_as_of")
         _close(one, theirs, f"vial {v['id']}")
+        events = system.get(f"/api/v1/vials/{v['id']}/events").json()
+        assert events == system.site.client.get(f"/api/v1/vials/{v['id']}/events").json()
 
 
 @pytest.mark.parametrize(
