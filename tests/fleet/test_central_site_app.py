@@ -26,6 +26,7 @@ import uvicorn
 
 from fleet.central import operators
 from fleet.central.api import create_central_app
+from fleet.central.site_apps import SiteApps
 from fleet.central.site_store import SiteStore
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
@@ -397,6 +398,28 @@ def test_views_central_lacks_the_data_for_say_why(system: System, path: str) -> 
     response = system.get(path)
     assert response.status_code == 501, response.text
     assert "central cannot give the site's" in response.json()["detail"]
+
+
+def test_the_most_recently_asked_sites_apps_are_kept(system: System, catalog: Catalog) -> None:
+    """A site's application is made once and kept while asked; past ``max_apps`` the least recently
+    asked is let go and made again when next asked."""
+    with psycopg.connect(system.database_url, autocommit=True) as pg:
+        pg.execute("INSERT INTO sites (site, first_seen_at, last_seen_at) VALUES ('ward-9', now(), now())")
+        try:
+            apps = SiteApps(system.database_url, catalog, system.site.clock.wall, max_apps=1)
+            first = apps.app_for(SITE)
+            assert first is not None
+            assert apps.app_for(SITE) is first
+            other = apps.app_for("ward-9")
+            assert other is not None
+            assert apps.app_for("ward-9") is other
+            again = apps.app_for(SITE)
+            assert again is not None
+            assert again is not first
+            assert apps.app_for("nowhere") is None
+            apps.close()
+        finally:
+            pg.execute("DELETE FROM sites WHERE site = 'ward-9'")
 
 
 def test_a_database_restart_is_a_503_then_the_answer_again(
