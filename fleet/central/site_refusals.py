@@ -10,7 +10,9 @@ details; elsewhere they are :class:`~monitor.errors.InvalidRequest`, a 422)::
           +-- SiteOwnsIt         409: a write; central mirrors the site, the site owns it; names the
           |                      central command route to use where there is one
           +-- CentralLacksIt     501: a view computed from what the site keeps to itself (spectral
-                                 ledgers, heartbeat, silences, serial links, webhooks, reports)
+                                 ledgers, heartbeat, silences, serial links, webhooks, its light
+                                 and temperature limits: the dashboard and reports), or not yet
+                                 computed at central (a location's series)
 """
 
 from __future__ import annotations
@@ -217,24 +219,17 @@ class Refusals:
     def webhook_endpoints(self) -> list[EndpointState]:
         central_lacks(self.site, "webhook receivers", "the site's webhooks deliver from the site")
 
-    # Views not yet computed at central from its copy.
-    def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
-        return self._not_yet("vial potency alone (GET the vial: its potency is there)")
-
+    # Views that read the site's alert limits ([rules] light and temperature), which it does not send:
+    # answered with central's defaults they would look like the site's and differ.
     def location_glance(
         self, location: LocationRecord, *, now: float, day_start: float, light_lux: float
     ) -> LocationGlance:
-        return self._not_yet("glance (the dashboard)")
-
-    def location_series(
-        self, location: LocationRecord, start: float, end: float, buckets: int
-    ) -> LocationSeries:
-        return self._not_yet("location series")
+        self._limits("dashboard (door openings, limits)")
 
     def excursions(
         self, start: float, end: float, rules: RuleThresholds, location: LocationRecord | None
     ) -> list[Excursion]:
-        return self._not_yet("excursion report")
+        self._limits("excursion report")
 
     def location_report(
         self,
@@ -244,17 +239,35 @@ class Refusals:
         utc_offset_seconds: float,
         rules: RuleThresholds,
     ) -> LocationReport:
-        return self._not_yet("location report")
+        self._limits("location report")
 
     def vial_report(
         self, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, now: float
     ) -> VialReport:
-        return self._not_yet("vial report")
+        self._limits("vial report")
+
+    def _limits(self, what: str) -> NoReturn:
+        central_lacks(
+            self.site,
+            what,
+            "it reads the site's light and temperature limits ([rules] light_lux, temperature_low_celsius"
+            " ...), which the site does not send to central (only its potency thresholds); ask"
+            f" {_SITE_API}",
+        )
+
+    # Views not yet computed at central from its copy.
+    def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
+        self._not_yet("vial potency alone (GET the vial: its potency is there)")
+
+    def location_series(
+        self, location: LocationRecord, start: float, end: float, buckets: int
+    ) -> LocationSeries:
+        self._not_yet("location series")
 
     def _not_yet(self, what: str) -> NoReturn:
         central_lacks(
             self.site,
             what,
-            "central computes only the vials' potency, verdict and curve from its copy so far (the"
-            f" reports need the site's minute aggregates, door openings and rule timers); ask {_SITE_API}",
+            f"central does not compute it from its copy yet (it gives the vials, their curves and the"
+            f" locations' conditions now); ask {_SITE_API}",
         )

@@ -382,22 +382,24 @@ def test_every_other_write_is_refused_saying_why(
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "because"),
     [
-        "/api/v1/silences",
-        "/api/v1/locations/fridge-1/series",
-        "/api/v1/reports/excursions.csv",
-        "/api/v1/dashboard",
-        "/api/v1/system-events",
-        "/healthz",
-        "/metrics",
+        ("/api/v1/silences", "does not send its silences"),
+        ("/api/v1/locations/fridge-1/series", "does not compute it from its copy yet"),
+        ("/api/v1/reports/excursions.csv", "light and temperature limits"),
+        ("/api/v1/dashboard", "light and temperature limits"),
+        ("/api/v1/system-events", "does not send them"),
+        ("/healthz", "heartbeat stays at the site"),
+        ("/metrics", "heartbeat stays at the site"),
     ],
 )
-def test_views_central_lacks_the_data_for_say_why(system: System, path: str) -> None:
-    """A view from what the site keeps to itself is a 501 saying central cannot give the site's answer."""
+def test_views_central_lacks_the_data_for_say_why(system: System, path: str, because: str) -> None:
+    """A view from what the site keeps to itself is a 501 saying central cannot give the site's answer,
+    and why."""
     response = system.get(path)
     assert response.status_code == 501, response.text
     assert "central cannot give the site's" in response.json()["detail"]
+    assert because in response.json()["detail"]
 
 
 def test_the_most_recently_asked_sites_apps_are_kept(system: System, catalog: Catalog) -> None:
