@@ -57,6 +57,7 @@ IDLE_CONNECTIONS = 8  # kept open between requests; more are opened under load a
 # A site's application takes about 0.6 MB and 0.3 s to build (measured on the 2-core test machine under
 # load, tracemalloc over 50 builds): the most recently asked this many are kept, not all of a large fleet.
 MAX_SITE_APPS = 64
+PROFILES = "/api/v1/profiles"  # answered from the catalog alone (api.routes.profiles)
 
 
 class Connections:
@@ -236,6 +237,7 @@ class SiteApps:
             found = self._apps.get(site)
             if found is not None and found.shape == shape:
                 found.clock.facts = facts
+                found.app.state.site_facts = facts
                 self._apps.move_to_end(site)
                 return found.app
         # Built outside the lock (a few hundred ms): other sites' requests go on meanwhile. Two requests
@@ -249,6 +251,7 @@ class SiteApps:
         )
         app.state.vialguard.catalog = self.catalog  # central's: the one the fleet's views use
         app.add_exception_handler(CentralRefusal, _refused)
+        app.state.site_facts = facts
         with self._lock:
             self._apps[site] = _SiteApp(shape, app, clock)
             self._apps.move_to_end(site)
@@ -270,6 +273,16 @@ class SiteApps:
                 f"no site named {site!r} has reported to central; GET /api/v1/sites lists those that have"
             )
             await problem_response(404, "not found", detail)(scope, receive, send)
+            return
+        facts: SiteFacts = app.state.site_facts
+        path = str(scope.get("path", ""))[len(str(scope.get("root_path", ""))) :]
+        if facts.drug_profiles_sha256 is not None and path.rstrip("/") == PROFILES:
+            # The route answers from the catalog alone, central's: never the site's own profiles.
+            detail = (
+                f"central cannot give the site's drug profiles for {site!r} because the site adds its own"
+                f" drug profiles (sha256 {facts.drug_profiles_sha256[:12]}…), which central does not hold"
+            )
+            await problem_response(501, "not implemented", detail)(scope, receive, send)
             return
         await app(scope, receive, send)
 

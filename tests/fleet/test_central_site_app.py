@@ -402,6 +402,23 @@ def test_views_central_lacks_the_data_for_say_why(system: System, path: str, bec
     assert because in response.json()["detail"]
 
 
+def test_a_site_with_its_own_drug_profiles_is_refused_not_misanswered(system: System) -> None:
+    """A site that adds drug profiles central lacks: its vials and its profiles are a 501 naming that,
+    never central's catalog's answer; once it has none again, the site's answer again."""
+    assert system.get("/api/v1/profiles").status_code == 200
+    with psycopg.connect(system.database_url, autocommit=True) as pg:
+        pg.execute("UPDATE site_settings SET drug_profiles_sha256 = %s WHERE site = %s", ("ab" * 32, SITE))
+        try:
+            for path in ("/api/v1/profiles", "/api/v1/vials", "/api/v1/vials/1"):
+                refused = system.get(path)
+                assert refused.status_code == 501, (path, refused.text)
+                assert "adds its own drug profiles" in refused.json()["detail"]
+                assert "abababababab" in refused.json()["detail"]
+        finally:
+            pg.execute("UPDATE site_settings SET drug_profiles_sha256 = NULL WHERE site = %s", (SITE,))
+    assert system.get("/api/v1/vials").status_code == 200
+
+
 def test_the_most_recently_asked_sites_apps_are_kept(system: System, catalog: Catalog) -> None:
     """A site's application is made once and kept while asked; past ``max_apps`` the least recently
     asked is let go and made again when next asked."""
