@@ -3,24 +3,30 @@ central's PostgreSQL copy of that site (:class:`fleet.central.site_store.SiteSto
 at ``http://central/sites/ward-3/api/v1/vials`` gets the JSON the Pi gives.
 
 **One application per site, made on its first request and kept** (the :data:`MAX_SITE_APPS` most
-recently asked). The site's application reads what it
-answers with from its settings and its clock, not from the request: the verdict thresholds
-(``[rules]``), the site's name, its locations, and "now" for a verdict. At central these are the site's:
-its thresholds as it sent them (``site_settings``), and its clock as central best knows it (central's,
-less the skew last measured, :func:`fleet.central.fleet_view.site_clock`). One application whose store
-picked the site from the path would still have one settings object and one clock for every site, so each
-site gets its own, rebuilt when the site's thresholds or locations change. What they share is cheap to
-share: central's catalog and one small set of database connections (:class:`Connections`).
+recently asked). The site's application reads what it answers with from its settings and its clock, not
+from the request: the verdict thresholds (``[rules]``), the site's name, its locations, and "now" for a
+verdict. At central these are the site's: its thresholds as it sent them (``site_settings``), and its
+clock as central best knows it (central's, less the skew last measured,
+:func:`fleet.central.fleet_view.site_clock`). One application whose store picked the site from the path
+would still have one settings object and one clock for every site, so each site gets its own, rebuilt
+when the site's thresholds or locations change. What they share is cheap to share: central's catalog and
+one small set of database connections (:class:`Connections`).
 
-**Tokens.** Every route but ``/healthz`` needs a token, as at the site, and here the tokens are central's
-operator tokens (``vialguard central-token create``): anonymous loopback reads are off, since central
-serves many sites' records. A ``read`` token reads, ``admin`` reads the audit trail; the writes refuse
-(:mod:`fleet.central.site_refusals`: 409 naming the central command to use, or what the site owns), and
-so do the views central lacks the data for (501). The site's system checks do not run here: they would
-write the site's alerts.
+**Tokens.** Every route but ``/healthz`` and the static pages needs a token, as at the site, and here the
+tokens are central's operator tokens (``vialguard central-token create``): anonymous loopback reads are
+off, since central serves many sites' records. A ``read`` token reads, ``admin`` reads the audit trail.
+
+**Writes** refuse (:mod:`fleet.central.site_refusals`, 409), each naming what to do instead. Acknowledging
+an alert and making or ending a silence name central's command route rather than becoming the command:
+the site's route answers at once with the acknowledged alert (200), which a command the site applies
+later cannot give, and it takes no ``Idempotency-Key``, so a retried request would make a second command.
+The views central lacks the data for are a 501 saying why, as are the drug profiles of a site that adds
+its own (the route answers from the catalog alone, here central's). The site's system checks do not run
+here: they would write the site's alerts.
 
 **Host names.** As at the site, a request whose ``Host`` is neither an IP address, a loopback name, this
-machine's name nor one of ``allowed_hosts`` is refused (DNS rebinding); central passes its bind name.
+machine's name nor one of ``allowed_hosts`` is refused (DNS rebinding); central passes its bind name and
+``vialguard central --allowed-host``.
 """
 
 from __future__ import annotations
