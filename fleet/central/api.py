@@ -19,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Query
 from fleet.central import command_routes, fleet_routes, queries
 from fleet.central.connection import Conn
 from fleet.central.fleet_view import SiteFacts, site_clock
-from fleet.central.site_apps import SiteApps
+from fleet.central.site_apps import SiteApi, SiteApps
 from monitor.model.profiles import Catalog, load_catalog
 
 router = APIRouter(prefix="/api/v1")
@@ -57,21 +57,28 @@ def create_central_app(
     clock: Callable[[], float] = time.time,
     wake_publisher: Callable[[str], None] | None = None,
     *,
+    site_api: SiteApi | None = None,
     allowed_hosts: Sequence[str] = (),
     sites_clock: Callable[[SiteFacts, float], float] = site_clock,
 ) -> FastAPI:
     """Central's API over ``database_url``; ``catalog`` (default: the shipped profiles) is what the
     fleet's vials are evaluated with, ``clock`` central's own, ``wake_publisher(site)`` is told when a
-    command for the site was made (central's publisher sends it). ``allowed_hosts``: the names, besides
-    IP addresses and loopback, that the sites' APIs answer to; ``sites_clock(facts, central_now)``: a
-    site's clock for its API (default: central's, less the site's skew)."""
+    command for the site was made (central's publisher sends it). With ``site_api``
+    (:class:`vialguard.central_sites.CentralSiteApi`), each site's own API under ``/sites/{site}/``:
+    ``allowed_hosts`` are the names, besides IP addresses and loopback, it answers to,
+    ``sites_clock(facts, central_now)`` a site's clock (default: central's, less the site's skew)."""
     chosen = load_catalog() if catalog is None else catalog
-    sites = SiteApps(database_url, chosen, clock, allowed_hosts, sites_clock)
+    sites = (
+        None
+        if site_api is None
+        else SiteApps(database_url, site_api, chosen, clock, allowed_hosts, sites_clock)
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        sites.close()
+        if sites is not None:
+            sites.close()
 
     app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.database_url = database_url
@@ -81,7 +88,8 @@ def create_central_app(
     app.include_router(router)
     app.include_router(fleet_routes.router)
     app.include_router(command_routes.router)
-    app.mount("/sites/{site}", sites)
+    if sites is not None:
+        app.mount("/sites/{site}", sites)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -12,6 +12,10 @@ would still have one settings object and one clock for every site, so each site 
 when the site's thresholds or locations change. What they share is cheap to share: central's catalog and
 one small set of database connections (:class:`Connections`).
 
+**Made by the composition root.** ``fleet`` does not import ``api``: the ``vialguard`` package gives
+central the maker of a site's application (:class:`SiteApi`, :mod:`vialguard.central_sites`); without
+it central serves its fleet routes alone.
+
 **Tokens.** Every route but ``/healthz`` and the static pages needs a token, as at the site, and here the
 tokens are central's operator tokens (``vialguard central-token create``): anonymous loopback reads are
 off, since central serves many sites' records. A ``read`` token reads, ``admin`` reads the audit trail.
@@ -35,28 +39,25 @@ import ipaddress
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
-from fastapi import FastAPI, Request, Response
 from psycopg import IsolationLevel
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.app import create_app
-from api.problems import problem_response
 from fleet.central import fleet_view, site_config
 from fleet.central.fleet_view import SiteFacts
-from fleet.central.site_refusals import CentralRefusal
 from fleet.central.site_store import Connection, SiteStore, translated
+from hardware.clock import Clock
 from monitor.config import Settings
 from monitor.errors import StoreError
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
-from monitor.store.ports import Store
+from monitor.store.ports import Store, StorePool
 
 CONNECT_TIMEOUT_SECONDS = 5
 IDLE_CONNECTIONS = 8  # kept open between requests; more are opened under load and closed after
@@ -159,11 +160,34 @@ class _Shape:
     locations: tuple[tuple[str, str | None, float | None], ...]  # key, lamp, worst-case lux
 
 
+class SiteApi(Protocol):
+    """How a site's API is made: ``fleet`` does not import ``api``, so the composition root (the
+    ``vialguard`` package, :mod:`vialguard.central_sites`) gives central this."""
+
+    def app(self, settings: Settings, stores: StorePool, clock: Clock, catalog: Catalog) -> ASGIApp:
+        """The site's application (:func:`api.app.create_app`) over ``stores``, without the system checks,
+        evaluating with ``catalog``, answering the refusals (:mod:`fleet.central.site_refusals`) with
+        their status."""
+        ...
+
+    def problem(
+        self, status: int, error: str, detail: str, headers: Mapping[str, str] | None = None
+    ) -> ASGIApp:
+        """An error answer in the API's shape (problem details)."""
+        ...
+
+
 @dataclass(slots=True)
-class _SiteApp:
+class SiteApp:
+    """A site's application as kept, and the facts of the site it was last asked with."""
+
     shape: _Shape
-    app: FastAPI
+    app: ASGIApp
     clock: SiteClock
+
+    @property
+    def facts(self) -> SiteFacts:
+        return self.clock.facts
 
 
 def _is_name(host: str) -> bool:
@@ -198,17 +222,13 @@ def site_settings(
     )
 
 
-async def _refused(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, CentralRefusal)  # registered for that class alone
-    return problem_response(exc.status, exc.error, str(exc))
-
-
 class SiteApps:
     """The ASGI application under ``/sites/{site}``: hands each request to that site's application."""
 
     def __init__(
         self,
         database_url: str,
+        site_api: SiteApi,
         catalog: Catalog,
         clock: Callable[[], float],
         allowed_hosts: Sequence[str] = (),
@@ -216,15 +236,16 @@ class SiteApps:
         max_apps: int = MAX_SITE_APPS,
     ) -> None:
         self.connections = Connections(database_url)
+        self.site_api = site_api
         self.max_apps = max_apps
         self.catalog = catalog
         self.clock = clock
         self.allowed_hosts = [h for h in allowed_hosts if _is_name(h)]
         self.site_clock = site_clock
-        self._apps: OrderedDict[str, _SiteApp] = OrderedDict()  # the least recently asked first
+        self._apps: OrderedDict[str, SiteApp] = OrderedDict()  # the least recently asked first
         self._lock = threading.Lock()
 
-    def app_for(self, site: str) -> FastAPI | None:
+    def app_for(self, site: str) -> SiteApp | None:
         """The site's application, made or remade as the site now stands; None for a site never heard of.
         Blocking: run off the event loop."""
         with self.connections.lent() as conn, translated():
@@ -243,44 +264,43 @@ class SiteApps:
             found = self._apps.get(site)
             if found is not None and found.shape == shape:
                 found.clock.facts = facts
-                found.app.state.site_facts = facts
                 self._apps.move_to_end(site)
-                return found.app
+                return found
         # Built outside the lock (a few hundred ms): other sites' requests go on meanwhile. Two requests
         # building the same site's at once both answer; the later one is kept.
         clock = SiteClock(self.clock, facts, self.site_clock)
-        app = create_app(
-            site_settings(site, shape, self.allowed_hosts, kinds),
-            SitePool(self.connections, site),
+        made = SiteApp(
+            shape,
+            self.site_api.app(
+                site_settings(site, shape, self.allowed_hosts, kinds),
+                SitePool(self.connections, site),
+                clock,
+                self.catalog,  # central's: the one the fleet's views use
+            ),
             clock,
-            watch_system=False,  # the site's own API process checks the site
         )
-        app.state.vialguard.catalog = self.catalog  # central's: the one the fleet's views use
-        app.add_exception_handler(CentralRefusal, _refused)
-        app.state.site_facts = facts
         with self._lock:
-            self._apps[site] = _SiteApp(shape, app, clock)
+            self._apps[site] = made
             self._apps.move_to_end(site)
             while len(self._apps) > self.max_apps:  # an evicted application holds no resource
                 self._apps.popitem(last=False)
-        return app
+        return made
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         site = str(scope.get("path_params", {}).get("site", ""))
+        problem = self.site_api.problem
         try:
-            app = await run_in_threadpool(self.app_for, site)
+            found = await run_in_threadpool(self.app_for, site)
         except StoreError as exc:
-            response = problem_response(503, "storage unavailable", str(exc))
-            response.headers["Retry-After"] = "5"
-            await response(scope, receive, send)
+            await problem(503, "storage unavailable", str(exc), {"Retry-After": "5"})(scope, receive, send)
             return
-        if app is None:
+        if found is None:
             detail = (
                 f"no site named {site!r} has reported to central; GET /api/v1/sites lists those that have"
             )
-            await problem_response(404, "not found", detail)(scope, receive, send)
+            await problem(404, "not found", detail)(scope, receive, send)
             return
-        facts: SiteFacts = app.state.site_facts
+        facts = found.facts
         path = str(scope.get("path", ""))[len(str(scope.get("root_path", ""))) :]
         if facts.drug_profiles_sha256 is not None and path.rstrip("/") == PROFILES:
             # The route answers from the catalog alone, central's: never the site's own profiles.
@@ -288,9 +308,9 @@ class SiteApps:
                 f"central cannot give the site's drug profiles for {site!r} because the site adds its own"
                 f" drug profiles (sha256 {facts.drug_profiles_sha256[:12]}…), which central does not hold"
             )
-            await problem_response(501, "not implemented", detail)(scope, receive, send)
+            await problem(501, "not implemented", detail)(scope, receive, send)
             return
-        await app(scope, receive, send)
+        await found.app(scope, receive, send)
 
     def close(self) -> None:
         self.connections.close()

@@ -40,6 +40,7 @@ from tests.api.conftest import TLS, Served, serve
 from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
 from tests.fleet.test_fleet_verdicts import HOUR, PREP_ROOM, ROUNDED, SITE, _handed_over, _iso, _ts
 from tests.monitor.test_engine import run_simulation
+from vialguard.central_sites import CentralSiteApi
 
 pytestmark = pytest.mark.slow
 
@@ -53,6 +54,7 @@ class System:
     tokens: dict[str, str]  # central's operator tokens, by scope
     db: Path
     database_url: str
+    process_port: int  # the `vialguard central` process's own port
 
     def get(self, path: str, scope: str = "read") -> httpx.Response:
         return self.central.get(f"{AT}{path}", headers=self.auth(scope))
@@ -133,10 +135,12 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
                     for scope in ("read", "write", "admin")
                 }
             # Central's application at the site's clock: both APIs answer for the same moment.
-            app = create_central_app(url, catalog, clock.wall, sites_clock=lambda facts, now: now)
+            app = create_central_app(
+                url, catalog, clock.wall, site_api=CentralSiteApi(), sites_clock=lambda facts, now: now
+            )
             for base in _uvicorn(app):
                 with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
-                    made = System(site, client, tokens, settings.db_path, url)
+                    made = System(site, client, tokens, settings.db_path, url, central.port)
                     made.caught_up()
                     yield made
     finally:
@@ -306,6 +310,15 @@ def test_reads_need_an_operator_token(system: System) -> None:
     assert "'nowhere'" in unknown.json()["detail"]
 
 
+def test_vialguard_central_serves_the_sites_apis(system: System) -> None:
+    """The `vialguard central` process itself serves /sites/<site>/, operator token required."""
+    base = f"http://127.0.0.1:{system.process_port}{AT}/api/v1/locations"
+    assert httpx.get(base, timeout=30).status_code == 401
+    answered = httpx.get(base, headers=system.auth("read"), timeout=30)
+    assert answered.status_code == 200, answered.text
+    assert [x["key"] for x in answered.json()] == ["fridge-1", "prep-room"]
+
+
 def test_the_sites_apis_answer_only_to_names_central_is_given(system: System, catalog: Catalog) -> None:
     """A ``Host`` name central was not given is refused before anything (DNS rebinding), as at a site;
     ``allowed_hosts`` (``vialguard central --allowed-host``) adds one."""
@@ -314,7 +327,11 @@ def test_the_sites_apis_answer_only_to_names_central_is_given(system: System, ca
     assert refused.status_code == 400
     assert "central.example" in refused.json()["message"]
     app = create_central_app(
-        system.database_url, catalog, system.site.clock.wall, allowed_hosts=("central.example",)
+        system.database_url,
+        catalog,
+        system.site.clock.wall,
+        site_api=CentralSiteApi(),
+        allowed_hosts=("central.example",),
     )
     for base in _uvicorn(app):
         with httpx.Client(base_url=base, timeout=30, verify=TLS) as client:
@@ -425,7 +442,9 @@ def test_the_most_recently_asked_sites_apps_are_kept(system: System, catalog: Ca
     with psycopg.connect(system.database_url, autocommit=True) as pg:
         pg.execute("INSERT INTO sites (site, first_seen_at, last_seen_at) VALUES ('ward-9', now(), now())")
         try:
-            apps = SiteApps(system.database_url, catalog, system.site.clock.wall, max_apps=1)
+            apps = SiteApps(
+                system.database_url, CentralSiteApi(), catalog, system.site.clock.wall, max_apps=1
+            )
             first = apps.app_for(SITE)
             assert first is not None
             assert apps.app_for(SITE) is first

@@ -67,6 +67,7 @@ def cmd_uplink(args: argparse.Namespace) -> int:
 def cmd_central(args: argparse.Namespace) -> int:
     try:
         from fleet.central.service import run_central
+        from vialguard.central_sites import CentralSiteApi
     except ImportError as exc:  # psycopg: the central extra, never installed on a Pi
         raise ConfigError(
             f"central needs the 'central' extra (pip install 'vialguard[central]'): {exc}"
@@ -84,6 +85,7 @@ def cmd_central(args: argparse.Namespace) -> int:
         credentials,
         keep_days=args.keep_days,
         allowed_hosts=tuple(args.allowed_host),
+        site_api=CentralSiteApi(),
     )
     return 0
 
