@@ -2,8 +2,8 @@
 
 Beside them, under ``/sites/{site}/``, each site's own API over central's copy of the site
 (:mod:`fleet.central.site_apps`): the same application a Pi serves, needing central's operator tokens.
-Handlers are plain functions
-(FastAPI runs them in its thread pool): psycopg's calls block and must stay off the event loop.
+Handlers are plain functions (FastAPI runs them in its thread pool): psycopg's calls block and must stay
+off the event loop.
 """
 
 from __future__ import annotations
