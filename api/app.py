@@ -75,8 +75,11 @@ def _error(status: int, error: str, message: str) -> JSONResponse:
     return problem_response(status, error, message)
 
 
-def create_app(settings: Settings, stores: StorePool, clock: Clock | None = None) -> FastAPI:
-    """The API over ``stores``, which it closes when it stops."""
+def create_app(
+    settings: Settings, stores: StorePool, clock: Clock | None = None, *, watch_system: bool = True
+) -> FastAPI:
+    """The API over ``stores``, which it closes when it stops. ``watch_system=False`` runs no system checks
+    (:mod:`api.system_watch`): for a store that mirrors a site elsewhere and must not write its alerts."""
     state = AppState(
         settings=settings,
         stores=stores,
@@ -90,11 +93,12 @@ def create_app(settings: Settings, stores: StorePool, clock: Clock | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        checks = asyncio.create_task(system_watch.watch(state))
+        checks = asyncio.create_task(system_watch.watch(state)) if watch_system else None
         yield
-        checks.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await checks
+        if checks is not None:
+            checks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checks
         state.close()
 
     app = FastAPI(

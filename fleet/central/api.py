@@ -1,14 +1,16 @@
 """Central's HTTP routes: the fleet's sites and its alert feed, read from PostgreSQL.
 
-A router of its own, so that it can join the main application once that application reads through a
-store interface; until then :func:`create_central_app` serves it alone. Handlers are plain functions
-(FastAPI runs them in its thread pool): psycopg's calls block and must stay off the event loop.
+Beside them, under ``/sites/{site}/``, each site's own API over central's copy of the site
+(:mod:`fleet.central.site_apps`): the same application a Pi serves, needing central's operator tokens.
+Handlers are plain functions (FastAPI runs them in its thread pool): psycopg's calls block and must stay
+off the event loop.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -16,6 +18,8 @@ from fastapi import APIRouter, FastAPI, Query
 
 from fleet.central import command_routes, fleet_routes, queries
 from fleet.central.connection import Conn
+from fleet.central.fleet_view import SiteFacts, site_clock
+from fleet.central.site_apps import SiteApi, SiteApps
 from monitor.model.profiles import Catalog, load_catalog
 
 router = APIRouter(prefix="/api/v1")
@@ -52,18 +56,40 @@ def create_central_app(
     catalog: Catalog | None = None,
     clock: Callable[[], float] = time.time,
     wake_publisher: Callable[[str], None] | None = None,
+    *,
+    site_api: SiteApi | None = None,
+    allowed_hosts: Sequence[str] = (),
+    sites_clock: Callable[[SiteFacts, float], float] = site_clock,
 ) -> FastAPI:
     """Central's API over ``database_url``; ``catalog`` (default: the shipped profiles) is what the
     fleet's vials are evaluated with, ``clock`` central's own, ``wake_publisher(site)`` is told when a
-    command for the site was made (central's publisher sends it)."""
-    app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None)
+    command for the site was made (central's publisher sends it). With ``site_api``
+    (:class:`vialguard.central_sites.CentralSiteApi`), each site's own API under ``/sites/{site}/``:
+    ``allowed_hosts`` are the names, besides IP addresses and loopback, it answers to,
+    ``sites_clock(facts, central_now)`` a site's clock (default: central's, less the site's skew)."""
+    chosen = load_catalog() if catalog is None else catalog
+    sites = (
+        None
+        if site_api is None
+        else SiteApps(database_url, site_api, chosen, clock, allowed_hosts, sites_clock)
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if sites is not None:
+            sites.close()
+
+    app = FastAPI(title="vialguard central", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.database_url = database_url
-    app.state.catalog = load_catalog() if catalog is None else catalog
+    app.state.catalog = chosen
     app.state.clock = clock
     app.state.wake_publisher = wake_publisher or (lambda site: None)
     app.include_router(router)
     app.include_router(fleet_routes.router)
     app.include_router(command_routes.router)
+    if sites is not None:
+        app.mount("/sites/{site}", sites)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

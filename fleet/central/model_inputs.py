@@ -242,9 +242,13 @@ def load(
     report_lag_seconds: float,
     *,
     now: float | None,
+    curve_points: int | None = None,
+    curve_events: bool = True,
 ) -> CentralInputs:
     """What the model needs to evaluate ``chosen`` (the site's vials) as of their latest data, the low
-    bound widened by a silence up to ``now`` (the site's clock), as the site's own list does."""
+    bound widened by a silence up to ``now`` (the site's clock), as the site's own list does; or with
+    ``curve_points``, at that many times from registration to the latest data (and at the events' times,
+    ``curve_events``), as the site's potency curve asks (:func:`monitor.series.potency_curve`)."""
     by_key = {loc.key: i for i, loc in located.items()}
     events = _events(conn, site, chosen, by_key)
     refused: dict[int, str] = {}
@@ -267,6 +271,8 @@ def load(
         visited.newest_light(),
         visited.has_light(),
         now=now,
+        curve_points=curve_points,
+        curve_events=curve_events,
         carried=_carried(conn, site, kept),
     )
     for vial_inputs in plan.vials:

@@ -35,6 +35,7 @@ from fleet.central.ingest import Connection, ingest_group, set_online
 from fleet.central.partitions import Partitions
 from fleet.central.retention import drop_before
 from fleet.central.schema import migrate
+from fleet.central.site_apps import SiteApi
 from fleet.commands import CommandResult, decode_result, result_topic
 from fleet.errors import CentralUnavailable
 from fleet.mqtt import BrokerAddress, Credentials, make_client
@@ -205,8 +206,12 @@ def run_central(
     credentials: Credentials | None = None,
     ready: Callable[[], None] | None = None,
     keep_days: float | None = None,
+    allowed_hosts: tuple[str, ...] = (),
+    site_api: SiteApi | None = None,
 ) -> None:
-    """Migrate, subscribe, serve until SIGINT or SIGTERM (uvicorn's own handlers end the serve)."""
+    """Migrate, subscribe, serve until SIGINT or SIGTERM (uvicorn's own handlers end the serve); with
+    ``site_api``, each site's own API under /sites/ too, answering to ``host`` and ``allowed_hosts``
+    (fleet.central.site_apps)."""
     ingester = Ingester(database_url, keep_days=keep_days)
     ingester.migrate()
     address = BrokerAddress.from_url(mqtt_url)
@@ -240,7 +245,12 @@ def run_central(
     client.loop_start()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_central_app(database_url, wake_publisher=publisher.wake),
+            create_central_app(
+                database_url,
+                wake_publisher=publisher.wake,
+                site_api=site_api,
+                allowed_hosts=(host, *allowed_hosts),
+            ),
             host=host,
             port=port,
             log_level="warning",

@@ -69,6 +69,7 @@ def cmd_uplink(args: argparse.Namespace) -> int:
 def cmd_central(args: argparse.Namespace) -> int:
     try:
         from fleet.central.service import run_central
+        from vialguard.central_sites import CentralSiteApi
     except ImportError as exc:  # psycopg: the central extra, never installed on a Pi
         raise ConfigError(
             f"central needs the 'central' extra (pip install 'vialguard[central]'): {exc}"
@@ -78,7 +79,16 @@ def cmd_central(args: argparse.Namespace) -> int:
     credentials = Credentials(args.mqtt_username, args.mqtt_password_file)
     if args.keep_days is not None and args.keep_days <= 0:
         raise ConfigError(f"--keep-days must be positive, got {args.keep_days}")
-    run_central(args.database, args.mqtt, args.host, args.port, credentials, keep_days=args.keep_days)
+    run_central(
+        args.database,
+        args.mqtt,
+        args.host,
+        args.port,
+        credentials,
+        keep_days=args.keep_days,
+        allowed_hosts=tuple(args.allowed_host),
+        site_api=CentralSiteApi(),
+    )
     return 0
 
 
@@ -175,6 +185,14 @@ def add_parsers(sub: Any) -> None:
     central.add_argument("--mqtt-password-file", type=Path, metavar="FILE")
     central.add_argument("--host", default="127.0.0.1", help="API bind address (default 127.0.0.1)")
     central.add_argument("--port", type=int, default=CENTRAL_PORT, help=f"API port (default {CENTRAL_PORT})")
+    central.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name clients reach central by (Host), for the sites' APIs under /sites/; repeatable"
+        " (IP addresses, loopback and this machine's name are always answered)",
+    )
     central.add_argument(
         "--keep-days",
         type=float,
