@@ -46,6 +46,7 @@ from monitor.model.profiles import Catalog, load_catalog
 from monitor.site_sync import sync_site
 from monitor.store import Database, outbox
 from monitor.store.database import transaction
+from monitor.version import version
 
 SITE_SECONDS = 600.0
 
@@ -116,10 +117,12 @@ def fill(url: str, rows: list[Row], epoch: str, base: int, now: float, sites: in
 
 
 def one_by_one(conn: Connection, catalog: Catalog, now: float) -> list[fleet_view.FleetVial]:
-    """The list built a site at a time, each site's configuration read on its own."""
+    """The list built a site at a time, each site's configuration read on its own (central's version read
+    once, as the list always did)."""
     out: list[fleet_view.FleetVial] = []
+    code = version()
     for facts in fleet_view.site_facts(conn).values():
-        out += fleet_view.site_vials(conn, catalog, facts, fleet_view.site_clock(facts, now))
+        out += fleet_view.site_vials(conn, catalog, facts, fleet_view.site_clock(facts, now), code)
     return out
 
 
