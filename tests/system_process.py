@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
+from fleet.engines.ports import free_port
 
-def free_port() -> int:
-    """A loopback port nothing listens on now (the kernel's pick)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port", "start_system"]
 
 
 def start_system(db: Path, port: int, *args: str, speed: int = 600) -> subprocess.Popen[bytes]:

@@ -4,6 +4,7 @@ loader (:mod:`fleet.central.model_inputs`) reads them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,29 +43,44 @@ class SiteLocation:
 
 def locations(conn: Connection, site: str) -> dict[int, SiteLocation]:
     """The site's locations with their sensors, by the site's location id."""
-    sensors: dict[int, list[SiteSensor]] = {}
-    for row in conn.execute(
-        "SELECT site_id, key, location_id, quantity, interval_seconds, max_gap_seconds,"
-        " calibration_uncertainty, spectral OR near_uv FROM site_sensors WHERE site = %s ORDER BY site_id",
-        (site,),
+    return locations_of(conn, [site])[site]
+
+
+def locations_of(conn: Connection, sites: Sequence[str]) -> dict[str, dict[int, SiteLocation]]:
+    """Each of ``sites``' locations with their sensors, by site and the site's location id: two statements
+    for any number of sites."""
+    sensors: dict[tuple[str, int], list[SiteSensor]] = {}
+    for site, *row in conn.execute(
+        "SELECT site, site_id, key, location_id, quantity, interval_seconds, max_gap_seconds,"
+        " calibration_uncertainty, spectral OR near_uv FROM site_sensors WHERE site = ANY(%s)"
+        " ORDER BY site, site_id",
+        (list(sites),),
     ).fetchall():
-        sensors.setdefault(int(row[2]), []).append(SiteSensor(*row))
-    return {
-        int(i): SiteLocation(int(i), key, lamp, worst, tuple(sensors.get(int(i), ())))
-        for i, key, lamp, worst in conn.execute(
-            "SELECT site_id, key, lamp, worst_case_lux FROM site_locations WHERE site = %s ORDER BY site_id",
-            (site,),
-        ).fetchall()
-    }
+        sensors.setdefault((site, int(row[2])), []).append(SiteSensor(*row))
+    out: dict[str, dict[int, SiteLocation]] = {site: {} for site in sites}
+    for site, i, key, lamp, worst in conn.execute(
+        "SELECT site, site_id, key, lamp, worst_case_lux FROM site_locations WHERE site = ANY(%s)"
+        " ORDER BY site, site_id",
+        (list(sites),),
+    ).fetchall():
+        out[site][int(i)] = SiteLocation(int(i), key, lamp, worst, tuple(sensors.get((site, int(i)), ())))
+    return out
 
 
 def vials(conn: Connection, site: str) -> list[VialRecord]:
     """The site's vials in the site's order (its ids)."""
-    return [
-        VialRecord(int(i), key, drug, form, lot, expiry, float(f0), float(registered), status)
-        for i, key, drug, form, lot, expiry, f0, registered, status in conn.execute(
-            "SELECT site_id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status"
-            " FROM site_vials WHERE site = %s ORDER BY site_id",
-            (site,),
-        ).fetchall()
-    ]
+    return vials_of(conn, [site])[site]
+
+
+def vials_of(conn: Connection, sites: Sequence[str]) -> dict[str, list[VialRecord]]:
+    """Each of ``sites``' vials in the site's order (its ids), by site: one statement for any number."""
+    out: dict[str, list[VialRecord]] = {site: [] for site in sites}
+    for site, i, key, drug, form, lot, expiry, f0, registered, status in conn.execute(
+        "SELECT site, site_id, key, drug, form, lot, expiry, initial_potency_percent, registered_ts, status"
+        " FROM site_vials WHERE site = ANY(%s) ORDER BY site, site_id",
+        (list(sites),),
+    ).fetchall():
+        out[site].append(
+            VialRecord(int(i), key, drug, form, lot, expiry, float(f0), float(registered), status)
+        )
+    return out

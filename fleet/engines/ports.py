@@ -1,19 +1,46 @@
-"""Loopback ports: one nothing listens on, and waiting until a server listens."""
+"""Loopback ports: one no other process is handed meanwhile, and waiting until a server listens."""
 
 from __future__ import annotations
 
+import atexit
 import socket
+import sys
 import time
 from collections.abc import Callable
 
 from fleet.errors import EngineError
 
+# The sockets that hold the ports free_port handed out, for the life of this process.
+_held: list[socket.socket] = []
+
 
 def free_port() -> int:
-    """A loopback port nothing listens on now (the kernel's pick)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback port nothing listens on, which the kernel hands to no one else while this process runs.
+
+    The kernel picks it (a bind to port 0), and on Linux the socket it was picked with stays open: bound,
+    never listening, with ``SO_REUSEADDR``. A server given the port still binds and listens on it, as long
+    as it sets ``SO_REUSEADDR`` too (uvicorn, Mosquitto, PostgreSQL, Python's ``HTTPServer`` and Go's
+    listeners do; one that does not fails at once, never now and then). No bind to port 0 and no outgoing
+    connection is given a port a socket is bound to, so another test worker's pick cannot land on it. A
+    probe that closed its socket at once left the port to anyone's pick between the probe and the server's
+    bind, seconds later under load: two workers could be handed the same port.
+    """
+    sock = socket.socket()
+    if not sys.platform.startswith("linux"):  # the BSDs share a bound address only with SO_REUSEPORT
+        with sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    if not _held:
+        atexit.register(_release)
+    _held.append(sock)
+    return int(sock.getsockname()[1])
+
+
+def _release() -> None:
+    while _held:
+        _held.pop().close()
 
 
 def wait_listening(
