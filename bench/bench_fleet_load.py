@@ -6,14 +6,17 @@ on from the last: every 30 s, as a site's uplink sends what its bridge commits a
 ``commit_seconds``, and every second (a bridge committing every second, the uplink's fastest), the sites
 spread evenly over the period. The figure is central's lag: for every batch, the time from its publication to
 central's acknowledgement of it (so committed in PostgreSQL), p99 over the run, with the time to drain
-what was still unacknowledged when the load stopped; and central's memory (peak resident set, from
-``/proc``, beside central's idle size). Baseline in the same run: the broker's own delivery lag for one
+what was still unacknowledged when the load stopped; central's memory (peak resident set, from
+``/proc``, beside central's idle size); and the processor time central's process and PostgreSQL spent
+per second of load, from the start of the load until the backlog drained (less noisy than the lag when
+other work shares the machine). Baseline in the same run: the broker's own delivery lag for one
 site's batches to a bare subscriber, the floor no central can beat.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -151,6 +154,35 @@ def _memory_megabytes(pid: int, field: str) -> float:
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system time the processes have used so far (those that ended meanwhile: nothing)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / tick
+
+
+def _postgres_pids(postgres: PrivatePostgres) -> list[int]:
+    """The postmaster and its children (backends, the writers, autovacuum) as they are now."""
+    postmaster = int((postgres.data_dir / "postmaster.pid").read_text(encoding="utf-8").split()[0])
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if parent == postmaster:
+            children.append(int(entry.name))
+    return [postmaster, *children]
+
+
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     lags: list[float]  # seconds from each batch's publication to its acknowledgement
@@ -158,6 +190,8 @@ class LoadResult:
     drain_seconds: float  # after the load stopped, until every batch was acknowledged
     idle_megabytes: float
     peak_megabytes: float
+    central_cpu_seconds: float  # central's process, from the load's start until the backlog drained
+    postgres_cpu_seconds: float  # PostgreSQL's processes, likewise
 
 
 def load_central(
@@ -175,6 +209,9 @@ def load_central(
         time.sleep(1.0)  # central subscribes just after it listens
         idle = _memory_megabytes(central.popen.pid, "VmRSS")
         load = Generator(broker.port, sites)
+        busy = _postgres_pids(postgres)
+        central_before = _cpu_seconds([central.popen.pid])
+        postgres_before = _cpu_seconds(busy)
         start = time.perf_counter()
         for n in range(seconds):
             load.tick(n, cadence)
@@ -187,6 +224,8 @@ def load_central(
                 load.resend_all()
                 next_resend += RESEND_SECONDS
         drain = time.perf_counter() - stopped
+        central_cpu = _cpu_seconds([central.popen.pid]) - central_before
+        postgres_cpu = _cpu_seconds(busy) - postgres_before
         unacknowledged = load.waiting()
         load.close()
         peak = _memory_megabytes(central.popen.pid, "VmHWM")
@@ -195,7 +234,7 @@ def load_central(
         shutil.rmtree(directory, ignore_errors=True)
     if unacknowledged:
         raise RuntimeError(f"{unacknowledged} batches unacknowledged {DRAIN_LIMIT_SECONDS:g} s after load")
-    return LoadResult(load.lags, load.floor, drain, idle, peak)
+    return LoadResult(load.lags, load.floor, drain, idle, peak, central_cpu, postgres_cpu)
 
 
 def run(smoke: bool) -> list[Figure]:
@@ -236,6 +275,24 @@ def run(smoke: bool) -> list[Figure]:
                     result.idle_megabytes,
                     "central idle, before the load",
                     "MB",
+                    "stated",
+                    True,
+                ),
+                figure(
+                    f"central's processor time per second of load ({label})",
+                    max(result.central_cpu_seconds / seconds, 1e-3),  # a smoke run may use under a tick
+                    1.0,
+                    "one core",
+                    "s/s",
+                    "stated",
+                    True,
+                ),
+                figure(
+                    f"PostgreSQL's processor time per second of load ({label})",
+                    max(result.postgres_cpu_seconds / seconds, 1e-3),
+                    1.0,
+                    "one core",
+                    "s/s",
                     "stated",
                     True,
                 ),
