@@ -12,7 +12,6 @@ holds one; this module logs nothing about them.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.deps import AppState, State
 from monitor import tokens
+from monitor.config.services import loopback_only
 from monitor.errors import Forbidden, Unauthorized
 from monitor.store.ports import Store
 from monitor.tokens import Scope
@@ -42,16 +42,6 @@ class Caller:
 
 
 ANONYMOUS = Caller(name=None, scope=None)
-
-
-def loopback_only(host: str) -> bool:
-    """Whether a bind address accepts connections from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
 
 
 def anonymous_reads(state: AppState) -> bool:

@@ -25,6 +25,7 @@ import socket
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.config import ApiConfig
+from monitor.config.services import loopback_only
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
@@ -77,8 +78,6 @@ def host_allowed(header: str | None, names: frozenset[str]) -> bool:
 
 def bind_warning(api: ApiConfig) -> str | None:
     """Why binding to ``api.host`` needs TLS in front, or None (loopback, or TLS said to be there)."""
-    from api.auth import loopback_only  # the one definition of "this machine only"
-
     if loopback_only(api.host) or api.behind_tls_proxy:
         return None
     return (

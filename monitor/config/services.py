@@ -52,6 +52,16 @@ class BridgeConfig(StrictModel):
         return self
 
 
+def loopback_only(host: str) -> bool:
+    """Whether a server bound to ``host`` accepts connections from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 class ApiConfig(StrictModel):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8000
