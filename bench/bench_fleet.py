@@ -41,6 +41,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 
 from bench.harness import Figure, figure
+from fleet.central import operators
 from fleet.central.ingest import ingest
 from fleet.central.partitions import Partitions
 from fleet.central.reading_inserts import microseconds
@@ -230,12 +231,14 @@ class _Process:
                 self.popen.wait()
 
 
-def _feed_has(port: int, event_seq: int, after: int) -> tuple[bool, int]:
+def _feed_has(port: int, token: str, event_seq: int, after: int) -> tuple[bool, int]:
     """Whether central's feed lists the site's change ``event_seq``; the cursor to read on from."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/fleet/alerts?after={after}&limit=1000",
+        headers={"Authorization": f"Bearer {token}"},  # as an integrator polls it: with a read token
+    )
     try:
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/v1/fleet/alerts?after={after}&limit=1000", timeout=5
-        ) as response:
+        with urllib.request.urlopen(request, timeout=5) as response:
             page: dict[str, Any] = json.loads(response.read())
     except (OSError, urllib.error.URLError):
         return False, after
@@ -261,6 +264,8 @@ def commit_to_feed_seconds(postgres: PrivatePostgres, broker: PrivateMosquitto, 
     latencies = []
     try:
         wait_listening(port, 60.0, lambda: central.popen.poll() is None, "central", str(directory))
+        with psycopg.connect(url, autocommit=True) as pg:
+            _, token = operators.create(pg, "bench-reader", "read", time.time(), None, "console:bench")
         cursor = 0
         rng = random.Random(1)
         for i in range(samples + 1):  # the first one waits for the uplink to connect: not counted
@@ -273,7 +278,7 @@ def commit_to_feed_seconds(postgres: PrivatePostgres, broker: PrivateMosquitto, 
             event_seq = int(conn.execute("SELECT max(seq) FROM alert_events").fetchone()[0])
             committed = time.perf_counter()
             while True:
-                found, cursor = _feed_has(port, event_seq, cursor)
+                found, cursor = _feed_has(port, token, event_seq, cursor)
                 if found:
                     break
                 if time.perf_counter() - committed > 60:

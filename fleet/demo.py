@@ -15,11 +15,15 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import psycopg
+
+from fleet.central import operators
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.ports import free_port, wait_listening
 from fleet.engines.postgres import PrivatePostgres
@@ -29,6 +33,7 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
+DEMO_READER = "fleet-demo-reader"
 
 
 def site_settings(directory: Path, site: str, mqtt_url: str, api_port: int) -> Path:
@@ -105,6 +110,20 @@ def _announce(text: str) -> None:
     print(text, flush=True)  # noqa: T201  # the demo's user reads its terminal
 
 
+def demo_read_token(database_url: str, directory: Path) -> str:
+    """A fresh ``read`` operator token for the demo's user (central takes no anonymous reads), the one a
+    previous run of the demo made revoked; also written to ``directory/central-read-token``."""
+    now = time.time()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        if any(t.name == DEMO_READER and t.state(now) == "live" for t in operators.list_all(conn)):
+            operators.revoke(conn, DEMO_READER, now, "console:fleet-demo")
+        _, text = operators.create(conn, DEMO_READER, "read", now, None, "console:fleet-demo")
+    path = directory / "central-read-token"
+    path.write_text(text + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return text
+
+
 def run_demo(sites: int, speed: float, directory: Path, port: int, stop: threading.Event) -> int:
     """Start the fleet, print where to look, supervise until ``stop`` is set, stop it all."""
     directory = directory.resolve()
@@ -135,12 +154,15 @@ def run_demo(sites: int, speed: float, directory: Path, port: int, stop: threadi
         database.initialise()
         database.start_if_stopped()
         central.start()
+        token = demo_read_token(database.url(), directory)
         for site in site_processes:
             site.start()
         _announce(f"fleet demo: {sites} simulated sites at {speed:g}x, files under {directory}")
+        _announce(f"  fleet:     http://127.0.0.1:{port}/fleet")
         _announce(
             f"  central:   http://127.0.0.1:{port}/api/v1/sites   http://127.0.0.1:{port}/api/v1/fleet/alerts"
         )
+        _announce(f"  reads:     Authorization: Bearer {token}  (also in {directory / 'central-read-token'})")
         for site in site_processes:
             _announce(f"  {site.name}:    http://127.0.0.1:{site.port}/")
         _announce(f"  broker:    {broker.url} (pid {_pid(broker.process)})")

@@ -14,9 +14,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query
+from fastapi import APIRouter, Depends, FastAPI, Query
 
-from fleet.central import command_routes, fleet_routes, queries
+from fleet.central import command_routes, fleet_routes, operator_auth, queries
 from fleet.central.connection import Conn
 from fleet.central.fleet_view import SiteFacts, site_clock
 from fleet.central.site_apps import SiteApi, SiteApps
@@ -60,13 +60,16 @@ def create_central_app(
     site_api: SiteApi | None = None,
     allowed_hosts: Sequence[str] = (),
     sites_clock: Callable[[SiteFacts, float], float] = site_clock,
+    anonymous_page: bool = False,
 ) -> FastAPI:
     """Central's API over ``database_url``; ``catalog`` (default: the shipped profiles) is what the
     fleet's vials are evaluated with, ``clock`` central's own, ``wake_publisher(site)`` is told when a
     command for the site was made (central's publisher sends it). With ``site_api``
     (:class:`vialguard.central_sites.CentralSiteApi`), each site's own API under ``/sites/{site}/``:
     ``allowed_hosts`` are the names, besides IP addresses and loopback, it answers to,
-    ``sites_clock(facts, central_now)`` a site's clock (default: central's, less the site's skew)."""
+    ``sites_clock(facts, central_now)`` a site's clock (default: central's, less the site's skew).
+    Every route but ``/healthz`` needs an operator token (:mod:`fleet.central.operator_auth`); with
+    ``anonymous_page`` (central listens on loopback alone) the ``/fleet`` page needs none."""
     chosen = load_catalog() if catalog is None else catalog
     sites = (
         None
@@ -85,9 +88,12 @@ def create_central_app(
     app.state.catalog = chosen
     app.state.clock = clock
     app.state.wake_publisher = wake_publisher or (lambda site: None)
-    app.include_router(router)
-    app.include_router(fleet_routes.router)
-    app.include_router(command_routes.router)
+    app.state.anonymous_page = anonymous_page
+    reads = [Depends(operator_auth.read_token)]
+    app.include_router(router, dependencies=reads)
+    app.include_router(fleet_routes.router, dependencies=reads)
+    app.include_router(fleet_routes.page_router)
+    app.include_router(command_routes.router)  # each route checks its own scope
     if sites is not None:
         app.mount("/sites/{site}", sites)
 

@@ -22,10 +22,10 @@ import psycopg
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from fleet.central import central_audit, commands, operators, vial_relay
-from fleet.central.connection import WriteConn
+from fleet.central import central_audit, commands, vial_relay
+from fleet.central.connection import Conn, WriteConn
+from fleet.central.operator_auth import Admin, Operator, Reader
 from fleet.commands import CommandKind
-from monitor import tokens
 from monitor.errors import InvalidRequest, NotFound
 
 router = APIRouter(prefix="/api/v1/fleet")
@@ -41,32 +41,6 @@ IdempotencyKey = Annotated[
         " the same key from the same operator returns the first command again",
     ),
 ]
-
-
-def _operator(request: Request, conn: WriteConn) -> str:
-    """The name of the operator whose ``write`` token the request carries; 401 or 403 otherwise."""
-    text = tokens.bearer(request.headers.get("authorization"))
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if text is None:
-        raise HTTPException(
-            401,
-            "this request needs an operator token of scope 'write' (vialguard central-token create):"
-            " Authorization: Bearer <token>",
-            headers=challenge,
-        )
-    record = None if text == "" else operators.authenticate(conn, text, time.time())
-    if record is None:
-        raise HTTPException(
-            401, "the operator token is not valid: unknown, revoked, expired or mistyped", headers=challenge
-        )
-    if not tokens.covers(record.scope, "write"):
-        raise HTTPException(
-            403, f"token {record.name!r} has scope {record.scope!r}; this request needs 'write'"
-        )
-    return record.name
-
-
-Operator = Annotated[str, Depends(_operator)]
 
 
 class Acknowledgement(BaseModel):
@@ -233,7 +207,7 @@ def _with_steps(conn: psycopg.Connection[tuple[Any, ...]], record: commands.Comm
 
 
 @router.get("/commands/{command_id}")
-def get_command(command_id: str, conn: WriteConn) -> dict[str, Any]:
+def get_command(command_id: str, conn: Conn, _: Reader) -> dict[str, Any]:
     """A command: ``queued`` until the site's result arrives, then ``applied`` or ``refused`` (``reason``);
     a vial's hand-over also ``relay``: both steps (the hand-over, the receipt) and the state of the two."""
     try:
@@ -244,7 +218,8 @@ def get_command(command_id: str, conn: WriteConn) -> dict[str, Any]:
 
 @router.get("/audit")
 def audit_trail(
-    conn: WriteConn,
+    conn: Conn,
+    _: Admin,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=0, le=1000)] = 100,
 ) -> dict[str, Any]:

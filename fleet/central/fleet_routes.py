@@ -16,12 +16,14 @@ from fastapi.responses import HTMLResponse
 from fleet.central import fleet_page, fleet_view, vial_life
 from fleet.central.connection import Conn
 from fleet.central.fleet_view import FleetVial
+from fleet.central.operator_auth import PageReader
 from fleet.central.vial_life import VialLife
 from monitor.alerts.vocabulary import ALERT_STATES
 from monitor.errors import NotFound
 from monitor.timestamps import iso_utc
 
 router = APIRouter()
+page_router = APIRouter()  # apart: a browser opens it with no token (fleet.central.operator_auth)
 
 # Alerts that stand: every state but the last, resolved (monitor.alerts.vocabulary's order).
 STANDING = ALERT_STATES[:-1]
@@ -216,8 +218,8 @@ def current_alerts(conn: Conn, site: Site = None) -> dict[str, Any]:
     }
 
 
-@router.get("/fleet", response_class=HTMLResponse, include_in_schema=False)
-def page(conn: Conn, request: Request, at: At = None) -> HTMLResponse:
+@page_router.get("/fleet", response_class=HTMLResponse, include_in_schema=False)
+def page(conn: Conn, request: Request, _: PageReader, at: At = None) -> HTMLResponse:
     """Every site and location, worst first; offline sites flagged."""
     facts = fleet_view.site_facts(conn)
     rows = conn.execute("SELECT site, key, name FROM site_locations ORDER BY site, site_id").fetchall()

@@ -52,6 +52,7 @@ from fleet.protocol import (
     site_of,
     status_topic,
 )
+from monitor.config.services import loopback_only
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,7 @@ def run_central(
                 wake_publisher=publisher.wake,
                 site_api=site_api,
                 allowed_hosts=(host, *allowed_hosts),
+                anonymous_page=loopback_only(host),
             ),
             host=host,
             port=port,

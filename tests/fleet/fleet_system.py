@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 
+from fleet.central import operators
 from fleet.engines.ports import free_port, wait_listening
 
 # Quick to notice a lost batch, so the tests' faults heal in seconds rather than the default half-minute.
@@ -86,6 +87,8 @@ class Central:
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    # An operator token of scope admin, made at the first start: central takes no anonymous reads.
+    token: str = ""
 
     def start(self) -> None:
         self.process = vialguard(
@@ -100,9 +103,17 @@ class Central:
         )
         process = self.process
         wait_listening(self.port, 60.0, lambda: process.poll() is None, "central", str(self.directory))
+        if not self.token:  # central has migrated its schema once it listens
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                _, self.token = operators.create(
+                    conn, f"tests-{self.port}", "admin", time.time(), None, "console:test"
+                )
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as response:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
     def sites(self) -> dict[str, dict[str, Any]]:

@@ -310,6 +310,31 @@ def test_reads_need_an_operator_token(system: System) -> None:
     assert "'nowhere'" in unknown.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/sites", "/api/v1/fleet/alerts", "/api/v1/fleet/vials", "/api/v1/fleet/locations", "/fleet"],
+)
+def test_centrals_own_reads_need_an_operator_token(system: System, path: str) -> None:
+    """Central's own routes take the same tokens as the sites' APIs under it: none, or a site's own, is
+    401 and says which token to make; the /fleet page too, unless central listens on loopback alone."""
+    missing = system.central.get(path)
+    assert missing.status_code == 401
+    assert "vialguard central-token create" in missing.json()["detail"]
+    site_token = {"Authorization": f"Bearer {system.site.tokens['read']}"}
+    assert system.central.get(path, headers=site_token).status_code == 401
+    assert system.central.get(path, headers=system.auth("read")).status_code == 200
+    on_loopback = httpx.get(f"http://127.0.0.1:{system.process_port}{path}", timeout=30)
+    assert on_loopback.status_code == (200 if path == "/fleet" else 401)
+
+
+def test_centrals_own_trail_and_commands_need_their_scopes(system: System) -> None:
+    """Central's audit trail needs ``admin``, as a site's does; a command is read with ``read``."""
+    assert system.central.get("/api/v1/fleet/audit", headers=system.auth("read")).status_code == 403
+    assert system.central.get("/api/v1/fleet/audit", headers=system.auth("admin")).status_code == 200
+    assert system.central.get("/api/v1/fleet/commands/none").status_code == 401
+    assert system.central.get("/api/v1/fleet/commands/none", headers=system.auth("read")).status_code == 404
+
+
 def test_vialguard_central_serves_the_sites_apis(system: System) -> None:
     """The `vialguard central` process itself serves /sites/<site>/, operator token required."""
     base = f"http://127.0.0.1:{system.process_port}{AT}/api/v1/locations"

@@ -381,6 +381,7 @@ def test_an_acknowledgement_at_central_is_applied_at_the_site_and_flows_back(
     assert mirrored["intact"] is True
     assert trail["intact"] is True
     assert [(e["actor"], e["action"]) for e in trail["entries"]] == [
+        ("console:test", "operator-token.created"),  # the harness's reader (fleet_system.Central.start)
         ("console:test", "operator-token.created"),
         ("operator:alice", "command.issued"),
         (f"site:{SITE}", "command.applied"),

@@ -48,16 +48,19 @@ def _running(demo: subprocess.Popen[str], output: Output) -> bool:
     return True
 
 
-def _sites(port: int) -> dict[str, dict[str, Any]]:
+def _sites(port: int, token: str) -> dict[str, dict[str, Any]]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/sites", headers={"Authorization": f"Bearer {token}"}
+    )
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/sites", timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10) as response:
             return {s["site"]: s for s in json.loads(response.read())["sites"]}
     except (OSError, urllib.error.URLError):
         return {}
 
 
-def _online_with_readings(port: int) -> bool:
-    sites = _sites(port)
+def _online_with_readings(port: int, token: str) -> bool:
+    sites = _sites(port, token)
     return len(sites) == 2 and all(s["online"] and s["readings"] > 0 for s in sites.values())
 
 
@@ -79,8 +82,13 @@ def test_the_demo_starts_supervises_and_stops_a_fleet() -> None:
     output = Output(demo)
     output.start()
     try:
-        wait_for(lambda: _running(demo, output) and _online_with_readings(port), 120, "sites online")
-        wait_for(lambda: bool(output.find("Press Ctrl-C to stop")), 30, "the demo's greeting")
+        wait_for(
+            lambda: _running(demo, output) and bool(output.find("Press Ctrl-C to stop")), 120, "the greeting"
+        )
+        token = output.find(r"reads: +Authorization: Bearer (\S+)")[0].group(1)
+        assert (directory / "central-read-token").read_text(encoding="utf-8").strip() == token
+        wait_for(lambda: _running(demo, output) and _online_with_readings(port, token), 120, "sites online")
+        assert output.find(rf"fleet: +http://127\.0\.0\.1:{port}/fleet")
         assert output.find(rf"central: +http://127\.0\.0\.1:{port}/api/v1/sites")
         assert len(output.find(r"site-\d: +http://127\.0\.0\.1:\d+/")) == 2
         broker_pid = int(output.find(r"broker: .*\(pid (\d+)\)")[0].group(1))
@@ -88,9 +96,9 @@ def test_the_demo_starts_supervises_and_stops_a_fleet() -> None:
         wait_for(lambda: bool(output.find(r"restarted broker \(pid \d+\)")), 30, "the broker restarted")
         restarted = int(output.find(r"restarted broker \(pid (\d+)\)")[0].group(1))
         assert restarted != broker_pid
-        before = {s: v["readings"] for s, v in _sites(port).items()}
+        before = {s: v["readings"] for s, v in _sites(port, token).items()}
         wait_for(
-            lambda: all(v["readings"] > before[s] for s, v in _sites(port).items()),
+            lambda: all(v["readings"] > before[s] for s, v in _sites(port, token).items()),
             60,
             "readings after the broker's restart",
         )
@@ -107,4 +115,4 @@ def test_the_demo_starts_supervises_and_stops_a_fleet() -> None:
     assert output.find(r"fleet demo stopped")
     with pytest.raises(ProcessLookupError):
         os.kill(restarted, 0)
-    assert _sites(port) == {}  # central is gone
+    assert _sites(port, token) == {}  # central is gone
