@@ -13,7 +13,7 @@ details; elsewhere they are :class:`~monitor.errors.InvalidRequest`, a 422)::
                                  ledgers, heartbeat, silences, serial links, webhooks; the
                                  dashboard and reports of a site that has not sent its light and
                                  temperature limits), or not yet computed at central (the PDF
-                                 reports, a location's series)
+                                 reports)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from monitor.lifecycle import NewEvent
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
 from monitor.reporting import LocationReport, VialReport
-from monitor.series import LocationSeries
 from monitor.store.health import Heartbeat
 from monitor.store.runs import SystemEvent
 from monitor.store.serial_links import BootRecord, RejectCount
@@ -248,11 +247,6 @@ class Refusals:
     # Views not yet computed at central from its copy.
     def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
         self._not_yet("vial potency alone (GET the vial: its potency is there)")
-
-    def location_series(
-        self, location: LocationRecord, start: float, end: float, buckets: int
-    ) -> LocationSeries:
-        self._not_yet("location series")
 
     def _not_yet(self, what: str) -> NoReturn:
         central_lacks(

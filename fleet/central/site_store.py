@@ -26,7 +26,15 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 
-from fleet.central import operators, sensor_reads, site_alerts, site_config, site_reports, site_views
+from fleet.central import (
+    operators,
+    sensor_reads,
+    site_alerts,
+    site_config,
+    site_reports,
+    site_series,
+    site_views,
+)
 from fleet.central.site_refusals import Refusals, central_lacks
 from monitor.alerts.rules import RuleThresholds
 from monitor.alerts.vocabulary import AlertState, Severity
@@ -41,7 +49,7 @@ from monitor.model.profiles import UNKNOWN_LAMP, Catalog
 from monitor.model.quantities import Quantity
 from monitor.model.verdict import Thresholds
 from monitor.reporting import Excursion
-from monitor.series import PotencyPoint
+from monitor.series import LocationSeries, PotencyPoint
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
 from monitor.store.handovers import HandoverRecord
 from monitor.store.keys import KeyNames
@@ -413,4 +421,14 @@ class SiteStore(Refusals):
         with translated():
             return site_reports.excursions(
                 self.conn, self.site, where, self.primary_sensor, start, end, rules
+            )
+
+    def location_series(
+        self, location: LocationRecord, start: float, end: float, buckets: int
+    ) -> LocationSeries:
+        light = self.primary_sensor(location.id, "light")
+        temperature = self.primary_sensor(location.id, "temperature")
+        with translated():
+            return site_series.location_series(
+                self.conn, self.site, location, light, temperature, start, end, buckets
             )

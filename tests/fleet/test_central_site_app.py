@@ -414,7 +414,6 @@ def test_every_other_write_is_refused_saying_why(
     ("path", "because"),
     [
         ("/api/v1/silences", "does not send its silences"),
-        ("/api/v1/locations/fridge-1/series", "does not compute it from its copy yet"),
         ("/api/v1/reports/locations/fridge-1.pdf", "does not compute it from its copy yet"),
         ("/api/v1/system-events", "does not send them"),
         ("/healthz", "heartbeat stays at the site"),
@@ -544,3 +543,20 @@ def test_a_site_that_has_not_sent_its_limits_is_refused_not_misanswered(system: 
         finally:
             pg.execute("UPDATE site_settings SET rule_limits = %s WHERE site = %s", (Jsonb(kept), SITE))
     assert system.get("/api/v1/dashboard").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?hours=2&buckets=97", "?hours=0.5&buckets=2000", "?hours=48&buckets=7"],
+    ids=["default", "two-hours-97", "half-hour-finest", "two-days-7"],
+)
+@pytest.mark.parametrize("location", ["fridge-1", "prep-room"])
+def test_a_locations_series_is_the_sites(system: System, location: str, query: str) -> None:
+    """A location's light and temperature series at central is the site's for the same window and
+    buckets: each bucket's minimum, maximum, mean, saturation and dose since the window's start."""
+    system.caught_up()
+    path = f"/api/v1/locations/{location}/series{query}"
+    theirs = system.site.client.get(path)
+    central = system.get(path)
+    assert theirs.status_code == central.status_code == 200, central.text
+    _close(central.json(), theirs.json(), path)
