@@ -9,12 +9,13 @@ light threshold of the rules (``light_lux``) separates open from closed. A vial'
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.episodes import Episode, episodes, join_seconds_for
+from monitor.episodes import Episode, Span, episodes, join_seconds_for
 from monitor.locations import LocationSummary, summarise
 from monitor.store import history, sites
-from monitor.store.sites import LocationRecord
+from monitor.store.sites import LocationRecord, SensorRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,23 +39,44 @@ def light_episodes(
     if sensor is None:
         return []
     lit = history.light_at_or_above(conn, sensor, start, end, light_lux)
+    return light_runs(
+        sensor, lit, history.aggregated_outside(conn, sensor, start, end, light_lux, "at-or-above")
+    )
+
+
+def light_runs(
+    sensor: SensorRecord, lit: Sequence[tuple[float, float]], spans: Sequence[Span] = ()
+) -> list[Episode]:
+    """The light episodes of ``sensor``'s readings at or above the threshold (``(ts, lux)``, oldest first)
+    and its aggregated minutes there: the grouping the site and central share."""
     return episodes(
         lit,
         join_seconds=join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds),
         interval_seconds=sensor.interval_seconds,
         direction="above",
-        spans=history.aggregated_outside(conn, sensor, start, end, light_lux, "at-or-above"),
+        spans=spans,
+    )
+
+
+def glance_of(
+    summary: LocationSummary, openings: Sequence[Episode], *, day_start: float, light_lux: float
+) -> LocationGlance:
+    """The glance from the location's summary and its light episodes since ``day_start``."""
+    return LocationGlance(
+        summary=summary,
+        light_on=None if summary.lux is None else summary.lux >= light_lux,
+        light_threshold_lux=light_lux,
+        day_start=day_start,
+        openings=tuple(openings),
     )
 
 
 def location_glance(
     conn: sqlite3.Connection, location: LocationRecord, *, now: float, day_start: float, light_lux: float
 ) -> LocationGlance:
-    summary = summarise(conn, location)
-    return LocationGlance(
-        summary=summary,
-        light_on=None if summary.lux is None else summary.lux >= light_lux,
-        light_threshold_lux=light_lux,
+    return glance_of(
+        summarise(conn, location),
+        light_episodes(conn, location, day_start, now, light_lux),
         day_start=day_start,
-        openings=tuple(light_episodes(conn, location, day_start, now, light_lux)),
+        light_lux=light_lux,
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from monitor import locations
 from monitor.alerts.rules import RuleThresholds
 from monitor.assessment import VialAssessment, assess, thresholds_of
-from monitor.episodes import Direction, Episode, episodes, join_seconds_for
+from monitor.episodes import Direction, Episode, Span, episodes, join_seconds_for
 from monitor.glance import light_episodes
 from monitor.model.profiles import Catalog
 from monitor.series import PotencyPoint, potency_curve
@@ -49,9 +50,27 @@ def _temperature_excursions(
     below, above = history.temperature_outside(
         conn, sensor, start, end, rules.temperature_low_celsius, rules.temperature_high_celsius
     )
+    high, low = rules.temperature_high_celsius, rules.temperature_low_celsius
+    spans: dict[Direction, list[Span]] = {
+        "above": history.aggregated_outside(conn, sensor, start, end, high, "above"),
+        "below": history.aggregated_outside(conn, sensor, start, end, low, "below"),
+    }
+    return temperature_excursions_of(location, sensor, rules, below, above, spans)
+
+
+def temperature_excursions_of(
+    location: LocationRecord,
+    sensor: SensorRecord,
+    rules: RuleThresholds,
+    below: Sequence[tuple[float, float]],
+    above: Sequence[tuple[float, float]],
+    spans: Mapping[Direction, Sequence[Span]],
+) -> list[Excursion]:
+    """The temperature excursions from the readings below and above the rules' range (``(ts, °C)``,
+    oldest first) and the aggregated minutes beyond each bound: the grouping the site and central share."""
     join = join_seconds_for(sensor.interval_seconds, sensor.max_gap_seconds)
     out: list[Excursion] = []
-    sides: tuple[tuple[ExcursionKind, list[tuple[float, float]], float, Direction], ...] = (
+    sides: tuple[tuple[ExcursionKind, Sequence[tuple[float, float]], float, Direction], ...] = (
         ("temperature-high", above, rules.temperature_high_celsius, "above"),
         ("temperature-low", below, rules.temperature_low_celsius, "below"),
     )
@@ -63,10 +82,26 @@ def _temperature_excursions(
                 join_seconds=join,
                 interval_seconds=sensor.interval_seconds,
                 direction=direction,
-                spans=history.aggregated_outside(conn, sensor, start, end, bound, direction),
+                spans=spans.get(direction, ()),
             )
         ]
     return out
+
+
+def light_excursions_of(
+    location: LocationRecord, openings: Sequence[Episode], rules: RuleThresholds
+) -> list[Excursion]:
+    """The light episodes that lasted the light rule's hold time; the shorter are door openings."""
+    return [
+        Excursion(location, "light", e, rules.light_lux, "lx")
+        for e in openings
+        if e.seconds >= rules.light_hold_seconds
+    ]
+
+
+def in_order(found: Sequence[Excursion]) -> list[Excursion]:
+    """Oldest first; at one time by location and kind."""
+    return sorted(found, key=lambda x: (x.episode.start, x.location.key, x.kind))
 
 
 def excursions(
@@ -80,12 +115,8 @@ def excursions(
     out: list[Excursion] = []
     for loc in [location] if location is not None else sites.list_locations(conn):
         out += _temperature_excursions(conn, loc, start, end, rules)
-        out += [
-            Excursion(loc, "light", e, rules.light_lux, "lx")
-            for e in light_episodes(conn, loc, start, end, rules.light_lux)
-            if e.seconds >= rules.light_hold_seconds
-        ]
-    return sorted(out, key=lambda x: (x.episode.start, x.location.key, x.kind))
+        out += light_excursions_of(loc, light_episodes(conn, loc, start, end, rules.light_lux), rules)
+    return in_order(out)
 
 
 @dataclass(frozen=True, slots=True)

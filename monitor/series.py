@@ -8,6 +8,7 @@ minimum, maximum and mean. The cumulative lux·h is counted from the window's st
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.model import evaluation
@@ -48,33 +49,60 @@ class LocationSeries:
     window_lux_hours: float  # the dose over the whole window
 
 
+def bucket_seconds(start: float, end: float, buckets: int) -> float:
+    """The width of each of ``buckets`` (clamped to 1 .. :data:`MAX_BUCKETS`) over ``[start, end]``."""
+    if not end > start:
+        raise ValueError("a series needs end after start")
+    return (end - start) / max(1, min(buckets, MAX_BUCKETS))
+
+
+def series_of(
+    location: LocationRecord,
+    start: float,
+    end: float,
+    width: float,
+    light: Sequence[history.LightBucket] | None,
+    light_ledger: tuple[float, float],
+    temperature: Sequence[history.TemperatureBucket],
+) -> LocationSeries:
+    """The series from the buckets a store read (bucket ``b`` holds the readings with
+    ``int((ts - start) / width) == b``; none: no light sensor) and the light ledger at the window's start
+    and end: the assembly the site and central share."""
+    base, last = light_ledger
+    points = tuple(
+        LightPoint(b.start, b.lux_min, b.lux_max, max(b.cum_lux_hours - base, 0.0), b.saturated)
+        for b in light or ()
+    )
+    window_dose = 0.0 if light is None else max(last - base, 0.0)
+    return LocationSeries(
+        location,
+        start,
+        end,
+        width,
+        points,
+        tuple(TemperaturePoint(b.start, b.celsius_min, b.celsius_max, b.celsius_mean) for b in temperature),
+        window_dose,
+    )
+
+
 def location_series(
     conn: sqlite3.Connection, location: LocationRecord, start: float, end: float, buckets: int
 ) -> LocationSeries:
-    if not end > start:
-        raise ValueError("a series needs end after start")
-    buckets = max(1, min(buckets, MAX_BUCKETS))
-    width = (end - start) / buckets
+    width = bucket_seconds(start, end, buckets)
     light_sensor = sites.primary_sensor(conn, location.id, "light")
     temp_sensor = sites.primary_sensor(conn, location.id, "temperature")
-    light: list[LightPoint] = []
-    window_dose = 0.0
+    light = None
+    ledger = (0.0, 0.0)
     if light_sensor is not None:
-        base = readings.cumulative_at(conn, light_sensor, start)
-        for b in history.light_buckets(conn, light_sensor, start, end, width):
-            light.append(
-                LightPoint(b.start, b.lux_min, b.lux_max, max(b.cum_lux_hours - base, 0.0), b.saturated)
-            )
-        window_dose = max(readings.cumulative_at(conn, light_sensor, end) - base, 0.0)
+        light = history.light_buckets(conn, light_sensor, start, end, width)
+        ledger = (
+            readings.cumulative_at(conn, light_sensor, start),
+            readings.cumulative_at(conn, light_sensor, end),
+        )
     temperature = (
-        []
-        if temp_sensor is None
-        else [
-            TemperaturePoint(b.start, b.celsius_min, b.celsius_max, b.celsius_mean)
-            for b in history.temperature_buckets(conn, temp_sensor, start, end, width)
-        ]
+        [] if temp_sensor is None else history.temperature_buckets(conn, temp_sensor, start, end, width)
     )
-    return LocationSeries(location, start, end, width, tuple(light), tuple(temperature), window_dose)
+    return series_of(location, start, end, width, light, ledger, temperature)
 
 
 @dataclass(frozen=True, slots=True)

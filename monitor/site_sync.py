@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 from datetime import UTC, datetime, time
 
+from monitor.alerts.rules import alert_limits
 from monitor.config import Settings
 from monitor.store import config_mirror, location_light, sites
 from monitor.store import vials as vial_store
@@ -52,6 +53,7 @@ def sync_site(conn: sqlite3.Connection, settings: Settings, now: float) -> None:
             critical_percent=rules.potency_critical_percent,
             drug_profiles_sha256=digest,
             version=version(),
+            rule_limits=alert_limits(rules),
         )
         for v in settings.vials:
             if vial_store.by_key(conn, v.key) is not None:

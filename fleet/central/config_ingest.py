@@ -60,6 +60,17 @@ def _flag(record: dict[str, Any], name: str) -> bool:
     return value
 
 
+def _limits(record: dict[str, Any]) -> Jsonb | None:
+    value = record.get("rule_limits")
+    if value is None:  # a site before its migration 23, or not started since
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+    ):
+        raise _Refused(f"rule_limits: an object of numbers is required, got {value!r}")
+    return Jsonb({str(k): float(v) for k, v in value.items()})
+
+
 def _moment(ts: float | None) -> datetime | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC)
 
@@ -155,13 +166,14 @@ def _vial(conn: Connection, site: str, r: dict[str, Any], at: datetime) -> None:
 def _setting(conn: Connection, site: str, r: dict[str, Any], at: datetime) -> None:
     conn.execute(
         "INSERT INTO site_settings (site, report_lag_seconds, potency_warning_percent,"
-        " potency_critical_percent, drug_profiles_sha256, vialguard_version, updated_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (site) DO UPDATE SET"
+        " potency_critical_percent, drug_profiles_sha256, vialguard_version, rule_limits, updated_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (site) DO UPDATE SET"
         " report_lag_seconds = excluded.report_lag_seconds,"
         " potency_warning_percent = excluded.potency_warning_percent,"
         " potency_critical_percent = excluded.potency_critical_percent,"
         " drug_profiles_sha256 = excluded.drug_profiles_sha256,"
-        " vialguard_version = excluded.vialguard_version, updated_at = excluded.updated_at",
+        " vialguard_version = excluded.vialguard_version, rule_limits = excluded.rule_limits,"
+        " updated_at = excluded.updated_at",
         (
             site,
             _number(r, "report_lag_seconds"),
@@ -169,6 +181,7 @@ def _setting(conn: Connection, site: str, r: dict[str, Any], at: datetime) -> No
             _number(r, "potency_critical_percent", optional=True),
             _text(r, "drug_profiles_sha256", optional=True),
             _text(r, "vialguard_version", optional=True),
+            _limits(r),
             at,
         ),
     )

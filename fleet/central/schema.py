@@ -270,6 +270,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, epoch, seq)
     );
     """,
+    # 6: the site's alert limits ([rules] besides the verdict's thresholds: light and temperature limits,
+    # hold times), which its dashboard and reports read; central serves them with the site's own
+    """
+    ALTER TABLE site_settings ADD COLUMN rule_limits jsonb;  -- null: not yet sent (those views refuse)
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,9 +7,12 @@ recently asked). The site's application reads what it answers with from its sett
 from the request: the verdict thresholds (``[rules]``), the site's name, its locations, and "now" for a
 verdict. At central these are the site's: its thresholds as it sent them (``site_settings``), and its
 clock as central best knows it (central's, less the skew last measured,
-:func:`fleet.central.fleet_view.site_clock`). One application whose store picked the site from the path
-would still have one settings object and one clock for every site, so each site gets its own, rebuilt
-when the site's thresholds or locations change. What they share is cheap to share: central's catalog and
+:func:`fleet.central.fleet_view.site_clock`), and its alert limits (light and temperature, hold times) as
+it sent them: the dashboard and the reports read those, so until the site has sent them (a site before
+its migration 23) those views are a 501 saying so, never an answer with central's defaults. One
+application whose store picked the site from the path would still have one settings object and one clock
+for every site, so each site gets its own, rebuilt when the site's thresholds, limits or locations
+change. What they share is cheap to share: central's catalog and
 one small set of database connections (:class:`Connections`).
 
 **Made by the composition root.** ``fleet`` does not import ``api``: the ``vialguard`` package gives
@@ -46,6 +49,7 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg import IsolationLevel
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -114,16 +118,18 @@ class Connections:
 
 
 class SitePool:
-    """The store pool of one site's application: sessions over the shared connections."""
+    """The store pool of one site's application: sessions over the shared connections. ``lacks_limits``:
+    why the application's settings do not hold the site's alert limits (None: they do)."""
 
-    def __init__(self, connections: Connections, site: str) -> None:
+    def __init__(self, connections: Connections, site: str, lacks_limits: str | None = None) -> None:
         self.connections = connections
         self.site = site
+        self.lacks_limits = lacks_limits
 
     @contextmanager
     def session(self) -> Iterator[Store]:
         with self.connections.lent() as conn:
-            yield SiteStore(conn, self.site)
+            yield SiteStore(conn, self.site, lacks_limits=self.lacks_limits)
 
     def close(self) -> None:
         """Nothing: the connections are central's, closed when central stops."""
@@ -158,6 +164,7 @@ class _Shape:
 
     thresholds: Thresholds | None
     locations: tuple[tuple[str, str | None, float | None], ...]  # key, lamp, worst-case lux
+    rule_limits: tuple[tuple[str, float], ...] | None  # None: the site has not sent them
 
 
 class SiteApi(Protocol):
@@ -198,10 +205,23 @@ def _is_name(host: str) -> bool:
     return False
 
 
+NO_LIMITS = (
+    "the site has not sent its light and temperature limits ([rules] light_lux, temperature_low_celsius"
+    " ...) to central (it sends them from its migration 23, on its next start)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltSettings:
+    settings: Settings
+    lacks_limits: str | None  # why ``settings`` does not hold the site's alert limits; None: it does
+
+
 def site_settings(
     site: str, shape: _Shape, names: Sequence[str], kinds: dict[str, tuple[str, str]]
-) -> Settings:
-    """The settings the site's application reads, from what central holds of the site."""
+) -> BuiltSettings:
+    """The settings the site's application reads, from what central holds of the site: its thresholds
+    and alert limits as it sent them (central's defaults only where the views reading them refuse)."""
     rules: dict[str, Any] = {}
     if shape.thresholds is not None:
         rules = {
@@ -212,14 +232,21 @@ def site_settings(
         {"key": key, "name": kinds[key][0], "kind": kinds[key][1], "lamp": lamp, "worst_case_lux": worst}
         for key, lamp, worst in shape.locations
     ] or [{"key": "none", "name": "no location received yet"}]
-    return Settings.model_validate(
-        {
-            "site_name": site,
-            "locations": locations,
-            "rules": rules,
-            "api": {"anonymous_loopback_reads": False, "allowed_hosts": list(names)},
-        }
-    )
+    document: dict[str, Any] = {
+        "site_name": site,
+        "locations": locations,
+        "rules": rules,
+        "api": {"anonymous_loopback_reads": False, "allowed_hosts": list(names)},
+    }
+    if shape.rule_limits is None:
+        return BuiltSettings(Settings.model_validate(document), NO_LIMITS)
+    try:
+        return BuiltSettings(
+            Settings.model_validate({**document, "rules": {**rules, **dict(shape.rule_limits)}}), None
+        )
+    except ValidationError as exc:  # a limit central's code does not know (a newer site), or refuses
+        because = f"central cannot read the site's light and temperature limits: {exc.errors()[0]['msg']}"
+        return BuiltSettings(Settings.model_validate(document), because)
 
 
 class SiteApps:
@@ -259,7 +286,11 @@ class SiteApps:
                     "SELECT key, name, kind FROM site_locations WHERE site = %s", (site,)
                 ).fetchall()
             }
-        shape = _Shape(facts.thresholds, tuple((x.key, x.lamp, x.worst_case_lux) for x in located.values()))
+        shape = _Shape(
+            facts.thresholds,
+            tuple((x.key, x.lamp, x.worst_case_lux) for x in located.values()),
+            facts.rule_limits,
+        )
         with self._lock:
             found = self._apps.get(site)
             if found is not None and found.shape == shape:
@@ -269,11 +300,12 @@ class SiteApps:
         # Built outside the lock (a few hundred ms): other sites' requests go on meanwhile. Two requests
         # building the same site's at once both answer; the later one is kept.
         clock = SiteClock(self.clock, facts, self.site_clock)
+        built = site_settings(site, shape, self.allowed_hosts, kinds)
         made = SiteApp(
             shape,
             self.site_api.app(
-                site_settings(site, shape, self.allowed_hosts, kinds),
-                SitePool(self.connections, site),
+                built.settings,
+                SitePool(self.connections, site, built.lacks_limits),
                 clock,
                 self.catalog,  # central's: the one the fleet's views use
             ),

@@ -10,9 +10,10 @@ details; elsewhere they are :class:`~monitor.errors.InvalidRequest`, a 422)::
           +-- SiteOwnsIt         409: a write; central mirrors the site, the site owns it; names the
           |                      central command route to use where there is one
           +-- CentralLacksIt     501: a view computed from what the site keeps to itself (spectral
-                                 ledgers, heartbeat, silences, serial links, webhooks, its light
-                                 and temperature limits: the dashboard and reports), or not yet
-                                 computed at central (a location's series)
+                                 ledgers, heartbeat, silences, serial links, webhooks; the
+                                 dashboard and reports of a site that has not sent its light and
+                                 temperature limits), or not yet computed at central (the PDF
+                                 reports)
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ from typing import Any, ClassVar, NoReturn
 from monitor.alerts.rules import RuleThresholds
 from monitor.errors import InvalidRequest
 from monitor.exposure import VialPotency
-from monitor.glance import LocationGlance
 from monitor.lifecycle import NewEvent
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
-from monitor.reporting import Excursion, LocationReport, VialReport
-from monitor.series import LocationSeries
+from monitor.reporting import LocationReport, VialReport
 from monitor.store.health import Heartbeat
 from monitor.store.runs import SystemEvent
 from monitor.store.serial_links import BootRecord, RejectCount
@@ -219,17 +218,9 @@ class Refusals:
     def webhook_endpoints(self) -> list[EndpointState]:
         central_lacks(self.site, "webhook receivers", "the site's webhooks deliver from the site")
 
-    # Views that read the site's alert limits ([rules] light and temperature), which it does not send:
-    # answered with central's defaults they would look like the site's and differ.
-    def location_glance(
-        self, location: LocationRecord, *, now: float, day_start: float, light_lux: float
-    ) -> LocationGlance:
-        self._limits("dashboard (door openings, limits)")
-
-    def excursions(
-        self, start: float, end: float, rules: RuleThresholds, location: LocationRecord | None
-    ) -> list[Excursion]:
-        self._limits("excursion report")
+    # Views that read the site's alert limits ([rules] light and temperature): answered with central's
+    # defaults they would look like the site's and differ, so without the site's own they refuse.
+    lacks_limits: str | None  # why central lacks the site's limits; None: it holds them
 
     def location_report(
         self,
@@ -240,29 +231,22 @@ class Refusals:
         rules: RuleThresholds,
     ) -> LocationReport:
         self._limits("location report")
+        self._not_yet("location report")
 
     def vial_report(
         self, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, now: float
     ) -> VialReport:
         self._limits("vial report")
+        self._not_yet("vial report")
 
-    def _limits(self, what: str) -> NoReturn:
-        central_lacks(
-            self.site,
-            what,
-            "it reads the site's light and temperature limits ([rules] light_lux, temperature_low_celsius"
-            " ...), which the site does not send to central (only its potency thresholds); ask"
-            f" {_SITE_API}",
-        )
+    def _limits(self, what: str) -> None:
+        """Refuse ``what`` if central lacks the site's alert limits."""
+        if self.lacks_limits is not None:
+            central_lacks(self.site, what, f"it reads the site's alert limits and {self.lacks_limits}")
 
     # Views not yet computed at central from its copy.
     def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
         self._not_yet("vial potency alone (GET the vial: its potency is there)")
-
-    def location_series(
-        self, location: LocationRecord, start: float, end: float, buckets: int
-    ) -> LocationSeries:
-        self._not_yet("location series")
 
     def _not_yet(self, what: str) -> NoReturn:
         central_lacks(

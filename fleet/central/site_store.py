@@ -26,19 +26,30 @@ from typing import Any, TypeVar, cast
 
 import psycopg
 
-from fleet.central import operators, sensor_reads, site_alerts, site_config, site_views
+from fleet.central import (
+    operators,
+    sensor_reads,
+    site_alerts,
+    site_config,
+    site_reports,
+    site_series,
+    site_views,
+)
 from fleet.central.site_refusals import Refusals, central_lacks
+from monitor.alerts.rules import RuleThresholds
 from monitor.alerts.vocabulary import AlertState, Severity
 from monitor.assessment import VialAssessment
 from monitor.audit import AuditRow, ChainCheck, verify
 from monitor.errors import NotFound, StoreFault, StoreUnavailable
+from monitor.glance import LocationGlance, glance_of
 from monitor.locations import LocationSummary
 from monitor.measured_light import NearUvDose
 from monitor.model.ledger import Tail
 from monitor.model.profiles import UNKNOWN_LAMP, Catalog
 from monitor.model.quantities import Quantity
 from monitor.model.verdict import Thresholds
-from monitor.series import PotencyPoint
+from monitor.reporting import Excursion
+from monitor.series import LocationSeries, PotencyPoint
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
 from monitor.store.handovers import HandoverRecord
 from monitor.store.keys import KeyNames
@@ -91,9 +102,10 @@ _SENSOR_COLUMNS = (
 class SiteStore(Refusals):
     """The store interface for ``site`` over one connection to central's database."""
 
-    def __init__(self, conn: Connection, site: str) -> None:
+    def __init__(self, conn: Connection, site: str, *, lacks_limits: str | None = None) -> None:
         self.conn = conn
         self.site = site
+        self.lacks_limits = lacks_limits  # why the app's [rules] limits are not the site's; None: they are
         # The configuration read once per snapshot (it cannot change inside one): a page of vials asks
         # each vial's location by id, which would otherwise read the locations once per vial.
         self._held: dict[str, Any] | None = None
@@ -390,3 +402,33 @@ class SiteStore(Refusals):
     def _mean_kinetic_temperature(self, sensor: SensorRecord, end: float) -> float | None:
         with translated():
             return site_views.mean_kinetic_temperature(self.conn, self.site, sensor, end)
+
+    # The views that read the site's alert limits: with the site's own, or refused (site_refusals)
+    def location_glance(
+        self, location: LocationRecord, *, now: float, day_start: float, light_lux: float
+    ) -> LocationGlance:
+        self._limits("dashboard (door openings, limits)")
+        light = self.primary_sensor(location.id, "light")
+        with translated():
+            openings = site_reports.light_episodes(self.conn, self.site, light, day_start, now, light_lux)
+        return glance_of(self.location_summary(location), openings, day_start=day_start, light_lux=light_lux)
+
+    def excursions(
+        self, start: float, end: float, rules: RuleThresholds, location: LocationRecord | None
+    ) -> list[Excursion]:
+        self._limits("excursion report")
+        where = self.locations() if location is None else [location]
+        with translated():
+            return site_reports.excursions(
+                self.conn, self.site, where, self.primary_sensor, start, end, rules
+            )
+
+    def location_series(
+        self, location: LocationRecord, start: float, end: float, buckets: int
+    ) -> LocationSeries:
+        light = self.primary_sensor(location.id, "light")
+        temperature = self.primary_sensor(location.id, "temperature")
+        with translated():
+            return site_series.location_series(
+                self.conn, self.site, location, light, temperature, start, end, buckets
+            )

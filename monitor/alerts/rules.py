@@ -9,12 +9,21 @@ firing, resolved after a clear delay) is :mod:`monitor.alerts.lifecycle`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from monitor.alerts.lifecycle import RuleState, Transition, evaluate
 from monitor.alerts.rule import Observation, Rule
 
-__all__ = ["Observation", "Rule", "RuleState", "RuleThresholds", "Transition", "default_rules", "evaluate"]
+__all__ = [
+    "Observation",
+    "Rule",
+    "RuleState",
+    "RuleThresholds",
+    "Transition",
+    "alert_limits",
+    "default_rules",
+    "evaluate",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,16 @@ class RuleThresholds:
     temperature_cumulative_window_seconds: float = 86_400.0  # ... within this sliding window
     clear_seconds: float = 120.0  # a breach resolves after its condition stays false this long
     escalate_after_seconds: float = 1800.0  # firing and unacknowledged this long: one severity step up
+
+
+_VERDICT_FIELDS = ("potency_warning_percent", "potency_critical_percent")
+
+
+def alert_limits(t: RuleThresholds) -> dict[str, float]:
+    """The numbers of ``[rules]`` besides the verdict's thresholds: the light and temperature limits and
+    the timings the dashboard, the reports and the alerts read (what the site sends central beside its
+    thresholds, :mod:`monitor.store.config_mirror`)."""
+    return {k: float(v) for k, v in asdict(t).items() if k not in _VERDICT_FIELDS}
 
 
 def default_rules(t: RuleThresholds) -> tuple[Rule, ...]:

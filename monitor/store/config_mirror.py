@@ -6,7 +6,9 @@ each location's lamp and worst-case lux, each sensor's location, quantity, inter
 calibration uncertainty (and whether it has given spectral or near-UV readings, whose ledgers do not
 travel: central then declines to evaluate, see docs/fleet-protocol.md), each vial's facts, the
 bridge's report lag (the commit window a silence must exceed) and the settings the verdict reads
-(``site_model_settings``: its thresholds, the extra drug profiles' digest, the code's version).
+(``site_model_settings``: its thresholds, the extra drug profiles' digest, the code's version) and the
+alert limits of ``[rules]`` the site's dashboard and reports read (its light and temperature limits:
+central serves the site's API with them, migration 23).
 
 Each is an upsert row, a full snapshot of the row as it stands, queued by triggers in the transaction
 that changes it, only when something central reads changed (``sync_site`` rewrites every sensor on each
@@ -16,7 +18,9 @@ is enabled on an existing database and by migration 18 on a database already upl
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping
 
 from monitor.model.spectral import SPECTRAL_CHIPS
 from monitor.store.outbox_sql import ENABLED, NOW, copy_trigger, key_of, real
@@ -84,17 +88,27 @@ def vial_json(r: str) -> str:
 _SETTINGS_SOURCE = "(SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1"
 
 
-def setting_json() -> str:
+def setting_json(*, limits: bool = True) -> str:
     """The site's settings the model and the verdict read, as they stand: the report lag (0 before any
     heartbeat, as :func:`monitor.store.health.report_lag_seconds` reads it), the verdict's thresholds,
-    the extra drug profiles' digest and the version of the code that computes."""
+    the extra drug profiles' digest and the version of the code that computes; with ``limits`` (from
+    migration 23 on) the alert limits the dashboard and reports read (null until ``sync_site`` writes
+    them)."""
+    rule_limits = ", 'rule_limits', json(m.rule_limits)" if limits else ""
     return (
         "json_object('report_lag_seconds',"
         f" {real('coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0)')},"
         f" 'potency_warning_percent', {real('m.potency_warning_percent')},"
         f" 'potency_critical_percent', {real('m.potency_critical_percent')},"
-        " 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version)"
+        " 'drug_profiles_sha256', m.drug_profiles_sha256,"
+        f" 'vialguard_version', m.vialguard_version{rule_limits})"
     )
+
+
+def rule_limits_text(limits: Mapping[str, float]) -> str:
+    """The limits as the site keeps them: canonical JSON, so an unchanged ``[rules]`` is the same text
+    and queues nothing."""
+    return json.dumps({k: float(v) for k, v in limits.items()}, sort_keys=True, separators=(",", ":"))
 
 
 def record_settings(
@@ -104,16 +118,19 @@ def record_settings(
     critical_percent: float,
     drug_profiles_sha256: str | None,
     version: str,
+    rule_limits: Mapping[str, float],
 ) -> None:
-    """Keep the model's settings as the configuration gives them (``sync_site``, on every start)."""
+    """Keep the model's settings and the alert limits as the configuration gives them (``sync_site``, on
+    every start)."""
     conn.execute(
         "INSERT INTO site_model_settings (id, potency_warning_percent, potency_critical_percent,"
-        " drug_profiles_sha256, vialguard_version) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " drug_profiles_sha256, vialguard_version, rule_limits) VALUES (1, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET"
         " potency_warning_percent = excluded.potency_warning_percent,"
         " potency_critical_percent = excluded.potency_critical_percent,"
         " drug_profiles_sha256 = excluded.drug_profiles_sha256,"
-        " vialguard_version = excluded.vialguard_version",
-        (warning_percent, critical_percent, drug_profiles_sha256, version),
+        " vialguard_version = excluded.vialguard_version, rule_limits = excluded.rule_limits",
+        (warning_percent, critical_percent, drug_profiles_sha256, version, rule_limits_text(rule_limits)),
     )
 
 
@@ -143,14 +160,41 @@ _SETTINGS_COLUMNS = (
 )
 
 
-def _settings_trigger(name: str, event: str, table: str, when: str) -> str:
+def _settings_trigger(name: str, event: str, table: str, when: str, *, limits: bool) -> str:
     condition = f"{when} AND {ENABLED}" if when else ENABLED
     return f"""
     CREATE TRIGGER {name} AFTER {event} ON {table} WHEN {condition}
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'site-setting', {setting_json()}, {NOW} FROM {_SETTINGS_SOURCE};
+        SELECT 'site-setting', {setting_json(limits=limits)}, {NOW} FROM {_SETTINGS_SOURCE};
     END;"""
+
+
+_SETTINGS_TRIGGER_NAMES = (
+    "site_settings_to_uplink",
+    "site_settings_change_to_uplink",
+    "report_lag_to_uplink",
+    "report_lag_change_to_uplink",
+)
+
+
+def _settings_triggers(*, limits: bool) -> str:
+    """The settings row queued when it or the report lag changes; ``limits``: as from migration 23, with
+    the alert limits in the row and among what counts as a change."""
+    columns = (*_SETTINGS_COLUMNS, "rule_limits") if limits else _SETTINGS_COLUMNS
+    first, change, lag, lag_change = _SETTINGS_TRIGGER_NAMES
+    return (
+        _settings_trigger(first, "INSERT", "site_model_settings", "", limits=limits)
+        + _settings_trigger(change, "UPDATE", "site_model_settings", _changed(columns), limits=limits)
+        + _settings_trigger(lag, "INSERT", "heartbeat", "", limits=limits)
+        + _settings_trigger(
+            lag_change,
+            "UPDATE OF report_lag_seconds",
+            "heartbeat",
+            "NEW.report_lag_seconds IS NOT OLD.report_lag_seconds",
+            limits=limits,
+        )
+    )
 
 
 # Apart, because migration 20 rebuilds ``vials`` (dropping its triggers) and must put them back.
@@ -179,44 +223,32 @@ _TRIGGERS = (
     + _first_spectral_trigger("spectral_sensor_to_uplink", f"NEW.chip IN {_CHIPS}")
     + _first_spectral_trigger("near_uv_sensor_to_uplink", "NEW.near_uv_w_per_m2 IS NOT NULL")
     + VIAL_TRIGGERS
-    + _settings_trigger("site_settings_to_uplink", "INSERT", "site_model_settings", "")
-    + _settings_trigger(
-        "site_settings_change_to_uplink",
-        "UPDATE",
-        "site_model_settings",
-        _changed(_SETTINGS_COLUMNS),
-    )
-    + _settings_trigger("report_lag_to_uplink", "INSERT", "heartbeat", "")
-    + _settings_trigger(
-        "report_lag_change_to_uplink",
-        "UPDATE OF report_lag_seconds",
-        "heartbeat",
-        "NEW.report_lag_seconds IS NOT OLD.report_lag_seconds",
-    )
 )
+
 
 # Configuration first, in the order central needs it (a sensor names its location), each as it stands.
 # The settings only once there are some: a database that never ran holds none.
-_BACKFILL = (
-    ("location", location_json("r"), "locations AS r", "1", "r.id"),
-    ("sensor", sensor_json("r"), "sensors AS r", "1", "r.id"),
-    ("vial", vial_json("r"), "vials AS r", "1", "r.id"),
-    (
-        "site-setting",
-        setting_json(),
-        _SETTINGS_SOURCE,
-        "(m.id IS NOT NULL OR EXISTS (SELECT 1 FROM heartbeat))",
-        "1",
-    ),
-)
+def _backfill_rows(*, limits: bool) -> tuple[tuple[str, str, str, str, str], ...]:
+    return (
+        ("location", location_json("r"), "locations AS r", "1", "r.id"),
+        ("sensor", sensor_json("r"), "sensors AS r", "1", "r.id"),
+        ("vial", vial_json("r"), "vials AS r", "1", "r.id"),
+        (
+            "site-setting",
+            setting_json(limits=limits),
+            _SETTINGS_SOURCE,
+            "(m.id IS NOT NULL OR EXISTS (SELECT 1 FROM heartbeat))",
+            "1",
+        ),
+    )
 
 
-def _backfill_statements() -> tuple[str, ...]:
+def _backfill_statements(*, limits: bool = True) -> tuple[str, ...]:
     """Queue every configuration row as it stands, if the uplink is enabled."""
     return tuple(
         f"INSERT INTO uplink_outbox (kind, body, queued_ts)"
         f" SELECT '{kind}', {body}, {NOW} FROM {source} WHERE {where} AND {ENABLED} ORDER BY {order}"
-        for kind, body, source, where, order in _BACKFILL
+        for kind, body, source, where, order in _backfill_rows(limits=limits)
     )
 
 
@@ -239,6 +271,24 @@ _TABLE = """
         drug_profiles_sha256 TEXT,  -- the extra drug profiles file's digest; null: the shipped ones alone
         vialguard_version TEXT NOT NULL
     );"""
-MIGRATION = _TABLE + _TRIGGERS + "".join(f"\n    {s};" for s in _backfill_statements())
+MIGRATION = (
+    _TABLE
+    + _TRIGGERS
+    + _settings_triggers(limits=False)
+    + "".join(f"\n    {s};" for s in _backfill_statements(limits=False))
+)
+
+# Migration 23 (migrations/v23_rule_limits.py): the alert limits beside the thresholds, and the settings
+# triggers again with them. Nothing is queued here: the next start's sync_site writes the limits, which
+# is a change, and queues the row.
+MIGRATION_23 = (
+    """
+    -- The [rules] alert limits (light_lux, temperature_low_celsius ...) as canonical JSON, which the
+    -- site's dashboard and reports read: central serves the site's API with them. Null: not yet written
+    -- by sync_site (a database migrated since the last start).
+    ALTER TABLE site_model_settings ADD COLUMN rule_limits TEXT;"""
+    + "".join(f"\n    DROP TRIGGER {name};" for name in _SETTINGS_TRIGGER_NAMES)
+    + _settings_triggers(limits=True)
+)
 
 CONFIG_KINDS = ("location", "sensor", "vial", "site-setting")

@@ -1,6 +1,6 @@
 -- The schema of a freshly migrated vialguard database. Generated: do not edit; after adding a
 -- migration (monitor/store/migrations/), run `python -m monitor.store.schema_sql`.
-PRAGMA user_version = 22;
+PRAGMA user_version = 23;
 
 CREATE TABLE "alert_events" (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -145,13 +145,13 @@ CREATE TABLE heartbeat (
 CREATE TRIGGER report_lag_change_to_uplink AFTER UPDATE OF report_lag_seconds ON heartbeat WHEN NEW.report_lag_seconds IS NOT OLD.report_lag_seconds AND EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version, 'rule_limits', json(m.rule_limits)), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
 CREATE TRIGGER report_lag_to_uplink AFTER INSERT ON heartbeat WHEN EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version, 'rule_limits', json(m.rule_limits)), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
 CREATE TABLE light_hour_maxima (
@@ -315,18 +315,18 @@ CREATE TABLE site_model_settings (
         potency_critical_percent REAL NOT NULL,
         drug_profiles_sha256 TEXT,  -- the extra drug profiles file's digest; null: the shipped ones alone
         vialguard_version TEXT NOT NULL
-    );
+    , rule_limits TEXT);
 
-CREATE TRIGGER site_settings_change_to_uplink AFTER UPDATE ON site_model_settings WHEN (NEW.potency_warning_percent IS NOT OLD.potency_warning_percent OR NEW.potency_critical_percent IS NOT OLD.potency_critical_percent OR NEW.drug_profiles_sha256 IS NOT OLD.drug_profiles_sha256 OR NEW.vialguard_version IS NOT OLD.vialguard_version) AND EXISTS (SELECT 1 FROM uplink_state)
+CREATE TRIGGER site_settings_change_to_uplink AFTER UPDATE ON site_model_settings WHEN (NEW.potency_warning_percent IS NOT OLD.potency_warning_percent OR NEW.potency_critical_percent IS NOT OLD.potency_critical_percent OR NEW.drug_profiles_sha256 IS NOT OLD.drug_profiles_sha256 OR NEW.vialguard_version IS NOT OLD.vialguard_version OR NEW.rule_limits IS NOT OLD.rule_limits) AND EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version, 'rule_limits', json(m.rule_limits)), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
 CREATE TRIGGER site_settings_to_uplink AFTER INSERT ON site_model_settings WHEN EXISTS (SELECT 1 FROM uplink_state)
     BEGIN
         INSERT INTO uplink_outbox (kind, body, queued_ts)
-        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
+        SELECT 'site-setting', json_object('report_lag_seconds', CASE WHEN coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0) IS NULL THEN NULL ELSE json(printf('%!.17g', coalesce((SELECT report_lag_seconds FROM heartbeat WHERE id = 1), 0.0))) END, 'potency_warning_percent', CASE WHEN m.potency_warning_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_warning_percent)) END, 'potency_critical_percent', CASE WHEN m.potency_critical_percent IS NULL THEN NULL ELSE json(printf('%!.17g', m.potency_critical_percent)) END, 'drug_profiles_sha256', m.drug_profiles_sha256, 'vialguard_version', m.vialguard_version, 'rule_limits', json(m.rule_limits)), ((julianday('now') - 2440587.5) * 86400.0) FROM (SELECT 1) LEFT JOIN site_model_settings AS m ON m.id = 1;
     END;
 
 CREATE TABLE spectral_readings (

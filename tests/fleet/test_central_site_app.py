@@ -23,17 +23,22 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+from psycopg.types.json import Jsonb
 
 from fleet.central import operators
 from fleet.central.api import create_central_app
-from fleet.central.site_apps import SiteApps
+from fleet.central.site_apps import NO_LIMITS, SiteApps, _Shape, site_settings
 from fleet.central.site_store import SiteStore
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
 from hardware.clock import ManualClock
+from monitor import reporting
+from monitor.alerts.rules import RuleThresholds
 from monitor.config import load_settings
 from monitor.config.simulation import ScenarioConfig
 from monitor.model.profiles import Catalog
+from monitor.model.verdict import Thresholds
+from monitor.reporting import Excursion
 from monitor.store import Database, alerts, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import TLS, Served, serve
@@ -45,6 +50,14 @@ from vialguard.central_sites import CentralSiteApi
 pytestmark = pytest.mark.slow
 
 AT = f"/sites/{SITE}"
+# The site's own alert limits, none central's default: its dashboard and reports at central read these.
+LIMITS = """
+[rules]
+light_lux = 40.0
+light_hold_seconds = 30.0
+temperature_low_celsius = 3.0
+temperature_high_celsius = 7.0
+"""
 
 
 @dataclass
@@ -97,7 +110,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
     url = postgres_cluster.url(name)
-    config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM)
+    config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM + LIMITS)
     settings = load_settings(config)
     scenarios = [
         ScenarioConfig(kind="door-left-open", start_after_seconds=600, duration_seconds=1200, lux=600),
@@ -427,9 +440,7 @@ def test_every_other_write_is_refused_saying_why(
     ("path", "because"),
     [
         ("/api/v1/silences", "does not send its silences"),
-        ("/api/v1/locations/fridge-1/series", "does not compute it from its copy yet"),
-        ("/api/v1/reports/excursions.csv", "light and temperature limits"),
-        ("/api/v1/dashboard", "light and temperature limits"),
+        ("/api/v1/reports/locations/fridge-1.pdf", "does not compute it from its copy yet"),
         ("/api/v1/system-events", "does not send them"),
         ("/healthz", "heartbeat stays at the site"),
         ("/metrics", "heartbeat stays at the site"),
@@ -502,3 +513,92 @@ def test_a_database_restart_is_a_503_then_the_answer_again(
         postgres_cluster.start_if_stopped()
     wait_for(lambda: system.get("/api/v1/locations").status_code == 200, 60, "central's answers again")
     assert system.get("/api/v1/locations").json() == before
+
+
+def _excursions(system: System, rules: RuleThresholds) -> list[Excursion]:
+    """The site's excursions of the last two days with ``rules``, from its database."""
+    now = system.site.clock.wall()
+    conn = Database(system.db).connect()
+    try:
+        return reporting.excursions(conn, now - 2 * 86_400.0, now, rules)
+    finally:
+        conn.close()
+
+
+def test_the_excursion_report_is_the_sites_with_its_own_limits(system: System) -> None:
+    """The excursions CSV at central is the site's, computed with the site's limits: with central's
+    defaults the site's own answer would differ, so equal means central used the site's."""
+    system.caught_up()
+    ours = _excursions(system, system.site.settings.rules.thresholds())
+    defaults = _excursions(system, RuleThresholds())
+    assert ours
+    assert ours != defaults  # the limits decide the answer here
+    query = "?days=2"
+    theirs = system.site.client.get(f"/api/v1/reports/excursions.csv{query}")
+    central = system.get(f"/api/v1/reports/excursions.csv{query}")
+    assert theirs.status_code == central.status_code == 200, central.text
+    assert central.text == theirs.text
+    assert len(central.text.splitlines()) == len(ours) + 1  # a header and one row per excursion
+
+
+def test_the_dashboard_is_the_sites_with_its_own_limits(system: System) -> None:
+    """The dashboard's data at central is the site's: its light threshold and door openings from the
+    site's limits, field by field."""
+    system.caught_up()
+    theirs = system.site.client.get("/api/v1/dashboard")
+    central = system.get("/api/v1/dashboard")
+    assert theirs.status_code == central.status_code == 200, central.text
+    _close(central.json(), theirs.json(), "dashboard")
+    limits = system.site.settings.rules.thresholds()
+    assert limits.light_lux != RuleThresholds().light_lux
+    assert central.json()["thresholds"]["light_lux"] == limits.light_lux
+    assert central.json()["thresholds"]["temperature_high_celsius"] == limits.temperature_high_celsius
+
+
+def test_a_site_that_has_not_sent_its_limits_is_refused_not_misanswered(system: System) -> None:
+    """Until the site sends its alert limits, its dashboard and excursion report at central are a 501
+    naming why, never central's defaults; once they are there, the site's answer again."""
+    with psycopg.connect(system.database_url, autocommit=True) as pg:
+        (kept,) = pg.execute("SELECT rule_limits FROM site_settings WHERE site = %s", (SITE,)).fetchone()
+        pg.execute("UPDATE site_settings SET rule_limits = NULL WHERE site = %s", (SITE,))
+        try:
+            for path in ("/api/v1/dashboard", "/api/v1/reports/excursions.csv"):
+                refused = system.get(path)
+                assert refused.status_code == 501, (path, refused.text)
+                assert "has not sent its light and temperature limits" in refused.json()["detail"]
+        finally:
+            pg.execute("UPDATE site_settings SET rule_limits = %s WHERE site = %s", (Jsonb(kept), SITE))
+    assert system.get("/api/v1/dashboard").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?hours=2&buckets=97", "?hours=0.5&buckets=2000", "?hours=48&buckets=7"],
+    ids=["default", "two-hours-97", "half-hour-finest", "two-days-7"],
+)
+@pytest.mark.parametrize("location", ["fridge-1", "prep-room"])
+def test_a_locations_series_is_the_sites(system: System, location: str, query: str) -> None:
+    """A location's light and temperature series at central is the site's for the same window and
+    buckets: each bucket's minimum, maximum, mean, saturation and dose since the window's start."""
+    system.caught_up()
+    path = f"/api/v1/locations/{location}/series{query}"
+    theirs = system.site.client.get(path)
+    central = system.get(path)
+    assert theirs.status_code == central.status_code == 200, central.text
+    _close(central.json(), theirs.json(), path)
+
+
+def test_limits_central_cannot_read_are_refused_not_guessed() -> None:
+    """The site's limits become the application's [rules]; a limit central's code does not know (a newer
+    site) leaves the views reading them refused, with the reason, rather than answered in part."""
+    known = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("temperature_high_celsius", 7.0)))
+    built = site_settings(SITE, known, (), {})
+    assert built.lacks_limits is None
+    assert built.settings.rules.light_lux == 40.0
+    assert built.settings.rules.temperature_high_celsius == 7.0
+    assert built.settings.rules.potency_warning_percent == 96.0
+    newer = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("humidity_high_percent", 60.0)))
+    refused = site_settings(SITE, newer, (), {})
+    assert refused.lacks_limits is not None
+    assert refused.lacks_limits.startswith("central cannot read the site's light and temperature limits")
+    assert site_settings(SITE, _Shape(None, (), None), (), {}).lacks_limits == NO_LIMITS

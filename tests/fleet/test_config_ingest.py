@@ -15,6 +15,7 @@ from fleet.central.partitions import Partitions
 from fleet.central.schema import migrate
 from fleet.protocol import Batch, Row
 from hardware.clock import ManualClock
+from monitor.alerts.rules import alert_limits
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
@@ -70,6 +71,7 @@ def test_the_configuration_at_central_is_the_sites(
             "SELECT potency_warning_percent, potency_critical_percent FROM site_settings WHERE site = %s",
             (SITE,),
         ).fetchone()
+        facts = fleet_view.site_facts(pg)[SITE]
     assert locations == site.execute("SELECT id, key, lamp, worst_case_lux FROM locations").fetchall()
     assert (
         sensors
@@ -87,6 +89,8 @@ def test_the_configuration_at_central_is_the_sites(
     )
     rules = settings.rules.thresholds()
     assert thresholds == (rules.potency_warning_percent, rules.potency_critical_percent)
+    assert facts.rule_limits is not None
+    assert dict(facts.rule_limits) == alert_limits(rules)
 
 
 def test_a_sensor_naming_an_unknown_location_is_refused_and_nothing_else_lost(
@@ -170,6 +174,24 @@ def test_a_row_missing_a_field_is_refused_naming_it(tmp_path: Path, postgres: st
         ingest(pg, Partitions(), _batch(site, [row]), 1796175701.0)
         problem = pg.execute("SELECT problem FROM config_refusals").fetchone()
     assert problem == ("location row 1: key: a non-empty text is required, got None",)
+
+
+def test_alert_limits_that_are_not_numbers_are_refused_naming_them(tmp_path: Path, postgres: str) -> None:
+    """A settings row whose limits are not an object of numbers is refused, and central holds none."""
+    db = Database(tmp_path / "site.db")
+    db.initialise()
+    site = db.connect()
+    with transaction(site):
+        outbox.enable(site, SITE)
+    with psycopg.connect(postgres) as pg:
+        migrate(pg)
+        row = Row(1, "site-setting", {"report_lag_seconds": 0.0, "rule_limits": {"light_lux": "bright"}})
+        ingest(pg, Partitions(), _batch(site, [row]), 1796175701.0)
+        problem = pg.execute("SELECT problem FROM config_refusals").fetchone()
+        held = pg.execute("SELECT count(*) FROM site_settings").fetchone()
+    assert problem is not None
+    assert problem[0].startswith("site-setting row 1: rule_limits: an object of numbers is required")
+    assert held == (0,)
 
 
 def test_a_location_with_a_spectral_sensor_is_refused_not_answered_differently(

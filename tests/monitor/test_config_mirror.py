@@ -8,6 +8,7 @@ import sqlite3
 from typing import Any
 
 from hardware.clock import ManualClock
+from monitor.alerts.rules import alert_limits
 from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.site_sync import sync_site
@@ -75,6 +76,7 @@ def test_enabling_queues_the_configuration_before_any_reading(
         "potency_critical_percent": settings.rules.thresholds().potency_critical_percent,
         "drug_profiles_sha256": None,
         "vialguard_version": version(),
+        "rule_limits": alert_limits(settings.rules.thresholds()),
     }
 
 
@@ -155,3 +157,31 @@ def test_migration_18_back_fills_a_database_already_uplinking(settings: Settings
     assert [k for k, _ in _config_rows(conn)] == ["location", "sensor", "sensor", *["vial"] * 4]
     sync_site(conn, settings, clock.wall())  # the next start writes the settings the verdict reads
     assert [k for k, _ in _config_rows(conn)][7:] == ["site-setting"]
+
+
+def test_the_alert_limits_travel_and_a_change_of_them_queues_the_settings(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """The [rules] limits go with the settings; a start with other limits queues the row again, with them;
+    a database migrated to 23 sends them on its next start."""
+    db = Database(settings.db_path)
+    db.initialise()
+    conn = db.connect()
+    with transaction(conn):
+        outbox.enable(conn, "ward-3")
+    sync_site(conn, settings, clock.wall())
+    first = outbox.last_seq(conn)
+    rules = settings.rules.model_copy(update={"light_lux": 42.0, "temperature_high_celsius": 7.5})
+    sync_site(conn, settings.model_copy(update={"rules": rules}), clock.wall() + 60)
+    (changed,) = _config_rows(conn, first)
+    assert changed[0] == "site-setting"
+    assert changed[1]["rule_limits"] == alert_limits(rules.thresholds())
+    assert changed[1]["rule_limits"]["light_lux"] == 42.0
+    with transaction(conn):  # as migration 23 leaves a database: no limits until the next start
+        conn.execute("UPDATE site_model_settings SET rule_limits = NULL")
+    (cleared,) = _config_rows(conn, outbox.last_seq(conn) - 1)
+    assert cleared[1]["rule_limits"] is None
+    second = outbox.last_seq(conn)
+    sync_site(conn, settings, clock.wall() + 120)
+    (sent,) = _config_rows(conn, second)
+    assert sent[1]["rule_limits"] == alert_limits(settings.rules.thresholds())

@@ -39,6 +39,7 @@ NAMES: tuple[str, ...] = (
     "v20_vial_handover",
     "v21_measured_spectrum_ledger",
     "v22_outbox_chain",
+    "v23_rule_limits",
 )
 
 
