@@ -151,7 +151,7 @@ def whole_life(
     reason = _refusal(facts, visited_sites, version(), catalog, record)
     if reason is not None:
         return refused(reason)
-    located = {site: site_config.locations(conn, site) for site in visited_sites}
+    located = site_config.locations_of(conn, visited_sites)
     places: dict[tuple[str, str], Place] = {}
     site_ids: dict[str, dict[int, SiteLocation]] = {site: {} for site in visited_sites}
     for stay in found.stays:
