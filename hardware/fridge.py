@@ -249,6 +249,8 @@ class SimulatedFridge:
 
     def sensor_dropped_out(self, sensor_key: str, wall_seconds: float) -> bool:
         """True while a sensor-dropout scenario covers ``sensor_key`` (or every sensor)."""
+        if not self.scenarios:  # asked on every bus transfer; most sites run without scenarios
+            return False
         return any(
             s.kind == "sensor-dropout" and s.active(wall_seconds) and s.sensor in (None, sensor_key)
             for s in self.scenarios
