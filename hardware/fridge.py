@@ -9,8 +9,10 @@ Behaviour, from the product brief (simulation parameters, not measured fridge da
 - scenario hooks force events: door left open, light stuck on, sensor dropout, temperature excursion.
 
 Everything is a pure function of (seed, time): a day's door openings are drawn from a generator seeded by
-``(seed, day number)``, so any instant can be queried in any order and two runs with one seed agree. Only the
-last few days' schedules are cached, so a simulated month holds no more memory than a simulated hour.
+``(seed, day number)``, and the per-instant noise is a hash of ``(seed, instant)``, so any instant can be
+queried in any order and two runs with one seed agree. Only the last few days' schedules are cached, so a
+simulated month holds no more memory than a simulated hour; the last instant's conditions are kept too,
+because the chips on one bus are read at the same sample time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Literal
 from hardware.environment import Conditions
 
 SECONDS_PER_DAY = 86_400.0
+_MASK64 = (1 << 64) - 1
+_GOLDEN_GAMMA = 0x9E3779B97F4A7C15  # splitmix64's increment: 2**64 / golden ratio, odd
 
 ScenarioKind = Literal["door-left-open", "light-stuck-on", "sensor-dropout", "temperature-excursion"]
 SCENARIO_KINDS: tuple[ScenarioKind, ...] = (
@@ -90,6 +94,10 @@ class SimulatedFridge:
     params: FridgeParameters = field(default_factory=FridgeParameters)
     scenarios: list[Scenario] = field(default_factory=list)
     _days: OrderedDict[int, tuple[DoorOpening, ...]] = field(default_factory=OrderedDict, repr=False)
+    # The openings of the days last asked for, flattened: ``(first day, last day, openings)``.
+    _span: tuple[int, int, tuple[DoorOpening, ...]] = field(default=(0, -1, ()), repr=False)
+    # The last instant's conditions, with what they were computed from (parameters, scenario count).
+    _last: tuple[float, FridgeParameters, int, Conditions] | None = field(default=None, repr=False)
 
     def add_scenario(self, scenario: Scenario) -> None:
         self.scenarios.append(scenario)
@@ -130,12 +138,12 @@ class SimulatedFridge:
         offset = self.params.utc_offset_hours * 3600.0
         first = math.floor((start + offset) / SECONDS_PER_DAY) - 1
         last = math.floor((end + offset) / SECONDS_PER_DAY)
-        return [
-            o
-            for day in range(first, last + 1)
-            for o in self._day_openings(day)
-            if o.end > start and o.start < end
-        ]
+        span_first, span_last, openings = self._span
+        if (span_first, span_last) != (first, last):
+            # Consecutive samples fall in the same days: flatten their schedules once, not per call.
+            openings = tuple(o for day in range(first, last + 1) for o in self._day_openings(day))
+            self._span = (first, last, openings)
+        return [o for o in openings if o.end > start and o.start < end]
 
     # -- conditions ----------------------------------------------------------------------------------
 
@@ -152,28 +160,44 @@ class SimulatedFridge:
 
     def _noise(self, wall_seconds: float, salt: int) -> float:
         # A standard-normal draw that depends only on (seed, instant, salt): reproducible in any order.
+        # Two splitmix64 outputs of the key give two uniforms, Box-Muller turns them into a normal draw;
+        # seeding a Mersenne Twister per value cost more than the rest of the fridge together.
         key = (self.params.seed * 7_919 + salt) * 10_000_019 + int(wall_seconds * 1000.0)
-        return random.Random(key).gauss(0.0, 1.0)
+        first = _splitmix64(key + _GOLDEN_GAMMA)
+        second = _splitmix64(key + 2 * _GOLDEN_GAMMA)
+        u1 = ((first >> 11) + 1) * 2.0**-53  # in (0, 1]: the logarithm stays finite
+        u2 = (second >> 11) * 2.0**-53
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
-    def _lux(self, wall_seconds: float) -> float:
+    def _lux(self, wall_seconds: float, current: list[DoorOpening]) -> float:
+        """Illuminance at ``wall_seconds``; ``current`` holds the scheduled openings around it."""
         forced = self._scenario("door-left-open", wall_seconds) or self._scenario(
             "light-stuck-on", wall_seconds
         )
         if forced is not None:
             base = forced.lux
         else:
-            current = self.openings_between(wall_seconds, wall_seconds + 1e-6)
-            if not current:
+            open_now = [o for o in current if o.end > wall_seconds]
+            if not open_now:
                 return 0.0
-            base = current[0].lux
+            base = open_now[0].lux
         lux = base * (1.0 + self.params.lux_noise_fraction * self._noise(wall_seconds, 1))
         return max(lux, 0.0)
 
-    def _door_rise(self, wall_seconds: float) -> float:
+    def _recent_openings(self, wall_seconds: float) -> list[DoorOpening]:
+        """Scheduled openings over the door-rise lookback up to just past ``wall_seconds``.
+
+        The same list answers "is the door open now" (those not yet ended) and "how warm is it from recent
+        openings"; one opening starting within the last microsecond adds no rise.
+        """
+        lookback = wall_seconds - 8.0 * self.params.recovery_seconds
+        return self.openings_between(lookback, wall_seconds + 1e-6)
+
+    def _door_rise(self, wall_seconds: float, recent: list[DoorOpening]) -> float:
         p = self.params
         rate = p.door_rise_celsius_per_minute / 60.0
         lookback = wall_seconds - 8.0 * p.recovery_seconds
-        intervals = [(o.start, o.end) for o in self.openings_between(lookback, wall_seconds)]
+        intervals = [(o.start, o.end) for o in recent]
         intervals += [
             (s.start, s.start + s.duration_seconds)
             for s in self.scenarios
@@ -190,12 +214,12 @@ class SimulatedFridge:
                 rise = max(rise, peak * math.exp(-(wall_seconds - end) / p.recovery_seconds))
         return rise
 
-    def _celsius(self, wall_seconds: float) -> float:
+    def _celsius(self, wall_seconds: float, recent: list[DoorOpening]) -> float:
         p = self.params
         low, high = p.cycle_celsius
         phase = (wall_seconds / p.cycle_seconds) % 1.0
         triangle = 1.0 - abs(2.0 * phase - 1.0)  # 0 -> 1 -> 0 over one compressor cycle
-        celsius = low + (high - low) * triangle + self._door_rise(wall_seconds)
+        celsius = low + (high - low) * triangle + self._door_rise(wall_seconds, recent)
         excursion = self._scenario("temperature-excursion", wall_seconds)
         if excursion is not None:
             approach = 1.0 - math.exp(-(wall_seconds - excursion.start) / p.recovery_seconds)
@@ -203,18 +227,39 @@ class SimulatedFridge:
         return celsius + p.celsius_noise * self._noise(wall_seconds, 2)
 
     def conditions(self, wall_seconds: float) -> Conditions:
-        lux = self._lux(wall_seconds)
-        return Conditions(
+        last = self._last
+        if (
+            last is not None
+            and last[0] == wall_seconds
+            and last[1] is self.params
+            and last[2] == len(self.scenarios)
+        ):
+            return last[3]  # another register or chip read at the same sample time
+        recent = self._recent_openings(wall_seconds)
+        lux = self._lux(wall_seconds, recent)
+        conditions = Conditions(
             lux=lux,
-            celsius=self._celsius(wall_seconds),
+            celsius=self._celsius(wall_seconds, recent),
             relative_humidity_percent=self.params.relative_humidity_percent,
             ir_fraction=self.params.led_ir_fraction,
             lamp=self.params.lamp if lux > 0.0 else "dark",
         )
+        self._last = (wall_seconds, self.params, len(self.scenarios), conditions)
+        return conditions
 
     def sensor_dropped_out(self, sensor_key: str, wall_seconds: float) -> bool:
         """True while a sensor-dropout scenario covers ``sensor_key`` (or every sensor)."""
+        if not self.scenarios:  # asked on every bus transfer; most sites run without scenarios
+            return False
         return any(
             s.kind == "sensor-dropout" and s.active(wall_seconds) and s.sensor in (None, sensor_key)
             for s in self.scenarios
         )
+
+
+def _splitmix64(state: int) -> int:
+    """splitmix64's output function (Steele, Lea and Flood 2014): a 64-bit hash with full avalanche."""
+    z = state & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)

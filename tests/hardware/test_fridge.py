@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -87,3 +90,42 @@ def test_memory_stays_bounded_over_a_month() -> None:
     for day in range(31):
         fridge.conditions(T0 + day * SECONDS_PER_DAY + 43200)
     assert len(fridge._days) <= 4
+
+
+def _standard_normal_ks(draws: np.ndarray) -> float:
+    """Kolmogorov-Smirnov distance between the sample's distribution and the standard normal."""
+    x = np.sort(draws)
+    cdf = np.array([0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in x])
+    n = len(x)
+    return float(max(np.max(np.arange(1, n + 1) / n - cdf), np.max(cdf - np.arange(n) / n)))
+
+
+def test_measurement_noise_is_standard_normal_and_independent() -> None:
+    """The per-instant lux and temperature noise are standard-normal draws, uncorrelated with each other."""
+    params = FridgeParameters(seed=11, openings_per_day=0)
+    noisy = SimulatedFridge(params)
+    quiet = SimulatedFridge(replace(params, celsius_noise=0.0, lux_noise_fraction=0.0))
+    for fridge in (noisy, quiet):
+        fridge.add_scenario(Scenario("light-stuck-on", T0, 10 * SECONDS_PER_DAY, lux=500.0))
+    times = T0 + np.arange(20_000) * 37.3
+    lux_z, celsius_z = [], []
+    for t in times:
+        a, b = noisy.conditions(float(t)), quiet.conditions(float(t))
+        lux_z.append((a.lux / b.lux - 1.0) / params.lux_noise_fraction)
+        celsius_z.append((a.celsius - b.celsius) / params.celsius_noise)
+    n = len(times)
+    for z in (np.array(lux_z), np.array(celsius_z)):
+        assert abs(z.mean()) < 4.0 / math.sqrt(n)
+        assert z.std() == pytest.approx(1.0, abs=0.03)
+        assert _standard_normal_ks(z) < 1.63 / math.sqrt(n)  # the 1 % critical value
+    assert abs(np.corrcoef(lux_z, celsius_z)[0, 1]) < 4.0 / math.sqrt(n)
+
+
+def test_conditions_at_one_instant_are_computed_once_and_follow_new_scenarios() -> None:
+    """A second read at the same instant returns the same conditions; a scenario added since is seen."""
+    fridge = SimulatedFridge(FridgeParameters(seed=2, openings_per_day=0))
+    first = fridge.conditions(T0 + 500)
+    assert fridge.conditions(T0 + 500) is first
+    fridge.add_scenario(Scenario("light-stuck-on", T0, 1000, lux=400))
+    assert first.lux == 0.0
+    assert fridge.conditions(T0 + 500).lux == pytest.approx(400, rel=0.05)
