@@ -8,11 +8,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
+from tests.fleet.fleet_system import create_database, drop_database
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +32,9 @@ def postgres_cluster() -> Iterator[PrivatePostgres]:
 @pytest.fixture
 def postgres(postgres_cluster: PrivatePostgres, request: pytest.FixtureRequest) -> Iterator[str]:
     """The URL of a new, empty database in the session's cluster (running, whatever the last test did)."""
-    postgres_cluster.start_if_stopped()
     name = f"t_{abs(hash(request.node.nodeid)) % 10**12}"
-    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    yield postgres_cluster.url(name)
-    postgres_cluster.start_if_stopped()
-    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield create_database(postgres_cluster, name)
+    drop_database(postgres_cluster, name)
 
 
 @pytest.fixture

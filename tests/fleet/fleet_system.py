@@ -20,6 +20,7 @@ import psycopg
 
 from fleet.central import operators
 from fleet.engines.ports import free_port, wait_listening
+from fleet.engines.postgres import PrivatePostgres
 
 # Quick to notice a lost batch, so the tests' faults heal in seconds rather than the default half-minute.
 FLEET_TABLE = """
@@ -127,6 +128,21 @@ class Central:
                 return changes
             changes += page
             after = page[-1]["cursor"]
+
+
+def create_database(cluster: PrivatePostgres, name: str) -> str:
+    """The URL of a new, empty database ``name`` in ``cluster`` (running, whatever the last test did)."""
+    cluster.start_if_stopped()
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return cluster.url(name)
+
+
+def drop_database(cluster: PrivatePostgres, name: str) -> None:
+    cluster.start_if_stopped()
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def microseconds(ts: float) -> int:

@@ -42,7 +42,16 @@ from monitor.reporting import Excursion
 from monitor.store import Database, alerts, outbox
 from monitor.store.database import transaction
 from tests.api.conftest import TLS, Served, serve
-from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
+from tests.fleet.fleet_system import (
+    Central,
+    create_database,
+    drop_database,
+    site_config,
+    site_count,
+    stop,
+    vialguard,
+    wait_for,
+)
 from tests.fleet.test_fleet_verdicts import HOUR, PREP_ROOM, ROUNDED, SITE, _handed_over, _iso, _ts
 from tests.monitor.test_engine import run_simulation
 from vialguard.central_sites import CentralSiteApi
@@ -104,12 +113,8 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
     directory = Path(tempfile.mkdtemp(prefix="vialguard-site-app-"))
     broker = PrivateMosquitto(directory / "mosquitto")
     broker.start()
-    postgres_cluster.start_if_stopped()
     name = "t_central_site_app"
-    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres_cluster.url(name)
+    url = create_database(postgres_cluster, name)
     config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM + LIMITS)
     settings = load_settings(config)
     scenarios = [
@@ -160,8 +165,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
         stop(uplink)
         stop(central.process)
         broker.stop()
-        with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(postgres_cluster, name)
 
 
 def _close(ours: Any, theirs: Any, where: str) -> None:

@@ -17,7 +17,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from fleet.engines.mosquitto import PrivateMosquitto
@@ -32,7 +31,16 @@ from monitor.store.database import transaction
 from tests.api.conftest import Served, serve
 from tests.api.test_api import feed_light
 from tests.conftest import simulated_raw
-from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
+from tests.fleet.fleet_system import (
+    Central,
+    create_database,
+    drop_database,
+    site_config,
+    site_count,
+    stop,
+    vialguard,
+    wait_for,
+)
 from tests.monitor.test_engine import run_simulation
 
 pytestmark = pytest.mark.slow
@@ -82,12 +90,8 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
     directory = Path(tempfile.mkdtemp(prefix="vialguard-verdicts-"))
     broker = PrivateMosquitto(directory / "mosquitto")
     broker.start()
-    postgres_cluster.start_if_stopped()
     name = "t_fleet_verdicts"
-    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres_cluster.url(name)
+    url = create_database(postgres_cluster, name)
     config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM)
     settings = load_settings(config)
     scenarios = [
@@ -138,8 +142,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
         stop(uplink)
         stop(central.process)
         broker.stop()
-        with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(postgres_cluster, name)
 
 
 def _iso(ts: float) -> str:

@@ -31,7 +31,16 @@ from monitor.store import Database, outbox
 from monitor.store import vials as vial_store
 from monitor.store.database import transaction
 from tests.api.conftest import serve
-from tests.fleet.fleet_system import Central, site_config, site_count, stop, vialguard, wait_for
+from tests.fleet.fleet_system import (
+    Central,
+    create_database,
+    drop_database,
+    site_config,
+    site_count,
+    stop,
+    vialguard,
+    wait_for,
+)
 from tests.monitor.test_engine import run_simulation
 
 pytestmark = pytest.mark.slow
@@ -80,12 +89,8 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
     directory = Path(tempfile.mkdtemp(prefix="vialguard-life-"))
     broker = PrivateMosquitto(directory / "mosquitto")
     broker.start()
-    postgres_cluster.start_if_stopped()
     name = "t_fleet_vial_life"
-    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-    url = postgres_cluster.url(name)
+    url = create_database(postgres_cluster, name)
     door = ScenarioConfig(kind="door-left-open", start_after_seconds=60, duration_seconds=400, lux=700)
     site_a = _site(directory, "site-a", broker.url, door, "a-")
     opening = ScenarioConfig(kind="door-left-open", start_after_seconds=800, duration_seconds=200, lux=400)
@@ -129,8 +134,7 @@ def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[Syst
             stop(process)
         stop(central.process)
         broker.stop()
-        with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(postgres_cluster, name)
 
 
 def _ts(iso: str | None) -> float | None:
