@@ -106,12 +106,12 @@ def cmd_fleet_demo(args: argparse.Namespace) -> int:
 
 CENTRAL_WORDS = TokenWords(
     command="central-token",
-    tokens="central's operator tokens (for its writes): create (printed once), list, revoke",
+    tokens="central's operator tokens (for its whole API): create (printed once), list, revoke",
     create="create an operator token and print it once",
     list="every operator token: name, scope, public id, state",
     revoke="revoke the live operator token of a name",
     name="the operator, e.g. pharmacy-lead",
-    scope="write to send commands",
+    scope="read, write (commands to sites; includes read), admin (central's audit trail)",
     expires_in="refuse it after this long, e.g. 90d (default: until revoked)",
     revoke_name="the operator, e.g. pharmacy-lead",
 )
