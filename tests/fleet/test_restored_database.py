@@ -65,6 +65,20 @@ def simulate(settings: Settings, catalog: Catalog, clock: ManualClock, seconds: 
     run_simulation(settings, catalog, clock, seconds).close()
 
 
+def uplinked_site(
+    directory: Path, broker: PrivateMosquitto, catalog: Catalog, clock: ManualClock, seconds: float
+) -> tuple[Path, Settings]:
+    """A site's settings file and settings, ``seconds`` of readings simulated, its uplink enabled."""
+    config = site_config(directory, SITE, broker.url)
+    settings = load_settings(config)
+    simulate(settings, catalog, clock, seconds)
+    conn = sqlite3.connect(settings.db_path)
+    with transaction(conn):
+        outbox_store.enable(conn, SITE)
+    conn.close()
+    return config, settings
+
+
 def drained(db: Path, central: Central) -> bool:
     site = central.sites().get(SITE, {})
     return site_count(db, "SELECT count(*) FROM uplink_outbox") == 0 and site.get("backlog") == 0
@@ -107,14 +121,8 @@ def test_a_copy_put_back_loses_no_row_of_either_timeline(
     """A copy of the database put back numbers new rows that central holds from the lost timeline: the
     site sees central's digest differ, sends everything again as a new epoch, and central ends with every
     reading of both timelines once and reports the new epoch with its reason."""
-    config = site_config(tmp_path, SITE, broker.url)
-    settings = load_settings(config)
+    config, settings = uplinked_site(tmp_path, broker, catalog, clock, 300)
     db = settings.db_path
-    simulate(settings, catalog, clock, 300)
-    conn = sqlite3.connect(db)
-    with transaction(conn):
-        outbox_store.enable(conn, SITE)
-    conn.close()
     central = Central(postgres, broker.url, tmp_path)
     central.start()
     try:
@@ -203,14 +211,8 @@ def test_a_restored_database_alerts_until_acknowledged_and_caught_up(
     """A copy put back before it numbered anything new: central acknowledges numbers it never gave, so the
     uplink draws a new epoch and raises a system alert that reaches webhooks and ``/api/v1/alerts``; central
     catching up does not end it, a person's acknowledgement then does, once central holds the new epoch."""
-    config = site_config(tmp_path, SITE, broker.url)
-    settings = load_settings(config)
+    config, settings = uplinked_site(tmp_path, broker, catalog, clock, 120)
     db = settings.db_path
-    simulate(settings, catalog, clock, 120)
-    conn = sqlite3.connect(db)
-    with transaction(conn):
-        outbox_store.enable(conn, SITE)
-    conn.close()
     central = Central(postgres, broker.url, tmp_path)
     central.start()
     try:
