@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.model import evaluation
+from monitor.model.inputs import ModelInputs
 from monitor.model.profiles import Catalog
 from monitor.store import history, model_inputs, readings, sites
 from monitor.store.sites import LocationRecord
@@ -125,6 +126,15 @@ def potency_curve(
     """
     points = max(2, min(points, MAX_CURVE_POINTS))
     inputs = model_inputs.load(conn, catalog, [vial], curve_points=points, curve_events=with_events)
+    return curve_of(inputs, catalog, vial, with_events=with_events)
+
+
+def curve_of(
+    inputs: ModelInputs, catalog: Catalog, vial: VialRecord, *, with_events: bool
+) -> tuple[PotencyPoint, ...]:
+    """The curve of the one vial ``inputs`` were loaded for (with curve times): one vectorised pass. The
+    site and central load the inputs from their own stores and both shape the curve here."""
+    # The threshold only sets the time left, which a curve does not show.
     (found,) = evaluation.evaluate(inputs, catalog, 90.0)
     s = found.series
     if with_events and len(s.times) == 1:  # no time between registration and the data yet

@@ -21,7 +21,7 @@ from monitor.exposure import named
 from monitor.model import evaluation, kinetics
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
-from monitor.series import MAX_CURVE_POINTS, PotencyPoint
+from monitor.series import MAX_CURVE_POINTS, PotencyPoint, curve_of
 from monitor.store.sites import SensorRecord
 from monitor.store.vials import VialRecord
 from monitor.version import version
@@ -56,21 +56,7 @@ def potency_curve(
     loaded = _load(
         conn, site, catalog, [vial], "potency curve", now=None, curve_points=points, curve_events=with_events
     )
-    (found,) = evaluation.evaluate(loaded.inputs, catalog, 90.0)  # the threshold the site's curve uses
-    s = found.series
-    if with_events and len(s.times) == 1:  # no time between registration and the data yet
-        return (PotencyPoint(float(s.times[0]), vial.initial_potency_percent, 0.0),)
-    return tuple(
-        PotencyPoint(ts, best, effective, low, high)
-        for ts, best, effective, low, high in zip(
-            s.times.tolist(),
-            s.percent_best.tolist(),
-            s.effective_best.tolist(),
-            s.percent_low.tolist(),
-            s.percent_high.tolist(),
-            strict=True,
-        )
-    )
+    return curve_of(loaded.inputs, catalog, vial, with_events=with_events)
 
 
 def _load(
