@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from fleet.central import operators
 from fleet.central.api import create_central_app
-from fleet.central.site_apps import NO_LIMITS, SiteApps, _Shape, site_settings
+from fleet.central.site_apps import NO_LIMITS, SiteApps, SiteShape, site_settings
 from fleet.central.site_store import SiteStore
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
@@ -595,14 +595,14 @@ def test_a_locations_series_is_the_sites(system: System, location: str, query: s
 def test_limits_central_cannot_read_are_refused_not_guessed() -> None:
     """The site's limits become the application's [rules]; a limit central's code does not know (a newer
     site) leaves the views reading them refused, with the reason, rather than answered in part."""
-    known = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("temperature_high_celsius", 7.0)))
+    known = SiteShape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("temperature_high_celsius", 7.0)))
     built = site_settings(SITE, known, (), {})
     assert built.lacks_limits is None
     assert built.settings.rules.light_lux == 40.0
     assert built.settings.rules.temperature_high_celsius == 7.0
     assert built.settings.rules.potency_warning_percent == 96.0
-    newer = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("humidity_high_percent", 60.0)))
+    newer = SiteShape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("humidity_high_percent", 60.0)))
     refused = site_settings(SITE, newer, (), {})
     assert refused.lacks_limits is not None
     assert refused.lacks_limits.startswith("central cannot read the site's light and temperature limits")
-    assert site_settings(SITE, _Shape(None, (), None), (), {}).lacks_limits == NO_LIMITS
+    assert site_settings(SITE, SiteShape(None, (), None), (), {}).lacks_limits == NO_LIMITS
