@@ -214,7 +214,9 @@ def vial_report(
     """The vial's exposure between its events, its potency curve, its verdict at ``now`` and its alerts,
     as :func:`monitor.reporting.vial_report`: the verdict and curve from central's loader and the model,
     each stay's dose from one statement over the light ledgers."""
-    (assessed,) = site_views.assess_all(conn, site, catalog, [vial], thresholds_of(rules), now)
+    (assessed,) = site_views.assess_all(
+        conn, site, catalog, [vial], thresholds_of(rules), now, what="vial report"
+    )
     stays = stays_of(found.events, assessed.potency.as_of)
     lights = {s.location_id: found.primary_sensor(s.location_id, "light") for s in stays}
     asked: dict[SensorRecord, list[float]] = {}

@@ -37,9 +37,11 @@ def assess_all(
     chosen: Sequence[VialRecord],
     thresholds: Thresholds,
     now: float,
+    what: str = "vial verdicts",
 ) -> list[VialAssessment]:
-    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order."""
-    loaded = _load(conn, site, catalog, chosen, "vial verdicts", now=now)
+    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order (``what``:
+    the view a refusal names)."""
+    loaded = _load(conn, site, catalog, chosen, what, now=now)
     found = evaluation.evaluate(loaded.inputs, catalog, thresholds.critical_percent)
     potencies = [named(v, e) for v, e in zip(loaded.vials, found, strict=True)]
     by_id = {a.potency.vial.id: a for a in judged(potencies, thresholds, now)}

@@ -468,7 +468,12 @@ def test_a_site_with_its_own_drug_profiles_is_refused_not_misanswered(system: Sy
     with psycopg.connect(system.database_url, autocommit=True) as pg:
         pg.execute("UPDATE site_settings SET drug_profiles_sha256 = %s WHERE site = %s", ("ab" * 32, SITE))
         try:
-            for path in ("/api/v1/profiles", "/api/v1/vials", "/api/v1/vials/1"):
+            for path in (
+                "/api/v1/profiles",
+                "/api/v1/vials",
+                "/api/v1/vials/1",
+                "/api/v1/reports/vials/1.pdf",
+            ):
                 refused = system.get(path)
                 assert refused.status_code == 501, (path, refused.text)
                 assert "adds its own drug profiles" in refused.json()["detail"]
