@@ -26,7 +26,18 @@ from monitor.model.time_left import TimeToThreshold
 from monitor.store import model_inputs
 from monitor.store.vials import VialRecord
 
-__all__ = ["TimeToThreshold", "VialPotency", "named", "vial_potencies", "vial_potency"]
+__all__ = [
+    "DEFAULT_THRESHOLD_PERCENT",
+    "TimeToThreshold",
+    "VialPotency",
+    "named",
+    "vial_potencies",
+    "vial_potency",
+]
+
+# What the time left of a potency asked without the site's thresholds counts to (:func:`vial_potency`):
+# a store's potency view, which central computes from its copy with the same default.
+DEFAULT_THRESHOLD_PERCENT = 90.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +81,7 @@ def vial_potencies(
     catalog: Catalog,
     vials: Sequence[VialRecord],
     *,
-    threshold_percent: float = 90.0,
+    threshold_percent: float = DEFAULT_THRESHOLD_PERCENT,
     now: float | None = None,
     as_of: float | None = None,
 ) -> list[VialPotency]:
@@ -94,7 +105,7 @@ def vial_potency(
     catalog: Catalog,
     vial: VialRecord,
     as_of: float | None = None,
-    threshold_percent: float = 90.0,
+    threshold_percent: float = DEFAULT_THRESHOLD_PERCENT,
     now: float | None = None,
     site: object | None = None,  # accepted from callers that shared lookups; one load needs none
 ) -> VialPotency:

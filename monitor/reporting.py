@@ -4,6 +4,10 @@ Pure assembly, no rendering: the API turns these into CSV and PDF. A temperature
 readings outside the rules' range, however short (an inspector wants each one, with its duration); a light
 excursion is a run of light at or above ``light_lux`` that lasted at least the light rule's hold time (the
 shorter ones are the ordinary door openings, listed as such in the location report).
+
+The cuts and the assembly (:func:`day_spans`, :func:`days_of`, :func:`stays_of`, :func:`dose_between`,
+the ``*_of`` functions) are pure: central reads its own copy of a site and builds the same reports with
+them (:mod:`fleet.central.site_reports`).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from monitor.store.vials import VialEvent, VialRecord
 
 ExcursionKind = Literal["temperature-high", "temperature-low", "light"]
 MAX_PERIOD_SECONDS = 366 * 86_400.0
+VIAL_CURVE_POINTS = 60  # the vial report's potency curve
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +157,66 @@ class LocationReport:
     gap_seconds: dict[str, float]  # per sensor key: time without data in the period
 
 
+def dose_between(ledger_at_start: float, ledger_at_end: float) -> float:
+    """The dose a light ledger took between two times, from its values there (never negative)."""
+    return max(ledger_at_end - ledger_at_start, 0.0)
+
+
 def _dose(conn: sqlite3.Connection, sensor: SensorRecord | None, start: float, end: float) -> float:
     if sensor is None:
         return 0.0
-    return max(readings.cumulative_at(conn, sensor, end) - readings.cumulative_at(conn, sensor, start), 0.0)
+    return dose_between(
+        readings.cumulative_at(conn, sensor, start), readings.cumulative_at(conn, sensor, end)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpan:
+    """One local day of a report's period and the part of the period it holds."""
+
+    day: int  # days since 1970-01-01 in the report's time zone
+    start: float
+    end: float
+
+
+def day_spans(start: float, end: float, utc_offset_seconds: float) -> tuple[DaySpan, ...]:
+    """Each local day ``[start, end]`` touches, at the UTC offset, clipped to the period."""
+    first_day = int((start + utc_offset_seconds) // history.SECONDS_PER_DAY)
+    last_day = int((end + utc_offset_seconds) // history.SECONDS_PER_DAY)
+    return tuple(
+        DaySpan(
+            day,
+            max(day * history.SECONDS_PER_DAY - utc_offset_seconds, start),
+            min((day + 1) * history.SECONDS_PER_DAY - utc_offset_seconds, end),
+        )
+        for day in range(first_day, last_day + 1)
+    )
+
+
+def days_of(
+    spans: Sequence[DaySpan],
+    temperature: Mapping[int, history.DayExtremes],
+    light: Mapping[int, history.DayExtremes],
+    lux_hours: Sequence[float],
+    openings: Sequence[Episode],
+) -> tuple[DayRow, ...]:
+    """The daily sheet from each day's extremes (by day), its light dose (one per span) and the light
+    episodes: the assembly the site and central share."""
+    rows: list[DayRow] = []
+    for d, dose in zip(spans, lux_hours, strict=True):
+        t, lx = temperature.get(d.day), light.get(d.day)
+        rows.append(
+            DayRow(
+                day=d.day,
+                celsius_min=None if t is None else t.minimum,
+                celsius_max=None if t is None else t.maximum,
+                lux_max=None if lx is None else lx.maximum,
+                lux_hours=dose,
+                door_openings=sum(1 for e in openings if d.start <= e.start < d.end),
+                temperature_readings=0 if t is None else t.readings,
+            )
+        )
+    return tuple(rows)
 
 
 def check_period(start: float, end: float) -> None:
@@ -191,24 +252,8 @@ def location_report(
         if light is None
         else {d.day: d for d in history.daily_extremes(conn, light, start, end, utc_offset_seconds)}
     )
-    first_day = int((start + utc_offset_seconds) // history.SECONDS_PER_DAY)
-    last_day = int((end + utc_offset_seconds) // history.SECONDS_PER_DAY)
-    days: list[DayRow] = []
-    for day in range(first_day, last_day + 1):
-        d0 = max(day * history.SECONDS_PER_DAY - utc_offset_seconds, start)
-        d1 = min((day + 1) * history.SECONDS_PER_DAY - utc_offset_seconds, end)
-        t, lx = temps.get(day), luxes.get(day)
-        days.append(
-            DayRow(
-                day=day,
-                celsius_min=None if t is None else t.minimum,
-                celsius_max=None if t is None else t.maximum,
-                lux_max=None if lx is None else lx.maximum,
-                lux_hours=_dose(conn, light, d0, d1),
-                door_openings=sum(1 for e in openings if d0 <= e.start < d1),
-                temperature_readings=0 if t is None else t.readings,
-            )
-        )
+    spans = day_spans(start, end, utc_offset_seconds)
+    days = days_of(spans, temps, luxes, [_dose(conn, light, d.start, d.end) for d in spans], openings)
     mkt = None if temp is None else locations.mean_kinetic_temperature(conn, temp, end, end - start)
     gaps = {s.key: history.gap_seconds(conn, s, start, end) for s in sites.list_sensors(conn, location.id)}
     return LocationReport(
@@ -217,7 +262,7 @@ def location_report(
         end=end,
         utc_offset_seconds=utc_offset_seconds,
         rules=rules,
-        days=tuple(days),
+        days=days,
         excursions=tuple(excursions(conn, start, end, rules, location)),
         openings=tuple(openings),
         lux_hours=_dose(conn, light, start, end),
@@ -255,19 +300,27 @@ class VialReport:
     hand_overs: tuple[HandoverRecord, ...] = ()  # to and from other sites, with the documents
 
 
-def _exposure(
-    conn: sqlite3.Connection, catalog: Catalog, events: list[VialEvent], as_of: float
-) -> list[ExposureRow]:
-    rows: list[ExposureRow] = []
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """A stretch of a vial's life at one location in one packaging, before its dose is read."""
+
+    start: float
+    end: float
+    location_id: int
+    packaging: str
+
+
+def stays_of(events: Sequence[VialEvent], as_of: float) -> list[Stay]:
+    """The vial's stretches between its events up to ``as_of`` (none while at another site, none after
+    it was administered or discarded): the cut the site and central share."""
+    out: list[Stay] = []
     location: int | None = None
     packaging: str | None = None
     since: float | None = None
     for event in [*events, None]:
         ts = as_of if event is None else min(event.ts, as_of)
         if since is not None and location is not None and packaging is not None and ts > since:
-            loc = sites.location_by_id(conn, location)
-            dose = _dose(conn, sites.primary_sensor(conn, location, "light"), since, ts)
-            rows.append(ExposureRow(since, ts, loc, packaging, catalog.tau(packaging), dose))
+            out.append(Stay(since, ts, location, packaging))
         if event is None or event.ts >= as_of or event.kind in ("administered", "discarded"):
             break
         if event.kind == "handed-over":  # at another site until received back: nothing here
@@ -276,6 +329,17 @@ def _exposure(
         location = event.location_id if event.location_id is not None else location
         packaging = event.packaging if event.packaging is not None else packaging
         since = event.ts
+    return out
+
+
+def _exposure(
+    conn: sqlite3.Connection, catalog: Catalog, events: list[VialEvent], as_of: float
+) -> list[ExposureRow]:
+    rows: list[ExposureRow] = []
+    for s in stays_of(events, as_of):
+        loc = sites.location_by_id(conn, s.location_id)
+        dose = _dose(conn, sites.primary_sensor(conn, s.location_id, "light"), s.start, s.end)
+        rows.append(ExposureRow(s.start, s.end, loc, s.packaging, catalog.tau(s.packaging), dose))
     return rows
 
 
@@ -286,7 +350,7 @@ def vial_report(
     rules: RuleThresholds,
     *,
     now: float,
-    points: int = 60,
+    points: int = VIAL_CURVE_POINTS,
 ) -> VialReport:
     a = assess(conn, catalog, vial, thresholds_of(rules), now=now)
     events = vial_store.events(conn, vial.id)

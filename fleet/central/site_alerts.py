@@ -19,6 +19,7 @@ import psycopg
 
 from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import NotFound
+from monitor.reporting import AlertHistory
 from monitor.store.alerts import AlertEvent, AlertFilter, AlertRecord
 from monitor.store.keys import KeyNames
 
@@ -75,6 +76,10 @@ def _record(r: dict[str, Any], ids: KeyNames) -> AlertRecord:
     )
 
 
+def _event(alert_id: int, seq: int, r: dict[str, Any]) -> AlertEvent:
+    return AlertEvent(seq, alert_id, float(r["event_ts"]), str(r["event_kind"]), str(r["event_detail"]))
+
+
 def key_names(conn: Connection, site: str) -> KeyNames:
     """Every location's, vial's and sensor's key by the site's id, from central's config mirror."""
 
@@ -129,7 +134,7 @@ def alert(conn: Connection, site: str, alert_id: int, ids: KeyNames) -> AlertRec
 def events(conn: Connection, site: str, alert_id: int) -> list[AlertEvent]:
     """The alert's changes central holds, in seq order."""
     return [
-        AlertEvent(int(seq), alert_id, float(r["event_ts"]), str(r["event_kind"]), str(r["event_detail"]))
+        _event(alert_id, int(seq), r)
         for seq, r in conn.execute(
             "SELECT event_seq, record FROM alert_feed WHERE site = %s AND alert_id = %s ORDER BY event_seq",
             (site, alert_id),
@@ -144,3 +149,39 @@ def counts(conn: Connection, site: str) -> dict[tuple[AlertState, Severity], int
         {"site": site},
     ).fetchall()
     return {(cast(AlertState, st), cast(Severity, sv)): int(n) for st, sv, n in rows}
+
+
+def histories(
+    conn: Connection,
+    site: str,
+    start: float,
+    end: float,
+    ids: KeyNames,
+    *,
+    location: str | None = None,
+    vial: str | None = None,
+) -> tuple[AlertHistory, ...]:
+    """The alerts active at some time in ``[start, end]`` (fired by its end, not resolved before its
+    start), at ``location`` or for ``vial`` (keys), each with the changes central holds, in the order of
+    :func:`monitor.store.history.alert_ids_between`: two statements."""
+    where = {"location": location, "vial": vial}
+    sql = "".join(
+        f" AND a.record->>'{k}' = %({k})s" for k, v in where.items() if v is not None
+    )  # names above
+    found = [
+        _record(r, ids)
+        for (r,) in conn.execute(
+            f"SELECT a.record FROM ({_NEWEST}) AS a WHERE (a.record->>'fired_ts')::float8 <= %(end)s"
+            " AND (a.record->>'ended_ts' IS NULL OR (a.record->>'ended_ts')::float8 >= %(start)s)"
+            f"{sql} ORDER BY (a.record->>'fired_ts')::float8, (a.record->>'id')::int8",
+            {"site": site, "start": start, "end": end, **where},
+        ).fetchall()
+    ]
+    changes: dict[int, list[AlertEvent]] = {a.id: [] for a in found}
+    for alert_id, seq, r in conn.execute(
+        "SELECT alert_id, event_seq, record FROM alert_feed WHERE site = %s AND alert_id = ANY(%s)"
+        " ORDER BY alert_id, event_seq",
+        (site, list(changes)),
+    ).fetchall():
+        changes[int(alert_id)].append(_event(int(alert_id), int(seq), r))
+    return tuple(AlertHistory(a, tuple(changes[a.id])) for a in found)

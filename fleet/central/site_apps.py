@@ -159,7 +159,7 @@ class SiteClock:
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class SiteShape:
     """What a site's application is built from; a change rebuilds it."""
 
     thresholds: Thresholds | None
@@ -188,7 +188,7 @@ class SiteApi(Protocol):
 class SiteApp:
     """A site's application as kept, and the facts of the site it was last asked with."""
 
-    shape: _Shape
+    shape: SiteShape
     app: ASGIApp
     clock: SiteClock
 
@@ -218,7 +218,7 @@ class BuiltSettings:
 
 
 def site_settings(
-    site: str, shape: _Shape, names: Sequence[str], kinds: dict[str, tuple[str, str]]
+    site: str, shape: SiteShape, names: Sequence[str], kinds: dict[str, tuple[str, str]]
 ) -> BuiltSettings:
     """The settings the site's application reads, from what central holds of the site: its thresholds
     and alert limits as it sent them (central's defaults only where the views reading them refuse)."""
@@ -286,7 +286,7 @@ class SiteApps:
                     "SELECT key, name, kind FROM site_locations WHERE site = %s", (site,)
                 ).fetchall()
             }
-        shape = _Shape(
+        shape = SiteShape(
             facts.thresholds,
             tuple((x.key, x.lamp, x.worst_case_lux) for x in located.values()),
             facts.rule_limits,

@@ -11,6 +11,7 @@ from typing import Any
 import psycopg
 
 from monitor.model.quantities import Quantity
+from monitor.store.sites import SensorRecord
 from monitor.store.vials import VialRecord
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -26,6 +27,21 @@ class SiteSensor:
     max_gap_seconds: float
     calibration_uncertainty: float | None
     spectral: bool  # has given spectral or near-UV readings: its κ_s is measured, at the site only
+
+
+def as_site_sensor(sensor: SensorRecord) -> SiteSensor:
+    """The store interface's record of a sensor as central's readers ask for it
+    (:func:`fleet.central.sensor_reads.ledgers`)."""
+    return SiteSensor(
+        sensor.id,
+        sensor.key,
+        sensor.location_id,
+        sensor.quantity,
+        sensor.interval_seconds,
+        sensor.max_gap_seconds,
+        sensor.calibration_uncertainty,
+        False,  # what the readers ask of it does not depend on whether its κ_s is measured
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ details; elsewhere they are :class:`~monitor.errors.InvalidRequest`, a 422)::
           +-- CentralLacksIt     501: a view computed from what the site keeps to itself (spectral
                                  ledgers, heartbeat, silences, serial links, webhooks; the
                                  dashboard and reports of a site that has not sent its light and
-                                 temperature limits), or not yet computed at central (the PDF
-                                 reports)
+                                 temperature limits), or from history central does not hold (a
+                                 report's period before the first reading central holds)
 """
 
 from __future__ import annotations
@@ -21,18 +21,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
-from monitor.alerts.rules import RuleThresholds
 from monitor.errors import InvalidRequest
-from monitor.exposure import VialPotency
 from monitor.lifecycle import NewEvent
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
-from monitor.reporting import LocationReport, VialReport
 from monitor.store.health import Heartbeat
 from monitor.store.runs import SystemEvent
 from monitor.store.serial_links import BootRecord, RejectCount
 from monitor.store.silences import SilenceRecord
-from monitor.store.sites import FaultCount, LocationRecord
+from monitor.store.sites import FaultCount
 from monitor.store.tokens import TokenRecord
 from monitor.store.vials import VialRecord
 from monitor.store.webhooks import EndpointState
@@ -217,41 +214,3 @@ class Refusals:
 
     def webhook_endpoints(self) -> list[EndpointState]:
         central_lacks(self.site, "webhook receivers", "the site's webhooks deliver from the site")
-
-    # Views that read the site's alert limits ([rules] light and temperature): answered with central's
-    # defaults they would look like the site's and differ, so without the site's own they refuse.
-    lacks_limits: str | None  # why central lacks the site's limits; None: it holds them
-
-    def location_report(
-        self,
-        location: LocationRecord,
-        start: float,
-        end: float,
-        utc_offset_seconds: float,
-        rules: RuleThresholds,
-    ) -> LocationReport:
-        self._limits("location report")
-        self._not_yet("location report")
-
-    def vial_report(
-        self, catalog: Catalog, vial: VialRecord, rules: RuleThresholds, now: float
-    ) -> VialReport:
-        self._limits("vial report")
-        self._not_yet("vial report")
-
-    def _limits(self, what: str) -> None:
-        """Refuse ``what`` if central lacks the site's alert limits."""
-        if self.lacks_limits is not None:
-            central_lacks(self.site, what, f"it reads the site's alert limits and {self.lacks_limits}")
-
-    # Views not yet computed at central from its copy.
-    def vial_potency(self, catalog: Catalog, vial: VialRecord) -> VialPotency:
-        self._not_yet("vial potency alone (GET the vial: its potency is there)")
-
-    def _not_yet(self, what: str) -> NoReturn:
-        central_lacks(
-            self.site,
-            what,
-            f"central does not compute it from its copy yet (it gives the vials, their curves and the"
-            f" locations' conditions now); ask {_SITE_API}",
-        )

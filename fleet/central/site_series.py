@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 
-from fleet.central import sensor_reads
-from fleet.central.site_config import SiteSensor
+from fleet.central import sensor_reads, site_history
+from fleet.central.site_config import as_site_sensor
 from monitor.series import LocationSeries, bucket_seconds, series_of
 from monitor.store.history import LightBucket, TemperatureBucket
 from monitor.store.sites import LocationRecord, SensorRecord
@@ -20,10 +20,7 @@ from monitor.store.sites import LocationRecord, SensorRecord
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 _BUCKET = "floor((extract(epoch FROM ts)::float8 - %(start)s) / %(width)s)::int8"
-_WINDOW = (
-    "site = %(site)s AND sensor = %(sensor)s"
-    " AND ts >= to_timestamp(%(start)s) AND ts <= to_timestamp(%(end)s)"
-)
+_WINDOW = f"site = %(site)s AND sensor = %(sensor)s AND {site_history.PERIOD}"
 
 
 def _light(
@@ -32,7 +29,13 @@ def _light(
     rows = conn.execute(
         f"SELECT {_BUCKET} AS b, min(lux), max(lux), max(cum_lux_hours), bool_or(saturated)"
         f" FROM light_readings WHERE {_WINDOW} GROUP BY b ORDER BY b",
-        {"site": site, "sensor": sensor.key, "start": start, "end": end, "width": width},
+        {
+            "site": site,
+            "sensor": sensor.key,
+            "start": start,
+            "width": width,
+            **site_history.period(start, end),
+        },
     ).fetchall()
     return [
         LightBucket(start + int(b) * width, float(lo), float(hi), float(cum), bool(sat))
@@ -47,7 +50,13 @@ def _temperature(
     rows = conn.execute(
         f"SELECT {_BUCKET} AS b, min(celsius), max(celsius), avg(celsius)"
         f" FROM temperature_readings WHERE {_WINDOW} GROUP BY b ORDER BY b",
-        {"site": site, "sensor": sensor.key, "start": start, "end": end, "width": width},
+        {
+            "site": site,
+            "sensor": sensor.key,
+            "start": start,
+            "width": width,
+            **site_history.period(start, end),
+        },
     ).fetchall()
     return [
         TemperatureBucket(start + int(b) * width, float(lo), float(hi), float(mean))
@@ -59,17 +68,9 @@ def _temperature(
 def _ledger(
     conn: Connection, site: str, sensor: SensorRecord, start: float, end: float
 ) -> tuple[float, float]:
-    asked = SiteSensor(
-        sensor.id,
-        sensor.key,
-        sensor.location_id,
-        "light",
-        sensor.interval_seconds,
-        sensor.max_gap_seconds,
-        sensor.calibration_uncertainty,
-        False,
-    )
-    values = sensor_reads.ledgers(conn, site, "light", {asked: [start, end]})[sensor.key].values
+    values = sensor_reads.ledgers(conn, site, "light", {as_site_sensor(sensor): [start, end]})[
+        sensor.key
+    ].values
     return float(values[0]), float(values[1])
 
 

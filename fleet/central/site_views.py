@@ -1,9 +1,8 @@
 """What the site's API at central computes from central's copy of a site, as the site computes it: its
 vials' potency and verdict (central's loader and the unchanged model, as the fleet's vial list evaluates
-them, :func:`fleet.central.fleet_view.site_vials`), a vial's potency curve, and a location's mean kinetic
-temperature
-(:func:`monitor.locations.mean_kinetic_temperature`). :class:`fleet.central.site_store.SiteStore` calls
-them inside its error translation.
+them, :func:`fleet.central.fleet_view.site_vials`), a vial's potency alone and its potency curve, and a
+location's mean kinetic temperature (:func:`monitor.locations.mean_kinetic_temperature`).
+:class:`fleet.central.site_store.SiteStore` calls them inside its error translation.
 """
 
 from __future__ import annotations
@@ -13,11 +12,11 @@ from typing import Any
 
 import psycopg
 
-from fleet.central import fleet_view, model_inputs, sensor_reads, site_config
+from fleet.central import fleet_view, model_inputs, site_config, site_history
 from fleet.central.site_refusals import central_lacks
 from monitor.assessment import VialAssessment, judged
 from monitor.errors import NotFound
-from monitor.exposure import named
+from monitor.exposure import DEFAULT_THRESHOLD_PERCENT, VialPotency, named
 from monitor.model import evaluation, kinetics
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import Thresholds
@@ -38,9 +37,11 @@ def assess_all(
     chosen: Sequence[VialRecord],
     thresholds: Thresholds,
     now: float,
+    what: str = "vial verdicts",
 ) -> list[VialAssessment]:
-    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order."""
-    loaded = _load(conn, site, catalog, chosen, "vial verdicts", now=now)
+    """One load, one evaluation, the one decision at ``now``, for ``chosen`` in their order (``what``:
+    the view a refusal names)."""
+    loaded = _load(conn, site, catalog, chosen, what, now=now)
     found = evaluation.evaluate(loaded.inputs, catalog, thresholds.critical_percent)
     potencies = [named(v, e) for v, e in zip(loaded.vials, found, strict=True)]
     by_id = {a.potency.vial.id: a for a in judged(potencies, thresholds, now)}
@@ -57,6 +58,14 @@ def potency_curve(
         conn, site, catalog, [vial], "potency curve", now=None, curve_points=points, curve_events=with_events
     )
     return curve_of(loaded.inputs, catalog, vial, with_events=with_events)
+
+
+def vial_potency(conn: Connection, site: str, catalog: Catalog, vial: VialRecord) -> VialPotency:
+    """The vial's potency as of its latest data, its time left counted to the default threshold, from one
+    load and one evaluation, as :func:`monitor.exposure.vial_potency` (no clock: no silence widens it)."""
+    loaded = _load(conn, site, catalog, [vial], "vial potency", now=None)
+    (found,) = evaluation.evaluate(loaded.inputs, catalog, DEFAULT_THRESHOLD_PERCENT)
+    return named(loaded.vials[0], found)
 
 
 def _load(
@@ -101,38 +110,23 @@ def _load(
     return loaded
 
 
-def mean_kinetic_temperature(conn: Connection, site: str, sensor: SensorRecord, end: float) -> float | None:
-    """USP MKT in °C over the day of data ending at ``end``, from the thermal ledger and the time not in a
-    recorded gap, as the site computes it; None without data."""
+def mean_kinetic_temperature(
+    conn: Connection, site: str, sensor: SensorRecord, end: float, window_seconds: float = MKT_WINDOW_SECONDS
+) -> float | None:
+    """USP MKT in °C over the window of data ending at ``end``, from the thermal ledger and the time not
+    in a recorded gap, as the site computes it (:func:`monitor.locations.mean_kinetic_temperature`); None
+    without data."""
     first = conn.execute(
         "SELECT extract(epoch FROM min(ts)) FROM temperature_readings WHERE site = %s AND sensor = %s",
         (site, sensor.key),
     ).fetchone()
     if first is None or first[0] is None:
         return None
-    start = max(end - MKT_WINDOW_SECONDS, float(first[0]))
-    gaps = conn.execute(
-        "SELECT coalesce(sum(least((g.record->>'end_ts')::float8, %(end)s)"
-        " - greatest((g.record->>'start_ts')::float8, %(start)s)), 0) FROM ("
-        " SELECT DISTINCT ON (record->>'id') kind, record FROM site_records"
-        " WHERE site = %(site)s AND kind IN ('gap', 'gap-removed') ORDER BY record->>'id', seq DESC)"
-        " AS g WHERE g.kind = 'gap' AND g.record->>'sensor' = %(sensor)s"  # a removed gap is gone
-        " AND (g.record->>'end_ts')::float8 > %(start)s AND (g.record->>'start_ts')::float8 < %(end)s",
-        {"site": site, "sensor": sensor.key, "start": start, "end": end},
-    ).fetchone()
-    covered_hours = max(end - start - float(0 if gaps is None else gaps[0]), 0.0) / 3600.0
-    asked = site_config.SiteSensor(
-        sensor.id,
-        sensor.key,
-        sensor.location_id,
-        "temperature",
-        sensor.interval_seconds,
-        sensor.max_gap_seconds,
-        sensor.calibration_uncertainty,
-        False,
-    )
-    values = sensor_reads.ledgers(conn, site, "temperature", {asked: [start, end]})[sensor.key].values
-    equivalent = float(values[1] - values[0])
+    start = max(end - window_seconds, float(first[0]))
+    gaps = site_history.gap_seconds(conn, site, [sensor.key], start, end)[sensor.key]
+    covered_hours = max(end - start - gaps, 0.0) / 3600.0
+    at_start, at_end = site_history.ledger_at(conn, site, {sensor: [start, end]})[sensor.key]
+    equivalent = at_end - at_start
     if covered_hours <= 0 or not equivalent > 0:
         return None
     return kinetics.mean_kinetic_temperature_kelvin(equivalent, covered_hours) - kinetics.CELSIUS_TO_KELVIN

@@ -27,7 +27,7 @@ from psycopg.types.json import Jsonb
 
 from fleet.central import operators
 from fleet.central.api import create_central_app
-from fleet.central.site_apps import NO_LIMITS, SiteApps, _Shape, site_settings
+from fleet.central.site_apps import NO_LIMITS, SiteApps, SiteShape, site_settings
 from fleet.central.site_store import SiteStore
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
@@ -109,11 +109,14 @@ def _uvicorn(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def system(postgres_cluster: PrivatePostgres, catalog: Catalog) -> Iterator[System]:
+def system(
+    postgres_cluster: PrivatePostgres, catalog: Catalog, request: pytest.FixtureRequest
+) -> Iterator[System]:
+    """The running system, one per module that uses it (each on its own database)."""
     directory = Path(tempfile.mkdtemp(prefix="vialguard-site-app-"))
     broker = PrivateMosquitto(directory / "mosquitto")
     broker.start()
-    name = "t_central_site_app"
+    name = f"t_{request.module.__name__.rsplit('.', 1)[-1]}"
     url = create_database(postgres_cluster, name)
     config = site_config(directory, SITE, broker.url, fleet_extra=PREP_ROOM + LIMITS)
     settings = load_settings(config)
@@ -444,7 +447,6 @@ def test_every_other_write_is_refused_saying_why(
     ("path", "because"),
     [
         ("/api/v1/silences", "does not send its silences"),
-        ("/api/v1/reports/locations/fridge-1.pdf", "does not compute it from its copy yet"),
         ("/api/v1/system-events", "does not send them"),
         ("/healthz", "heartbeat stays at the site"),
         ("/metrics", "heartbeat stays at the site"),
@@ -466,7 +468,12 @@ def test_a_site_with_its_own_drug_profiles_is_refused_not_misanswered(system: Sy
     with psycopg.connect(system.database_url, autocommit=True) as pg:
         pg.execute("UPDATE site_settings SET drug_profiles_sha256 = %s WHERE site = %s", ("ab" * 32, SITE))
         try:
-            for path in ("/api/v1/profiles", "/api/v1/vials", "/api/v1/vials/1"):
+            for path in (
+                "/api/v1/profiles",
+                "/api/v1/vials",
+                "/api/v1/vials/1",
+                "/api/v1/reports/vials/1.pdf",
+            ):
                 refused = system.get(path)
                 assert refused.status_code == 501, (path, refused.text)
                 assert "adds its own drug profiles" in refused.json()["detail"]
@@ -560,13 +567,18 @@ def test_the_dashboard_is_the_sites_with_its_own_limits(system: System) -> None:
 
 
 def test_a_site_that_has_not_sent_its_limits_is_refused_not_misanswered(system: System) -> None:
-    """Until the site sends its alert limits, its dashboard and excursion report at central are a 501
+    """Until the site sends its alert limits, its dashboard and reports at central are a 501
     naming why, never central's defaults; once they are there, the site's answer again."""
     with psycopg.connect(system.database_url, autocommit=True) as pg:
         (kept,) = pg.execute("SELECT rule_limits FROM site_settings WHERE site = %s", (SITE,)).fetchone()
         pg.execute("UPDATE site_settings SET rule_limits = NULL WHERE site = %s", (SITE,))
         try:
-            for path in ("/api/v1/dashboard", "/api/v1/reports/excursions.csv"):
+            for path in (
+                "/api/v1/dashboard",
+                "/api/v1/reports/excursions.csv",
+                "/api/v1/reports/locations/fridge-1.pdf",
+                "/api/v1/reports/vials/1.pdf",
+            ):
                 refused = system.get(path)
                 assert refused.status_code == 501, (path, refused.text)
                 assert "has not sent its light and temperature limits" in refused.json()["detail"]
@@ -595,14 +607,14 @@ def test_a_locations_series_is_the_sites(system: System, location: str, query: s
 def test_limits_central_cannot_read_are_refused_not_guessed() -> None:
     """The site's limits become the application's [rules]; a limit central's code does not know (a newer
     site) leaves the views reading them refused, with the reason, rather than answered in part."""
-    known = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("temperature_high_celsius", 7.0)))
+    known = SiteShape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("temperature_high_celsius", 7.0)))
     built = site_settings(SITE, known, (), {})
     assert built.lacks_limits is None
     assert built.settings.rules.light_lux == 40.0
     assert built.settings.rules.temperature_high_celsius == 7.0
     assert built.settings.rules.potency_warning_percent == 96.0
-    newer = _Shape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("humidity_high_percent", 60.0)))
+    newer = SiteShape(Thresholds(96.0, 91.0), (), (("light_lux", 40.0), ("humidity_high_percent", 60.0)))
     refused = site_settings(SITE, newer, (), {})
     assert refused.lacks_limits is not None
     assert refused.lacks_limits.startswith("central cannot read the site's light and temperature limits")
-    assert site_settings(SITE, _Shape(None, (), None), (), {}).lacks_limits == NO_LIMITS
+    assert site_settings(SITE, SiteShape(None, (), None), (), {}).lacks_limits == NO_LIMITS
