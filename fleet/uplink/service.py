@@ -74,6 +74,7 @@ EPOCH_ALERT_CHECK_SECONDS = 5.0
 class _Event:
     kind: str  # connected, disconnected, ack, central-online, command
     payload: bytes = b""
+    retained: bool = False  # the broker's stored copy, sent on subscribing (not a live answer)
 
 
 def credentials_of(fleet: FleetConfig, base: Path) -> Credentials:
@@ -153,7 +154,7 @@ class Uplink:
         elif message.topic == command_topic(self.site):
             self.events.put(_Event("command", bytes(message.payload)))
         else:
-            self.events.put(_Event("ack", bytes(message.payload)))
+            self.events.put(_Event("ack", bytes(message.payload), bool(message.retain)))
 
     # -- the loop ------------------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class Uplink:
         elif event.kind == "central-online":
             self._rewind("central is back online")
         elif event.kind == "ack":
-            self._acknowledged(event.payload)
+            self._acknowledged(event.payload, event.retained)
         elif event.kind == "command":
             self._command(client, event.payload)
 
@@ -255,7 +256,7 @@ class Uplink:
             log.info("refused central's command %s (%s): %s", command.id, command.kind, result.reason)
         client.publish(result_topic(self.site), encode_result(result), qos=1)
 
-    def _acknowledged(self, payload: bytes) -> None:
+    def _acknowledged(self, payload: bytes, retained: bool = False) -> None:
         try:
             ack = decode_ack(payload)
         except ProtocolError as exc:
@@ -287,6 +288,18 @@ class Uplink:
             self.last_progress = self.monotonic()
             if self.epoch_alert_open:
                 self._settle_epoch_alert()
+        elif ack.through < self.acked and retained:
+            # The broker's stored copy, not central's answer: a broker restarted from its periodic
+            # persistence hands back an older acknowledgement than the last it forwarded. Central's own
+            # answer to the rows sent on connecting says where it stands.
+            log.info(
+                "the broker's retained acknowledgement of epoch %s through %d is behind the %d acknowledged"
+                " here (kept from before a broker restart?); waiting for central's answer",
+                self.epoch,
+                ack.through,
+                self.acked,
+            )
+            return
         elif ack.through < self.acked:
             self._central_lost(ack.through)
             return

@@ -9,11 +9,14 @@ import json
 import sqlite3
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
+from fleet.protocol import Ack, ack_topic, encode_ack
 from hardware.clock import ManualClock
 from monitor.model.profiles import Catalog
 from monitor.store import alerts as alert_store
@@ -41,6 +44,19 @@ def copy_database(cluster: PrivatePostgres, source: str, target: str) -> None:
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {target} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {target} TEMPLATE {source}")
+
+
+def retain_ack(broker: PrivateMosquitto, ack: Ack) -> None:
+    """``ack`` made the broker's retained acknowledgement for the site, as a broker restarted from an
+    older persistence snapshot would hold it."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    try:
+        client.publish(ack_topic(SITE), encode_ack(ack), qos=1, retain=True).wait_for_publish(10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
 
 
 def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_holds(
@@ -112,3 +128,43 @@ def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_hol
         stop(central.process)
         drop_database(postgres_cluster, NAME)
         drop_database(postgres_cluster, BACKUP)
+
+
+def test_an_older_acknowledgement_the_broker_kept_is_not_central_losing_rows(
+    tmp_path: Path,
+    broker: PrivateMosquitto,
+    postgres_cluster: PrivatePostgres,
+    catalog: Catalog,
+    clock: ManualClock,
+) -> None:
+    """A broker restarted from its periodic persistence hands the site an older retained acknowledgement
+    than the last it forwarded. Central lost nothing: the uplink keeps its epoch, raises no alert, and
+    central's own answer to what it sends next moves the point on."""
+    url = create_database(postgres_cluster, NAME)
+    config, settings = uplinked_site(tmp_path, broker, catalog, clock, 60)
+    db = settings.db_path
+    central = Central(url, broker.url, tmp_path)
+    try:
+        central.start()
+        with uplinking(settings, config, clock):
+            wait_for(lambda: drained(db, central), 30, "central to acknowledge the first minute")
+        epoch = central.sites()[SITE]["acknowledged"]["epoch"]
+        older = central.sites()[SITE]["acknowledged"]["through"]
+        simulate(settings, catalog, clock, 60)
+        with uplinking(settings, config, clock):
+            wait_for(lambda: drained(db, central), 30, "central to acknowledge the second minute")
+        assert central.sites()[SITE]["acknowledged"]["through"] > older
+        retain_ack(broker, Ack(epoch, older))
+        simulate(settings, catalog, clock, 60)
+        with uplinking(settings, config, clock):
+            wait_for(lambda: drained(db, central), 30, "central to acknowledge the third minute")
+        assert epoch_alerts(db) == []
+        site = central.sites()[SITE]
+        assert site["acknowledged"]["epoch"] == epoch
+        assert [e["epoch"] for e in site["epochs"]] == [epoch]
+        at_central = central_readings(url, SITE)
+        assert len(at_central) == len(set(at_central))
+        assert set(at_central) == site_readings(db)
+    finally:
+        stop(central.process)
+        drop_database(postgres_cluster, NAME)
