@@ -3,14 +3,17 @@
 Workload: the shipped simulated site run for ten minutes of its clock (the acquisition loop on the simulated
 fridge, 1 s samples; four vials at one location), its outbox ingested into central under ``SITES`` site
 names, so every site holds the same rows and asks the same work. Measured: the list of every site's vials
-with their verdicts (:func:`fleet.central.fleet_view.fleet_vials`), as the route computes it. Baseline in
-the same run: the same answer built one site after another (:func:`fleet.central.fleet_view.site_vials` per
-site, the list's way before it loaded every site's configuration at once), checked equal first; the two run
-in turn. Apart: the configuration reads alone, every site's at once against three statements a site.
+with their verdicts (:func:`fleet.central.fleet_view.fleet_vials`), as the route computes it: every site's
+configuration and model inputs loaded in a fixed number of statements, then one evaluation. Baselines in
+the same run, each checked equal first and run in turn with it: the same answer built one site after
+another (:func:`fleet.central.fleet_view.site_vials` per site: thirteen statements and an evaluation a
+site, the list's way before), and the same vials judged from their inputs loaded beforehand
+(:func:`fleet.central.fleet_view.judge`: the model's work alone, what the list would cost with free
+reads). Apart: the configuration reads alone, every site's at once against three statements a site.
 
-What remains per site is the model's load (ten statements) and the evaluation, both a function of the
-site's clock (a silence widens the low bound up to it, and the verdict's time left counts from it), so a
-cache of a site's answer keyed by its acknowledged point alone would change the answers.
+Both the load and the evaluation are a function of the site's clock (a silence widens the low bound up
+to it, and the verdict's time left counts from it), so a cache of a site's answer keyed by its
+acknowledged point alone would change the answers.
 """
 
 from __future__ import annotations
@@ -126,6 +129,12 @@ def one_by_one(conn: Connection, catalog: Catalog, now: float) -> list[fleet_vie
     return out
 
 
+def preloaded(conn: Connection, catalog: Catalog, now: float) -> list[fleet_view.SiteLoad]:
+    """Every site's vials with the model's inputs, as the list loads them before it judges."""
+    chosen = list(fleet_view.site_facts(conn).values())
+    return fleet_view.load(conn, catalog, chosen, lambda f: fleet_view.site_clock(f, now), version())
+
+
 def paired(ours: Callable[[], object], baseline: Callable[[], object], repeats: int) -> tuple[float, float]:
     """Median wall times of ``ours`` and ``baseline``, run in turn: a machine whose load drifts during the
     run slows both alike rather than whichever ran second."""
@@ -159,6 +168,13 @@ def run(smoke: bool) -> list[Figure]:
                 lambda: one_by_one(conn, catalog, now),
                 repeats,
             )
+            loads = preloaded(conn, catalog, now)
+            assert fleet_view.judge(loads, catalog) == listed, "judged from preloaded inputs, it differs"
+            listing, model_alone = paired(
+                lambda: fleet_view.fleet_vials(conn, catalog, now),
+                lambda: fleet_view.judge(loads, catalog),
+                repeats,
+            )
     return [
         figure(
             f"central's fleet vial list, {sites} sites of 4 vials",
@@ -168,6 +184,15 @@ def run(smoke: bool) -> list[Figure]:
             "s",
             "no slower than a site at a time",
             ours <= baseline * 1.05,
+        ),
+        figure(
+            f"central's fleet vial list, {sites} sites of 4 vials, against the model alone",
+            listing,
+            model_alone,
+            "the same vials judged from inputs loaded beforehand",
+            "s",
+            "the reads at most one and a half times the model's work",
+            listing <= model_alone * 2.5,
         ),
         figure(
             f"its reads of {sites} sites' configuration",

@@ -1,5 +1,6 @@
 """Central's fleet routes: every site's vials with their verdicts, locations, sensors, the alerts as they
-stand, and the fleet page; each with the site dimension.
+stand, and the fleet page; each with the site dimension. One write: an operator acknowledges one of
+central's own alerts (:mod:`fleet.central.central_alerts`).
 
 The verdicts are computed here by the site's own model code from central's copy of the site's data
 (:mod:`fleet.central.fleet_view`); the words are the site's (:mod:`monitor.model.verdict`), never
@@ -8,18 +9,20 @@ re-spelled. Handlers are plain functions: psycopg blocks, so FastAPI runs them i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from fleet.central import fleet_page, fleet_view, vial_life
-from fleet.central.connection import Conn
+from fleet.central import central_alerts, fleet_page, fleet_view, vial_life
+from fleet.central.connection import Conn, WriteConn
 from fleet.central.fleet_view import FleetVial
-from fleet.central.operator_auth import PageReader
+from fleet.central.operator_auth import Operator, PageReader
 from fleet.central.vial_life import VialLife
 from monitor.alerts.vocabulary import ALERT_STATES
-from monitor.errors import NotFound
+from monitor.errors import InvalidRequest, NotFound
 from monitor.timestamps import iso_utc
 
 router = APIRouter()
@@ -205,17 +208,45 @@ def fleet_sensors(conn: Conn, site: Site = None) -> dict[str, Any]:
 
 @router.get("/api/v1/fleet/alerts/current")
 def current_alerts(conn: Conn, site: Site = None) -> dict[str, Any]:
-    """Every alert that stands now (not resolved), as its site's last change left it, per site."""
+    """Every alert that stands now (not resolved), as its site's last change left it, per site; central's
+    own under ``site`` ``@central``, the site they concern in ``concerns_site`` (``site_online``
+    that site's)."""
     rows = conn.execute(
         "SELECT a.site, a.record, s.online FROM (SELECT DISTINCT ON (site, alert_id) site, record"
         " FROM alert_feed WHERE %(site)s::text IS NULL OR site = %(site)s"
-        " ORDER BY site, alert_id, event_seq DESC) AS a JOIN sites AS s ON s.site = a.site"
+        " ORDER BY site, alert_id, event_seq DESC) AS a"
+        " JOIN sites AS s ON s.site = coalesce(a.record->>'concerns_site', a.site)"
         " WHERE a.record->>'state' = ANY(%(standing)s) ORDER BY a.site, (a.record->>'id')::bigint",
         {"site": site, "standing": list(STANDING)},
     ).fetchall()
     return {
         "alerts": [{"site": s, "site_online": bool(online), **dict(record)} for s, record, online in rows]
     }
+
+
+class Acknowledgement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+@router.post("/api/v1/fleet/central-alerts/{alert_id}/acknowledge")
+def acknowledge_central_alert(
+    conn: WriteConn,
+    request: Request,
+    operator: Operator,
+    alert_id: Annotated[int, Path(ge=1, le=2**62, description="the id of central's own alert")],
+    body: Acknowledgement,
+) -> dict[str, Any]:
+    """Acknowledge one of central's own alerts (feed site ``@central``): what it told of is seen, so it
+    resolves; recorded in central's audit trail. Needs scope ``write``; no command goes to any site."""
+    now = datetime.fromtimestamp(request.app.state.clock(), UTC)
+    try:
+        return central_alerts.acknowledge(conn, alert_id, body.by, body.comment, operator, now)
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except InvalidRequest as exc:
+        raise HTTPException(409, str(exc)) from exc
 
 
 @page_router.get("/fleet", response_class=HTMLResponse, include_in_schema=False)

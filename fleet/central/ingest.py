@@ -16,7 +16,8 @@ at point + 1); otherwise the batch is refused whole, and the acknowledgement's d
 that central holds other rows than its own and draw a new epoch. Under such an epoch (the batch says
 ``fork``) a row without a site id that central holds under the same number in another epoch of the site,
 unchanged, is the same row and is not stored again; a row whose site id central holds with another
-content (a restored database numbers its ids anew) goes to ``site_record_conflicts``, never lost.
+content (a restored database numbers its ids anew) goes to ``site_record_conflicts``, never lost, and
+central raises its own alert for it in the same transaction (:mod:`fleet.central.record_conflicts`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from fleet.central import config_ingest, reading_inserts
+from fleet.central import alert_feed, config_ingest, reading_inserts, record_conflicts
 from fleet.central.audit_chain import Head, extend
 from fleet.central.partitions import Partitions
 from fleet.protocol import Ack, Batch, Row
@@ -85,32 +86,6 @@ def _held_elsewhere(conn: Connection, batch: Batch, rows: Sequence[Row]) -> set[
     return {int(seq) for (seq,) in found}
 
 
-def _keep_conflicts(
-    conn: Connection, batch: Batch, rows: Sequence[tuple[Row, str]], received: datetime
-) -> int:
-    """Keep apart the rows (with their site ids) that were not stored because central holds their id with
-    another content; returns how many."""
-    if not rows:
-        return 0
-    return conn.execute(
-        "INSERT INTO site_record_conflicts (site, epoch, seq, kind, natural_key, record, received_at)"
-        " SELECT %s, %s, u.seq, u.kind, u.natural_key, u.record, %s"
-        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::jsonb[]) AS u(seq, kind, natural_key, record)"
-        " JOIN site_records AS s ON s.site = %s AND s.kind = u.kind AND s.natural_key = u.natural_key"
-        " WHERE s.record <> u.record ON CONFLICT DO NOTHING",
-        (
-            batch.site,
-            batch.epoch,
-            received,
-            [r.seq for r, _ in rows],
-            [r.kind for r, _ in rows],
-            [key for _, key in rows],
-            [Jsonb(r.record) for r, _ in rows],
-            batch.site,
-        ),
-    ).rowcount
-
-
 def _insert_records(
     conn: Connection, batch: Batch, rows: Sequence[Row], received: datetime
 ) -> tuple[int, list[dict[str, Any]], int]:
@@ -144,7 +119,7 @@ def _insert_records(
     alerts = [r.record for r in recs if r.seq in new_alert_seqs and r.record is not None]
     stored = {int(seq) for seq, _ in added}
     skipped = [(r, key) for r, key in zip(recs, keys, strict=True) if r.seq not in stored and key is not None]
-    return len(added), alerts, _keep_conflicts(conn, batch, skipped, received)
+    return len(added), alerts, record_conflicts.keep(conn, batch, skipped, received)
 
 
 def _verify_audit(
@@ -195,30 +170,6 @@ def _verify_audit(
             (batch.site, batch.epoch, row.seq, refusal.row_id, refusal.problem, Jsonb(row.record), received),
         )
     return [audits[i] for i in extension.accepted], len(extension.refused)
-
-
-def _append_to_alert_feed(
-    conn: Connection, site: str, alerts: list[dict[str, Any]], received: datetime
-) -> int:
-    """Number the alert changes from the feed's counter, moved in this transaction."""
-    if not alerts:
-        return 0
-    row = conn.execute(
-        "UPDATE fleet_counters SET value = value + %s WHERE name = 'alert_feed' RETURNING value",
-        (len(alerts),),
-    ).fetchone()
-    assert row is not None
-    first = int(row[0]) - len(alerts) + 1
-    with conn.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO alert_feed (cursor, site, alert_id, event_seq, record, received_at)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            [
-                (first + i, site, int(a["id"]), int(a["event_seq"]), Jsonb(a), received)
-                for i, a in enumerate(alerts)
-            ],
-        )
-    return len(alerts)
 
 
 def ingest(conn: Connection, partitions: Partitions, batch: Batch, received_ts: float) -> Ingested:
@@ -332,7 +283,7 @@ def _store_records(conn: Connection, batch: Batch, new: Sequence[Row], received:
     others = sorted([*others, *audits], key=lambda r: r.seq)
     records, new_alerts, conflicts = _insert_records(conn, batch, others, received)
     config_ingest.apply(conn, batch.site, batch.epoch, others, received)
-    alerts = _append_to_alert_feed(conn, batch.site, new_alerts, received)
+    alerts = alert_feed.append(conn, batch.site, new_alerts, received)
     return _Records(records, alerts, refused_audit, conflicts)
 
 

@@ -1,12 +1,14 @@
-"""What the potency model needs of a site's vials, loaded from central's PostgreSQL copy of the site.
+"""What the potency model needs of the sites' vials, loaded from central's PostgreSQL copy of the sites.
 
 The same two steps as the site's own loader (:mod:`monitor.store.model_inputs`): the vials' events and,
 for each location they have been in, its sensors and first and newest readings; then the shared plan
 (:func:`monitor.model.input_plan.plan`) says at which times each location's ledgers are asked, and one
 statement per kind of input reads them for every sensor at once: the ledgers at those times (their
 bracketing readings, interpolated by :func:`monitor.model.ledger.value_at` as at the site), the light
-sensors' gaps, saturated readings and hourly maxima, the raw temperatures a drug needs. Nothing loops
-over readings in Python; the model (:func:`monitor.model.evaluation.evaluate`) then computes from the
+sensors' gaps, saturated readings and hourly maxima, the raw temperatures a drug needs
+(:mod:`fleet.central.location_reads`). Every site of a load is read by the same statements, ten whatever
+the number of sites (:func:`load_sites`), each planned at its own clock. Nothing loops over readings in
+Python; the model (:func:`monitor.model.evaluation.evaluate`) then computes from the
 result alone, so central's answer is the site's.
 
 Central keeps times to the microsecond (``timestamptz``); the site keeps its float seconds. Event times
@@ -26,25 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import psycopg
 
-from fleet.central import sensor_reads
-from fleet.central.site_config import SiteLocation, SiteSensor
+from fleet.central.location_reads import Visited, merged, read_locations, visits
+from fleet.central.site_config import SiteLocation
 from monitor.model import carried_states, input_plan, stretches
-from monitor.model.inputs import (
-    CarriedState,
-    EventFacts,
-    LatestLight,
-    LedgerAt,
-    LightRecord,
-    LocationInputs,
-    ModelInputs,
-    TemperatureRecord,
-    VialInputs,
-)
-from monitor.model.kinetics import FloatArray
-from monitor.model.profiles import UNKNOWN_LAMP, Catalog
+from monitor.model.inputs import CarriedState, EventFacts, ModelInputs, VialInputs
+from monitor.model.profiles import Catalog
 from monitor.model.quantities import Quantity
 from monitor.store.vials import VialRecord
 
@@ -58,13 +48,27 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteAsk:
+    """One site's part of a load: its vials, its locations by the site's ids, the bridge's commit window
+    and the site's clock (``now``: a silence up to it widens the low bound)."""
+
+    site: str
+    vials: Sequence[VialRecord]
+    located: Mapping[int, SiteLocation]
+    report_lag_seconds: float
+    now: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class CentralInputs:
     """The model's inputs for the vials central can evaluate (``vials``, in the order of ``inputs``), and
-    a refusal for each of the others."""
+    a refusal for each of the others. ``located``: the site's locations by the ids ``inputs`` uses (the
+    site's own for a load of one site; for several, numbered apart across the load, in the site's order)."""
 
     vials: tuple[VialRecord, ...]
     inputs: ModelInputs
     refused: tuple[Refusal, ...]
+    located: Mapping[int, SiteLocation]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,41 +77,62 @@ class _Events:
     unknown_location: dict[int, str]  # vial id -> a location key its events name that central lacks
 
 
-def _events(conn: Connection, site: str, chosen: Sequence[VialRecord], by_key: Mapping[str, int]) -> _Events:
-    """Each vial's events in time order (the site's order: time, then its event id), in one statement."""
-    ids = {v.key: v.id for v in chosen}
-    out: dict[int, list[EventFacts]] = {v.id: [] for v in chosen}
-    unknown: dict[int, str] = {}
-    for vial, ts, kind, location, packaging in conn.execute(
-        "SELECT record->>'vial', record->'ts', record->>'kind', record->>'location', record->>'packaging'"
-        " FROM site_records WHERE site = %s AND kind = 'vial-event' AND record->>'vial' = ANY(%s)"
-        " ORDER BY record->>'vial', (record->>'ts')::float8, (record->>'id')::bigint",
-        (site, list(ids)),
+def _numbered(asks: Sequence[SiteAsk]) -> list[dict[int, SiteLocation]]:
+    """Each site's locations under ids unique across the load: the site's own id plus the largest id of
+    the sites before (the first site keeps its own; each site's order stays its own)."""
+    out: list[dict[int, SiteLocation]] = []
+    offset = 0
+    for ask in asks:
+        out.append({offset + i: loc for i, loc in sorted(ask.located.items())})
+        offset += max(ask.located, default=0)
+    return out
+
+
+def _events(
+    conn: Connection, asks: Sequence[SiteAsk], numbered: Sequence[Mapping[int, SiteLocation]]
+) -> list[_Events]:
+    """Each vial's events in time order (the site's order: time, then its event id), every site's in one
+    statement."""
+    ids = {(a.site, v.key): (k, v.id) for k, a in enumerate(asks) for v in a.vials}
+    by_key = [{loc.key: i for i, loc in located.items()} for located in numbered]
+    out: list[dict[int, list[EventFacts]]] = [{v.id: [] for v in a.vials} for a in asks]
+    unknown: list[dict[int, str]] = [{} for _ in asks]
+    for site, vial, ts, kind, location, packaging in conn.execute(
+        "SELECT q.site, q.vial, r.record->'ts', r.record->>'kind', r.record->>'location',"
+        " r.record->>'packaging' FROM unnest(%s::text[], %s::text[]) AS q(site, vial)"
+        " JOIN site_records AS r ON r.site = q.site AND r.kind = 'vial-event' AND r.record->>'vial' = q.vial"
+        " ORDER BY q.site, q.vial, (r.record->>'ts')::float8, (r.record->>'id')::bigint",
+        ([site for site, _ in ids], [vial for _, vial in ids]),
     ).fetchall():
-        vial_id = ids[vial]
-        location_id = None if location is None else by_key.get(location)
+        k, vial_id = ids[(site, vial)]
+        location_id = None if location is None else by_key[k].get(location)
         if location is not None and location_id is None:
-            unknown.setdefault(vial_id, location)
-        out[vial_id].append(EventFacts(float(ts), str(kind), location_id, packaging))
-    return _Events({v: tuple(e) for v, e in out.items()}, unknown)
+            unknown[k].setdefault(vial_id, location)
+        out[k][vial_id].append(EventFacts(float(ts), str(kind), location_id, packaging))
+    return [
+        _Events({v: tuple(e) for v, e in mine.items()}, lost) for mine, lost in zip(out, unknown, strict=True)
+    ]
 
 
 def _carried(
-    conn: Connection, site: str, chosen: Sequence[VialRecord]
-) -> dict[int, tuple[CarriedState, ...]]:
+    conn: Connection, kept: Sequence[tuple[str, Sequence[VialRecord]]]
+) -> list[dict[int, tuple[CarriedState, ...]]]:
     """Each vial's receipts from other sites with the state each brought, in the site's order (time, then
-    its id), read from the hand-over rows the site sent: what the site's own loader adds, added here."""
-    ids = {v.key: v.id for v in chosen}
-    out: dict[int, list[CarriedState]] = {}
-    for vial, ts, peer, document in conn.execute(
-        "SELECT record->>'vial', record->'ts', record->>'peer_site', record->'document'"
-        " FROM site_records WHERE site = %s AND kind = 'vial-handover' AND record->>'direction' = 'in'"
-        " AND record->>'vial' = ANY(%s)"
-        " ORDER BY record->>'vial', (record->>'ts')::float8, (record->>'id')::bigint",
-        (site, list(ids)),
+    its id), read from the hand-over rows the sites sent, every site's in one statement: what the site's
+    own loader adds, added here."""
+    ids = {(site, v.key): (k, v.id) for k, (site, vials) in enumerate(kept) for v in vials}
+    out: list[dict[int, list[CarriedState]]] = [{} for _ in kept]
+    for site, vial, ts, peer, document in conn.execute(
+        "SELECT q.site, q.vial, r.record->'ts', r.record->>'peer_site', r.record->'document'"
+        " FROM unnest(%s::text[], %s::text[]) AS q(site, vial)"
+        " JOIN site_records AS r ON r.site = q.site AND r.kind = 'vial-handover'"
+        " AND r.record->>'direction' = 'in' AND r.record->>'vial' = q.vial"
+        " ORDER BY q.site, q.vial, (r.record->>'ts')::float8, (r.record->>'id')::bigint",
+        ([site for site, _ in ids], [vial for _, vial in ids]),
     ).fetchall():
-        out.setdefault(ids[vial], []).append(carried_states.receipt(float(ts), str(peer), document))
-    return {v: tuple(c) for v, c in out.items()}
+        k, vial_id = ids[(site, vial)]
+        out[k].setdefault(vial_id, []).append(carried_states.receipt(float(ts), str(peer), document))
+    return [{v: tuple(c) for v, c in mine.items()} for mine in out]
 
 
 def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
@@ -120,41 +145,6 @@ def _refusal_of_location(location: SiteLocation | None, key: str) -> str | None:
             " ledgers stay at the site: central cannot reproduce the site's κ_s"
         )
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class Visited:
-    """One site's locations a load visits, under the plan's ids, with their primary sensors and each
-    sensor's first and newest reading: what the plan and the later reads need of them."""
-
-    site: str
-    located: Mapping[int, SiteLocation]  # by the plan's location id
-    light: Mapping[int, SiteSensor | None]
-    temperature: Mapping[int, SiteSensor | None]
-    ends: Mapping[str, sensor_reads.Ends]  # by sensor key (keys are the site's, unique within it)
-
-    def newest_light(self) -> dict[int, float | None]:
-        """Per location, its light sensor's newest reading's time (None: none, or no sensor)."""
-        out: dict[int, float | None] = {}
-        for i, sensor in self.light.items():
-            found = None if sensor is None else self.ends[sensor.key].newest
-            out[i] = None if found is None else found[0]
-        return out
-
-    def has_light(self) -> dict[int, bool]:
-        return {i: s is not None for i, s in self.light.items()}
-
-
-def visit(conn: Connection, site: str, located: Mapping[int, SiteLocation]) -> Visited:
-    """``located`` (the site's locations a load visits, by the plan's ids) with their primary sensors'
-    first and newest readings, two statements."""
-    light = {i: loc.primary("light") for i, loc in located.items()}
-    temperature = {i: loc.primary("temperature") for i, loc in located.items()}
-    ends = sensor_reads.ends(conn, site, "light", [s.key for s in light.values() if s is not None])
-    ends |= sensor_reads.ends(
-        conn, site, "temperature", [s.key for s in temperature.values() if s is not None]
-    )
-    return Visited(site, located, light, temperature, ends)
 
 
 def refusal_of_history(vial: VialInputs, visits: Sequence[Visited]) -> str | None:
@@ -187,52 +177,6 @@ def refusal_of_locations(
     return None
 
 
-def read_locations(
-    conn: Connection, visited: Visited, plan: input_plan.Plan, report_lag_seconds: float
-) -> dict[int, LocationInputs]:
-    """What the model reads of ``visited``'s locations at the times ``plan`` asks, by the plan's ids."""
-    site, located, light, temperature, ends = (
-        visited.site,
-        visited.located,
-        visited.light,
-        visited.temperature,
-        visited.ends,
-    )
-    light_times = {s: plan.times(i) for i, s in light.items() if s is not None}
-    temperature_times = {s: plan.times(i) for i, s in temperature.items() if s is not None}
-    light_ledgers = sensor_reads.ledgers(conn, site, "light", light_times)
-    temperature_ledgers = sensor_reads.ledgers(conn, site, "temperature", temperature_times)
-    gaps = sensor_reads.gaps(conn, site, light_times)
-    saturated = sensor_reads.saturated(conn, site, light_times)
-    hours = sensor_reads.hour_maxima(
-        conn,
-        site,
-        {s: plan.cuts[i] for i, s in light.items() if s is not None and located[i].worst_case_lux is None},
-    )
-    series = sensor_reads.series(
-        conn, site, {s: plan.times(i) for i, s in temperature.items() if s is not None and i in plan.series}
-    )
-    out: dict[int, LocationInputs] = {}
-    for i, loc in located.items():
-        lux, heat = light[i], temperature[i]
-        out[i] = LocationInputs(
-            id=i,
-            lamp=loc.lamp or UNKNOWN_LAMP,
-            worst_case_lux=loc.worst_case_lux,
-            light=None
-            if lux is None
-            else _light_record(
-                lux, ends[lux.key], light_ledgers[lux.key], gaps, saturated, hours, report_lag_seconds
-            ),
-            temperature=None
-            if heat is None
-            else _temperature_record(heat, ends[heat.key], temperature_ledgers[heat.key], series),
-            spectral=None,
-            uv=None,
-        )
-    return out
-
-
 def load(
     conn: Connection,
     catalog: Catalog,
@@ -249,95 +193,78 @@ def load(
     bound widened by a silence up to ``now`` (the site's clock), as the site's own list does; or with
     ``curve_points``, at that many times from registration to the latest data (and at the events' times,
     ``curve_events``), as the site's potency curve asks (:func:`monitor.series.potency_curve`)."""
-    by_key = {loc.key: i for i, loc in located.items()}
-    events = _events(conn, site, chosen, by_key)
-    refused: dict[int, str] = {}
-    for vial in chosen:
-        if vial.drug not in catalog.drugs or vial.form not in catalog.drugs[vial.drug].forms:
-            refused[vial.id] = f"central's catalog lacks {vial.drug}/{vial.form}"
-        elif vial.id in events.unknown_location:
-            refused[vial.id] = str(_refusal_of_location(None, events.unknown_location[vial.id]))
-        else:
-            reason = refusal_of_locations(events.by_vial[vial.id], located)
-            if reason is not None:
-                refused[vial.id] = reason
-    kept = [v for v in chosen if v.id not in refused]
-    mine = {v.id: events.by_vial[v.id] for v in kept}
-    visited = visit(conn, site, {i: located[i] for i in input_plan.visited(mine)})
-    plan = input_plan.plan(
+    (only,) = load_sites(
+        conn,
         catalog,
-        kept,
-        mine,
-        visited.newest_light(),
-        visited.has_light(),
-        now=now,
+        [SiteAsk(site, chosen, located, report_lag_seconds, now)],
         curve_points=curve_points,
         curve_events=curve_events,
-        carried=_carried(conn, site, kept),
     )
-    for vial_inputs in plan.vials:
-        reason = refusal_of_history(vial_inputs, [visited])
-        if reason is not None:
-            refused[vial_inputs.id] = reason
-    out = read_locations(conn, visited, plan, report_lag_seconds)
-    evaluated = tuple(v for v in plan.vials if v.id not in refused)
-    records = {v.id: v for v in kept}
-    return CentralInputs(
-        vials=tuple(records[v.id] for v in evaluated),
-        inputs=ModelInputs(vials=evaluated, locations=out),
-        refused=tuple(Refusal(v.key, refused[v.id]) for v in chosen if v.id in refused),
-    )
+    return only
 
 
-def _light_record(
-    sensor: SiteSensor,
-    ends: sensor_reads.Ends,
-    ledger_at: LedgerAt,
-    gaps: Mapping[str, FloatArray],
-    saturated: Mapping[str, FloatArray],
-    hours: Mapping[str, FloatArray],
-    lag: float,
-) -> LightRecord:
-    no_hours = sensor_reads.table([], 2)
-    found_gaps = gaps.get(sensor.key, sensor_reads.table([], 2))
-    found_saturated = saturated.get(sensor.key, sensor_reads.table([], 2))
-    found_hours = hours.get(sensor.key, no_hours)
-    nothing = np.empty(0)
-    newest = ends.newest
-    return LightRecord(
-        key=sensor.key,
-        calibration_uncertainty_lux=sensor.calibration_uncertainty or 0.0,
-        interval_seconds=sensor.interval_seconds,
-        max_gap_seconds=sensor.max_gap_seconds,
-        ledger=ledger_at,
-        first_ts=ends.first_ts,
-        last_ts=None if newest is None else newest[0],
-        tolerance_seconds=sensor.max_gap_seconds + lag,
-        gap_starts=found_gaps[:, 0],
-        gap_ends=found_gaps[:, 1],
-        hour_ts=found_hours[:, 0],
-        hour_max_lux=found_hours[:, 1],
-        saturated_ts=found_saturated[:, 0],
-        saturated_lux=found_saturated[:, 1],
-        # Central keeps the raw readings: no minute stands for them (at the site, only past retention).
-        minute_first_ts=nothing,
-        minute_last_ts=nothing,
-        minute_saturated=nothing,
-        minute_saturated_lux=nothing,
-        latest=None if newest is None else LatestLight(*newest),
+def load_sites(
+    conn: Connection,
+    catalog: Catalog,
+    asks: Sequence[SiteAsk],
+    *,
+    curve_points: int | None = None,
+    curve_events: bool = True,
+) -> list[CentralInputs]:
+    """:func:`load` for every site of ``asks`` at once, in a fixed number of statements (ten, whatever the
+    number of sites), each site planned at its own clock; one answer per ask, in order. The locations are
+    numbered apart across the sites (:attr:`CentralInputs.located`), so the answers' inputs can be
+    evaluated together."""
+    numbered = _numbered(asks)
+    events = _events(conn, asks, numbered)
+    refused: list[dict[int, str]] = [{} for _ in asks]
+    for k, ask in enumerate(asks):
+        for vial in ask.vials:
+            if vial.drug not in catalog.drugs or vial.form not in catalog.drugs[vial.drug].forms:
+                refused[k][vial.id] = f"central's catalog lacks {vial.drug}/{vial.form}"
+            elif vial.id in events[k].unknown_location:
+                refused[k][vial.id] = str(_refusal_of_location(None, events[k].unknown_location[vial.id]))
+            else:
+                reason = refusal_of_locations(events[k].by_vial[vial.id], numbered[k])
+                if reason is not None:
+                    refused[k][vial.id] = reason
+    kept = [[v for v in ask.vials if v.id not in refused[k]] for k, ask in enumerate(asks)]
+    mine = [{v.id: events[k].by_vial[v.id] for v in kept[k]} for k in range(len(asks))]
+    visited = visits(
+        conn,
+        [(ask.site, {i: numbered[k][i] for i in input_plan.visited(mine[k])}) for k, ask in enumerate(asks)],
     )
-
-
-def _temperature_record(
-    sensor: SiteSensor, ends: sensor_reads.Ends, ledger_at: LedgerAt, series: Mapping[str, FloatArray]
-) -> TemperatureRecord:
-    raw = series.get(sensor.key)
-    return TemperatureRecord(
-        key=sensor.key,
-        calibration_uncertainty_celsius=sensor.calibration_uncertainty or 0.0,
-        max_gap_seconds=sensor.max_gap_seconds,
-        ledger=ledger_at,
-        series_ts=None if raw is None else raw[:, 0],
-        series_celsius=None if raw is None else raw[:, 1],
-        latest_celsius=None if ends.newest is None else ends.newest[1],
-    )
+    carried = _carried(conn, [(ask.site, kept[k]) for k, ask in enumerate(asks)])
+    plans = [
+        input_plan.plan(
+            catalog,
+            kept[k],
+            mine[k],
+            visited[k].newest_light(),
+            visited[k].has_light(),
+            now=ask.now,
+            curve_points=curve_points,
+            curve_events=curve_events,
+            carried=carried[k],
+        )
+        for k, ask in enumerate(asks)
+    ]
+    for k, plan in enumerate(plans):
+        for vial_inputs in plan.vials:
+            reason = refusal_of_history(vial_inputs, [visited[k]])
+            if reason is not None:
+                refused[k][vial_inputs.id] = reason
+    out = read_locations(conn, visited, merged(plans), {a.site: a.report_lag_seconds for a in asks})
+    answers: list[CentralInputs] = []
+    for k, ask in enumerate(asks):
+        evaluated = tuple(v for v in plans[k].vials if v.id not in refused[k])
+        records = {v.id: v for v in kept[k]}
+        answers.append(
+            CentralInputs(
+                vials=tuple(records[v.id] for v in evaluated),
+                inputs=ModelInputs(vials=evaluated, locations={i: out[i] for i in visited[k].located}),
+                refused=tuple(Refusal(v.key, refused[k][v.id]) for v in ask.vials if v.id in refused[k]),
+                located=numbered[k],
+            )
+        )
+    return answers

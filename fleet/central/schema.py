@@ -10,7 +10,7 @@ from __future__ import annotations
 import psycopg
 
 from fleet.errors import CentralSchemaError
-from monitor.alerts.vocabulary import sql_in
+from monitor.alerts.vocabulary import ALERT_STATES, sql_in
 from monitor.model.quantities import QUANTITIES
 from monitor.store.vials import VIAL_STATUSES
 
@@ -274,6 +274,22 @@ MIGRATIONS: tuple[str, ...] = (
     # hold times), which its dashboard and reports read; central serves them with the site's own
     """
     ALTER TABLE site_settings ADD COLUMN rule_limits jsonb;  -- null: not yet sent (those views refuse)
+    """,
+    # 7 (to follow any other 7th at a merge): central's own alerts (fleet/central/central_alerts.py), each
+    # as it stands, its changes in the fleet's feed; the conflicts each told of (null: none has yet)
+    f"""
+    CREATE TABLE central_alerts (
+        id bigint PRIMARY KEY,  -- from the counter
+        site text NOT NULL REFERENCES sites(site),  -- the site it concerns
+        rule text NOT NULL,
+        state text NOT NULL CHECK (state IN {sql_in(ALERT_STATES)}),
+        record jsonb NOT NULL  -- as it stands: its last change in the feed
+    );
+    CREATE UNIQUE INDEX central_alerts_standing ON central_alerts (site, rule) WHERE state <> 'resolved';
+    INSERT INTO fleet_counters (name, value) VALUES ('central_alerts', 0), ('central_alert_events', 0);
+    ALTER TABLE site_record_conflicts ADD COLUMN alert_id bigint
+        REFERENCES central_alerts(id) DEFERRABLE INITIALLY DEFERRED;  -- the alert is written after its count
+    CREATE INDEX site_record_conflicts_unseen ON site_record_conflicts (site) WHERE alert_id IS NULL;
     """,
 )
 

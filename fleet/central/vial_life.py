@@ -5,9 +5,10 @@ The site holding a received vial goes on from the state the hand-over document c
 reads the vial's events and hand-overs at every site (:mod:`fleet.central.vial_journey` joins them into
 stays), gives each site's locations an id unique across the fleet (``(site, location)`` numbered in the
 order the vial met them), plans the evaluation over the whole history (:func:`monitor.model.input_plan.
-plan`), reads each site's ledgers at the times asked (:func:`fleet.central.model_inputs.read_locations`)
-and evaluates once (:func:`monitor.model.evaluation.evaluate`); the verdict is the one decision
-(:func:`monitor.assessment.judged`) with the thresholds of the site holding the vial now, at its clock.
+plan`), reads every site's ledgers at the times asked, all sites in the same statements
+(:func:`fleet.central.location_reads.read_locations`), and evaluates once
+(:func:`monitor.model.evaluation.evaluate`); the verdict is the one decision (:func:`monitor.assessment.
+judged`) with the thresholds of the site holding the vial now, at its clock.
 
 Where any part of the life cannot be evaluated as its site would (a site's settings missing or another
 version, a spectral sensor, readings central no longer holds, a stay whose hand-over or receipt central
@@ -22,7 +23,7 @@ from typing import Any
 
 import psycopg
 
-from fleet.central import fleet_view, model_inputs, site_config, vial_journey
+from fleet.central import fleet_view, location_reads, model_inputs, site_config, vial_journey
 from fleet.central.fleet_view import SiteFacts
 from fleet.central.site_config import SiteLocation
 from fleet.central.vial_journey import HandoverRow, Journey, SiteEvent
@@ -31,7 +32,7 @@ from monitor.errors import NotFound
 from monitor.exposure import named
 from monitor.model import evaluation, input_plan
 from monitor.model.bounds import Interval
-from monitor.model.inputs import EventFacts, LocationInputs, ModelInputs
+from monitor.model.inputs import EventFacts, ModelInputs
 from monitor.model.profiles import Catalog
 from monitor.model.verdict import VialVerdict
 from monitor.store.vials import VialRecord
@@ -174,7 +175,7 @@ def whole_life(
         if reason is not None:
             return refused(f"at {site}: {reason}")
     events = vial_journey.whole_life_events(found, lambda s, k: places[(s, k)].id)
-    visits = [model_inputs.visit(conn, site, ids) for site, ids in site_ids.items()]
+    visits = location_reads.visits(conn, list(site_ids.items()))
     newest: dict[int, float | None] = {}
     has_light: dict[int, bool] = {}
     for v in visits:
@@ -185,10 +186,8 @@ def whole_life(
     reason = model_inputs.refusal_of_history(vial_inputs, visits)
     if reason is not None:
         return refused(reason)
-    locations: dict[int, LocationInputs] = {}
-    for v in visits:
-        lag = facts[v.site].report_lag_seconds
-        locations |= model_inputs.read_locations(conn, v, plan, lag)
+    lags = {v.site: facts[v.site].report_lag_seconds for v in visits}
+    locations = location_reads.read_locations(conn, visits, plan, lags)
     thresholds = facts[here].thresholds
     assert thresholds is not None  # refusal_of_site refuses a site without them
     (e,) = evaluation.evaluate(ModelInputs((vial_inputs,), locations), catalog, thresholds.critical_percent)

@@ -15,7 +15,10 @@ numbered new rows that central already holds from the timeline it lost, and dele
 acknowledgement would lose them. A database whose digest differs, or which never numbered that far,
 draws a new epoch, logs a warning naming what happened and sends again everything it holds; central
 records the new epoch with its reason. A new epoch also raises a system alert at the site, which ends once
-acknowledged and central has caught up (:mod:`fleet.uplink.epoch_alert`).
+acknowledged and central has caught up (:mod:`fleet.uplink.epoch_alert`). So does central acknowledging
+behind the point it acknowledged before (it lost committed rows, restored from an older backup): the rows
+still held here go again under a new epoch, and the alert says how many central lost for good (deleted
+here on its acknowledgement).
 
 It also takes central's commands (an alert acknowledged or a silence made at central) from the site's
 command topic, applies each once (:mod:`fleet.uplink.commands`) and publishes the result.
@@ -71,6 +74,7 @@ EPOCH_ALERT_CHECK_SECONDS = 5.0
 class _Event:
     kind: str  # connected, disconnected, ack, central-online, command
     payload: bytes = b""
+    retained: bool = False  # the broker's stored copy, sent on subscribing (not a live answer)
 
 
 def credentials_of(fleet: FleetConfig, base: Path) -> Credentials:
@@ -129,7 +133,6 @@ class Uplink:
         self.last_progress = 0.0
         self.last_send = -float("inf")
         self.next_backlog_check = 0.0
-        self.central_behind_logged = False
         self.epoch_alert_open = False
         self.next_epoch_alert_check = 0.0
 
@@ -151,7 +154,7 @@ class Uplink:
         elif message.topic == command_topic(self.site):
             self.events.put(_Event("command", bytes(message.payload)))
         else:
-            self.events.put(_Event("ack", bytes(message.payload)))
+            self.events.put(_Event("ack", bytes(message.payload), bool(message.retain)))
 
     # -- the loop ------------------------------------------------------------------------------------
 
@@ -237,7 +240,7 @@ class Uplink:
         elif event.kind == "central-online":
             self._rewind("central is back online")
         elif event.kind == "ack":
-            self._acknowledged(event.payload)
+            self._acknowledged(event.payload, event.retained)
         elif event.kind == "command":
             self._command(client, event.payload)
 
@@ -253,7 +256,7 @@ class Uplink:
             log.info("refused central's command %s (%s): %s", command.id, command.kind, result.reason)
         client.publish(result_topic(self.site), encode_result(result), qos=1)
 
-    def _acknowledged(self, payload: bytes) -> None:
+    def _acknowledged(self, payload: bytes, retained: bool = False) -> None:
         try:
             ack = decode_ack(payload)
         except ProtocolError as exc:
@@ -283,17 +286,23 @@ class Uplink:
             if self.sent_through < self.acked:
                 self.sent_through, self.sent_digest = self.acked, self.acked_digest
             self.last_progress = self.monotonic()
-            self.central_behind_logged = False
             if self.epoch_alert_open:
                 self._settle_epoch_alert()
-        elif ack.through < self.acked and not self.central_behind_logged:
-            log.error(
-                "central acknowledges through %d, behind the %d it acknowledged before: it lost committed"
-                " rows (restored from a backup?); they are no longer here to send",
+        elif ack.through < self.acked and retained:
+            # The broker's stored copy, not central's answer: a broker restarted from its periodic
+            # persistence hands back an older acknowledgement than the last it forwarded. Central's own
+            # answer to the rows sent on connecting says where it stands.
+            log.info(
+                "the broker's retained acknowledgement of epoch %s through %d is behind the %d acknowledged"
+                " here (kept from before a broker restart?); waiting for central's answer",
+                self.epoch,
                 ack.through,
                 self.acked,
             )
-            self.central_behind_logged = True
+            return
+        elif ack.through < self.acked:
+            self._central_lost(ack.through)
+            return
         if ack.refused_first is not None and self.sent_through >= ack.refused_first > self.acked:
             self._rewind(f"central refused a batch from {ack.refused_first}")
 
@@ -307,13 +316,31 @@ class Uplink:
         with snapshot(self.conn):
             return outbox_store.digest_at(self.conn, self.acked, self.acked_digest, through)
 
-    def _new_epoch(self, reason: str) -> outbox_store.UplinkState:
+    def _new_epoch(self, reason: str, lost_at_central: int = 0) -> outbox_store.UplinkState:
         """Draw a new epoch and raise its alert; inside the caller's write transaction."""
         through = outbox_store.last_seq(self.conn)  # before the alert's own row is queued
         state = outbox_store.new_epoch(self.conn, reason)
-        epoch_alert.raise_alert(self.conn, state, through, self.site_wall())
+        epoch_alert.raise_alert(self.conn, state, through, self.site_wall(), lost_at_central=lost_at_central)
         self.epoch_alert_open = True
         return state
+
+    def _central_lost(self, through: int) -> None:
+        """Central acknowledges behind the point it acknowledged before: it lost rows it had committed
+        (restored from an older backup). This database deleted the rows up to its point on that
+        acknowledgement, so those between central's point and its own are gone; central refuses an epoch
+        with a hole, so every row still held here goes again under a new epoch (from this database's
+        point), and the epoch's alert says how many rows central lost for good."""
+        lost = self.acked - through
+        reason = (
+            f"central acknowledges epoch {self.epoch} through {through}, behind the {self.acked} it had"
+            f" acknowledged: it lost committed rows, and the {lost} numbered {through + 1} to {self.acked}"
+            " were deleted here on its acknowledgement"
+        )
+        with transaction(self.conn):
+            state = self._new_epoch(reason, lost)
+        log.error("%s; sending every row still held here again as epoch %s", reason, state.epoch)
+        self._adopt(state)
+        self.last_send = -float("inf")
 
     def _settle_epoch_alert(self) -> None:
         self.epoch_alert_open = epoch_alert.settle(self.conn, self.epoch, self.acked, self.site_wall())

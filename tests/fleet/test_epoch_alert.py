@@ -83,3 +83,19 @@ def test_nothing_open_is_nothing_to_settle(conn: sqlite3.Connection) -> None:
     assert state is not None
     assert state.epoch is not None
     assert not epoch_alert.settle(conn, state.epoch, 0, NOW)
+
+
+def test_central_going_back_says_how_many_rows_it_lost(conn: sqlite3.Connection) -> None:
+    """An epoch drawn because central lost rows it had acknowledged says so and how many, and ends as any
+    new epoch's alert: acknowledged, and central holding the new epoch through its point."""
+    with transaction(conn):
+        state = outbox_store.new_epoch(conn, "central acknowledges epoch e through 3, behind the 8")
+        alert_id = epoch_alert.raise_alert(conn, state, 12, NOW, lost_at_central=5)
+    assert state.epoch is not None
+    alert = alert_store.get(conn, alert_id)
+    assert alert.message.startswith("central lost rows of this site it had committed")
+    assert "5 rows central had acknowledged were deleted here" in alert.message
+    assert alert.message.endswith("central holds this database's rows through number 12.")
+    with transaction(conn):
+        alert_store.acknowledge(conn, alert_id, "it", "central restored", NOW + 1)
+    assert not epoch_alert.settle(conn, state.epoch, 12, NOW + 2)
