@@ -2,9 +2,11 @@
 
 The code measured is :func:`monitor.model.ledger.integrate`, which the engine runs on every batch and the
 database check on the whole history. Baselines in the same run: a single numpy pass over the same lux array
-(``np.sum``: the memory-bandwidth floor) and a straightforward per-reading Python loop (measured on a 7-day
-slice and scaled linearly to the year, since a year of it takes minutes). A vial's potency from the stored
-ledger is measured on the real path by ``bench_potency``.
+(``np.sum``: the memory-bandwidth floor), one ``np.cumsum`` over it (the floor of any running total: it
+writes an output per reading, each depending on the one before, so it cannot run at a reduction's speed;
+on this machine it alone is several times ``np.sum``), and a straightforward per-reading Python loop
+(measured on a 7-day slice and scaled linearly to the year, since a year of it takes minutes). A vial's
+potency from the stored ledger is measured on the real path by ``bench_potency``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def run(smoke: bool) -> list[Figure]:
     t, lux = workload(seconds)
     ours = median_time(lambda: ledger.integrate(None, t, lux, 3.0), repeats)
     floor = median_time(lambda: np.sum(lux), repeats)
+    running = median_time(lambda: np.cumsum(lux), repeats)
     slice_seconds = 3_600 if smoke else 7 * 86_400
     ts, ys = workload(slice_seconds)
     loop = median_time(lambda: python_loop(ts, ys), 1) * (seconds / slice_seconds)
@@ -55,6 +58,15 @@ def run(smoke: bool) -> list[Figure]:
             "s",
             "within 3x of the floor",
             ours <= 3 * floor,
+        ),
+        figure(
+            f"Ledger: integrate {label} of 1 Hz readings, against a running total's floor",
+            ours,
+            running,
+            "one np.cumsum over the same readings",
+            "s",
+            "within 3x of the floor",
+            ours <= 3 * running,
         ),
         figure(
             f"Ledger vs per-reading Python loop ({label})",
