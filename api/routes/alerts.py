@@ -153,34 +153,27 @@ def _first_page(
     app: AppState, flt: _Filters, query: bytes, since: int, limit: int
 ) -> tuple[AlertFilter, _Page]:
     """The filter by ids and its first page: one trip to the thread pool for both."""
-    where = _filter(app, flt.state, flt.severity, flt.rule, flt.alert_class, flt.location, flt.vial)
+    where = _filter(app, flt)
     return where, _page(app, query, since, where, limit)
 
 
-def _filter(
-    app: AppState,
-    state: AlertState | None,
-    severity: Severity | None,
-    rule: str | None,
-    alert_class: AlertClass | None,
-    location: str | None,
-    vial: str | None,
-) -> AlertFilter:
+def _filter(app: AppState, flt: _Filters) -> AlertFilter:
+    """The filters with their keys read as ids; :class:`NotFound` for a key that names nothing."""
     vial_id = location_id = None
-    if vial is not None or location is not None:
+    if flt.vial is not None or flt.location is not None:
         with app.session() as store:
-            if vial is not None:
-                record = store.vial_by_key(vial)
+            if flt.vial is not None:
+                record = store.vial_by_key(flt.vial)
                 if record is None:
-                    raise NotFound(f"no vial with key {vial!r}")
+                    raise NotFound(f"no vial with key {flt.vial!r}")
                 vial_id = record.id
-            if location is not None:
-                location_id = store.location(location).id
+            if flt.location is not None:
+                location_id = store.location(flt.location).id
     return AlertFilter(
-        state=state,
-        severity=severity,
-        rule=rule,
-        alert_class=alert_class,
+        state=flt.state,
+        severity=flt.severity,
+        rule=flt.rule,
+        alert_class=flt.alert_class,
         location_id=location_id,
         vial_id=vial_id,
     )
