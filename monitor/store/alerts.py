@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
 from monitor.errors import InvalidRequest, NotFound
@@ -19,14 +18,8 @@ from monitor.store import audit
 __all__ = ["AlertClass", "AlertState", "Severity"]  # the vocabulary, as the store's callers name it
 
 
-class AlertRecord(NamedTuple):
-    """One stored alert, its columns in :data:`_COLUMNS`' order.
-
-    Immutable and named like the frozen dataclasses elsewhere, but a ``NamedTuple``: built from a row by
-    ``tuple.__new__``, a 500-alert page makes its records in about 0.05 ms where a frozen dataclass, one
-    ``object.__setattr__`` per field, took 0.8 ms (Python 3.11). Read it by name, never by index.
-    """
-
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
     id: int
     fingerprint: str
     rule: str
@@ -84,7 +77,7 @@ _COLUMNS = (
 
 
 def _alert(row: tuple[object, ...]) -> AlertRecord:
-    return AlertRecord._make(row)  # columns listed in field order
+    return AlertRecord(*row)  # type: ignore[arg-type]  # columns listed in field order
 
 
 def _append_event(conn: sqlite3.Connection, alert_id: int, ts: float, kind: str, detail: str) -> int:
@@ -276,7 +269,7 @@ def changed_since(
     flt = where if where is not None else AlertFilter(state=state, severity=severity)
     extra, args = flt.where()
     sql = f"SELECT {_COLUMNS} FROM alerts WHERE seq > ?{extra} ORDER BY seq LIMIT ?"
-    return list(map(AlertRecord._make, conn.execute(sql, [cursor, *args, limit]).fetchall()))
+    return [_alert(r) for r in conn.execute(sql, [cursor, *args, limit]).fetchall()]
 
 
 def purge_resolved(conn: sqlite3.Connection, ended_before_ts: float) -> int:
