@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from typing_extensions import TypedDict
 
 from api.params import SaneTime
 from monitor.alerts.vocabulary import AlertClass, AlertState, Severity
@@ -52,6 +53,47 @@ class AlertPage(BaseModel):
     alerts: list[Alert]
     cursor: int = Field(description="pass as `since` to get only changes after this page")
     has_more: bool = Field(default=False, description="the page was full: ask again at once with `cursor`")
+
+
+class AlertFields(TypedDict):
+    """:class:`Alert`'s fields in its order, as plain data: a page of alerts serialised from the store's
+    typed records without building and re-validating a model per alert. ``tests/api/test_alert_page_bytes.py``
+    holds the fields equal to :class:`Alert`'s and the bytes equal to :class:`AlertPage`'s."""
+
+    id: int
+    fingerprint: str
+    rule: str
+    severity: Severity
+    state: AlertState
+    alert_class: AlertClass
+    location: str | None
+    vial: str | None
+    sensor: str | None
+    started_at: str | None
+    fired_at: str | None
+    ended_at: str | None
+    value: float | None
+    worst_value: float | None
+    message: str
+    acknowledged_by: str | None
+    acknowledgement_comment: str | None
+    acknowledged_at: str | None
+    escalated_at: str | None
+    silenced: bool
+    silence_id: int | None
+    seq: int
+
+
+class AlertPageFields(TypedDict):
+    """:class:`AlertPage` as plain data, for :data:`ALERT_PAGE_JSON`."""
+
+    alerts: list[AlertFields]
+    cursor: int
+    has_more: bool
+
+
+ALERT_PAGE_JSON = TypeAdapter(AlertPageFields)
+"""Serialises an :class:`AlertPageFields` to the JSON bytes :meth:`AlertPage.model_dump_json` gives."""
 
 
 class AlertEvent(BaseModel):
