@@ -122,14 +122,14 @@ def test_alert_fields_are_the_alert_schema_fields() -> None:
     assert hints == {name: field.annotation for name, field in Alert.model_fields.items()}
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.lists(records(), max_size=3), INT64, st.booleans())
 def test_page_bytes_equal_the_validated_models(rows: list[AlertRecord], cursor: int, more: bool) -> None:
     """Any records: texts to escape, NaN and infinite values, times out of every range, unknown ids."""
     assert page_json(rows, NAMES, cursor, more) == old_page(rows, NAMES, cursor, more)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(records())
 def test_one_alert_equals_the_validated_model(a: AlertRecord) -> None:
     """The single alert (acknowledgement, detail) serialises as before too."""

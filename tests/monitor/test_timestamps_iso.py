@@ -76,28 +76,28 @@ def test_edges_format_as_before(ts: float) -> None:
     assert iso_utc(ts) == reference(ts)
 
 
-@settings(max_examples=2_000)
+@settings(max_examples=2_000, deadline=None)
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_any_float_formats_as_before(ts: float) -> None:
     """Any float whatever, huge and negative included."""
     assert iso_utc(ts) == reference(ts)
 
 
-@settings(max_examples=2_000)
+@settings(max_examples=2_000, deadline=None)
 @given(st.floats(min_value=FIRST_DATE_TS - 10, max_value=AFTER_LAST_DATE_TS + 10))
 def test_every_date_formats_as_before(ts: float) -> None:
     """Across the whole calendar ``datetime`` holds, and a little past both of its ends."""
     assert iso_utc(ts) == reference(ts)
 
 
-@settings(max_examples=2_000)
+@settings(max_examples=2_000, deadline=None)
 @given(st.floats(min_value=EARLIEST_TS, max_value=LATEST_TS))
 def test_the_window_formats_as_before(ts: float) -> None:
     """Every time vialguard accepts."""
     assert iso_utc(ts) == reference(ts)
 
 
-@settings(max_examples=2_000)
+@settings(max_examples=2_000, deadline=None)
 @given(st.integers(min_value=-(10**10), max_value=10**10), st.integers(min_value=0, max_value=2**20))
 def test_microsecond_rounding_matches(seconds: int, steps: int) -> None:
     """Fractions of a second in steps of 2**-20 s: exact ties at half a microsecond among them."""
