@@ -107,6 +107,9 @@ class ScheduledSensor:
     # The range its readings are held to (monitor/plausibility.py); default: its chip's, uncalibrated.
     limits: InitVar[Limits | None] = None
     bounds: Limits = field(init=False)
+    # The (gain, integration time) pairs found possible: a chip reports one of a few settings, read after
+    # read, and looking each up again cost more than the rest of the check.
+    _possible_settings: set[tuple[float | None, float | None]] = field(init=False, default_factory=set)
 
     def __post_init__(self, limits: Limits | None) -> None:
         if isinstance(self.sensor, LightSensor):
@@ -115,6 +118,16 @@ class ScheduledSensor:
             self.temperature = self.sensor
         quantity: Quantity = "light" if self.light is not None else "temperature"
         self.bounds = limits if limits is not None else Limits.of(self.sensor.model, quantity)
+
+    def light_problem(self, lux: float, gain: float | None, integration_ms: float | None) -> str | None:
+        """Why this light reading cannot be true (:meth:`Limits.light`), or ``None`` when it can."""
+        settings = (gain, integration_ms)
+        if settings in self._possible_settings:
+            return self.bounds.light(lux, None, None)  # the value alone: its settings are known possible
+        problem = self.bounds.light(lux, gain, integration_ms)
+        if problem is None:
+            self._possible_settings.add(settings)
+        return problem
 
 
 def _spectrum(sample: SpectralSample | None) -> SpectralCounts | None:
@@ -325,7 +338,7 @@ class AcquisitionLoop:
         try:
             if s.light is not None:
                 light: LightSample = s.light.read_light()
-                _refuse_impossible(s, s.bounds.light(light.lux, light.gain, light.integration_ms))
+                _refuse_impossible(s, s.light_problem(light.lux, light.gain, light.integration_ms))
                 self._batch.light.append(
                     LightReading(
                         s.key,
@@ -362,8 +375,9 @@ class AcquisitionLoop:
         self.check_clock()
         now = self.clock.monotonic()
         taken = 0
+        room = MAX_BATCH_READINGS - len(self._batch)  # each sample adds one reading or one fault
         for s in self.sensors:
-            while s.next_due <= now and len(self._batch) < MAX_BATCH_READINGS:
+            while s.next_due <= now and taken < room:
                 self._sample(s, s.next_due)
                 taken += 1
         for source in self.sources:
@@ -462,6 +476,15 @@ class AcquisitionLoop:
 
     def run(self, stop: threading.Event) -> None:
         """Poll and flush until ``stop`` is set; then flush what is left."""
+        # Sleep until the next reading is due, but no longer than a batch window: each wake-up costs CPU
+        # on a Pi all day. SIGTERM's handler sets ``stop``, which ends the wait at once, so systemd's stop
+        # is answered within a flush, whatever the batch window.
+        longest_wait = self.batch_seconds
+        if self.sources:  # a serial port is read often so its small buffer never fills
+            longest_wait = min(longest_wait, SOURCE_POLL_SECONDS)
+        if self.watchdog is not None:  # systemd's watchdog wants a ping within its period
+            longest_wait = min(longest_wait, self.watchdog.wake_seconds)
+        longest_wait *= _clock_speed(self.clock)  # in the clock's seconds
         try:
             while not stop.is_set():
                 taken = self.poll_once()
@@ -473,15 +496,9 @@ class AcquisitionLoop:
                     self.watchdog.ping()
                 if self.sources and taken:
                     continue  # frames are arriving: more are likely waiting, read on before sleeping
-                next_due = min((s.next_due for s in self.sensors), default=self.clock.monotonic() + 1.0)
-                # Sleep until the next reading is due, but no longer than a batch window: each wake-up
-                # costs CPU on a Pi all day. SIGTERM's handler sets ``stop``, which ends the wait at once,
-                # so systemd's stop is answered within a flush, whatever the batch window.
-                wait = min(next_due - self.clock.monotonic(), self.batch_seconds * _clock_speed(self.clock))
-                if self.sources:  # a serial port is read often so its small buffer never fills
-                    wait = min(wait, SOURCE_POLL_SECONDS * _clock_speed(self.clock))
-                if self.watchdog is not None:  # systemd's watchdog wants a ping within its period
-                    wait = min(wait, self.watchdog.wake_seconds * _clock_speed(self.clock))
+                now = self.clock.monotonic()
+                next_due = min((s.next_due for s in self.sensors), default=now + 1.0)
+                wait = min(next_due - now, longest_wait)
                 if wait > 0:
                     self.clock.wait(stop, wait)
         finally:

@@ -60,6 +60,7 @@ class RulesConfig(StrictModel):
 
 class AlertsConfig(StrictModel):
     retention_days: Annotated[float, Field(gt=0)] = 90.0  # resolved alerts are purged after this long
-    # System alerts (api/system_watch.py): how often the API checks, and when the bridge counts as down.
+    # System alerts (api/system_watch.py): how often the API checks (a fresh heartbeat is looked at again
+    # only when it could turn stale: a breach is seen within this either way), and when the bridge is down.
     system_check_seconds: Interval = 15.0
     bridge_down_seconds: Interval = 60.0

@@ -30,6 +30,10 @@ from monitor.errors import StoreError
 from monitor.model.spectral import SpectralCounts
 from monitor.store.serial_links import BootRecord, FrameKey
 
+# json.dumps with any option builds a new encoder at each call; the bridge appends every couple of seconds
+# all day, so one is built here, once (the same options: the same bytes).
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
 
 @dataclass(frozen=True, slots=True)
 class Replay:
@@ -68,7 +72,7 @@ def _line(part: Batch) -> bytes:
     }
     # The bridge appends every couple of seconds for years: keys with nothing in them are left out.
     record = {k: v for k, v in record.items() if v or k in ("l", "t", "f")}
-    return (json.dumps(record, separators=(",", ":")) + "\n").encode()
+    return (_ENCODER.encode(record) + "\n").encode()
 
 
 def _light(entry: list[Any]) -> LightReading:

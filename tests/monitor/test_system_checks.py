@@ -12,7 +12,7 @@ from monitor.site_sync import sync_site
 from monitor.store import Database, system_alerts
 from monitor.store import alerts as alert_store
 from monitor.store.database import transaction
-from monitor.system_checks import SystemLimits, SystemStatus, evaluate
+from monitor.system_checks import SystemLimits, SystemStatus, evaluate, next_pass_seconds
 
 LIMITS = SystemLimits(bridge_down_seconds=60.0)
 
@@ -30,6 +30,17 @@ def test_bridge_down_reads_the_heartbeat_age(age: float, breached: set[str]) -> 
 def test_unknown_figures_are_no_finding() -> None:
     """No heartbeat yet: nothing is claimed either way."""
     assert evaluate(SystemStatus(None), LIMITS) == []
+
+
+@pytest.mark.parametrize(
+    ("age", "wait"),
+    [(None, 15.0), (5.0, 55.0), (50.0, 15.0), (60.0, 15.0), (61.0, 15.0)],
+    ids=["unknown", "fresh-waits-until-it-could-go-stale", "near-the-limit", "at-the-limit", "down"],
+)
+def test_the_next_pass_comes_no_later_than_a_breach(age: float | None, wait: float) -> None:
+    """A fresh heartbeat is looked at again when it could be stale, never sooner than the interval; an
+    unknown or breached one every interval (a breach is seen as early as with a pass every interval)."""
+    assert next_pass_seconds(evaluate(SystemStatus(age), LIMITS), LIMITS, 15.0) == wait
 
 
 @pytest.fixture
