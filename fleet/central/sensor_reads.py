@@ -169,19 +169,27 @@ def gaps(conn: Connection, asked: Asked) -> dict[Ref, FloatArray]:
     return {ref: table(v, 2) for ref, v in out.items()}
 
 
-def saturated(conn: Connection, asked: Asked) -> dict[Ref, FloatArray]:
-    """Each light sensor's saturated readings ``(ts, lux)`` in its span."""
+def _in_spans(
+    conn: Connection, asked: Asked, table_name: str, value: str, where: str
+) -> dict[Ref, FloatArray]:
+    """``(ts, value)`` of each sensor's readings in ``table_name`` over its span that meet ``where``, oldest
+    first (``value`` and ``where`` are SQL over the reading ``r``: names from this module)."""
     refs, starts, ends = _spans(asked)
     out: dict[Ref, list[tuple[float, float]]] = {ref: [] for ref in refs}
-    for site, key, us, lux in conn.execute(
-        f"SELECT q.site, q.sensor, {_US}, coalesce(r.lux, 'Infinity')"
+    for site, key, us, v in conn.execute(
+        f"SELECT q.site, q.sensor, {_US}, {value}"
         " FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[]) AS q(site, sensor, a, b)"
-        " JOIN light_readings AS r ON r.site = q.site AND r.sensor = q.sensor AND r.saturated"
+        f" JOIN {table_name} AS r ON r.site = q.site AND r.sensor = q.sensor AND {where}"
         f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.site, q.sensor, r.ts",
         ([site for site, _ in refs], [key for _, key in refs], starts, ends),
     ).fetchall():
-        out[(site, key)].append((us / 1e6, float(lux)))
-    return {ref: table(v, 2) for ref, v in out.items()}
+        out[(site, key)].append((us / 1e6, math.nan if v is None else float(v)))
+    return {ref: table(rows, 2) for ref, rows in out.items()}
+
+
+def saturated(conn: Connection, asked: Asked) -> dict[Ref, FloatArray]:
+    """Each light sensor's saturated readings ``(ts, lux)`` in its span."""
+    return _in_spans(conn, asked, "light_readings", "coalesce(r.lux, 'Infinity')", "r.saturated")
 
 
 def hour_maxima(
@@ -219,14 +227,4 @@ def hour_maxima(
 
 def series(conn: Connection, asked: Asked) -> dict[Ref, FloatArray]:
     """Each temperature sensor's raw ``(ts, celsius)`` over its span."""
-    refs, starts, ends = _spans(asked)
-    out: dict[Ref, list[tuple[float, float]]] = {ref: [] for ref in refs}
-    for site, key, us, celsius in conn.execute(
-        f"SELECT q.site, q.sensor, {_US}, r.celsius"
-        " FROM unnest(%s::text[], %s::text[], %s::int8[], %s::int8[]) AS q(site, sensor, a, b)"
-        " JOIN temperature_readings AS r ON r.site = q.site AND r.sensor = q.sensor"
-        f" AND r.ts BETWEEN {_AT.format('q.a')} AND {_AT.format('q.b')} ORDER BY q.site, q.sensor, r.ts",
-        ([site for site, _ in refs], [key for _, key in refs], starts, ends),
-    ).fetchall():
-        out[(site, key)].append((us / 1e6, math.nan if celsius is None else float(celsius)))
-    return {ref: table(v, 2) for ref, v in out.items()}
+    return _in_spans(conn, asked, "temperature_readings", "r.celsius", "true")
