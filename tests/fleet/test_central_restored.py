@@ -18,6 +18,7 @@ from fleet.engines.mosquitto import PrivateMosquitto
 from fleet.engines.postgres import PrivatePostgres
 from fleet.protocol import Ack, ack_topic, encode_ack
 from hardware.clock import ManualClock
+from monitor.config import Settings
 from monitor.model.profiles import Catalog
 from monitor.store import alerts as alert_store
 from monitor.store.database import transaction
@@ -59,6 +60,18 @@ def retain_ack(broker: PrivateMosquitto, ack: Ack) -> None:
         client.disconnect()
 
 
+def send_all(settings: Settings, config: Path, clock: ManualClock, central: Central, what: str) -> None:
+    """The site's uplink runs until central has acknowledged everything the site holds."""
+    with uplinking(settings, config, clock):
+        wait_for(lambda: drained(settings.db_path, central), 30, f"central to acknowledge {what}")
+
+
+def acknowledged(central: Central) -> tuple[str, int]:
+    """The epoch and the point central has acknowledged of the site."""
+    point = central.sites()[SITE]["acknowledged"]
+    return str(point["epoch"]), int(point["through"])
+
+
 def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_holds(
     tmp_path: Path,
     broker: PrivateMosquitto,
@@ -76,18 +89,15 @@ def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_hol
     central = Central(url, broker.url, tmp_path)
     try:
         central.start()
-        with uplinking(settings, config, clock):
-            wait_for(lambda: drained(db, central), 30, "central to acknowledge the first minute")
-        first_epoch = central.sites()[SITE]["acknowledged"]["epoch"]
-        backed_up = central.sites()[SITE]["acknowledged"]["through"]
+        send_all(settings, config, clock, central, "the first minute")
+        first_epoch, backed_up = acknowledged(central)
         stop(central.process)
         copy_database(postgres_cluster, NAME, BACKUP)
         central.start()
         simulate(settings, catalog, clock, 60)
-        with uplinking(settings, config, clock):
-            wait_for(lambda: drained(db, central), 30, "central to acknowledge the second minute")
-        acknowledged = central.sites()[SITE]["acknowledged"]["through"]
-        assert acknowledged > backed_up
+        send_all(settings, config, clock, central, "the second minute")
+        _, through = acknowledged(central)
+        assert through > backed_up
         before = set(central_readings(url, SITE))
         stop(central.process)
 
@@ -101,7 +111,7 @@ def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_hol
         with uplinking(settings, config, clock):
             wait_for(lambda: bool(epoch_alerts(db)) and drained(db, central), 30, "the site to send again")
         (alert,) = epoch_alerts(db)
-        lost = acknowledged - backed_up
+        lost = through - backed_up
         assert alert["state"] == "firing"
         assert f"{lost} rows central had acknowledged were deleted here" in str(alert["message"])
         assert json.loads(str(alert["snapshot"]))["lost_at_central"] == lost
@@ -109,8 +119,8 @@ def test_central_restored_from_an_older_backup_gets_every_row_the_site_still_hol
         new_epoch = site["acknowledged"]["epoch"]
         assert new_epoch != first_epoch
         (drawn,) = [e for e in site["epochs"] if e["epoch"] == new_epoch]
-        assert (drawn["parent"], drawn["base"]) == (first_epoch, acknowledged)
-        assert f"behind the {acknowledged} it had acknowledged" in drawn["reason"]
+        assert (drawn["parent"], drawn["base"]) == (first_epoch, through)
+        assert f"behind the {through} it had acknowledged" in drawn["reason"]
         # Every reading the site holds is at central but those it lost for good, once each.
         at_central = central_readings(url, SITE)
         assert len(at_central) == len(set(at_central))
@@ -146,18 +156,14 @@ def test_an_older_acknowledgement_the_broker_kept_is_not_central_losing_rows(
     central = Central(url, broker.url, tmp_path)
     try:
         central.start()
-        with uplinking(settings, config, clock):
-            wait_for(lambda: drained(db, central), 30, "central to acknowledge the first minute")
-        epoch = central.sites()[SITE]["acknowledged"]["epoch"]
-        older = central.sites()[SITE]["acknowledged"]["through"]
+        send_all(settings, config, clock, central, "the first minute")
+        epoch, older = acknowledged(central)
         simulate(settings, catalog, clock, 60)
-        with uplinking(settings, config, clock):
-            wait_for(lambda: drained(db, central), 30, "central to acknowledge the second minute")
-        assert central.sites()[SITE]["acknowledged"]["through"] > older
+        send_all(settings, config, clock, central, "the second minute")
+        assert acknowledged(central)[1] > older
         retain_ack(broker, Ack(epoch, older))
         simulate(settings, catalog, clock, 60)
-        with uplinking(settings, config, clock):
-            wait_for(lambda: drained(db, central), 30, "central to acknowledge the third minute")
+        send_all(settings, config, clock, central, "the third minute")
         assert epoch_alerts(db) == []
         site = central.sites()[SITE]
         assert site["acknowledged"]["epoch"] == epoch
